@@ -1,0 +1,145 @@
+"""Plain value types shared by policy, rendering, the form, the API and the worker.
+
+Nothing here touches the ORM or the network: a route revision is stored as ``RouteSpec.to_dict()``
+in a JSON column and read back with ``RouteSpec.from_dict()``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+PATH_TYPES = ("Prefix", "Exact")
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+TLS_MODES = ("cert-manager", "secret", "none")
+
+BACKEND_EXISTING = "existing"
+BACKEND_MANAGED = "managed"
+BACKEND_EXTERNAL = "external"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where traffic goes: an existing Service, a Service Portico manages, or an ExternalName Service."""
+
+    service_name: str | None = None
+    service_port: int | str | None = None
+    target_port: int | str | None = None
+    selector: Mapping[str, str] | None = None
+    service_type: str | None = None
+    external_name: str | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.external_name:
+            return BACKEND_EXTERNAL
+        if self.selector or self.target_port is not None or self.service_type:
+            return BACKEND_MANAGED
+        return BACKEND_EXISTING
+
+    @property
+    def manages_service(self) -> bool:
+        return self.kind in (BACKEND_MANAGED, BACKEND_EXTERNAL)
+
+
+@dataclass(frozen=True)
+class TLS:
+    mode: str = "cert-manager"
+    issuer: str | None = None
+    secret_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """The part of a route that revisions version: everything a reviewer approves."""
+
+    host: str
+    path: str = "/"
+    path_type: str = "Prefix"
+    backend: Backend = field(default_factory=Backend)
+    tls: TLS = field(default_factory=TLS)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["backend"]["selector"] is not None:
+            data["backend"]["selector"] = dict(sorted(data["backend"]["selector"].items()))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RouteSpec":
+        backend = dict(data.get("backend") or {})
+        if backend.get("selector") is not None:
+            backend["selector"] = dict(backend["selector"])
+        return cls(
+            host=data["host"],
+            path=data.get("path") or "/",
+            path_type=data.get("path_type") or "Prefix",
+            backend=Backend(**{k: backend.get(k) for k in Backend.__dataclass_fields__}),
+            tls=TLS(**{k: v for k, v in (data.get("tls") or {}).items() if k in TLS.__dataclass_fields__}),
+        )
+
+
+@dataclass(frozen=True)
+class RouteTarget:
+    """Identity of a route on a cluster: what does not change between revisions."""
+
+    id: str  # route uuid as a string
+    name: str
+    team: str  # team slug
+    namespace: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """What rendering needs to know about the target cluster."""
+
+    name: str
+    ingress_class: str = "nginx"
+    default_issuer: str = "letsencrypt"
+    output: str = "ingress"
+
+
+@dataclass(frozen=True)
+class TeamPolicy:
+    """A team's permissions as plain values, for policy checks."""
+
+    slug: str
+    domains: tuple[str, ...] = ()
+    namespaces: frozenset[tuple[str, str]] = frozenset()  # (cluster name, namespace)
+    allow_node_port: bool = False
+    allow_load_balancer: bool = False
+    allow_plain_http: bool = False
+    auto_approve: bool = False
+
+
+@dataclass(frozen=True)
+class ExistingRoute:
+    """Another live route on the same cluster, as seen by conflict checks."""
+
+    id: str
+    name: str
+    team: str
+    namespace: str
+    host: str
+    path: str
+    path_type: str
+
+
+@dataclass(frozen=True)
+class ForeignIngressPath:
+    """A host+path served by an Ingress on the cluster that Portico does not manage (seen at the last sync)."""
+
+    namespace: str
+    name: str
+    host: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule broken. ``field`` is a dotted path (``backend.service_port``); ``code`` is
+    ``invalid`` (400), ``forbidden`` (400, the team may not do this) or ``conflict`` (409)."""
+
+    field: str
+    message: str
+    code: str = "invalid"
