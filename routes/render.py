@@ -1,0 +1,409 @@
+"""Turn approved route revisions into the Kubernetes objects that serve them, and check those objects.
+
+Pure: plain values from ``routes.spec`` in, plain dicts out; no ORM, no network, no Django. The API
+(dry runs, manifests, diffs), the form's YAML preview, the worker and the GitOps export all render here,
+so what a reviewer sees is byte for byte what gets applied.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import kubernetes_validate
+import yaml
+from kubernetes_validate.utils import all_versions
+
+from routes.spec import BACKEND_EXTERNAL, Backend, ClusterSettings, RouteSpec, RouteTarget
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "portico"
+ROUTE_LABEL = "portico.dev/route"
+HOST_LABEL = "portico.dev/host"
+TEAM_LABEL = "portico.dev/team"
+REVISION_ANNOTATION = "portico.dev/revision"
+SPEC_HASH_ANNOTATION = "portico.dev/spec-hash"
+MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
+
+CERTIFICATE_API_VERSION = "cert-manager.io/v1"
+INGRESS_API_VERSION = "networking.k8s.io/v1"
+
+# Both certificate_name (the slug) and tls_secret_name (slug + "-tls") stay within 63 characters, so they are
+# also valid label values and DNS labels: cert-manager and other tooling copy such names into labels and
+# generated names, where a 63-character limit applies.
+_TLS_SUFFIX = "-tls"
+_SLUG_MAX_LENGTH = 63 - len(_TLS_SUFFIX)
+_NAME_HASH_LENGTH = 10
+_LABEL_HASH_LENGTH = 32
+_SPEC_HASH_LENGTH = 16
+
+# An ExternalName Service may declare no ports, but an Ingress backend needs one; plain HTTP's is the
+# least surprising choice.
+_EXTERNAL_DEFAULT_PORT = 80
+
+_CERTIFICATE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "certificate-v1.json"
+
+_DNS1123_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
+_DNS1123_SUBDOMAIN_RE = re.compile(rf"{_DNS1123_LABEL}(?:\.{_DNS1123_LABEL})*")
+_DNS1035_LABEL_RE = re.compile(r"[a-z](?:[-a-z0-9]*[a-z0-9])?")
+_QUALIFIED_NAME_RE = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?")
+
+# to_yaml puts these keys first, in this order, at the top of an object and in its metadata; every other
+# key is sorted, so the same object always reads the same whatever order its dicts were built in.
+_LEADING_KEYS = {
+    None: ("apiVersion", "kind", "metadata", "spec"),
+    "metadata": ("name", "namespace", "labels", "annotations"),
+}
+
+
+def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict]:
+    """The objects one route owns, in apply order: its Service (managed or external backends only), then its
+    Ingress. The Certificate is shared per host and comes from ``certificate_for`` / ``desired_objects``."""
+    if cluster.output != "ingress":
+        raise ValueError(
+            f"cluster {cluster.name!r} asks for output {cluster.output!r}; only 'ingress' can be rendered"
+        )
+    objects = []
+    if spec.backend.manages_service:
+        objects.append(_service(target, spec.backend))
+    objects.append(_ingress(target, spec, cluster))
+    return objects
+
+
+def render_certificate(*, namespace: str, host: str, issuer: str, team: str) -> dict:
+    """The cert-manager Certificate shared by every route on ``host`` in ``namespace``.
+
+    It carries no route label and no revision annotation: it belongs to no single route, and a per-route
+    value would make it flip back and forth as the routes sharing it are applied.
+    """
+    certificate = {
+        "apiVersion": CERTIFICATE_API_VERSION,
+        "kind": "Certificate",
+        "metadata": {
+            "name": certificate_name(host),
+            "namespace": namespace,
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: team, HOST_LABEL: host_label_value(host)},
+            "annotations": {},
+        },
+        # No commonName: dnsNames is what clients check, and cert-manager rejects a commonName over 64 bytes,
+        # which a long host would exceed.
+        "spec": {
+            "secretName": tls_secret_name(host),
+            "dnsNames": [host],
+            "issuerRef": {"kind": "ClusterIssuer", "name": issuer, "group": "cert-manager.io"},
+        },
+    }
+    return _with_spec_hash(certificate)
+
+
+def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict | None:
+    """The Certificate this route needs on its own, or None unless its TLS mode is ``cert-manager``."""
+    if spec.tls.mode != "cert-manager":
+        return None
+    return render_certificate(
+        namespace=target.namespace,
+        host=spec.host,
+        issuer=spec.tls.issuer or cluster.default_issuer,
+        team=target.team,
+    )
+
+
+def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: ClusterSettings) -> list[dict]:
+    """Everything that should exist on ``cluster`` for these approved routes, sorted by ``object_key``.
+
+    Each route's Service and Ingress, plus one Certificate per (namespace, host) among cert-manager routes.
+    When two routes render an object with the same key (routes sharing a host, or naming the same managed
+    Service) the route with the smallest id decides its content, so the result does not depend on the order
+    of ``routes`` and the object does not flap between the routes' versions.
+    """
+    desired: dict[tuple[str, str, str, str], dict] = {}
+    for target, spec in sorted(routes, key=lambda route: route[0].id):
+        certificate = certificate_for(target, spec, cluster)
+        extra = [certificate] if certificate is not None else []
+        for obj in render_route(target, spec, cluster) + extra:
+            desired.setdefault(object_key(obj), obj)
+    return [desired[key] for key in sorted(desired)]
+
+
+def object_key(obj: dict) -> tuple[str, str, str, str]:
+    """Identity of an object on a cluster: (apiVersion, kind, namespace, name)."""
+    metadata = obj.get("metadata") or {}
+    return (obj.get("apiVersion", ""), obj.get("kind", ""), metadata.get("namespace") or "", metadata.get("name", ""))
+
+
+def spec_hash(obj: dict) -> str:
+    """Stable fingerprint of everything in ``obj`` except its own spec-hash annotation (sha256 hex, 16 chars).
+
+    Independent of dict key order. An object without annotations hashes like one with an empty annotation
+    map, so ``spec_hash(obj)`` equals the annotation that rendering stored on ``obj``.
+    """
+    body = dict(obj)
+    metadata = dict(body.get("metadata") or {})
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items() if k != SPEC_HASH_ANNOTATION}
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
+    if "metadata" in body:
+        body["metadata"] = metadata
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _digest(canonical, _SPEC_HASH_LENGTH)
+
+
+def tls_secret_name(host: str) -> str:
+    """Name of the Secret holding ``host``'s certificate: ``<host-slug>-tls``."""
+    return _host_slug(host) + _TLS_SUFFIX
+
+
+def certificate_name(host: str) -> str:
+    """Name of the Certificate shared by the routes on ``host``: the host slug."""
+    return _host_slug(host)
+
+
+def host_label_value(host: str) -> str:
+    """Value of the ``portico.dev/host`` label: the host itself when it is a valid label value, otherwise
+    ``h-`` and a stable hash (hosts over 63 characters, wildcard hosts)."""
+    if host and _is_label_value(host):
+        return host
+    return "h-" + _digest(host, _LABEL_HASH_LENGTH)
+
+
+def to_yaml(objects: Iterable[dict]) -> str:
+    """Multi-document YAML, each document opened by ``---``: apiVersion, kind, metadata, spec first, every
+    other key sorted, so the same objects always give the same bytes."""
+    documents = [_readable(obj) for obj in objects]
+    return yaml.safe_dump_all(
+        documents, explicit_start=True, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16
+    )
+
+
+def validate_objects(objects: Iterable[dict], kubernetes_version: str = "1.37") -> list[str]:
+    """Check objects against the schemas of that Kubernetes minor version; return one readable message per
+    problem (an empty list means valid).
+
+    Built-in kinds use kubernetes-validate's strict schemas (unknown fields are errors). cert-manager's
+    Certificate uses the schema vendored in ``routes/schemas``. Names and labels get the API server's
+    metadata rules, which neither schema expresses. A kind with no schema is an error. Value ranges the
+    schemas do not state (a port above 65535) are policy's to reject before rendering.
+    """
+    version_error = _unsupported_version(kubernetes_version)
+    if version_error:
+        return [version_error]
+    errors = []
+    for obj in objects:
+        where = _describe(obj)
+        problems = _metadata_errors(obj) + _schema_errors(obj, kubernetes_version)
+        errors.extend(f"{where}: {problem}" for problem in problems)
+    return errors
+
+
+def _service(target: RouteTarget, backend: Backend) -> dict:
+    port: dict[str, Any] = {"name": "http", "port": _port_value(backend.service_port), "protocol": "TCP"}
+    if backend.kind == BACKEND_EXTERNAL:
+        spec: dict[str, Any] = {"type": "ExternalName", "externalName": backend.external_name}
+        if backend.service_port is not None:
+            spec["ports"] = [port]
+    else:
+        if backend.target_port is not None:
+            port["targetPort"] = _port_value(backend.target_port)
+        spec = {"type": backend.service_type or "ClusterIP", "ports": [port]}
+        if backend.selector:
+            spec["selector"] = dict(sorted(backend.selector.items()))
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _route_metadata(target, _service_name(target, backend)),
+        "spec": spec,
+    }
+    return _with_spec_hash(service)
+
+
+def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict:
+    path = {
+        "path": spec.path,
+        "pathType": spec.path_type,
+        "backend": {
+            "service": {"name": _service_name(target, spec.backend), "port": _ingress_backend_port(spec.backend)}
+        },
+    }
+    ingress_spec: dict[str, Any] = {
+        "ingressClassName": cluster.ingress_class,
+        "rules": [{"host": spec.host, "http": {"paths": [path]}}],
+    }
+    secret_name = _ingress_tls_secret(spec)
+    if secret_name is not None:
+        ingress_spec["tls"] = [{"hosts": [spec.host], "secretName": secret_name}]
+    ingress = {
+        "apiVersion": INGRESS_API_VERSION,
+        "kind": "Ingress",
+        "metadata": _route_metadata(target, target.name),
+        "spec": ingress_spec,
+    }
+    return _with_spec_hash(ingress)
+
+
+def _route_metadata(target: RouteTarget, name: str) -> dict:
+    return {
+        "name": name,
+        "namespace": target.namespace,
+        "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: target.team, ROUTE_LABEL: target.id},
+        "annotations": {REVISION_ANNOTATION: str(target.revision)},
+    }
+
+
+def _with_spec_hash(obj: dict) -> dict:
+    # Last step of rendering, so the hash covers every other field, the revision annotation included.
+    obj["metadata"]["annotations"][SPEC_HASH_ANNOTATION] = spec_hash(obj)
+    return obj
+
+
+def _service_name(target: RouteTarget, backend: Backend) -> str:
+    # A Service Portico creates may be left unnamed by the requester; it then takes the route's name.
+    if backend.manages_service and not backend.service_name:
+        return target.name
+    return backend.service_name
+
+
+def _port_value(value: int | str | None) -> int | str | None:
+    # Forms and JSON can deliver "8080" for a number; only a non-numeric string is a named port.
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def _ingress_backend_port(backend: Backend) -> dict:
+    port = _port_value(backend.service_port)
+    if port is None and backend.kind == BACKEND_EXTERNAL:
+        port = _EXTERNAL_DEFAULT_PORT
+    return {"number": port} if isinstance(port, int) else {"name": port}
+
+
+def _ingress_tls_secret(spec: RouteSpec) -> str | None:
+    if spec.tls.mode == "cert-manager":
+        return tls_secret_name(spec.host)
+    if spec.tls.mode == "secret":
+        return spec.tls.secret_name
+    if spec.tls.mode == "none":
+        return None
+    raise ValueError(f"unknown TLS mode {spec.tls.mode!r}")
+
+
+def _host_slug(host: str) -> str:
+    slug = ("wildcard-" + host[2:] if host.startswith("*.") else host).replace(".", "-")
+    if len(slug) <= _SLUG_MAX_LENGTH:
+        return slug
+    # Keep a readable prefix; the hash of the full host keeps long hosts that share a prefix apart.
+    head = slug[: _SLUG_MAX_LENGTH - _NAME_HASH_LENGTH - 1].rstrip("-")
+    return f"{head}-{_digest(host, _NAME_HASH_LENGTH)}"
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def _readable(value: Any, parent: str | None = None) -> Any:
+    if isinstance(value, dict):
+        leading = [key for key in _LEADING_KEYS.get(parent, ()) if key in value]
+        keys = leading + sorted(key for key in value if key not in leading)
+        return {key: _readable(value[key], key) for key in keys}
+    if isinstance(value, list):
+        return [_readable(item, "") for item in value]
+    return value
+
+
+def _unsupported_version(kubernetes_version: str) -> str | None:
+    match = re.match(r"v?(\d+)\.(\d+)", kubernetes_version)
+    supported = sorted({tuple(int(part) for part in v.split(".")[:2]) for v in all_versions()})
+    if match and supported[0] <= (int(match[1]), int(match[2])) <= supported[-1]:
+        return None
+    oldest, newest = (".".join(map(str, v)) for v in (supported[0], supported[-1]))
+    return (
+        f"cannot validate for Kubernetes {kubernetes_version!r}: kubernetes-validate {kubernetes_validate.__version__} "
+        f"has schemas for {oldest} to {newest}"
+    )
+
+
+def _describe(obj: dict) -> str:
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return f"{obj.get('kind', '<no kind>')} {metadata.get('namespace', '')}/{metadata.get('name', '')}"
+
+
+def _schema_errors(obj: dict, kubernetes_version: str) -> list[str]:
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return ["apiVersion and kind are required strings"]
+    if (api_version, kind) == (CERTIFICATE_API_VERSION, "Certificate"):
+        found = sorted(_certificate_validator().iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
+        return [f"{_field_path(error.absolute_path)}: {error.message}" for error in found]
+    try:
+        kubernetes_validate.validate(obj, kubernetes_version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        return [f"{_field_path(error.absolute_path)}: {error.message}"]
+    except kubernetes_validate.SchemaNotFoundError:
+        return [f"unknown kind {kind} ({api_version}): no schema for Kubernetes {kubernetes_version}"]
+    return []
+
+
+@lru_cache(maxsize=1)
+def _certificate_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(_CERTIFICATE_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _field_path(path: Iterable[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(object)"
+
+
+def _metadata_errors(obj: dict) -> list[str]:
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return ["metadata is required"]
+    errors = []
+    name = metadata.get("name")
+    if obj.get("kind") == "Service":
+        if not _matches(_DNS1035_LABEL_RE, name, 63):
+            errors.append(f"metadata.name {name!r}: a Service name must be a DNS-1035 label "
+                          "(lower-case letters, digits and '-', starting with a letter, at most 63 characters)")
+    elif not _matches(_DNS1123_SUBDOMAIN_RE, name, 253):
+        errors.append(f"metadata.name {name!r}: must be a DNS-1123 subdomain "
+                      "(lower-case letters, digits, '-' and '.', at most 253 characters)")
+    namespace = metadata.get("namespace")
+    if not _matches(_DNS1123_LABEL_RE, namespace, 63):
+        errors.append(f"metadata.namespace {namespace!r}: must be a DNS-1123 label "
+                      "(lower-case letters, digits and '-', at most 63 characters)")
+    for field in ("labels", "annotations"):
+        for key in metadata.get(field) or {}:
+            if not _is_qualified_key(key):
+                errors.append(f"metadata.{field} key {key!r}: must be [prefix/]name, prefix a DNS subdomain, "
+                              "name at most 63 characters of letters, digits, '-', '_', '.'")
+    for key, value in (metadata.get("labels") or {}).items():
+        if not _is_label_value(value):
+            errors.append(f"metadata.labels[{key!r}] value {value!r}: must be at most 63 characters of "
+                          "letters, digits, '-', '_', '.', starting and ending with a letter or digit")
+    return errors
+
+
+def _matches(pattern: re.Pattern, value: object, max_length: int) -> bool:
+    return isinstance(value, str) and len(value) <= max_length and pattern.fullmatch(value) is not None
+
+
+def _is_qualified_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    prefix, slash, name = key.rpartition("/")
+    if slash and not _matches(_DNS1123_SUBDOMAIN_RE, prefix, 253):
+        return False
+    return _matches(_QUALIFIED_NAME_RE, name, 63)
+
+
+def _is_label_value(value: object) -> bool:
+    return value == "" or _matches(_QUALIFIED_NAME_RE, value, 63)
