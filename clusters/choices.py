@@ -1,0 +1,10 @@
+from portal.choices import ColoredChoices
+
+
+class ClusterModeChoices(ColoredChoices):
+    KUBERNETES = "kubernetes", "Kubernetes API"
+    DIRECTORY = "directory", "Directory (GitOps export)"
+
+
+class OutputChoices(ColoredChoices):
+    INGRESS = "ingress", "Ingress"

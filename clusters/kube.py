@@ -1,0 +1,244 @@
+"""Access to one cluster's API server with the official `kubernetes` client.
+
+Portico speaks to a handful of kinds through one generic path table instead of the typed APIs, so
+apply, list, get and delete share one code path (and one error mapping) for core kinds and CRDs.
+Every call goes through a per-cluster token bucket, has a timeout, and maps failures to
+TransientKubeError (retry later) or PermanentKubeError (the request itself is wrong).
+"""
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import kubernetes
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+logger = logging.getLogger(__name__)
+
+FIELD_MANAGER = "portico"
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+LIST_PAGE_SIZE = 500
+MAX_INLINE_RETRY_AFTER = 5.0  # seconds we wait in place for a 429; longer waits go back to the task's backoff
+
+
+@dataclass(frozen=True)
+class Kind:
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def base(self) -> str:
+        return "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        path = self.base
+        if self.namespaced and namespace:
+            path += f"/namespaces/{namespace}"
+        path += f"/{self.plural}"
+        return f"{path}/{name}" if name else path
+
+
+SERVICE = Kind("v1", "Service", "services")
+INGRESS = Kind("networking.k8s.io/v1", "Ingress", "ingresses")
+CERTIFICATE = Kind("cert-manager.io/v1", "Certificate", "certificates")
+ENDPOINT_SLICE = Kind("discovery.k8s.io/v1", "EndpointSlice", "endpointslices")
+INGRESS_CLASS = Kind("networking.k8s.io/v1", "IngressClass", "ingressclasses", namespaced=False)
+CLUSTER_ISSUER = Kind("cert-manager.io/v1", "ClusterIssuer", "clusterissuers", namespaced=False)
+CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced=False)
+KINDS = {(k.api_version, k.kind): k for k in (SERVICE, INGRESS, CERTIFICATE, ENDPOINT_SLICE, INGRESS_CLASS, CLUSTER_ISSUER, CRD)}
+# The kinds Portico writes, in the order they are applied (a Service before the Ingress that points at it).
+MANAGED_KINDS = (SERVICE, INGRESS, CERTIFICATE)
+
+
+def kind_of(obj: dict) -> Kind:
+    return KINDS[(obj["apiVersion"], obj["kind"])]
+
+
+class KubeError(Exception):
+    """A call to the API server failed. ``status`` is the HTTP status (0 when there was no answer)."""
+
+    def __init__(self, message: str, *, status: int = 0, reason: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class TransientKubeError(KubeError):
+    """Connection failures, timeouts, 429 and 5xx: worth trying again later."""
+
+
+class PermanentKubeError(KubeError):
+    """4xx answers other than 429: the request is wrong and repeating it will not help."""
+
+
+class RateLimiter:
+    """A token bucket: on average ``qps`` requests a second, bursts up to ``burst``. Thread-safe."""
+
+    def __init__(self, qps: float, burst: int):
+        self.qps = qps
+        self.burst = burst
+        self._tokens = float(burst)
+        self._stamp = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.qps)
+            self._stamp = now
+            self._tokens -= 1
+            wait = -self._tokens / self.qps if self._tokens < 0 else 0.0
+        if wait > 0:
+            time.sleep(wait)
+
+
+_limiters: dict[str, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(key: str, qps: float, burst: int) -> RateLimiter:
+    """One bucket per cluster per process, shared by every task the process runs for that cluster."""
+    with _limiters_lock:
+        limiter = _limiters.get(key)
+        if limiter is None or (limiter.qps, limiter.burst) != (qps, burst):
+            limiter = _limiters[key] = RateLimiter(qps, burst)
+        return limiter
+
+
+class KubeClient:
+    """The calls the reconciler and the cluster probe make, against one API server."""
+
+    def __init__(self, kubeconfig: dict, *, name: str = "cluster", qps: float = 20.0, burst: int = 40, timeout: float = 10.0):
+        self.api = kubernetes.config.new_client_from_config_dict(kubeconfig)
+        # Portico owns retries (task backoff with jitter); urllib3's silent retries would hide failures and
+        # multiply requests against a struggling server.
+        self.api.configuration.retries = False
+        self.api.rest_client.pool_manager.connection_pool_kw["retries"] = False
+        self.limiter = limiter_for(name, qps, burst)
+        self.timeout = timeout
+        self.name = name
+
+    @classmethod
+    def for_cluster(cls, cluster) -> "KubeClient":
+        from django.conf import settings
+
+        return cls(
+            cluster.get_kubeconfig(), name=cluster.name, qps=settings.PORTICO_KUBE_QPS,
+            burst=settings.PORTICO_KUBE_BURST, timeout=settings.PORTICO_KUBE_TIMEOUT,
+        )
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def request(self, method: str, path: str, *, query: list | None = None, body=None, content_type: str | None = None):
+        """One HTTP call; returns the decoded JSON body (None for 404 on GET/DELETE is the caller's choice)."""
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        for attempt in range(3):
+            self.limiter.acquire()
+            method_, url, headers_, body_, post = self.api.param_serialize(
+                method, path, query_params=query or [], header_params=dict(headers),
+                # The client serialises dicts only for JSON content types; an apply body goes as JSON text
+                # (valid YAML) under the apply-patch content type.
+                body=json.dumps(body) if content_type == APPLY_CONTENT_TYPE else body, auth_settings=["BearerToken"],
+            )
+            try:
+                response = self.api.call_api(method_, url, headers_, body_, post, _request_timeout=self.timeout)
+                response.read()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise TransientKubeError(f"Cannot reach the API server: {exc.__class__.__name__}: {exc}") from exc
+            except ApiException as exc:  # raised by the client for TLS failures (status 0)
+                raise TransientKubeError(f"Cannot reach the API server: {exc.reason}", status=exc.status) from exc
+            status = response.status
+            if 200 <= status < 300:
+                return json.loads(response.data) if response.data else None
+            error = self._error(method, path, status, response)
+            if (
+                isinstance(error, TransientKubeError) and status == 429 and attempt < 2
+                and error.retry_after is not None and error.retry_after <= MAX_INLINE_RETRY_AFTER
+            ):
+                time.sleep(error.retry_after)
+                continue
+            raise error
+        raise error
+
+    def _error(self, method: str, path: str, status: int, response) -> KubeError:
+        try:
+            payload = json.loads(response.data or b"{}")
+        except ValueError:
+            payload = {}
+        message = payload.get("message") if isinstance(payload, dict) else None
+        message = message or (response.data or b"").decode(errors="replace")[:300] or response.reason or "no message"
+        retry_after = None
+        header = response.getheader("Retry-After")
+        if header:
+            try:
+                retry_after = float(header)
+            except ValueError:
+                retry_after = None
+        cls = TransientKubeError if status == 429 or status >= 500 else PermanentKubeError
+        reason = payload.get("reason", "") if isinstance(payload, dict) else ""
+        return cls(f"{method} {path}: {status} {message}", status=status, reason=reason, retry_after=retry_after)
+
+    def apply(self, obj: dict) -> dict:
+        """Server-side apply as field manager `portico`, forcing ownership of the fields we set."""
+        kind = kind_of(obj)
+        meta = obj["metadata"]
+        return self.request(
+            "PATCH", kind.path(meta.get("namespace"), meta["name"]),
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")], body=obj, content_type=APPLY_CONTENT_TYPE,
+        )
+
+    def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict | None:
+        try:
+            return self.request("GET", kind.path(namespace, name))
+        except PermanentKubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None) -> list[dict]:
+        """Every object of a kind, following `continue` tokens page by page."""
+        items: list[dict] = []
+        token = None
+        while True:
+            query = [("limit", str(LIST_PAGE_SIZE))]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if token:
+                query.append(("continue", token))
+            page = self.request("GET", kind.path(namespace), query=query) or {}
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", kind.api_version)
+                item.setdefault("kind", kind.kind)
+                items.append(item)
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
+
+    def delete(self, kind: Kind, name: str, namespace: str | None = None) -> bool:
+        """Delete an object; False when it was already gone."""
+        try:
+            self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"})
+            return True
+        except PermanentKubeError as exc:
+            if exc.status == 404:
+                return False
+            raise
+
+    def version(self) -> str:
+        info = self.request("GET", "/version") or {}
+        return info.get("gitVersion") or f"v{info.get('major', '?')}.{info.get('minor', '?')}"

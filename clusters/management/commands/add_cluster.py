@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clusters.kubeconfig import KubeconfigError
+from clusters.models import Cluster
+
+
+class Command(BaseCommand):
+    help = "Register (or update) a Kubernetes cluster from a kubeconfig file with inline credentials."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("--kubeconfig", required=True, type=Path)
+        parser.add_argument("--context")
+        parser.add_argument("--ingress-class")
+        parser.add_argument("--issuer")
+        parser.add_argument("--display-name")
+        parser.add_argument("--insecure-skip-tls-verify", action="store_true",
+                            help="Accept the API server without verifying its certificate (shown on the cluster page).")
+
+    def handle(self, *args, name, kubeconfig, context, ingress_class, issuer, display_name, insecure_skip_tls_verify,
+               **options):
+        try:
+            text = kubeconfig.read_text()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}")
+        cluster = Cluster.objects.filter(name=name).first() or Cluster(name=name, mode="kubernetes")
+        cluster.insecure_skip_tls_verify = insecure_skip_tls_verify
+        for field, value in (("ingress_class", ingress_class), ("default_issuer", issuer), ("display_name", display_name)):
+            if value:
+                setattr(cluster, field, value)
+        try:
+            cluster.full_clean(exclude=["kubeconfig_encrypted"])
+            cluster.set_kubeconfig(text, context)
+        except KubeconfigError as exc:
+            raise CommandError(str(exc))
+        except Exception as exc:  # ValidationError from full_clean: say which field
+            raise CommandError(str(exc))
+        created = cluster.pk is None
+        cluster.save()
+        self.stdout.write(f"{'Added' if created else 'Updated'} cluster {cluster.name} (context {cluster.context}).")

@@ -1,0 +1,100 @@
+"""Clusters Portico routes traffic on, with their credentials (encrypted) and last known health."""
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from . import crypto
+from .choices import ClusterModeChoices, OutputChoices
+from .kubeconfig import parse_kubeconfig
+
+dns_label = RegexValidator(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "Use lower-case letters, digits and '-' (a DNS label).")
+
+
+class ClusterQuerySet(models.QuerySet):
+    def kubernetes(self):
+        return self.filter(mode=ClusterModeChoices.KUBERNETES)
+
+
+class Cluster(models.Model):
+    name = models.CharField(max_length=63, unique=True, validators=[dns_label])
+    display_name = models.CharField(max_length=200, blank=True)
+    mode = models.CharField(max_length=20, choices=ClusterModeChoices.choices, default=ClusterModeChoices.KUBERNETES)
+    # Fernet token of a one-context, inline-only kubeconfig (see kubeconfig.py). Never rendered anywhere.
+    kubeconfig_encrypted = models.TextField(blank=True, editable=False)
+    context = models.CharField(max_length=200, blank=True)
+    insecure_skip_tls_verify = models.BooleanField(
+        default=False, help_text="Accept the API server without verifying its certificate. Visible on the cluster page."
+    )
+    directory = models.CharField(
+        max_length=500, blank=True, help_text="For directory clusters: folder the manifests are written to."
+    )
+    ingress_class = models.CharField(max_length=253, default="nginx")
+    default_issuer = models.CharField(max_length=253, default="letsencrypt")
+    output = models.CharField(max_length=20, choices=OutputChoices.choices, default=OutputChoices.INGRESS)
+
+    reachable = models.BooleanField(null=True)
+    server_version = models.CharField(max_length=50, blank=True)
+    ingress_class_present = models.BooleanField(null=True)
+    cert_manager_present = models.BooleanField(null=True)
+    issuer_present = models.BooleanField(null=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    health_message = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Host+paths served by Ingresses Portico does not manage, seen at the last sync: [{namespace, name, host, path}].
+    foreign_ingresses = models.JSONField(default=list, blank=True)
+    # Sync lease (see routes.reconcile.sync_cluster): one worker syncs a cluster at a time.
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_lease_owner = models.CharField(max_length=32, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClusterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def is_directory(self) -> bool:
+        return self.mode == ClusterModeChoices.DIRECTORY
+
+    @property
+    def kubernetes_minor(self) -> str:
+        """Minor version for schema validation (e.g. "1.37"), defaulting to the newest known."""
+        parts = self.server_version.lstrip("v").split(".")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            return f"{parts[0]}.{parts[1]}"
+        return "1.37"
+
+    @property
+    def healthy(self) -> bool:
+        if self.is_directory:
+            return True
+        return bool(self.reachable and self.ingress_class_present and self.cert_manager_present and self.issuer_present)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.kubeconfig_encrypted)
+
+    def set_kubeconfig(self, text: str | dict, context: str | None = None) -> None:
+        """Validate (see kubeconfig.py), reduce to one context and store encrypted. Raises KubeconfigError."""
+        parsed = parse_kubeconfig(text, context or self.context or None, allow_insecure=self.insecure_skip_tls_verify)
+        self.context = parsed.context
+        self.kubeconfig_encrypted = crypto.encrypt(json.dumps(parsed.config))
+
+    def get_kubeconfig(self) -> dict:
+        return json.loads(crypto.decrypt(self.kubeconfig_encrypted))
+
+    def directory_path(self) -> Path:
+        path = Path(self.directory or self.name)
+        return path if path.is_absolute() else Path(settings.PORTICO_DIRECTORY_ROOT) / path

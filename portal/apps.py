@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Portal"
+
+    def ready(self):
+        # Not limited to this app's signal: permissions of apps migrated later exist only after theirs.
+        post_migrate.connect(grant_platform_permissions, dispatch_uid="portal.grant_platform_permissions")
+
+
+def grant_platform_permissions(sender, **kwargs):
+    """The `platform` group may manage everything Portico owns in the admin, but only view the audit trail."""
+    from django.contrib.auth.models import Group, Permission
+
+    from portal.access import PLATFORM_GROUP
+
+    group, _ = Group.objects.get_or_create(name=PLATFORM_GROUP)
+    perms = Permission.objects.filter(content_type__app_label__in=["portal", "clusters", "routes", "authtoken"])
+    group.permissions.set(perms.exclude(content_type__model="auditevent", codename__regex=r"^(add|change|delete)_"))

@@ -1,0 +1,65 @@
+"""Demo data that tells Portico's story at once; safe to run again (it does nothing the second time)."""
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from clusters.models import Cluster
+from portal.models import Team, TeamNamespace
+from routes import reconcile, services
+from routes.spec import TLS, Backend, RouteSpec
+
+DEMO_USERS = {
+    "platform": ("platform-demo", "platform engineer: reviews and approves"),
+    "reviewer": ("reviewer-demo", "second platform engineer"),
+    "dev": ("dev-demo", "developer in team shop"),
+    "blogger": ("blogger-demo", "developer in team blog"),
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo users, teams, a directory cluster and routes in every state (once)."
+
+    def handle(self, *args, **options):
+        if User.objects.filter(username="platform").exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            self._load()
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        for username, (password, role) in DEMO_USERS.items():
+            self.stdout.write(f"  {username} / {password}  ({role})")
+
+    @transaction.atomic
+    def _load(self):
+        platform_group, _ = Group.objects.get_or_create(name="platform")
+        users = {name: User.objects.create_user(name, password=password) for name, (password, _) in DEMO_USERS.items()}
+        for name in ("platform", "reviewer"):
+            users[name].groups.add(platform_group)
+            users[name].is_staff = True
+            users[name].is_superuser = True
+            users[name].save()
+        local = Cluster.objects.create(name="local", display_name="Local (GitOps export)", mode="directory",
+                                       ingress_class="nginx", default_issuer="letsencrypt")
+        shop = Team.objects.create(slug="shop", name="Shop", domains=["shop.example.com"], allow_load_balancer=True)
+        TeamNamespace.objects.create(team=shop, cluster=local, namespace="shop")
+        shop.members.add(users["dev"])
+        blog = Team.objects.create(slug="blog", name="Blog", domains=["blog.example.com"], allow_plain_http=True)
+        TeamNamespace.objects.create(team=blog, cluster=local, namespace="blog")
+        blog.members.add(users["blogger"])
+
+        def request(name, host, path, backend, user="dev", team=shop, namespace="shop"):
+            return services.submit_route(user=users[user], team=team, cluster=local, namespace=namespace, name=name,
+                                         spec=RouteSpec(host=host, path=path, backend=backend, tls=TLS()))
+
+        frontend = request("frontend", "shop.example.com", "/", Backend(
+            service_name="frontend", service_port=80, target_port=8080, selector={"app": "frontend"}))
+        services.approve_route(frontend, user=users["platform"], comment="Frontend goes live.")
+        request("api", "shop.example.com", "/api", Backend(service_name="api", service_port=8000))
+        metrics = request("metrics", "metrics.shop.example.com", "/", Backend(
+            service_name="grafana", service_port=3000, service_type="LoadBalancer", target_port=3000,
+            selector={"app": "grafana"}))
+        services.reject_route(metrics, user=users["platform"],
+                              comment="A LoadBalancer per dashboard costs a cloud load balancer each; use ClusterIP "
+                                      "behind the Ingress like the others.")
+        request("blog", "blog.example.com", "/", Backend(service_name="blog", service_port=80), user="blogger",
+                team=blog, namespace="blog")
+        transaction.on_commit(lambda: reconcile.reconcile_route(frontend.pk))

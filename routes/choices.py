@@ -1,0 +1,57 @@
+"""Route states: approval of a revision, sync with the cluster, and traffic health."""
+from portal.choices import ColoredChoices
+
+
+class ApprovalChoices(ColoredChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+    @classmethod
+    def _colors(cls):
+        return {cls.PENDING: "yellow", cls.APPROVED: "green", cls.REJECTED: "red"}
+
+
+class SyncChoices(ColoredChoices):
+    SYNCED = "Synced", "Synced"
+    OUT_OF_SYNC = "OutOfSync", "Out of sync"
+    UNKNOWN = "Unknown", "Unknown"
+
+    @classmethod
+    def _colors(cls):
+        return {cls.SYNCED: "green", cls.OUT_OF_SYNC: "yellow", cls.UNKNOWN: "grey"}
+
+
+class HealthChoices(ColoredChoices):
+    HEALTHY = "Healthy", "Healthy"
+    PROGRESSING = "Progressing", "Progressing"
+    DEGRADED = "Degraded", "Degraded"
+    MISSING = "Missing", "Missing"
+    UNKNOWN = "Unknown", "Unknown"
+
+    @classmethod
+    def _colors(cls):
+        return {
+            cls.HEALTHY: "green",
+            cls.PROGRESSING: "blue",
+            cls.DEGRADED: "red",
+            cls.MISSING: "orange",
+            cls.UNKNOWN: "grey",
+        }
+
+
+class PathTypeChoices(ColoredChoices):
+    PREFIX = "Prefix", "Prefix (this path and everything under it)"
+    EXACT = "Exact", "Exact (only this path)"
+
+
+class ServiceTypeChoices(ColoredChoices):
+    CLUSTER_IP = "ClusterIP", "ClusterIP: reachable inside the cluster; the Ingress exposes it"
+    NODE_PORT = "NodePort", "NodePort: opens the same port on every node"
+    LOAD_BALANCER = "LoadBalancer", "LoadBalancer: a cloud load balancer of its own, with its own cost and IP"
+
+
+class TLSModeChoices(ColoredChoices):
+    CERT_MANAGER = "cert-manager", "cert-manager issues and renews a certificate"
+    SECRET = "secret", "An existing TLS Secret in the namespace"
+    NONE = "none", "No TLS (plain HTTP)"

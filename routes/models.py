@@ -1,0 +1,201 @@
+"""Routes, their revisions and reviews, and host claims."""
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from clusters.models import Cluster
+from portal.models import Team
+
+from .choices import ApprovalChoices, HealthChoices, PathTypeChoices, SyncChoices
+from .spec import ExistingRoute, RouteSpec, RouteTarget
+
+
+class RouteQuerySet(models.QuerySet):
+    def live(self):
+        """Routes that exist or are still being removed (not yet deleted)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def visible_to(self, user):
+        """The one place team isolation is decided: platform engineers see all, others their teams' routes."""
+        from portal.access import is_platform
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_platform(user):
+            return self
+        return self.filter(team__members=user)
+
+    def needing_reconcile(self):
+        """Routes whose cluster is not at the approved revision, or whose deletion is not finished."""
+        return self.live().filter(
+            Q(approved_revision__isnull=False, applied_revision__isnull=True)
+            | Q(approved_revision__gt=F("applied_revision"))
+            | Q(approved_revision__lt=F("applied_revision"))
+            | Q(deletion_requested_at__isnull=False)
+        )
+
+    def with_related(self):
+        return self.select_related("team", "cluster", "created_by")
+
+
+class Route(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=63)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="routes")
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="routes")
+    namespace = models.CharField(max_length=63)
+    # host/path/path_type mirror the latest revision, for filtering, search and conflict queries.
+    host = models.CharField(max_length=253, db_index=True)
+    path = models.CharField(max_length=1024, default="/")
+    path_type = models.CharField(max_length=10, choices=PathTypeChoices.choices, default=PathTypeChoices.PREFIX)
+
+    revision = models.PositiveIntegerField(default=1)
+    approved_revision = models.PositiveIntegerField(null=True, blank=True)
+    applied_revision = models.PositiveIntegerField(null=True, blank=True)
+    # Approval of the latest revision; stored (not derived) so lists filter on it without a join.
+    approval = models.CharField(max_length=10, choices=ApprovalChoices.choices, default=ApprovalChoices.PENDING)
+
+    sync = models.CharField(max_length=10, choices=SyncChoices.choices, default=SyncChoices.UNKNOWN)
+    health = models.CharField(max_length=12, choices=HealthChoices.choices, default=HealthChoices.UNKNOWN)
+    conditions = models.JSONField(default=list, blank=True)
+    diagnostics = models.JSONField(default=list, blank=True)
+    address = models.CharField(max_length=253, blank=True)
+    certificate = models.JSONField(default=dict, blank=True)  # {ready, not_after}
+    endpoints = models.JSONField(default=dict, blank=True)  # {ready, total}
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    reconcile_attempts = models.PositiveIntegerField(default=0)
+
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RouteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["host", "path", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "name"],
+                condition=Q(deleted_at__isnull=True),
+                name="unique_live_route_name",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "host"]),
+            models.Index(fields=["team", "approval"]),
+        ]
+
+    def __str__(self):
+        return f"{self.cluster.name}/{self.namespace}/{self.name}"
+
+    def get_absolute_url(self):
+        return reverse("routes:detail", args=[self.pk])
+
+    @property
+    def url(self) -> str:
+        spec = self.latest_spec
+        scheme = "http" if spec.tls.mode == "none" else "https"
+        return f"{scheme}://{self.host}{self.path}"
+
+    @property
+    def latest_spec(self) -> RouteSpec:
+        return self.revision_obj(self.revision).to_spec()
+
+    def revision_obj(self, number: int) -> "RouteRevision":
+        cache = getattr(self, "_revision_cache", None)
+        if cache is None:
+            cache = self._revision_cache = {}
+        if number not in cache:
+            cache[number] = self.revisions.get(number=number)
+        return cache[number]
+
+    def target(self, revision: int) -> RouteTarget:
+        return RouteTarget(id=str(self.pk), name=self.name, team=self.team.slug, namespace=self.namespace, revision=revision)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def deletion_pending(self) -> bool:
+        return self.deletion_requested_at is not None and self.deleted_at is None
+
+    @property
+    def settled(self) -> bool:
+        """Nothing is expected to change without someone acting: polling can stop."""
+        if self.deletion_pending:
+            return False
+        if self.approved_revision is None:
+            return True
+        return self.applied_revision == self.approved_revision and self.health in (
+            HealthChoices.HEALTHY,
+            HealthChoices.DEGRADED,
+        )
+
+    def as_existing(self) -> ExistingRoute:
+        return ExistingRoute(
+            id=str(self.pk), name=self.name, team=self.team.slug, namespace=self.namespace,
+            host=self.host, path=self.path, path_type=self.path_type,
+        )
+
+
+class RouteRevision(models.Model):
+    """One version of a route's spec. Kept forever so revisions can be diffed and audited."""
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    spec = models.JSONField()
+    host = models.CharField(max_length=253)
+    path = models.CharField(max_length=1024)
+    path_type = models.CharField(max_length=10)
+    approval = models.CharField(max_length=10, choices=ApprovalChoices.choices, default=ApprovalChoices.PENDING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["route", "-number"]
+        constraints = [models.UniqueConstraint(fields=["route", "number"], name="unique_route_revision")]
+
+    def __str__(self):
+        return f"{self.route_id} r{self.number}"
+
+    def to_spec(self) -> RouteSpec:
+        return RouteSpec.from_dict(self.spec)
+
+
+class Review(models.Model):
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="reviews")
+    revision = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=10, choices=ApprovalChoices.choices)
+    comment = models.TextField(blank=True)
+    automatic = models.BooleanField(default=False)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.route_id} r{self.revision} {self.decision}"
+
+
+class HostClaim(models.Model):
+    """A host owned by one team across all clusters. Released only explicitly, never by deleting a route."""
+
+    host = models.CharField(max_length=253, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="host_claims")
+    route = models.ForeignKey(Route, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["host"]
+
+    def __str__(self):
+        return f"{self.host} -> {self.team.slug}"

@@ -1,0 +1,291 @@
+"""The review workflow: every state change of a route's approval goes through one function here.
+
+Used alike by the API, the pages, the admin and management commands. Each function checks
+permissions, applies policy, writes the change and an AuditEvent in one transaction, and wakes
+the reconciler after commit.
+"""
+import logging
+from dataclasses import replace
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clusters.models import Cluster
+from portal.access import is_platform
+from portal.audit import record
+from portal.models import Team
+
+from . import policy
+from .choices import ApprovalChoices, HealthChoices, SyncChoices
+from .models import HostClaim, Review, Route, RouteRevision
+from .spec import ExistingRoute, ForeignIngressPath, RouteSpec, Violation
+
+logger = logging.getLogger(__name__)
+
+
+class PolicyError(Exception):
+    """The request breaks one or more rules. ``is_conflict`` is true when every violation is a conflict (409)."""
+
+    def __init__(self, violations: list[Violation]):
+        super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
+        self.violations = violations
+
+    @property
+    def is_conflict(self) -> bool:
+        return all(v.code == "conflict" for v in self.violations)
+
+
+def can_edit(user, route: Route) -> bool:
+    return is_platform(user) or route.team.members.filter(pk=user.pk).exists()
+
+
+def can_review(user, route: Route, revision: int | None = None) -> bool:
+    """Platform engineers review, never a revision they requested themselves."""
+    if not is_platform(user):
+        return False
+    rev = route.revision_obj(revision or route.revision)
+    return rev.created_by_id != user.pk
+
+
+def normalized(spec: RouteSpec) -> RouteSpec:
+    return replace(spec, host=policy.normalize_host(spec.host))
+
+
+def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
+                  route: Route | None = None) -> list[Violation]:
+    """Every rule and conflict for a route request, without saving anything (also the API's dry run)."""
+    spec = normalized(spec)
+    violations = policy.check_route(
+        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team.policy(), is_platform=is_platform(user)
+    )
+    if any(v.field == "host" for v in violations):
+        return violations
+    others, claims, foreign = _conflict_inputs(cluster, spec.host, namespace, name, exclude=route)
+    violations += policy.check_conflicts(
+        route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
+        others=others, claims=claims, foreign=foreign,
+    )
+    return violations
+
+
+def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None):
+    """Gather, in three queries, what policy.check_conflicts compares against."""
+    live_revisions = (
+        RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
+        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
+        .filter(Q(host=host) | Q(route__namespace=namespace, route__name=name))
+        .select_related("route__team")
+    )
+    if exclude is not None:
+        live_revisions = live_revisions.exclude(route=exclude)
+    others = [
+        ExistingRoute(id=str(r.route_id), name=r.route.name, team=r.route.team.slug, namespace=r.route.namespace,
+                      host=r.host, path=r.path, path_type=r.path_type)
+        for r in live_revisions
+    ]
+    parent = host.split(".", 1)[1] if "." in host else host
+    claim_filter = Q(host=host) | Q(host=f"*.{parent}")
+    if host.startswith("*."):
+        claim_filter |= Q(host__endswith=host[1:])
+    claims = {c.host: c.team.slug for c in HostClaim.objects.filter(claim_filter).select_related("team")}
+    foreign = [ForeignIngressPath(**f) for f in cluster.foreign_ingresses if f.get("host") == host]
+    return others, claims, foreign
+
+
+def _raise_if(violations: list[Violation]) -> None:
+    if violations:
+        raise PolicyError(violations)
+
+
+def _snapshot(route: Route) -> dict:
+    return {
+        "name": route.name, "team": route.team.slug, "cluster": route.cluster.name, "namespace": route.namespace,
+        "revision": route.revision, "approved_revision": route.approved_revision,
+        "applied_revision": route.applied_revision, "approval": route.approval,
+        "spec": route.revision_obj(route.revision).spec,
+    }
+
+
+def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec) -> Route:
+    """Create a route at revision 1, pending review (or approved at once under the team's auto-approve policy)."""
+    if not (is_platform(user) or team.members.filter(pk=user.pk).exists()):
+        raise PermissionDenied("You can only request routes for your own teams.")
+    spec = normalized(spec)
+    _raise_if(check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec))
+    try:
+        with transaction.atomic():
+            route = Route.objects.create(
+                name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
+                path_type=spec.path_type, created_by=user,
+            )
+            _add_revision(route, 1, spec, user)
+            record(user, "create", route, after=_snapshot(route), team=team)
+    except IntegrityError:
+        # Lost a race with an identical request: the constraint holds the line, report it like the policy would.
+        raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")])
+    if team.auto_approve:
+        _auto_approve(route)
+    return route
+
+
+def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
+    """Store a new revision, pending review. The approved revision stays live until the new one is approved."""
+    if not can_edit(user, route):
+        raise PermissionDenied("You can only edit your own teams' routes.")
+    if route.deletion_requested_at:
+        raise PolicyError([Violation("name", "This route is being deleted and can no longer be edited.", "conflict")])
+    spec = normalized(spec)
+    current = route.revision_obj(route.revision)
+    if spec.to_dict() == current.spec:
+        return route
+    _raise_if(check_request(user=user, team=route.team, cluster=route.cluster, namespace=route.namespace,
+                            name=route.name, spec=spec, route=route))
+    with transaction.atomic():
+        locked = Route.objects.select_for_update().get(pk=route.pk)
+        before = _snapshot(route)
+        number = locked.revision + 1
+        _add_revision(route, number, spec, user)
+        Route.objects.filter(pk=route.pk).update(
+            revision=number, approval=ApprovalChoices.PENDING, host=spec.host, path=spec.path, path_type=spec.path_type,
+            updated_at=timezone.now(),
+        )
+        route.refresh_from_db()
+        record(user, "edit", route, before=before, after=_snapshot(route), team=route.team)
+    if route.team.auto_approve:
+        _auto_approve(route)
+    return route
+
+
+def _add_revision(route: Route, number: int, spec: RouteSpec, user) -> RouteRevision:
+    rev = RouteRevision.objects.create(
+        route=route, number=number, spec=spec.to_dict(), host=spec.host, path=spec.path, path_type=spec.path_type,
+        created_by=user,
+    )
+    route._revision_cache = {**getattr(route, "_revision_cache", {}), number: rev}
+    return rev
+
+
+def approve_route(route: Route, *, user, comment: str = "", revision: int | None = None) -> Route:
+    """Approve the pending revision: platform engineers only, never the requester of that revision."""
+    if not is_platform(user):
+        raise PermissionDenied("Only platform engineers can approve routes.")
+    number = revision or route.revision
+    if route.revision_obj(number).created_by_id == user.pk:
+        raise PermissionDenied("You requested this revision, so another platform engineer has to approve it.")
+    return _decide(route, number, ApprovalChoices.APPROVED, reviewer=user, comment=comment)
+
+
+def reject_route(route: Route, *, user, comment: str, revision: int | None = None) -> Route:
+    """Reject the pending revision with a reason. The live revision, if any, stays applied."""
+    if not is_platform(user):
+        raise PermissionDenied("Only platform engineers can reject routes.")
+    number = revision or route.revision
+    if route.revision_obj(number).created_by_id == user.pk:
+        raise PermissionDenied("You requested this revision, so another platform engineer has to review it.")
+    if not comment.strip():
+        raise PolicyError([Violation("comment", "Say why the revision is rejected, so the requester can fix it.")])
+    return _decide(route, number, ApprovalChoices.REJECTED, reviewer=user, comment=comment)
+
+
+def _auto_approve(route: Route) -> None:
+    try:
+        _decide(route, route.revision, ApprovalChoices.APPROVED, reviewer=None, comment="Approved automatically by team policy.")
+    except PolicyError as exc:
+        logger.info("auto-approve skipped for route %s: %s", route.pk, exc)
+
+
+def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str) -> Route:
+    with transaction.atomic():
+        locked = Route.objects.select_for_update().select_related("team", "cluster").get(pk=route.pk)
+        rev = locked.revision_obj(number)
+        if locked.deletion_requested_at:
+            raise PolicyError([Violation("revision", "This route is being deleted.", "conflict")])
+        if number != locked.revision or rev.approval != ApprovalChoices.PENDING:
+            raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")])
+        before = _snapshot(locked)
+        if decision == ApprovalChoices.APPROVED:
+            spec = rev.to_spec()
+            _raise_if(check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
+                                    namespace=locked.namespace, name=locked.name, spec=spec, route=locked))
+            _claim_host(locked, spec.host, reviewer)
+            locked.approved_revision = number
+            if locked.applied_revision != number:
+                locked.sync = SyncChoices.OUT_OF_SYNC
+                locked.health = HealthChoices.PROGRESSING
+        rev.approval = decision
+        rev.save(update_fields=["approval"])
+        locked.approval = decision
+        locked.save()
+        Review.objects.create(route=locked, revision=number, reviewer=reviewer, decision=decision, comment=comment,
+                              automatic=reviewer is None)
+        record(reviewer, "approve" if decision == ApprovalChoices.APPROVED else "reject", locked,
+               before=before, after={**_snapshot(locked), "comment": comment}, team=locked.team)
+        if decision == ApprovalChoices.APPROVED:
+            enqueue_reconcile(locked.pk)
+    route.refresh_from_db()
+    route._revision_cache = {}
+    return route
+
+
+def _claim_host(route: Route, host: str, user) -> None:
+    claim, created = HostClaim.objects.select_for_update().get_or_create(
+        host=host, defaults={"team": route.team, "route": route, "claimed_by": user}
+    )
+    if claim.team_id != route.team_id:
+        raise PolicyError([Violation("host", f'Host "{host}" is claimed by team "{claim.team.slug}".', "conflict")])
+    if created:
+        record(user, "claim", claim, after={"host": host, "team": route.team.slug, "route": str(route.pk)}, team=route.team)
+
+
+def request_deletion(route: Route, *, user) -> Route:
+    """Ask for the route's objects to be removed. The host claim stays with the team."""
+    if not can_edit(user, route):
+        raise PermissionDenied("You can only delete your own teams' routes.")
+    with transaction.atomic():
+        locked = Route.objects.select_for_update().get(pk=route.pk)
+        if locked.deletion_requested_at:
+            return locked
+        before = _snapshot(route)
+        now = timezone.now()
+        locked.deletion_requested_at = now
+        if locked.approved_revision is None and locked.applied_revision is None:
+            # Nothing was ever put on the cluster: the route is gone at once.
+            locked.deleted_at = now
+        else:
+            locked.sync = SyncChoices.OUT_OF_SYNC
+            enqueue_reconcile(locked.pk)
+        locked.save()
+        record(user, "delete", locked, before=before, team=route.team)
+    route.refresh_from_db()
+    return route
+
+
+def release_claim(claim: HostClaim, *, user) -> None:
+    """Give a host back: owner team members or platform engineers, and only when no live route uses it."""
+    if not (is_platform(user) or claim.team.members.filter(pk=user.pk).exists()):
+        raise PermissionDenied("Only the owning team or a platform engineer can release this host.")
+    in_use = Route.objects.live().filter(host=claim.host, team=claim.team).values_list("name", flat=True)[:5]
+    if in_use:
+        raise PolicyError([Violation(
+            "host", f'Host "{claim.host}" is still used by route(s) {", ".join(in_use)}; delete them first.', "conflict"
+        )])
+    with transaction.atomic():
+        record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
+        claim.delete()
+
+
+def enqueue_reconcile(route_id) -> None:
+    """Wake the reconciler once the transaction commits. A lost message loses nothing: the beat sweep
+    finds every route whose approved and applied revisions differ."""
+
+    def send():
+        from .tasks import reconcile_route
+
+        try:
+            reconcile_route.delay(str(route_id))
+        except Exception as exc:  # broker down: the request is stored, the sweep will pick it up
+            logger.warning("could not enqueue reconcile for route %s (%s); the next sync will pick it up", route_id, exc)
+
+    transaction.on_commit(send)
