@@ -1,0 +1,38 @@
+"""Route filters, shared by the API list and the route list page."""
+import django_filters
+from django.db.models import Q
+
+from clusters.models import Cluster
+from portal.models import Team
+
+from .choices import ApprovalChoices, HealthChoices, SyncChoices
+from .models import Route
+
+
+class RouteFilterSet(django_filters.FilterSet):
+    team = django_filters.ModelChoiceFilter(field_name="team", to_field_name="slug", queryset=Team.objects.all())
+    cluster = django_filters.ModelChoiceFilter(field_name="cluster", to_field_name="name", queryset=Cluster.objects.all())
+    namespace = django_filters.CharFilter()
+    host = django_filters.CharFilter(method="filter_host")
+    approval = django_filters.ChoiceFilter(choices=ApprovalChoices.choices)
+    sync = django_filters.ChoiceFilter(choices=SyncChoices.choices)
+    health = django_filters.ChoiceFilter(choices=HealthChoices.choices)
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    class Meta:
+        model = Route
+        fields = ["team", "cluster", "namespace", "host", "approval", "sync", "health", "q"]
+
+    def filter_host(self, queryset, name, value):
+        from .policy import normalize_host
+
+        return queryset.filter(host=normalize_host(value))
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(host__icontains=value) | Q(path__icontains=value)
+            | Q(namespace__icontains=value)
+        )
