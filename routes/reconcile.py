@@ -1,0 +1,538 @@
+"""The reconciler's service layer: make each cluster match the database, and record what is really there.
+
+Level-triggered and idempotent. `reconcile_route` brings one route to its approved revision (or removes
+it); `sync_cluster` compares everything Portico manages on a cluster with what should be there, using
+one list per kind, repairs drift, prunes leftovers, hands unsettled routes to `reconcile_route`, and
+refreshes the status of all routes of the cluster in bulk. `probe_cluster` checks the cluster itself.
+Objects without Portico's label are never modified or deleted.
+"""
+import enum
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clusters.directory import DirectoryTarget
+from clusters.kube import (
+    CERTIFICATE, CLUSTER_ISSUER, CRD, ENDPOINT_SLICE, INGRESS, INGRESS_CLASS, MANAGED_KINDS, SERVICE, KubeClient,
+    PermanentKubeError, TransientKubeError, kind_of,
+)
+from clusters.models import Cluster
+
+from . import render
+from .choices import HealthChoices, SyncChoices
+from .diagnostics import Observed, evaluate
+from .models import HostClaim, Route, RouteRevision
+from .spec import ClusterSettings, ForeignIngressPath, RouteSpec
+
+logger = logging.getLogger(__name__)
+
+SYNC_LEASE = timedelta(minutes=5)
+STATUS_FIELDS = ["sync", "health", "conditions", "diagnostics", "address", "certificate", "endpoints", "last_synced_at"]
+
+
+class Result(enum.Enum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    DEGRADED = "degraded"
+    SKIPPED = "skipped"
+    GONE = "gone"
+
+
+@dataclass
+class SyncReport:
+    cluster: str
+    skipped: bool = False
+    applied: int = 0
+    deleted: int = 0
+    reconciled: int = 0
+    routes: int = 0
+    errors: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.cluster}: skipped (another worker is syncing it)"
+        return (f"{self.cluster}: {self.routes} routes, {self.applied} applied, {self.deleted} pruned, "
+                f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s")
+
+
+def open_target(cluster: Cluster):
+    """The cluster's API server, or its export folder for directory clusters."""
+    if cluster.is_directory:
+        return DirectoryTarget(cluster.directory_path())
+    return KubeClient.for_cluster(cluster)
+
+
+def cluster_settings(cluster: Cluster) -> ClusterSettings:
+    return ClusterSettings(name=cluster.name, ingress_class=cluster.ingress_class, default_issuer=cluster.default_issuer,
+                           output=cluster.output)
+
+
+def _is_ours(obj: dict | None) -> bool:
+    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
+    return labels.get(render.MANAGED_BY_LABEL) == render.MANAGED_BY
+
+
+def _hash_of(obj: dict | None) -> str | None:
+    return (((obj or {}).get("metadata") or {}).get("annotations") or {}).get(render.SPEC_HASH_ANNOTATION)
+
+
+def _route_label(obj: dict) -> str | None:
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(render.ROUTE_LABEL)
+
+
+def _key(kind, name: str, namespace: str | None):
+    return (kind.api_version, kind.kind, namespace or "", name)
+
+
+# One route
+
+
+def reconcile_route(route_id) -> Result:
+    """Bring one route's objects to its approved revision, or remove them when deletion was requested.
+
+    Holds the route's row lock while it works, so two workers never apply the same route at once.
+    Permanent API errors mark the route Degraded with the server's message; transient ones are
+    recorded as a condition and re-raised for the task to retry.
+    """
+    transient = None
+    with transaction.atomic():
+        route = (Route.objects.select_for_update(of=("self",)).select_related("team", "cluster")
+                 .filter(pk=route_id).first())
+        if route is None or route.deleted_at is not None:
+            return Result.GONE
+        if route.deletion_requested_at is None and route.approved_revision is None:
+            return Result.SKIPPED
+        cluster = route.cluster
+        try:
+            with open_target(cluster) as target:
+                if route.deletion_requested_at is not None:
+                    _remove_route(route, target)
+                    return Result.DELETED
+                return _apply_route(route, cluster, target)
+        except TransientKubeError as exc:
+            _save_status(route, _transient_condition(route, exc))
+            transient = exc
+    raise transient
+
+
+def _approved_group(route: Route) -> list[tuple]:
+    """(target, spec) of every approved, live route sharing this route's namespace and host, this one included,
+    so the shared Certificate comes out exactly as a cluster sync would render it."""
+    revisions = (RouteRevision.objects
+                 .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
+                         route__deletion_requested_at__isnull=True, number=F("route__approved_revision"))
+                 .filter(Q(host=route.revision_obj(route.approved_revision).host) | Q(route=route))
+                 .select_related("route__team"))
+    return [(rev.route.target(rev.number), rev.to_spec()) for rev in revisions]
+
+
+def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings) -> list[dict]:
+    """This route's own objects plus the Certificate for its host, in apply order."""
+    objects = render.render_route(route.target(route.approved_revision), spec, settings_)
+    if spec.tls.mode == "cert-manager":
+        group = render.desired_objects(_approved_group(route), settings_)
+        objects += [o for o in group if o["kind"] == "Certificate" and o["metadata"]["namespace"] == route.namespace
+                    and o["spec"]["dnsNames"] == [spec.host]]
+    return objects
+
+
+def _apply_route(route: Route, cluster: Cluster, target) -> Result:
+    spec = route.revision_obj(route.approved_revision).to_spec()
+    settings_ = cluster_settings(cluster)
+    desired = _desired_for(route, spec, settings_)
+    errors = render.validate_objects(desired, cluster.kubernetes_minor)
+    if errors:
+        _save_status(route, _evaluate_failure(route, spec, "Rendered objects are invalid: " + "; ".join(errors)))
+        return Result.DEGRADED
+    live: dict[tuple, dict] = {}
+    wrote = False
+    try:
+        for obj in desired:
+            kind = kind_of(obj)
+            meta = obj["metadata"]
+            current = target.get(kind, meta["name"], meta.get("namespace"))
+            if current is not None and not _is_ours(current):
+                message = (f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
+                           "Portico; Portico will not change it. Rename the route or remove that object.")
+                _save_status(route, _evaluate_failure(route, spec, message))
+                return Result.DEGRADED
+            if current is not None and _hash_of(current) == _hash_of(obj):
+                live[render.object_key(obj)] = current
+                continue
+            live[render.object_key(obj)] = target.apply(obj)
+            wrote = True
+        if route.applied_revision is not None and route.applied_revision != route.approved_revision:
+            wrote |= _prune_previous(route, settings_, desired, target)
+    except PermanentKubeError as exc:
+        _save_status(route, _evaluate_failure(route, spec, exc.message))
+        return Result.DEGRADED
+    route.applied_revision = route.approved_revision
+    route.reconcile_attempts = 0
+    route.save(update_fields=["applied_revision", "reconcile_attempts", "updated_at"])
+    observed = _observe_one(route, cluster, spec, target, live)
+    _save_status(route, evaluate(observed, previous_conditions=route.conditions, now=timezone.now()))
+    logger.info("route=%s cluster=%s revision=%s %s", route.pk, cluster.name, route.applied_revision,
+                "applied" if wrote else "unchanged")
+    return Result.APPLIED if wrote else Result.UNCHANGED
+
+
+def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict], target) -> bool:
+    """Delete what the previously applied revision created and the new one no longer wants (a renamed
+    Service, a managed Service dropped for an existing one, the Certificate of a host no longer used)."""
+    try:
+        previous_rev = route.revision_obj(route.applied_revision)
+    except RouteRevision.DoesNotExist:
+        return False
+    previous_spec = previous_rev.to_spec()
+    previous = render.render_route(route.target(route.applied_revision), previous_spec, settings_)
+    cert = render.certificate_for(route.target(route.applied_revision), previous_spec, settings_)
+    if cert is not None and not _host_still_served(route, previous_spec.host):
+        previous.append(cert)
+    wanted = {render.object_key(o) for o in desired}
+    deleted = False
+    for obj in previous:
+        if render.object_key(obj) in wanted:
+            continue
+        deleted |= _delete_if_ours(target, obj)
+    return deleted
+
+
+def _host_still_served(route: Route, host: str) -> bool:
+    """Another live, approved route still uses a Certificate for this host in this namespace."""
+    return (RouteRevision.objects
+            .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
+                    route__deletion_requested_at__isnull=True, number=F("route__approved_revision"), host=host,
+                    spec__tls__mode="cert-manager")
+            .exclude(route=route).exists())
+
+
+def _delete_if_ours(target, obj: dict) -> bool:
+    kind = kind_of(obj)
+    meta = obj["metadata"]
+    current = target.get(kind, meta["name"], meta.get("namespace"))
+    if current is None or not _is_ours(current):
+        return False
+    return target.delete(kind, meta["name"], meta.get("namespace"))
+
+
+def _remove_route(route: Route, target) -> None:
+    """Delete every object the route put on the cluster (the shared Certificate only when no other route
+    on that host needs it), then keep the route as deleted in history. The host claim stays."""
+    settings_ = cluster_settings(route.cluster)
+    revisions = {n for n in (route.applied_revision, route.approved_revision) if n}
+    for number in sorted(revisions):
+        spec = route.revision_obj(number).to_spec()
+        objects = render.render_route(route.target(number), spec, settings_)
+        cert = render.certificate_for(route.target(number), spec, settings_)
+        if cert is not None and not _host_still_served(route, spec.host):
+            objects.append(cert)
+        for obj in objects:
+            _delete_if_ours(target, obj)
+    now = timezone.now()
+    Route.objects.filter(pk=route.pk).update(
+        deleted_at=now, sync=SyncChoices.SYNCED, health=HealthChoices.MISSING, last_synced_at=now, updated_at=now,
+        conditions=[{"type": "Deleted", "status": "True", "reason": "Removed",
+                     "message": "The route's objects were removed from the cluster.", "last_transition_time": now.isoformat()}],
+    )
+    logger.info("route=%s cluster=%s deleted", route.pk, route.cluster.name)
+
+
+def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: dict) -> Observed:
+    if cluster.is_directory:
+        return _observed(route, cluster, spec, synced=True)
+    ns = route.namespace
+    ingress = live.get(_key(INGRESS, route.name, ns)) or target.get(INGRESS, route.name, ns)
+    service = None
+    slices: list[dict] = []
+    if spec.backend.service_name:
+        service = live.get(_key(SERVICE, spec.backend.service_name, ns)) or target.get(SERVICE, spec.backend.service_name, ns)
+        slices = target.list(ENDPOINT_SLICE, namespace=ns,
+                             label_selector=f"kubernetes.io/service-name={spec.backend.service_name}")
+    certificate = None
+    if spec.tls.mode == "cert-manager":
+        name = render.certificate_name(spec.host)
+        certificate = live.get(_key(CERTIFICATE, name, ns)) or target.get(CERTIFICATE, name, ns)
+    return _observed(route, cluster, spec, synced=True, ingress=ingress, service=service, endpoint_slices=slices,
+                     certificate=certificate)
+
+
+def _observed(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Observed:
+    claim_team = getattr(route, "_claim_team_id", None)
+    if claim_team is None:
+        claim_team = HostClaim.objects.filter(host=spec.host).values_list("team_id", flat=True).first()
+    foreign = tuple(
+        ForeignIngressPath(**f) for f in cluster.foreign_ingresses
+        if f.get("host") == spec.host and f.get("path") == spec.path
+    )
+    return Observed(
+        directory=cluster.is_directory, cluster_reachable=cluster.reachable, ingress_class=cluster.ingress_class,
+        ingress_class_present=cluster.ingress_class_present, cert_manager_present=cluster.cert_manager_present,
+        issuer=spec.tls.issuer or cluster.default_issuer, issuer_present=cluster.issuer_present,
+        tls_mode=spec.tls.mode, host=spec.host, path=spec.path, service_name=spec.backend.service_name or "",
+        service_port=spec.backend.service_port, claim_ok=claim_team == route.team_id,
+        foreign_conflicts=foreign, **kwargs,
+    )
+
+
+def _evaluate_failure(route: Route, spec: RouteSpec, message: str):
+    return evaluate(_observed(route, route.cluster, spec, apply_error=message, synced=False),
+                    previous_conditions=route.conditions, now=timezone.now())
+
+
+def _transient_condition(route: Route, exc: TransientKubeError):
+    """Keep the last known health, but say plainly that the API server is not answering and we retry."""
+    now = timezone.now()
+    conditions = [c for c in route.conditions if c.get("type") != "Applied"]
+    conditions.append({"type": "Applied", "status": "False", "reason": "APIServerUnavailable",
+                       "message": f"{exc.message} (retrying with backoff)", "last_transition_time": now.isoformat()})
+    return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
+
+
+def _save_status(route: Route, evaluation) -> None:
+    """Write status fields; ``evaluation`` is a diagnostics.Evaluation or a dict of fields."""
+    now = timezone.now()
+    if isinstance(evaluation, dict):
+        values = evaluation
+    else:
+        values = {
+            "health": evaluation.health, "conditions": evaluation.conditions, "diagnostics": evaluation.diagnostics,
+            "address": evaluation.address, "certificate": evaluation.certificate, "endpoints": evaluation.endpoints,
+            "sync": SyncChoices.SYNCED if route.applied_revision == route.approved_revision and not any(
+                c.get("type") == "Applied" and c.get("status") == "False" for c in evaluation.conditions
+            ) else SyncChoices.OUT_OF_SYNC,
+            "last_synced_at": now,
+        }
+    for name, value in values.items():
+        setattr(route, name, value)
+    Route.objects.filter(pk=route.pk).update(**values, updated_at=now)
+
+
+# One cluster
+
+
+def _acquire_lease(cluster_id: int) -> str | None:
+    """A time-limited claim on the cluster's sync, taken with compare-and-swap, so one worker syncs a
+    cluster at a time and a crashed worker's claim simply expires."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    taken = Cluster.objects.filter(pk=cluster_id).filter(
+        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
+    ).update(sync_lease_until=now + SYNC_LEASE, sync_lease_owner=token)
+    return token if taken else None
+
+
+def _release_lease(cluster_id: int, token: str) -> None:
+    Cluster.objects.filter(pk=cluster_id, sync_lease_owner=token).update(sync_lease_until=None, sync_lease_owner="")
+
+
+def sync_cluster(cluster_id: int) -> SyncReport:
+    """Make one cluster match the database and refresh the status of all its routes."""
+    started = time.monotonic()
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is None:
+        return SyncReport(cluster=str(cluster_id), skipped=True)
+    report = SyncReport(cluster=cluster.name)
+    token = _acquire_lease(cluster_id)
+    if token is None:
+        report.skipped = True
+        return report
+    try:
+        with open_target(cluster) as target:
+            _sync(cluster, target, report)
+    except TransientKubeError as exc:
+        report.errors.append(exc.message)
+        logger.warning("cluster=%s sync failed: %s", cluster.name, exc.message)
+    finally:
+        _release_lease(cluster_id, token)
+    report.duration = time.monotonic() - started
+    logger.info("cluster=%s %s", cluster.name, report.summary())
+    return report
+
+
+def _list_live(cluster: Cluster, target) -> tuple[dict, dict, list[dict]]:
+    """One list per kind. Returns (our objects by key, every Service and Ingress by key, foreign Ingress paths)."""
+    ours: dict[tuple, dict] = {}
+    seen: dict[tuple, dict] = {}
+    foreign: list[dict] = []
+    for kind in MANAGED_KINDS:
+        # Services and Ingresses are listed whole: status needs existing (unmanaged) Services, and
+        # conflict checks need foreign Ingresses. Certificates are only ever ours.
+        selector = render.MANAGED_SELECTOR if kind is CERTIFICATE else None
+        for obj in target.list(kind, label_selector=selector):
+            key = render.object_key(obj)
+            seen[key] = obj
+            if _is_ours(obj):
+                ours[key] = obj
+            elif kind is INGRESS:
+                foreign.extend(_ingress_paths(obj))
+    return ours, seen, foreign
+
+
+def _ingress_paths(obj: dict) -> list[dict]:
+    meta = obj.get("metadata") or {}
+    paths = []
+    for rule in (obj.get("spec") or {}).get("rules") or []:
+        for p in ((rule.get("http") or {}).get("paths")) or []:
+            if rule.get("host"):
+                paths.append({"namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
+                              "host": rule["host"], "path": p.get("path") or "/"})
+    return paths
+
+
+def _sync(cluster: Cluster, target, report: SyncReport) -> None:
+    # List before reading the database: anything on the cluster was then put there for a route
+    # approved before our snapshot, so pruning cannot remove a route approved in between.
+    ours, seen, foreign = _list_live(cluster, target)
+    cluster.foreign_ingresses = foreign
+    Cluster.objects.filter(pk=cluster.pk).update(foreign_ingresses=foreign)
+
+    routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
+    report.routes = len(routes)
+    specs = {
+        (rev.route_id, rev.number): rev.to_spec()
+        for rev in RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True,
+                                                number=F("route__approved_revision"))
+    }
+    unsettled = {r.pk for r in routes if r.deletion_requested_at or (
+        r.approved_revision is not None and r.applied_revision != r.approved_revision)}
+    settled = [r for r in routes if r.approved_revision is not None and r.pk not in unsettled]
+    settings_ = cluster_settings(cluster)
+
+    # Desired state of every approved route, so shared Certificates see all their users.
+    active = [r for r in routes if r.approved_revision is not None and not r.deletion_requested_at]
+    desired = {render.object_key(o): o for o in render.desired_objects(
+        [(r.target(r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
+    unsettled_ids = {str(pk) for pk in unsettled}
+    failures: dict[str, str] = {}
+
+    for key, obj in desired.items():
+        owner = _route_label(obj)
+        if owner in unsettled_ids:
+            continue  # reconcile_route applies it below, under the route's lock
+        current = seen.get(key)
+        if current is not None and not _is_ours(current):
+            failures[owner or ""] = (f"{obj['kind']} {key[2]}/{key[3]} exists and is not managed by Portico; "
+                                     "Portico will not change it.")
+            continue
+        if current is not None and _hash_of(current) == _hash_of(obj):
+            continue
+        try:
+            ours[key] = seen[key] = target.apply(obj)
+            report.applied += 1
+        except PermanentKubeError as exc:
+            failures[owner or ""] = exc.message
+            report.errors.append(exc.message)
+
+    for key, obj in list(ours.items()):
+        owner = _route_label(obj)
+        if key in desired or owner in unsettled_ids:
+            continue
+        if target.delete(kind_of(obj), key[3], key[2] or None):
+            report.deleted += 1
+        ours.pop(key)
+
+    for route_id in unsettled:
+        try:
+            reconcile_route(route_id)
+            report.reconciled += 1
+        except TransientKubeError as exc:
+            report.errors.append(exc.message)
+
+    _refresh_status(cluster, target, settled, specs, seen, failures)
+    Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now())
+
+
+def _refresh_status(cluster: Cluster, target, routes: list[Route], specs: dict, seen: dict, failures: dict) -> None:
+    """Evaluate every settled route from the lists already made, and write only the rows that changed."""
+    slices_by_service: dict[tuple, list] = {}
+    if not cluster.is_directory and routes:
+        for obj in target.list(ENDPOINT_SLICE):
+            meta = obj.get("metadata") or {}
+            service = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+            if service:
+                slices_by_service.setdefault((meta.get("namespace", ""), service), []).append(obj)
+    claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
+    now = timezone.now()
+    changed = []
+    for route in routes:
+        spec = specs[(route.pk, route.approved_revision)]
+        route._claim_team_id = claims.get(spec.host)
+        ns = route.namespace
+        if str(route.pk) in failures:
+            observed = _observed(route, cluster, spec, apply_error=failures[str(route.pk)], synced=False)
+        elif cluster.is_directory:
+            observed = _observed(route, cluster, spec, synced=True)
+        else:
+            service_name = spec.backend.service_name or ""
+            observed = _observed(
+                route, cluster, spec, synced=True,
+                ingress=seen.get(_key(INGRESS, route.name, ns)),
+                service=seen.get(_key(SERVICE, service_name, ns)) if service_name else None,
+                endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),
+                certificate=seen.get(_key(CERTIFICATE, render.certificate_name(spec.host), ns))
+                if spec.tls.mode == "cert-manager" else None,
+            )
+        result = evaluate(observed, previous_conditions=route.conditions, now=now)
+        sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
+        values = {"sync": sync, "health": result.health, "conditions": result.conditions,
+                  "diagnostics": result.diagnostics, "address": result.address, "certificate": result.certificate,
+                  "endpoints": result.endpoints}
+        if any(getattr(route, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(route, k, v)
+            route.last_synced_at = now
+            changed.append(route)
+    if changed:
+        Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
+    # Routes whose status did not change still record that they were looked at, in one statement.
+    untouched = [r.pk for r in routes if r not in changed]
+    if untouched:
+        Route.objects.filter(pk__in=untouched).update(last_synced_at=now)
+
+
+# The cluster itself
+
+
+def probe_cluster(cluster_id: int) -> Cluster | None:
+    """Check the cluster: reachable, version, IngressClass, cert-manager CRDs, default ClusterIssuer."""
+    cluster = Cluster.objects.filter(pk=cluster_id).first()
+    if cluster is None or cluster.is_directory:
+        return cluster
+    values = {"checked_at": timezone.now()}
+    try:
+        with KubeClient.for_cluster(cluster) as client:
+            values["server_version"] = client.version()
+            values["reachable"] = True
+            values["ingress_class_present"] = client.get(INGRESS_CLASS, cluster.ingress_class) is not None
+            values["cert_manager_present"] = client.get(CRD, "certificates.cert-manager.io") is not None
+            values["issuer_present"] = (
+                client.get(CLUSTER_ISSUER, cluster.default_issuer) is not None if values["cert_manager_present"] else False
+            )
+        values["health_message"] = _probe_message(cluster, values)
+    except (TransientKubeError, PermanentKubeError) as exc:
+        values.update(reachable=False, health_message=f"The API server did not answer: {exc.message}")
+    Cluster.objects.filter(pk=cluster.pk).update(**values)
+    cluster.refresh_from_db()
+    return cluster
+
+
+def _probe_message(cluster: Cluster, values: dict) -> str:
+    problems = []
+    if not values["ingress_class_present"]:
+        problems.append(f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '
+                        "routes. Install one (e.g. ingress-nginx) or set the cluster's ingress class.")
+    if not values["cert_manager_present"]:
+        problems.append("cert-manager is not installed (no certificates.cert-manager.io CRD): TLS certificates "
+                        "will not be issued.")
+    elif not values["issuer_present"]:
+        problems.append(f'ClusterIssuer "{cluster.default_issuer}" does not exist: create it or change the '
+                        "cluster's default issuer.")
+    return " ".join(problems) or "All checks passed."

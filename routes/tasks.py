@@ -1,0 +1,60 @@
+"""Celery tasks: thin. They take ids, re-read rows, and call routes.reconcile; the database is the truth."""
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from clusters.kube import TransientKubeError
+from clusters.models import Cluster
+
+from . import reconcile
+
+logger = logging.getLogger(__name__)
+
+
+def _backoff(retries: int, retry_after: float | None = None) -> float:
+    """Capped exponential backoff with full jitter; a server's Retry-After is a floor."""
+    delay = random.uniform(0, min(300.0, 2.0 * 2**retries))
+    return max(delay, retry_after or 0.0)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def reconcile_route(self, route_id: str) -> str:
+    try:
+        return reconcile.reconcile_route(route_id).value
+    except TransientKubeError as exc:
+        if self.request.retries >= settings.PORTICO_RECONCILE_MAX_RETRIES:
+            logger.warning("route=%s giving up after %s retries: %s; the cluster sync will try again", route_id,
+                           self.request.retries, exc)
+            return "gave-up"
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries, exc.retry_after))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sync_cluster(cluster_id: int) -> str:
+    return reconcile.sync_cluster(cluster_id).summary()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def probe_cluster(cluster_id: int) -> None:
+    reconcile.probe_cluster(cluster_id)
+
+
+@shared_task
+def sync_all_clusters() -> int:
+    """Beat entry: fan out one sync and one probe per cluster (each expires before the next round)."""
+    expires = settings.PORTICO_SYNC_INTERVAL
+    ids = list(Cluster.objects.values_list("pk", flat=True))
+    for cluster_id in ids:
+        sync_cluster.apply_async((cluster_id,), expires=expires)
+    return len(ids)
+
+
+@shared_task
+def probe_all_clusters() -> int:
+    expires = settings.PORTICO_PROBE_INTERVAL
+    ids = list(Cluster.objects.kubernetes().values_list("pk", flat=True))
+    for cluster_id in ids:
+        probe_cluster.apply_async((cluster_id,), expires=expires)
+    return len(ids)
