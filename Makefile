@@ -37,8 +37,10 @@ run: install
 	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py runall
 
+# Two passes: everything in-process, then the tests that start real Celery workers on a Redis broker.
 test: install-test
-	scripts/test.sh $(PYTEST_ARGS)
+	scripts/test.sh -m "not worker and not fault" $(PYTEST_ARGS)
+	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault" $(PYTEST_ARGS)
 
 bench: install-test
 	scripts/with-services.sh $(PY) -m bench
