@@ -1,0 +1,1 @@
+"""A Kubernetes API server emulator for Portico's tests, built on kmock (see emulator.py)."""

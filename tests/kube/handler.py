@@ -1,0 +1,475 @@
+"""The HTTP side of the emulator: a kmock handler that answers like kube-apiserver.
+
+kmock 0.8 brings the server, the discovery endpoints and the Status error format
+(`kmock.KubernetesScaffold`). Its stateful `KubernetesEmulator` is not used for resources: its path
+parser fails on `/api/v1/namespaces`, and its writes lack the semantics Portico relies on (see
+DESIGN.md). Resource requests are served here from `ObjectStore`; everything else (discovery,
+/version, health) goes to kmock's own reactions.
+"""
+
+import asyncio
+import json
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+import yaml
+
+from tests.kube.resources import VERBS, ResourceType
+from tests.kube.store import APPLY_PATCH, ApiError, ObjectStore
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# kube-apiserver lets anyone read these (system:public-info-viewer); everything else needs the token.
+ANONYMOUS_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+
+DEFAULT_VERSION_INFO = {
+    "major": "1",
+    "minor": "37",
+    "gitVersion": "v1.37.0",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.25.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the emulator received it (faulted and unauthorised ones included)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    content_type: str | None
+    body: Any  # parsed JSON (or YAML for apply patches); None when empty or unparsable
+    headers: dict[str, str]
+    raw_body: bytes
+    status: int | None = None  # the answer's HTTP status; None while in flight or when dropped
+    dropped: bool = False  # the emulator closed the connection instead of answering
+
+    @classmethod
+    def capture(cls, raw: aiohttp.web.BaseRequest, raw_body: bytes) -> "RecordedRequest":
+        content_type = raw.headers.get("Content-Type")
+        return cls(
+            method=raw.method.upper(),
+            path=raw.path,
+            query=dict(raw.query),
+            content_type=content_type,
+            body=_parse_body(raw_body, content_type),
+            headers=dict(raw.headers),
+            raw_body=raw_body,
+        )
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in WRITE_METHODS
+
+
+def _parse_body(raw_body: bytes, content_type: str | None) -> Any:
+    if not raw_body:
+        return None
+    try:
+        return json.loads(raw_body)
+    except ValueError:
+        pass
+    if content_type and "yaml" in content_type:
+        try:
+            return yaml.safe_load(raw_body)
+        except yaml.YAMLError:
+            return None
+    return None
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next `remaining` matching requests; `status` None drops the connection."""
+
+    remaining: int
+    status: int | None
+    body: Any = None
+    message: str | None = None
+    headers: dict[str, str] | None = None
+    methods: frozenset[str] | None = None
+    path_contains: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.methods is None or method in self.methods) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+
+class FaultPlan:
+    """Pending faults, consumed first-in first-out by the requests they match. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+
+@dataclass(frozen=True)
+class ApiPath:
+    """A resource URL taken apart: /apis/{group}/{version}[/namespaces/{namespace}]/{plural}[/{name}[/{sub}]]."""
+
+    group: str
+    version: str
+    plural: str
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+
+
+def parse_api_path(path: str) -> ApiPath | None:
+    """Parse a resource URL; None for anything else (discovery, /version, ...)."""
+    parts = [part for part in path.split("/") if part]
+    if len(parts) >= 3 and parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    elif len(parts) >= 4 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    namespace = None
+    # /api/v1/namespaces/{name}[/status] is a Namespace itself; /api/v1/namespaces/{ns}/{plural}... is inside one.
+    if rest[0] == "namespaces" and len(rest) >= 3 and not (len(rest) == 3 and rest[2] in {"status", "finalize"}):
+        namespace, rest = rest[1], rest[2:]
+    return ApiPath(
+        group,
+        version,
+        rest[0],
+        namespace,
+        rest[1] if len(rest) > 1 else None,
+        "/".join(rest[2:]) or None,
+    )
+
+
+def status_response(code: int, reason: str, message: str, details: dict | None = None) -> aiohttp.web.Response:
+    return json_response(ApiError(code, reason, message, details).status(), code)
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> aiohttp.web.Response:
+    return aiohttp.web.Response(
+        text=json.dumps(body),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    410: "Expired",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+
+
+@attrs.define(kw_only=True)
+class KubeApiHandler(kmock.KubernetesScaffold):
+    """kmock's Kubernetes scaffold plus resources served from an `ObjectStore`, faults and auth."""
+
+    store: ObjectStore = attrs.field(factory=ObjectStore)
+    faults: FaultPlan = attrs.field(factory=FaultPlan)
+    log: list[RecordedRequest] = attrs.field(factory=list)
+    token: str | None = None
+    version_info: dict = attrs.field(factory=lambda: dict(DEFAULT_VERSION_INFO))
+    refusing: bool = False
+    # Exceptions raised by the emulator itself while serving (its bugs), for the fixtures to report.
+    server_errors: list[BaseException] = attrs.field(factory=list)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        for probe in ("healthz", "livez", "readyz"):
+            self.fallback[f"get /{probe}"] << b"ok"
+        self.store.on_types_changed = self.refresh_discovery
+        self.refresh_discovery()
+
+    def refresh_discovery(self) -> None:
+        """Describe the store's resource types in kmock's discovery endpoints."""
+        resources = kmock.ResourcesArray()
+        for rtype in list(self.store.types.values()):
+            resources[kmock.resource(rtype.group, rtype.version, rtype.plural)] = kmock.ResourceInfo(
+                namespaced=rtype.namespaced,
+                kind=rtype.kind,
+                singular=rtype.singular,
+                verbs=VERBS,
+                shortnames=rtype.short_names,
+                subresources={"status"} if rtype.has_status else set(),
+            )
+        # Swapped whole: the event loop may be iterating the previous array in a discovery request.
+        self._resources = resources
+
+    async def _serve_server_version(self, request: kmock.Request) -> dict:
+        return dict(self.version_info)
+
+    async def _serve_api(self, request: kmock.Request) -> dict:
+        # The official client's model for /api requires serverAddressByClientCIDRs, which kmock omits.
+        address = request.url.host and f"{request.url.host}:{request.url.port}"
+        return {
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address or ""}],
+        }
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        # kmock answers unknown URLs with advice for kmock users; answer as kube-apiserver does.
+        if isinstance(exc, kmock.KubernetesNotFoundError):
+            return json_response(ApiError.no_such_resource().status(), 404)
+        self.server_errors.append(exc)
+        return await super()._render_error(exc)
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        raw_body = await raw_request.read()
+        record = RecordedRequest.capture(raw_request, raw_body)
+        self.log.append(record)
+        try:
+            response = await self._respond(raw_request, record)
+        except asyncio.CancelledError:
+            raise
+        except (
+            Exception
+        ) as exc:  # a bug in the emulator: answer like kube-apiserver's panic handler, keep it for the report
+            self.server_errors.append(exc)
+            response = status_response(
+                500,
+                "InternalError",
+                f"Internal error occurred: {exc!r}",
+                {"causes": [{"message": traceback.format_exc()}]},
+            )
+        if not record.dropped:
+            record.status = response.status
+        return response
+
+    async def _respond(self, raw: aiohttp.web.BaseRequest, record: RecordedRequest) -> aiohttp.web.StreamResponse:
+        fault = self.faults.take(record.method, record.path)
+        if self.refusing or (fault is not None and fault.status is None):
+            # Close without answering: the client sees the connection reset or closed mid-request.
+            record.dropped = True
+            raw.protocol.force_close()
+            return aiohttp.web.Response(status=503)  # never reaches the client
+        if fault is not None:
+            return self._fault_response(fault, record)
+        if (
+            self.token
+            and record.path.rstrip("/") not in ANONYMOUS_PATHS
+            and raw.headers.get("Authorization") != f"Bearer {self.token}"
+        ):
+            return status_response(401, "Unauthorized", "Unauthorized")
+        api_path = parse_api_path(record.path)
+        if api_path is None:
+            # kmock serves discovery, /version and the health probes. The official client asks for
+            # most of them with a trailing slash (/version/, /apis/networking.k8s.io/v1/), which
+            # kube-apiserver accepts and kmock's patterns do not.
+            if record.path != "/" and record.path.endswith("/"):
+                raw = raw.clone(rel_url=raw.rel_url.with_path(record.path.rstrip("/")))
+            return await super().__call__(raw)
+        rtype = self.store.resource_type(api_path.group, api_path.version, api_path.plural)
+        try:
+            if rtype is None or (api_path.namespace is not None and not rtype.namespaced):
+                raise ApiError.no_such_resource()
+            if api_path.subresource not in (None, "status") or (api_path.subresource and not rtype.has_status):
+                raise ApiError.no_such_resource()
+            return await self._serve(raw, record, rtype, api_path)
+        except ApiError as error:
+            return json_response(error.status(), error.code)
+
+    async def _serve(
+        self, raw: aiohttp.web.BaseRequest, record: RecordedRequest, rtype: ResourceType, path: ApiPath
+    ) -> aiohttp.web.StreamResponse:
+        query = record.query
+        store, namespace, name = self.store, path.namespace, path.name
+        dry_run = query.get("dryRun") == "All"
+        # Without ?fieldManager=, kube-apiserver names the writer after its User-Agent's product token.
+        manager = query.get("fieldManager") or (raw.headers.get("User-Agent") or "unknown").split("/")[0]
+        if rtype.namespaced and namespace is None and (name is not None or record.method != "GET"):
+            if name is not None:
+                raise ApiError.no_such_resource()
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        match record.method, name:
+            case "GET", None if query.get("watch") in {"true", "1"}:
+                return await self._serve_watch(raw, rtype, namespace, query)
+            case "GET", None:
+                return json_response(
+                    store.list_response(
+                        rtype,
+                        namespace,
+                        label_selector=query.get("labelSelector"),
+                        field_selector=query.get("fieldSelector"),
+                        limit=query.get("limit"),
+                        continue_token=query.get("continue"),
+                    )
+                )
+            case "GET", _:
+                return json_response(store.get(rtype, namespace, name))
+            case "POST", None:
+                return json_response(store.create(rtype, namespace, record.body, manager=manager, dry_run=dry_run), 201)
+            case "PUT", str():
+                return json_response(
+                    store.replace(
+                        rtype,
+                        namespace,
+                        name,
+                        record.body,
+                        manager=manager,
+                        subresource=path.subresource,
+                        dry_run=dry_run,
+                    )
+                )
+            case "PATCH", str():
+                force = query.get("force")
+                # Apply is the one write that insists on an explicit fieldManager.
+                applying = (record.content_type or "").split(";")[0].strip().lower() == APPLY_PATCH
+                code, obj = store.patch(
+                    rtype,
+                    namespace,
+                    name,
+                    record.raw_body,
+                    record.content_type or "",
+                    manager=query.get("fieldManager") if applying else manager,
+                    force=None if force is None else force.lower() in {"true", "1"},
+                    subresource=path.subresource,
+                    dry_run=dry_run,
+                )
+                return json_response(obj, code)
+            case "DELETE", str():
+                return json_response(store.delete(rtype, namespace, name, options=record.body, dry_run=dry_run))
+            case "DELETE", None:
+                return json_response(
+                    store.delete_collection(
+                        rtype,
+                        namespace,
+                        label_selector=query.get("labelSelector"),
+                        field_selector=query.get("fieldSelector"),
+                        dry_run=dry_run,
+                    )
+                )
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    async def _serve_watch(
+        self, raw: aiohttp.web.BaseRequest, rtype: ResourceType, namespace: str | None, query: dict
+    ) -> aiohttp.web.StreamResponse:
+        """Stream watch events as JSON lines until timeoutSeconds, the client leaves, or a reset."""
+        loop = asyncio.get_running_loop()
+        try:
+            timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+        except ValueError:
+            raise ApiError.bad_request(f"timeoutSeconds: Invalid value: {query['timeoutSeconds']!r}") from None
+        deadline = None if timeout is None else loop.time() + timeout
+        watcher = self.store.watch(
+            loop,
+            rtype,
+            namespace,
+            label_selector=query.get("labelSelector"),
+            field_selector=query.get("fieldSelector"),
+            resource_version=query.get("resourceVersion"),
+        )
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
+        try:
+            await response.prepare(raw)
+            while True:
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(watcher.queue.get(), remaining)
+                except TimeoutError:
+                    break
+                if item is None:  # the store was cleared: end the stream as a server restart would
+                    break
+                event_type, obj = item
+                await response.write(json.dumps({"type": event_type, "object": obj}).encode() + b"\n")
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client went away
+        finally:
+            self.store.unwatch(watcher)
+        return response
+
+    def _fault_response(self, fault: Fault, record: RecordedRequest) -> aiohttp.web.Response:
+        headers = (
+            dict(fault.headers)
+            if fault.headers is not None
+            else ({"Retry-After": "1"} if fault.status in {429, 503} else {})
+        )
+        if isinstance(fault.body, (bytes, str)):
+            return aiohttp.web.Response(body=fault.body, status=fault.status, headers=headers)
+        if fault.body is not None:
+            return json_response(fault.body, fault.status, headers)
+        return json_response(self._fault_status(fault, record, headers), fault.status, headers)
+
+    def _fault_status(self, fault: Fault, record: RecordedRequest, headers: dict) -> dict:
+        """A realistic Status body for an injected failure, worded as kube-apiserver words it."""
+        code = fault.status
+        api_path = parse_api_path(record.path)
+        rtype = api_path and self.store.resource_type(api_path.group, api_path.version, api_path.plural)
+        name = api_path.name if api_path and api_path.name else ""
+        if not name and isinstance(record.body, dict):  # a create names its object in the body
+            name = (record.body.get("metadata") or {}).get("name", "")
+        if rtype is not None and code == 422:
+            # `message` words the field error; the API server prefixes it with the object it rejects.
+            problem = fault.message or "metadata.annotations: Too long: must have at most 262144 bytes"
+            field, _, detail = problem.partition(": ")
+            return ApiError.invalid(rtype, name, [(field, detail)]).status()
+        if rtype is not None and code == 404 and fault.message is None:
+            return ApiError.not_found(rtype, name).status()
+        if rtype is not None and code == 409 and fault.message is None:
+            return ApiError.modified(rtype, name).status()
+        default_messages = {
+            400: "the server rejected our request for an unknown reason",
+            401: "Unauthorized",
+            403: (
+                f'{rtype.group_resource if rtype else "resource"} "{name}" is forbidden: User '
+                f'"system:serviceaccount:portico:portico" cannot {record.method.lower()} this resource'
+            ),
+            429: "the server has received too many requests and has asked us to try again later",
+            500: "Internal error occurred: etcdserver: request timed out",
+            503: "the server is currently unable to handle the request",
+            504: (
+                "the server was unable to return a response in the time allotted, "
+                "but may still be processing the request"
+            ),
+        }
+        details: dict = {}
+        if headers.get("Retry-After", "").isdigit():
+            details["retryAfterSeconds"] = int(headers["Retry-After"])
+        return ApiError(
+            code,
+            _REASONS.get(code, "Unknown"),
+            fault.message or default_messages.get(code, f"injected failure {code}"),
+            details,
+        ).status()
