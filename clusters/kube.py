@@ -80,22 +80,24 @@ class PermanentKubeError(KubeError):
 class RateLimiter:
     """A token bucket: on average ``qps`` requests a second, bursts up to ``burst``. Thread-safe."""
 
-    def __init__(self, qps: float, burst: int):
+    def __init__(self, qps: float, burst: int, *, clock=time.monotonic, sleep=time.sleep):
         self.qps = qps
         self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
         self._tokens = float(burst)
-        self._stamp = time.monotonic()
+        self._stamp = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.qps)
             self._stamp = now
             self._tokens -= 1
             wait = -self._tokens / self.qps if self._tokens < 0 else 0.0
         if wait > 0:
-            time.sleep(wait)
+            self._sleep(wait)
 
 
 _limiters: dict[str, RateLimiter] = {}

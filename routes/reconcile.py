@@ -84,6 +84,21 @@ def _hash_of(obj: dict | None) -> str | None:
     return (((obj or {}).get("metadata") or {}).get("annotations") or {}).get(render.SPEC_HASH_ANNOTATION)
 
 
+def _contains(live, desired) -> bool:
+    """Everything we set is still there with our values (the server may add defaults and status)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(k in live and _contains(live[k], v) for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(live, list) and len(live) == len(desired) and all(map(_contains, live, desired))
+    return live == desired
+
+
+def _in_sync(live: dict | None, desired: dict) -> bool:
+    """Unchanged: same spec-hash (our last write was this revision) and nobody changed what we own since.
+    The hash alone would miss an out-of-band edit, which leaves our annotation in place."""
+    return live is not None and _hash_of(live) == _hash_of(desired) and _contains(live, desired)
+
+
 def _route_label(obj: dict) -> str | None:
     return ((obj.get("metadata") or {}).get("labels") or {}).get(render.ROUTE_LABEL)
 
@@ -164,7 +179,7 @@ def _apply_route(route: Route, cluster: Cluster, target) -> Result:
                            "Portico; Portico will not change it. Rename the route or remove that object.")
                 _save_status(route, _evaluate_failure(route, spec, message))
                 return Result.DEGRADED
-            if current is not None and _hash_of(current) == _hash_of(obj):
+            if _in_sync(current, obj):
                 live[render.object_key(obj)] = current
                 continue
             live[render.object_key(obj)] = target.apply(obj)
@@ -422,7 +437,7 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
             failures[owner or ""] = (f"{obj['kind']} {key[2]}/{key[3]} exists and is not managed by Portico; "
                                      "Portico will not change it.")
             continue
-        if current is not None and _hash_of(current) == _hash_of(obj):
+        if _in_sync(current, obj):
             continue
         try:
             ours[key] = seen[key] = target.apply(obj)

@@ -5,9 +5,13 @@
 """
 import pytest
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.kube.fixtures", "tests.factories"]
 
 
 @pytest.fixture(autouse=True)
-def _directory_root(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     settings.PORTICO_DIRECTORY_ROOT = tmp_path / "clusters"
+    # The per-cluster rate limit is tested on its own (tests/clusters/test_kube_client.py); elsewhere it
+    # would only make the emulator tests wait.
+    settings.PORTICO_KUBE_QPS = 100000.0
+    settings.PORTICO_KUBE_BURST = 100000
