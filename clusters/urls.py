@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "clusters"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.cluster_list, name="list"),
+]
