@@ -172,7 +172,7 @@ def approve_route(route: Route, *, user, comment: str = "", revision: int | None
     if not is_platform(user):
         raise PermissionDenied("Only platform engineers can approve routes.")
     number = revision or route.revision
-    if route.revision_obj(number).created_by_id == user.pk:
+    if _revision_to_review(route, number).created_by_id == user.pk:
         raise PermissionDenied("You requested this revision, so another platform engineer has to approve it.")
     return _decide(route, number, ApprovalChoices.APPROVED, reviewer=user, comment=comment)
 
@@ -182,11 +182,19 @@ def reject_route(route: Route, *, user, comment: str, revision: int | None = Non
     if not is_platform(user):
         raise PermissionDenied("Only platform engineers can reject routes.")
     number = revision or route.revision
-    if route.revision_obj(number).created_by_id == user.pk:
+    if _revision_to_review(route, number).created_by_id == user.pk:
         raise PermissionDenied("You requested this revision, so another platform engineer has to review it.")
     if not comment.strip():
         raise PolicyError([Violation("comment", "Say why the revision is rejected, so the requester can fix it.")])
     return _decide(route, number, ApprovalChoices.REJECTED, reviewer=user, comment=comment)
+
+
+def _revision_to_review(route: Route, number: int) -> RouteRevision:
+    """The revision a reviewer names; one that does not exist is a conflict, like any non-pending revision."""
+    try:
+        return route.revision_obj(number)
+    except RouteRevision.DoesNotExist:
+        raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]) from None
 
 
 def _auto_approve(route: Route) -> None:
