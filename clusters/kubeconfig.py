@@ -34,11 +34,18 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise KubeconfigError(f"The kubeconfig is not valid YAML: {exc}") from None
+            # Only the position: the parser's own message quotes the offending line, which may hold a token or key.
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            raise KubeconfigError(f"The kubeconfig is not valid YAML{where}.") from None
     if not isinstance(data, dict):
         raise KubeconfigError("The kubeconfig must be a YAML mapping with clusters, users and contexts.")
 
-    contexts = {c.get("name"): c.get("context") or {} for c in data.get("contexts") or [] if isinstance(c, dict)}
+    entries = data.get("contexts") if isinstance(data.get("contexts"), list) else []
+    contexts = {
+        c["name"]: c.get("context") if isinstance(c.get("context"), dict) else {}
+        for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)
+    }
     if not contexts:
         raise KubeconfigError("The kubeconfig has no contexts.")
     name = context or data.get("current-context") or next(iter(contexts))
@@ -48,7 +55,7 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
 
     cluster = _named(data, "clusters", "cluster", ctx.get("cluster"))
     user = _named(data, "users", "user", ctx.get("user")) if ctx.get("user") else {}
-    for key in sorted(set(cluster) | set(user)):
+    for key in sorted(map(str, set(cluster) | set(user))):
         if key in COMMAND_KEYS:
             raise KubeconfigError(
                 f'The kubeconfig uses "{key}", which runs a program on the Portico worker. Use a service account '
@@ -61,9 +68,9 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
             )
     unknown = (set(cluster) - ALLOWED_CLUSTER_KEYS) | (set(user) - ALLOWED_USER_KEYS)
     if unknown:
-        raise KubeconfigError(f"The kubeconfig has entries Portico does not accept: {', '.join(sorted(unknown))}.")
+        raise KubeconfigError(f"The kubeconfig has entries Portico does not accept: {', '.join(sorted(map(str, unknown)))}.")
     server = cluster.get("server") or ""
-    if not server.startswith(("https://", "http://")):
+    if not isinstance(server, str) or not server.startswith(("https://", "http://")):
         raise KubeconfigError("The kubeconfig's cluster has no https:// server address.")
     insecure = bool(cluster.get("insecure-skip-tls-verify"))
     if insecure and not allow_insecure:
@@ -83,7 +90,8 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
 
 
 def _named(data: dict, section: str, key: str, name: str | None) -> dict:
-    for entry in data.get(section) or []:
+    entries = data.get(section)
+    for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and entry.get("name") == name:
             value = entry.get(key) or {}
             if not isinstance(value, dict):
