@@ -40,6 +40,11 @@ class RouteQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("team", "cluster", "created_by")
 
+    def with_latest_revision(self):
+        """Fetch every route's latest revision in one query, so lists read specs and ``url`` without a query per row."""
+        latest = RouteRevision.objects.filter(number=F("route__revision"))
+        return self.prefetch_related(models.Prefetch("revisions", queryset=latest, to_attr="_prefetched_latest"))
+
 
 class Route(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -112,7 +117,8 @@ class Route(models.Model):
         if cache is None:
             cache = self._revision_cache = {}
         if number not in cache:
-            cache[number] = self.revisions.get(number=number)
+            prefetched = [rev for rev in getattr(self, "_prefetched_latest", ()) if rev.number == number]
+            cache[number] = prefetched[0] if prefetched else self.revisions.get(number=number)
         return cache[number]
 
     def target(self, revision: int) -> RouteTarget:

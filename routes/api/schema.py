@@ -1,0 +1,38 @@
+"""OpenAPI details shared by every endpoint: the error responses each operation can give."""
+from drf_spectacular.openapi import AutoSchema
+
+from .serializers import ErrorSerializer, FieldErrorsSerializer
+
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid request: messages per field (nested for backend and tls), or a parse error under detail.",
+    "401": "No credentials, or a token that does not exist (revoked).",
+    "403": "Signed in, but not allowed to do this; detail says why.",
+    "404": "No such object among those you can see (another team's objects answer 404 too).",
+    "409": "Conflicts with existing state, e.g. a host claimed by another team or a duplicate route; "
+    "messages per field name what conflicts.",
+}
+
+
+class PorticoAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus the error responses of each operation, unless a view documents its own."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in self._error_codes():
+            if code not in responses:
+                serializer = FieldErrorsSerializer if code in ("400", "409") else ErrorSerializer
+                responses[code] = {
+                    **self._get_response_for_code(serializer, code, media_types=["application/json"]),
+                    "description": _ERROR_DESCRIPTIONS[code],
+                }
+        return responses
+
+    def _error_codes(self) -> list[str]:
+        codes = ["401", "403", "404"]
+        if self.method != "DELETE":
+            codes.append("400")
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.append("409")
+        return sorted(codes)

@@ -1,0 +1,613 @@
+"""The JSON shapes of REST API v1 (DESIGN "REST API v1").
+
+Serializers check shapes only (types, nesting, unknown keys, lookups by slug). Every rule about what a route
+may be comes from ``routes.services`` (which applies ``routes.policy``); its violations reach the client
+through the views' error mapping, so the API, the form and the worker judge a route the same way.
+"""
+from collections.abc import Mapping
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from clusters.crypto import DecryptionError
+from clusters.kubeconfig import KubeconfigError
+from clusters.models import Cluster, dns_label
+from portal.access import teams_of
+from portal.audit import record
+from portal.models import AuditEvent, Team, TeamNamespace
+from routes import policy, services
+from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
+from routes.models import HostClaim, Review, RouteRevision
+from routes.spec import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
+
+from .exceptions import Conflict
+
+MAX_REVISION = 2**31 - 1  # PositiveIntegerField on PostgreSQL
+MAX_COMMENT_LENGTH = 10_000
+
+
+# Errors, as documented in the schema
+
+
+class ErrorSerializer(serializers.Serializer):
+    """401, 403 and 404: one sentence saying what went wrong."""
+
+    detail = serializers.CharField()
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Field errors",
+            value={"backend": {"service_port": ['Service port 70000 is not valid: it must be between 1 and 65535.']},
+                   "team": ['No team "blog" among your teams; you can request routes only for teams you belong to.']},
+            response_only=True,
+            status_codes=["400"],
+        ),
+        OpenApiExample(
+            "Conflict",
+            value={"host": ['Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
+                            "there. Ask them to add your path, or ask a platform engineer to release the claim."]},
+            response_only=True,
+            status_codes=["409"],
+        ),
+    ]
+)
+class FieldErrorsSerializer(serializers.Serializer):
+    """400 and 409: a list of messages per field name (an object for nested fields such as ``backend`` and
+    ``tls``), ``non_field_errors`` for the request as a whole, or ``detail`` when the body could not be read."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+    detail = serializers.CharField(required=False)
+
+
+# Building blocks
+
+
+class RejectUnknownFieldsMixin:
+    """Answer 400 for keys the serializer does not know, so a misspelt field never passes silently.
+    Read-only fields are known: a client may send back what it read."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(key for key in data if key not in self.fields)
+            if unknown:
+                known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
+                raise serializers.ValidationError({key: [f"Unknown field; the fields are: {known}."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+def documented_enum(values, **kwargs) -> serializers.CharField:
+    """A text field documented with its allowed values. Which values are allowed is policy's to judge (with a
+    message saying what each choice means), so the serializer itself accepts any text."""
+    field = serializers.CharField(trim_whitespace=False, **kwargs)
+    schema = {"type": "string", "enum": list(values)}
+    if kwargs.get("allow_null"):
+        schema = {"type": "string", "enum": [*values, None], "nullable": True}
+    return extend_schema_field(schema)(field)
+
+
+@extend_schema_field({"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
+class PortField(serializers.Field):
+    """A port number, or the name of a port (existing Services and target ports may use names)."""
+
+    default_error_messages = {"invalid": "Must be a port number such as 8080, or a port name such as \"http\"."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, str)) or (isinstance(data, str) and "\x00" in data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class LookupField(serializers.SlugRelatedField):
+    """An object named by its slug. Non-text values are refused before they reach the database."""
+
+    default_error_messages = {
+        "does_not_exist": 'There is no {slug_name} "{value}".',
+        "invalid": "Must be a name, as text.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TeamLookupField(LookupField):
+    """A team the requesting user belongs to (any team for platform engineers).
+
+    A team the user does not belong to answers exactly like one that does not exist, so team names do not
+    leak to outsiders; the message says what the rule is.
+    """
+
+    default_error_messages = {
+        "does_not_exist": 'No team "{value}" among your teams; you can request routes only for teams you belong to.',
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Team.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        teams = teams_of(request.user) if request is not None else Team.objects.none()
+        return teams.prefetch_related("namespaces__cluster")
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """Stored as "" when unknown, shown as null."""
+
+    def to_representation(self, value):
+        return value or None
+
+
+# Routes
+
+
+class BackendSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """Where traffic goes. An existing Service: service_name and service_port. A Service Portico manages: add
+    target_port, selector and service_type. An ExternalName Service: external_name (and optionally a port)."""
+
+    service_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+    service_port = PortField(required=False, allow_null=True)
+    target_port = PortField(required=False, allow_null=True)
+    selector = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, allow_null=True,
+        help_text='Labels of the pods that receive the traffic, such as {"app": "cart"}.',
+    )
+    service_type = documented_enum(SERVICE_TYPES, required=False, allow_null=True, allow_blank=True)
+    external_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+
+
+class TLSSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """How the route serves HTTPS: a certificate from cert-manager (default), an existing Secret, or none."""
+
+    mode = documented_enum(TLS_MODES, required=False, allow_blank=True)
+    issuer = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False,
+        help_text="ClusterIssuer for cert-manager; defaults to the cluster's.",
+    )
+    secret_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+
+
+class ConditionSerializer(serializers.Serializer):
+    """One condition as the reconciler records it (Kubernetes style)."""
+
+    type = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
+    last_transition_time = serializers.CharField(required=False)
+
+
+class DiagnosticStepSerializer(serializers.Serializer):
+    """One link of the diagnostics chain: what was checked, what was found, how to fix it."""
+
+    step = serializers.CharField(required=False)
+    title = serializers.CharField(required=False)
+    status = serializers.CharField(required=False, help_text="ok, warn, fail or skip")
+    detail = serializers.CharField(required=False)
+    fix = serializers.CharField(required=False)
+
+
+class CertificateStatusSerializer(serializers.Serializer):
+    ready = serializers.BooleanField(allow_null=True, default=None)
+    not_after = serializers.CharField(allow_null=True, default=None)
+
+
+class EndpointsStatusSerializer(serializers.Serializer):
+    ready = serializers.IntegerField(allow_null=True, default=None)
+    total = serializers.IntegerField(allow_null=True, default=None)
+
+
+class LiveStatusSerializer(serializers.Serializer):
+    """What the reconciler last saw on the cluster (written by the worker, read here)."""
+
+    conditions = ConditionSerializer(many=True, read_only=True)
+    address = BlankAsNullCharField(read_only=True, allow_null=True, help_text="Load balancer IP or hostname.")
+    certificate = CertificateStatusSerializer(read_only=True)
+    endpoints = EndpointsStatusSerializer(read_only=True)
+    last_synced_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    diagnostics = DiagnosticStepSerializer(many=True, read_only=True)
+
+
+class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A route: the first group of fields is what a client writes, the rest is read-only state.
+
+    ``backend`` and ``tls`` show the latest revision's spec. On PATCH, given fields merge over the latest
+    revision (nested objects key by key) and make a new revision; name, team, cluster and namespace are fixed.
+    """
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text="DNS-1123 label, unique per cluster and namespace.")
+    team = TeamLookupField(help_text="Team slug; one of your teams.")
+    cluster = LookupField(slug_field="name", queryset=Cluster.objects.all(), help_text="Cluster name.")
+    namespace = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    host = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    path = serializers.CharField(trim_whitespace=False, allow_blank=True, default="/")
+    path_type = documented_enum(PATH_TYPES, default="Prefix")
+    backend = BackendSerializer(source="latest_spec.backend")
+    tls = TLSSerializer(source="latest_spec.tls", required=False)
+
+    revision = serializers.IntegerField(read_only=True)
+    approved_revision = serializers.IntegerField(read_only=True, allow_null=True)
+    applied_revision = serializers.IntegerField(read_only=True, allow_null=True)
+    approval = serializers.ChoiceField(choices=ApprovalChoices.choices, read_only=True)
+    sync = serializers.ChoiceField(choices=SyncChoices.choices, read_only=True)
+    health = serializers.ChoiceField(choices=HealthChoices.choices, read_only=True)
+    status = LiveStatusSerializer(source="*", read_only=True)
+    url = serializers.CharField(read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    deletion_requested_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    deleted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    IMMUTABLE = ("name", "team", "cluster", "namespace")
+
+    def validate(self, attrs):
+        # The nested spec fields arrive under their source ("latest_spec"); the spec is rebuilt from them below.
+        nested = attrs.pop("latest_spec", {})
+        attrs.update(nested)
+        if self.instance is not None:
+            changed = [field for field in self.IMMUTABLE if field in attrs and attrs[field] != getattr(self.instance, field)]
+            if changed:
+                raise serializers.ValidationError(
+                    {field: [f"The {field} of a route cannot change; create a new route instead."] for field in changed}
+                )
+        return attrs
+
+    def spec(self, base: RouteSpec | None = None) -> RouteSpec:
+        """The requested spec: the validated fields over ``base`` (the latest revision on PATCH)."""
+        data = self.validated_data
+        current = base.to_dict() if base is not None else {}
+        merged = {key: data.get(key, current.get(key)) for key in ("host", "path", "path_type")}
+        backend = {**(current.get("backend") or {}), **data.get("backend", {})}
+        tls = {**(current.get("tls") or {}), **data.get("tls", {})}
+        return RouteSpec(
+            host=merged["host"],
+            path=merged["path"] if merged["path"] is not None else "/",
+            path_type=merged["path_type"] if merged["path_type"] is not None else "Prefix",
+            backend=Backend(**backend),
+            tls=TLS(**tls),
+        )
+
+    def request_args(self) -> dict:
+        data = self.validated_data
+        return {"user": self.context["request"].user, "team": data["team"], "cluster": data["cluster"],
+                "namespace": data["namespace"], "name": data["name"], "spec": self.spec()}
+
+    def create(self, validated_data):
+        return services.submit_route(**self.request_args())
+
+    def update(self, instance, validated_data):
+        return services.edit_route(instance, user=self.context["request"].user, spec=self.spec(instance.latest_spec))
+
+
+class DryRunSerializer(serializers.Serializer):
+    """A dry run that passed every check: the objects the route would put on the cluster (the route label carries
+    a placeholder id, since nothing was saved)."""
+
+    valid = serializers.BooleanField()
+    manifests = serializers.ListField(child=serializers.DictField())
+    yaml = serializers.CharField()
+
+
+class RevisionsSummarySerializer(serializers.Serializer):
+    latest = serializers.IntegerField(source="revision")
+    approved = serializers.IntegerField(source="approved_revision", allow_null=True)
+    applied = serializers.IntegerField(source="applied_revision", allow_null=True)
+
+
+class RouteStatusSerializer(LiveStatusSerializer):
+    """Is the cluster at the approved revision (sync), does traffic work (health), and why."""
+
+    sync = serializers.ChoiceField(choices=SyncChoices.choices, read_only=True)
+    health = serializers.ChoiceField(choices=HealthChoices.choices, read_only=True)
+    approval = serializers.ChoiceField(choices=ApprovalChoices.choices, read_only=True)
+    url = serializers.CharField(read_only=True)
+    revisions = RevisionsSummarySerializer(source="*", read_only=True)
+    settled = serializers.BooleanField(read_only=True, help_text="Nothing will change until someone acts: stop polling.")
+    deletion_requested_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    deleted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class RouteDiffSerializer(serializers.Serializer):
+    """The latest revision's rendered YAML against a baseline, as a unified diff (empty when equal)."""
+
+    revision = serializers.IntegerField(help_text="The revision compared (the route's latest).")
+    pending = serializers.BooleanField(help_text="The latest revision still awaits review.")
+    baseline = serializers.ChoiceField(
+        choices=[("live", "Objects on the cluster"), ("approved", "The approved revision, rendered"),
+                 ("none", "Nothing: no revision was approved yet")],
+    )
+    baseline_revision = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField(help_text="Why this baseline was used.")
+    diff = serializers.CharField(allow_blank=True)
+
+
+class ReviewRequestSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A review decision. ``revision`` guards against deciding on a revision other than the one looked at."""
+
+    comment = serializers.CharField(allow_blank=True, required=False, default="", max_length=MAX_COMMENT_LENGTH)
+    revision = serializers.IntegerField(required=False, min_value=1, max_value=MAX_REVISION)
+
+
+class ManifestsQuerySerializer(serializers.Serializer):
+    revision = serializers.IntegerField(required=False, min_value=1, max_value=MAX_REVISION)
+
+
+class RevisionSpecSerializer(serializers.Serializer):
+    host = serializers.CharField()
+    path = serializers.CharField()
+    path_type = serializers.CharField()
+    backend = BackendSerializer()
+    tls = TLSSerializer()
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    spec = RevisionSpecSerializer(read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = RouteRevision
+        fields = ["number", "spec", "approval", "created_by", "created_at"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    # A review decides; "pending" is never a decision.
+    decision = serializers.ChoiceField(
+        choices=[(ApprovalChoices.APPROVED.value, ApprovalChoices.APPROVED.label),
+                 (ApprovalChoices.REJECTED.value, ApprovalChoices.REJECTED.label)],
+        read_only=True,
+    )
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True, allow_null=True,
+                                     help_text="null for automatic approvals under the team's policy.")
+
+    class Meta:
+        model = Review
+        fields = ["revision", "decision", "reviewer", "comment", "automatic", "at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["at", "actor", "verb", "before", "after"]
+
+
+class RouteHistorySerializer(serializers.Serializer):
+    """Everything that happened to a route: its revisions, the reviews, and the audit events."""
+
+    revisions = RevisionSerializer(many=True, read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    events = AuditEventSerializer(many=True, read_only=True)
+
+
+# Clusters
+
+
+class ClusterHealthSerializer(serializers.Serializer):
+    """The cluster's last probe: can Portico reach it, and is an ingress controller and cert-manager there."""
+
+    healthy = serializers.BooleanField(read_only=True)
+    reachable = serializers.BooleanField(read_only=True, allow_null=True)
+    server_version = serializers.CharField(read_only=True)
+    ingress_class_present = serializers.BooleanField(read_only=True, allow_null=True)
+    cert_manager_present = serializers.BooleanField(read_only=True, allow_null=True)
+    issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
+    checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    message = serializers.CharField(source="health_message", read_only=True)
+
+
+class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """A cluster. ``kubeconfig`` is write-only: stored encrypted, never returned."""
+
+    name = serializers.CharField(max_length=63, validators=[dns_label])
+    kubeconfig = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False,
+        help_text="A kubeconfig with inline credentials only (no exec, auth-provider or file references). "
+        "Write-only: it is stored encrypted and never returned.",
+    )
+    has_credentials = serializers.BooleanField(read_only=True)
+    health = ClusterHealthSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Cluster
+        fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory", "ingress_class",
+                  "default_issuer", "output", "kubeconfig", "has_credentials", "health", "last_synced_at",
+                  "created_at", "updated_at"]
+        read_only_fields = ["last_synced_at", "created_at", "updated_at"]
+
+    def validate_ingress_class(self, value):
+        return _kubernetes_name(value, "Ingress class")
+
+    def validate_default_issuer(self, value):
+        return _kubernetes_name(value, "Issuer")
+
+    def validate(self, attrs):
+        if self.instance is not None and "name" in attrs and attrs["name"] != self.instance.name:
+            raise serializers.ValidationError({"name": ["A cluster cannot be renamed; routes and teams refer to it."]})
+        return attrs
+
+    def create(self, validated_data):
+        kubeconfig = validated_data.pop("kubeconfig", None)
+        cluster = Cluster(**validated_data)
+        self._store_credentials(cluster, kubeconfig)
+        user = self.context["request"].user
+        try:
+            with transaction.atomic():
+                if Cluster.objects.filter(name=cluster.name).exists():
+                    raise Conflict({"name": [f'A cluster named "{cluster.name}" already exists.']})
+                cluster.save()
+                record(user, "create", cluster, after=cluster_snapshot(cluster))
+        except IntegrityError:
+            raise Conflict({"name": [f'A cluster named "{cluster.name}" already exists.']}) from None
+        return cluster
+
+    def update(self, instance, validated_data):
+        kubeconfig = validated_data.pop("kubeconfig", None)
+        before = cluster_snapshot(instance)
+        flag_changed = validated_data.get("insecure_skip_tls_verify", instance.insecure_skip_tls_verify) != instance.insecure_skip_tls_verify
+        for field, value in validated_data.items():
+            setattr(instance, field, value)
+        if kubeconfig is None and flag_changed and instance.has_credentials:
+            # The stored kubeconfig was accepted under the old flag; judge it again under the new one.
+            try:
+                kubeconfig = instance.get_kubeconfig()
+            except DecryptionError:
+                raise serializers.ValidationError(
+                    {"kubeconfig": ["The stored kubeconfig cannot be decrypted; send it again with the new setting."]}
+                ) from None
+        self._store_credentials(instance, kubeconfig)
+        with transaction.atomic():
+            instance.save()
+            record(self.context["request"].user, "edit", instance, before=before, after=cluster_snapshot(instance))
+        return instance
+
+    @staticmethod
+    def _store_credentials(cluster: Cluster, kubeconfig) -> None:
+        if kubeconfig is None:
+            if cluster.mode == "kubernetes" and not cluster.has_credentials:
+                raise serializers.ValidationError({"kubeconfig": ["A kubernetes cluster needs a kubeconfig."]})
+            return
+        try:
+            cluster.set_kubeconfig(kubeconfig, cluster.context or None)
+        except KubeconfigError as exc:
+            raise serializers.ValidationError({"kubeconfig": [str(exc)]}) from None
+
+
+def _kubernetes_name(value: str, what: str) -> str:
+    if not policy.is_dns1123_subdomain(value):
+        raise serializers.ValidationError(f"{what} {value!r} is not a valid Kubernetes name: {policy.SUBDOMAIN_RULE}.")
+    return value
+
+
+def cluster_snapshot(cluster: Cluster) -> dict:
+    """A cluster's settings for the audit trail; credentials are never part of it."""
+    return {
+        "name": cluster.name, "display_name": cluster.display_name, "mode": cluster.mode, "context": cluster.context,
+        "insecure_skip_tls_verify": cluster.insecure_skip_tls_verify, "directory": cluster.directory,
+        "ingress_class": cluster.ingress_class, "default_issuer": cluster.default_issuer, "output": cluster.output,
+        "has_credentials": cluster.has_credentials,
+    }
+
+
+# Teams
+
+
+class TeamNamespaceSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    cluster = LookupField(slug_field="name", queryset=Cluster.objects.all())
+    namespace = serializers.CharField(max_length=63)
+
+    def validate_namespace(self, value):
+        if not policy.is_dns1123_label(value):
+            raise serializers.ValidationError(f"Namespace {value!r} is not valid: {policy.LABEL_RULE}.")
+        return value
+
+
+class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """A team: who is in it, where it may route (namespaces per cluster, DNS suffixes) and its policy flags."""
+
+    slug = serializers.SlugField(max_length=63)
+    members = LookupField(many=True, required=False, slug_field="username", queryset=get_user_model().objects.all(),
+                          help_text="Usernames.")
+    namespaces = TeamNamespaceSerializer(many=True, required=False)
+    domains = serializers.ListField(
+        child=serializers.CharField(max_length=policy.MAX_HOST_LENGTH), required=False,
+        help_text='DNS suffixes: "shop.example.com" allows that host and any host under it.',
+    )
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "members", "namespaces", "domains", "allow_node_port", "allow_load_balancer",
+                  "allow_plain_http", "auto_approve"]
+
+    def validate_domains(self, value):
+        domains = []
+        for raw in value:
+            domain = policy.normalize_host(raw)
+            if "." not in domain or not policy.is_dns1123_subdomain(domain):
+                raise serializers.ValidationError(f'Domain "{raw[:80]}" is not a DNS name such as "shop.example.com".')
+            if domain not in domains:
+                domains.append(domain)
+        return domains
+
+    def validate_namespaces(self, value):
+        unique = {(item["cluster"].pk, item["namespace"]): item for item in value}
+        return list(unique.values())
+
+    def validate(self, attrs):
+        if self.instance is not None and "slug" in attrs and attrs["slug"] != self.instance.slug:
+            raise serializers.ValidationError({"slug": ["A team's slug cannot change; it labels the team's objects."]})
+        return attrs
+
+    def create(self, validated_data):
+        members = validated_data.pop("members", [])
+        namespaces = validated_data.pop("namespaces", [])
+        try:
+            with transaction.atomic():
+                if Team.objects.filter(slug=validated_data["slug"]).exists():
+                    raise Conflict({"slug": [f'A team with slug "{validated_data["slug"]}" already exists.']})
+                team = Team.objects.create(**validated_data)
+                team.members.set(members)
+                self._set_namespaces(team, namespaces)
+                record(self.context["request"].user, "create", team, after=team_snapshot(team), team=team)
+        except IntegrityError:
+            raise Conflict({"slug": [f'A team with slug "{validated_data["slug"]}" already exists.']}) from None
+        return team
+
+    def update(self, instance, validated_data):
+        members = validated_data.pop("members", None)
+        namespaces = validated_data.pop("namespaces", None)
+        before = team_snapshot(instance)
+        with transaction.atomic():
+            for field, value in validated_data.items():
+                setattr(instance, field, value)
+            instance.save()
+            if members is not None:
+                instance.members.set(members)
+            if namespaces is not None:
+                instance.namespaces.all().delete()
+                self._set_namespaces(instance, namespaces)
+            record(self.context["request"].user, "edit", instance, before=before, after=team_snapshot(instance),
+                   team=instance)
+        return instance
+
+    @staticmethod
+    def _set_namespaces(team: Team, namespaces: list[dict]) -> None:
+        TeamNamespace.objects.bulk_create(
+            TeamNamespace(team=team, cluster=item["cluster"], namespace=item["namespace"]) for item in namespaces
+        )
+
+
+def team_snapshot(team: Team) -> dict:
+    return {
+        "slug": team.slug, "name": team.name, "domains": list(team.domains or []),
+        "members": sorted(team.members.values_list("username", flat=True)),
+        "namespaces": sorted(f"{ns.cluster.name}/{ns.namespace}" for ns in team.namespaces.select_related("cluster")),
+        "allow_node_port": team.allow_node_port, "allow_load_balancer": team.allow_load_balancer,
+        "allow_plain_http": team.allow_plain_http, "auto_approve": team.auto_approve,
+    }
+
+
+# Host claims
+
+
+class HostClaimSerializer(serializers.ModelSerializer):
+    """A host owned by one team on every cluster. Released only explicitly, never by deleting a route."""
+
+    team = serializers.CharField(source="team.slug", read_only=True)
+    route = serializers.UUIDField(source="route_id", read_only=True, allow_null=True,
+                                  help_text="The route whose approval claimed the host.")
+    claimed_by = serializers.CharField(source="claimed_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = HostClaim
+        fields = ["host", "team", "route", "claimed_by", "claimed_at"]
+        read_only_fields = fields

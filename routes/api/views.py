@@ -1,0 +1,318 @@
+"""REST API v1 endpoints (DESIGN "REST API v1"). Thin: parse with a serializer, call one service, present.
+
+Error mapping, the same for every endpoint:
+- policy violations (``services.PolicyError``) answer 400 with field errors, or 409 when every violation is a
+  conflict (duplicate name, same host+path, host claimed by another team);
+- ``PermissionDenied`` from the services answers 403 with the service's message;
+- objects outside ``visible_to(user)`` / ``teams_of(user)`` answer 404, exactly like objects that do not exist;
+- a team the user does not belong to, named in a route, is a 400 field error on ``team`` that reads the same
+  whether or not the team exists.
+"""
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch, ProtectedError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from clusters.models import Cluster
+from portal.access import teams_of
+from portal.audit import record
+from portal.models import AuditEvent, Team, TeamNamespace
+from routes import policy, services
+from routes.filtersets import RouteFilterSet
+from routes.models import HostClaim, Route, RouteRevision
+from routes.render import to_yaml
+
+from . import manifests
+from .exceptions import Conflict
+from .formats import JSONParser, ManifestYAMLRenderer
+from .permissions import IsPlatformOrReadOnly
+from .schema import PorticoAutoSchema
+from .serializers import (
+    ClusterSerializer,
+    DryRunSerializer,
+    HostClaimSerializer,
+    ManifestsQuerySerializer,
+    ReviewRequestSerializer,
+    RouteDiffSerializer,
+    RouteHistorySerializer,
+    RouteSerializer,
+    RouteStatusSerializer,
+    TeamSerializer,
+    cluster_snapshot,
+)
+
+DRY_RUN = OpenApiParameter(
+    "dry_run", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
+    description="Check and render the route without saving anything; answers 200 with the manifests, "
+    "or the same 400/409 errors a real request would get.",
+)
+REVISION = OpenApiParameter(
+    "revision", OpenApiTypes.INT, OpenApiParameter.QUERY,
+    description="Render this revision instead of the approved one.",
+)
+FORMAT = OpenApiParameter(
+    "format", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["yaml", "json"],
+    description="yaml (default): multi-document YAML, ready for kubectl apply -f. json: a list of objects. "
+    "The Accept header (application/yaml or application/json) chooses too.",
+)
+MANIFEST_LIST = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+
+
+class APIViewSet(viewsets.GenericViewSet):
+    """What every endpoint shares: authentication, JSON bodies, error mapping and documented errors."""
+
+    # Token first: its WWW-Authenticate header is what makes DRF answer 401 (not 403) without credentials.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    parser_classes = [JSONParser]
+    schema = PorticoAutoSchema()
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL cannot compare text containing NUL, so such a lookup would fail inside the database.
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise exceptions.NotFound()
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.query_params.lists()):
+            raise exceptions.ParseError("Query parameters must not contain NUL characters.")
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.PolicyError):
+            errors = policy.violations_to_nested(exc.violations)
+            exc = Conflict(errors) if exc.is_conflict else exceptions.ValidationError(errors)
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied(str(exc) or None)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Errors are JSON even where YAML was negotiated: clients parse one error shape everywhere.
+        if response.status_code >= 400 and isinstance(getattr(response, "accepted_renderer", None), ManifestYAMLRenderer):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List routes", description="Live routes of your teams (all teams for platform "
+                       "engineers). Deleted routes stay readable by id."),
+    retrieve=extend_schema(summary="Get a route"),
+    create=extend_schema(
+        summary="Request a route (or dry-run it)",
+        parameters=[DRY_RUN],
+        responses={201: RouteSerializer, 200: OpenApiResponse(DryRunSerializer, description="Dry run: the route "
+                   "passes every check; these are the objects it would create.")},
+    ),
+    partial_update=extend_schema(
+        summary="Change a route (new revision)",
+        description="Given fields merge over the latest revision's spec and make a new revision, pending review. "
+        "The approved revision stays live until the new one is approved. name, team, cluster and namespace "
+        "cannot change.",
+    ),
+    destroy=extend_schema(
+        summary="Request deletion",
+        description="The route's objects are removed from the cluster; the route is kept, as deleted, in history. "
+        "The host claim stays with the team.",
+        responses={202: RouteSerializer},
+    ),
+)
+class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+    """Routes: request, change, review, follow and delete them."""
+
+    serializer_class = RouteSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RouteFilterSet
+
+    def get_queryset(self):
+        routes = Route.objects.visible_to(self.request.user).with_related().order_by("host", "path", "name", "pk")
+        if self.action == "list":
+            return routes.live().with_latest_revision()
+        return routes
+
+    def create(self, request, *args, **kwargs):
+        dry_run = _flag(request, "dry_run")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if dry_run:
+            objects = manifests.dry_run(**serializer.request_args())
+            return Response({"valid": True, "manifests": objects, "yaml": to_yaml(objects)})
+        route = serializer.save()
+        headers = {"Location": request.build_absolute_uri(f"{request.path}{route.pk}/")}
+        return Response(self.get_serializer(route).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def partial_update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        route = serializer.save()
+        return Response(self.get_serializer(route).data)
+
+    def destroy(self, request, *args, **kwargs):
+        route = services.request_deletion(self.get_object(), user=request.user)
+        return Response(self.get_serializer(route).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Rendered manifests",
+        description="The objects of the approved revision (or of ?revision=N) exactly as they are applied.",
+        parameters=[REVISION, FORMAT],
+        responses={(200, "application/yaml"): MANIFEST_LIST, (200, "application/json"): MANIFEST_LIST},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[ManifestYAMLRenderer, JSONRenderer])
+    def manifests(self, request, pk=None):
+        route = self.get_object()
+        query = ManifestsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        number = query.validated_data.get("revision") or route.approved_revision
+        if number is None:
+            raise exceptions.NotFound("This route has no approved revision yet; ask for one with ?revision=N.")
+        try:
+            return Response(manifests.revision_objects(route, number))
+        except RouteRevision.DoesNotExist:
+            raise exceptions.NotFound(f"This route has no revision {number}.") from None
+
+    @extend_schema(
+        summary="Diff of the latest revision",
+        description="Unified diff of the rendered YAML: the latest revision against the live objects when the "
+        "cluster can be read, otherwise against the approved revision; baseline says which.",
+        responses={200: RouteDiffSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        return Response(RouteDiffSerializer(manifests.latest_revision_diff(self.get_object())).data)
+
+    @extend_schema(summary="Live status", responses={200: RouteStatusSerializer})
+    @action(detail=True, methods=["get"])
+    def status(self, request, pk=None):
+        return Response(RouteStatusSerializer(self.get_object()).data)
+
+    @extend_schema(summary="History", responses={200: RouteHistorySerializer})
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        route = self.get_object()
+        history = {
+            "revisions": route.revisions.select_related("created_by"),
+            "reviews": route.reviews.select_related("reviewer"),
+            "events": AuditEvent.objects.filter(object_type=Route._meta.model_name, object_id=str(route.pk)),
+        }
+        return Response(RouteHistorySerializer(history).data)
+
+    @extend_schema(
+        summary="Approve the pending revision",
+        description="Platform engineers only, never the requester of that revision.",
+        request=ReviewRequestSerializer, responses={200: RouteSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        route = self.get_object()
+        review = ReviewRequestSerializer(data=request.data)
+        review.is_valid(raise_exception=True)
+        route = services.approve_route(route, user=request.user, **review.validated_data)
+        return Response(self.get_serializer(route).data)
+
+    @extend_schema(
+        summary="Reject the pending revision",
+        description="Platform engineers only, with a comment saying why. A live revision stays applied.",
+        request=ReviewRequestSerializer, responses={200: RouteSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        route = self.get_object()
+        review = ReviewRequestSerializer(data=request.data)
+        review.is_valid(raise_exception=True)
+        route = services.reject_route(route, user=request.user, **review.validated_data)
+        return Response(self.get_serializer(route).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List clusters"),
+    retrieve=extend_schema(summary="Get a cluster"),
+    create=extend_schema(summary="Add a cluster (platform engineers)"),
+    partial_update=extend_schema(summary="Change a cluster (platform engineers)"),
+    destroy=extend_schema(summary="Remove a cluster without routes (platform engineers)"),
+)
+class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, APIViewSet):
+    """Clusters and their health. Everyone reads; platform engineers write. Credentials are never returned."""
+
+    serializer_class = ClusterSerializer
+    permission_classes = [IsPlatformOrReadOnly]
+    queryset = Cluster.objects.all()
+    lookup_field = "name"
+
+    def perform_destroy(self, instance):
+        try:
+            with transaction.atomic():
+                record(self.request.user, "delete", instance, before=cluster_snapshot(instance))
+                instance.delete()
+        except ProtectedError:
+            raise Conflict({"non_field_errors": [
+                f'Cluster "{instance.name}" still has routes (deleted routes are kept in history and count too); '
+                "it cannot be removed."
+            ]}) from None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List teams", description="Your teams (all teams for platform engineers)."),
+    retrieve=extend_schema(summary="Get a team"),
+    create=extend_schema(summary="Create a team (platform engineers)"),
+    partial_update=extend_schema(
+        summary="Change a team (platform engineers)",
+        description="members and namespaces, when given, replace the current ones.",
+    ),
+)
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, APIViewSet):
+    """Teams: members, where they may route, and their policy."""
+
+    serializer_class = TeamSerializer
+    permission_classes = [IsPlatformOrReadOnly]
+    lookup_field = "slug"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        namespaces = Prefetch("namespaces", queryset=TeamNamespace.objects.select_related("cluster"))
+        return teams_of(self.request.user).prefetch_related("members", namespaces)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List host claims", description="Claims of your teams (all for platform engineers)."),
+    retrieve=extend_schema(summary="Get a host claim"),
+    destroy=extend_schema(
+        summary="Release a host claim",
+        description="Owner team or platform engineers, and only when no live route of the team uses the host (409).",
+    ),
+)
+class HostClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+    """Hosts owned by teams. The first approved route for a host claims it; only an explicit release frees it."""
+
+    serializer_class = HostClaimSerializer
+    lookup_field = "host"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        teams = teams_of(self.request.user)
+        return HostClaim.objects.filter(team__in=teams).select_related("team", "claimed_by")
+
+    def get_object(self):
+        # Hosts are stored normalised; "Cart.Shop.Example.com." names the same claim.
+        self.kwargs[self.lookup_field] = policy.normalize_host(self.kwargs[self.lookup_field])
+        return super().get_object()
+
+    def destroy(self, request, *args, **kwargs):
+        services.release_claim(self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _flag(request, name: str) -> bool:
+    value = request.query_params.get(name)
+    if value is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(value)
+    except serializers.ValidationError:
+        raise exceptions.ValidationError({name: ["Must be true or false."]}) from None
