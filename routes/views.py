@@ -1,10 +1,462 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Route pages and their htmx fragments: thin views over routes.services.
 
-from .models import Route
+Every route is looked up through ``Route.objects.visible_to(user)``, so another team's route answers 404
+on every page and fragment. A view renders its full page, or only its fragment when htmx asks for it
+(STYLE rule 6), and says so with ``Vary: HX-Request`` so no cache hands one to the other.
+"""
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from clusters import kube
+from clusters.models import Cluster
+from portal.access import is_platform, teams_of
+from portal.models import AuditEvent, TeamNamespace
+
+from . import reconcile, render as manifests, services
+from .choices import ApprovalChoices, HealthChoices
+from .diff import spec_diff
+from .filtersets import RouteFilterSet
+from .forms import RouteForm, initial_for
+from .models import HostClaim, Route, RouteRevision
+from .spec import RouteSpec, RouteTarget, Violation
+
+logger = logging.getLogger(__name__)
+
+ROUTES_PER_PAGE = 25
+REVIEWS_PER_PAGE = 20
+DASHBOARD_ROUTES = 20
+AUDIT_EVENTS = 50
+# Shown in manifest previews of a route not yet created: the id is assigned when it is submitted.
+UNSAVED_ROUTE_ID = "assigned-on-submit"
+# The form's Service and issuer pickers ask the cluster; a page must not hang on a slow API server, and
+# typing in the form must not send a list request per keystroke.
+OFFERS_TIMEOUT = 3.0
+OFFERS_CACHE_SECONDS = 30
+
+
+# Helpers
+
+
+def _wants_fragment(request) -> bool:
+    # A history restore asks for the whole page even though it comes from htmx.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(request, template: str, context: dict, status: int = 200):
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _visible_route(request, pk) -> Route:
+    """The route if the user may see it, else 404: the one door to a route for every view here."""
+    return get_object_or_404(Route.objects.visible_to(request.user).with_related(), pk=pk)
+
+
+def _polls(route: Route) -> bool:
+    """Whether a page showing this route should keep asking for its status."""
+    # A finished deletion leaves health Missing, which Route.settled does not count as settled.
+    return not route.settled and not route.is_deleted
+
+
+def _pending_reviews(user):
+    """Routes whose latest revision waits for a reviewer: the queue, its count and the dashboard agree."""
+    return (Route.objects.visible_to(user).live()
+            .filter(approval=ApprovalChoices.PENDING, deletion_requested_at__isnull=True))
+
+
+def _readable_spec(spec: dict | None) -> dict | None:
+    """A stored spec without its unset (null) fields, so a diff shows only what the requester chose."""
+    if spec is None:
+        return None
+    return {key: _readable_spec(value) if isinstance(value, dict) else value
+            for key, value in spec.items() if value is not None}
+
+
+def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str, new_label: str) -> str:
+    return spec_diff(_readable_spec(old.spec if old else None), _readable_spec(new.spec),
+                     old_label=old_label, new_label=new_label)
+
+
+def _manifests_yaml(route_target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> str:
+    """The YAML Portico applies for this revision: the route's own objects and its host's Certificate."""
+    cluster_settings = reconcile.cluster_settings(cluster)
+    objects = manifests.render_route(route_target, spec, cluster_settings)
+    certificate = manifests.certificate_for(route_target, spec, cluster_settings)
+    return manifests.to_yaml(objects + ([certificate] if certificate else []))
+
+
+def _prefetch_revisions(routes: list[Route]) -> None:
+    """Load the latest and the approved revision of each route in one query, into Route.revision_obj's cache."""
+    wanted = RouteRevision.objects.filter(route__in=routes).filter(
+        Q(number=F("route__revision")) | Q(number=F("route__approved_revision"))
+    ).select_related("created_by")
+    by_route: dict = {}
+    for revision in wanted:
+        by_route.setdefault(revision.route_id, {})[revision.number] = revision
+    for route in routes:
+        route._revision_cache = by_route.get(route.pk, {})
+
+
+# Dashboard and list
 
 
 @login_required
 def dashboard(request):
-    routes = Route.objects.visible_to(request.user).live().with_related()[:50]
-    return render(request, "routes/dashboard.html", {"routes": routes})
+    """My teams' routes at a glance; platform engineers also see what waits for them."""
+    user = request.user
+    mine = Route.objects.visible_to(user).live().filter(team__members=user)
+    counts = mine.aggregate(
+        total=Count("pk"),
+        healthy=Count("pk", filter=Q(health=HealthChoices.HEALTHY)),
+        progressing=Count("pk", filter=Q(health=HealthChoices.PROGRESSING)),
+        failing=Count("pk", filter=Q(health__in=[HealthChoices.DEGRADED, HealthChoices.MISSING])),
+        pending=Count("pk", filter=Q(approval=ApprovalChoices.PENDING)),
+        rejected=Count("pk", filter=Q(approval=ApprovalChoices.REJECTED)),
+    )
+    context = {
+        "routes": list(mine.with_related().order_by("-updated_at")[:DASHBOARD_ROUTES]),
+        "counts": counts,
+        "has_team": user.teams.exists(),
+    }
+    if is_platform(user):
+        clusters = Cluster.objects.defer("kubeconfig_encrypted", "foreign_ingresses")
+        context["review_count"] = _pending_reviews(user).count()
+        context["unhealthy_clusters"] = [cluster for cluster in clusters if not cluster.healthy]
+    return render(request, "routes/dashboard.html", context)
+
+
+@login_required
+def route_list(request):
+    """All routes the user may see, filtered and searched; the table polls while any row is still moving."""
+    routes = Route.objects.visible_to(request.user).live().with_related()
+    filterset = RouteFilterSet(request.GET or None, queryset=routes, request=request)
+    # Only offer teams the user may see; filtering by another team would show nothing anyway.
+    filterset.filters["team"].queryset = teams_of(request.user)
+    page = Paginator(filterset.qs, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "polling": any(_polls(route) for route in page),
+    }
+    template = "routes/htmx/_route_table.html" if _wants_fragment(request) else "routes/route_list.html"
+    return _render(request, template, context)
+
+
+# Detail
+
+
+@login_required
+def route_detail(request, pk):
+    """Spec, live status and diagnostics, manifests, revisions with diffs, reviews and the audit trail.
+
+    htmx polls this view for the status fragment while the route is unsettled.
+    """
+    route = _visible_route(request, pk)
+    context = {"route": route, "polling": _polls(route)}
+    if _wants_fragment(request):
+        return _render(request, "routes/htmx/_status.html", context)
+    revisions = list(route.revisions.select_related("created_by"))
+    route._revision_cache = {revision.number: revision for revision in revisions}
+    history = []
+    for revision in revisions:
+        previous = route._revision_cache.get(revision.number - 1)
+        history.append({
+            "revision": revision,
+            "diff": _spec_diff(previous, revision, old_label=f"r{previous.number}" if previous else "(new route)",
+                               new_label=f"r{revision.number}"),
+        })
+    live = route.revision_obj(route.approved_revision) if route.approved_revision else None
+    latest = route.revision_obj(route.revision)
+    context.update({
+        "spec": latest.to_spec(),
+        "latest": latest,
+        "live": live,
+        "history": history,
+        "pending_diff": _pending_diff(route, live, latest),
+        "live_yaml": _manifests_yaml(route.target(live.number), live.to_spec(), route.cluster) if live else "",
+        "latest_yaml": (_manifests_yaml(route.target(latest.number), latest.to_spec(), route.cluster)
+                        if latest != live else ""),
+        "reviews": list(route.reviews.select_related("reviewer")),
+        "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
+        "claim": HostClaim.objects.filter(host=route.host).select_related("team").first(),
+        "can_edit": not route.deletion_requested_at and services.can_edit(request.user, route),
+        "can_review": route.approval == ApprovalChoices.PENDING and services.can_review(request.user, route),
+    })
+    return _render(request, "routes/route_detail.html", context)
+
+
+def _pending_diff(route: Route, live: RouteRevision | None, latest: RouteRevision) -> str:
+    if route.approval != ApprovalChoices.PENDING:
+        return ""
+    return _spec_diff(live, latest, old_label=f"live r{live.number}" if live else "(nothing live yet)",
+                      new_label=f"pending r{latest.number}")
+
+
+# Request and edit
+
+
+def _form_context(form: RouteForm) -> dict:
+    """What the form page and its inline validation show besides the fields: preview, host, team policy."""
+    preview = ""
+    if form.renderable():
+        placement = form.placement()
+        route = form.route
+        target = RouteTarget(
+            id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=placement["name"], team=placement["team"].slug,
+            namespace=placement["namespace"], revision=route.revision + 1 if route else 1,
+        )
+        preview = _manifests_yaml(target, services.normalized(form.checked_spec), placement["cluster"])
+    team = form.selected_team()
+    return {
+        "form": form,
+        "route": form.route,
+        "preview": preview,
+        "host_status": form.host_status(),
+        "team": team,
+        "team_namespaces": sorted(team.policy().namespaces) if team else [],
+        # An edit cannot move the route, so its pickers always ask about the route's own cluster and namespace.
+        "fixed_query": urlencode({"cluster": form.route.cluster.name, "namespace": form.route.namespace})
+        if form.route else "",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def route_create(request):
+    """Request a new route. It starts pending review (or approved at once under the team's auto-approve)."""
+    form = RouteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.check():
+        try:
+            route = services.submit_route(user=request.user, **form.placement(), spec=form.checked_spec)
+        except services.PolicyError as exc:  # lost a race with another request for the same host or name
+            form.add_violations(exc.violations)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f'Route "{route.name}" requested: revision 1 is {route.get_approval_display().lower()}.')
+            return redirect(route)
+    return render(request, "routes/route_form.html", _form_context(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def route_edit(request, pk):
+    """Request a new revision. The approved revision stays live until the new one is approved."""
+    route = _visible_route(request, pk)
+    if not services.can_edit(request.user, route):
+        raise PermissionDenied("You can only edit your own teams' routes.")
+    # The form is bound from the start, so the page opens with the current revision's checks and preview.
+    form = RouteForm(request.POST if request.method == "POST" else initial_for(route), user=request.user, route=route)
+    if form.check() and request.method == "POST":
+        try:
+            before = route.revision
+            route = services.edit_route(route, user=request.user, spec=form.checked_spec)
+        except services.PolicyError as exc:
+            form.add_violations(exc.violations)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            if route.revision == before:
+                messages.info(request, "Nothing changed, so no new revision was made.")
+            else:
+                messages.success(request, f"Revision {route.revision} requested: {route.get_approval_display().lower()}.")
+            return redirect(route)
+    return render(request, "routes/route_form.html", _form_context(form))
+
+
+@login_required
+@require_POST
+def route_validate(request, pk=None):
+    """Inline validation while the developer types: field errors, host availability, team policy and the
+    YAML preview, each swapped into its place out of band."""
+    route = _visible_route(request, pk) if pk else None
+    form = RouteForm(request.POST, user=request.user, route=route)
+    form.check()
+    context = {**_form_context(form), "typed_errors": form.typed_errors()}
+    return render(request, "routes/htmx/_validation.html", context)
+
+
+@login_required
+def cluster_offers(request):
+    """What the cluster reports for the form's pickers: the namespace's Services with their ports, and the
+    ClusterIssuers. Only for a namespace one of the user's teams may use; anything else offers nothing."""
+    cluster = Cluster.objects.filter(name=request.GET.get("cluster", "")).first()
+    namespace = request.GET.get("namespace", "")
+    allowed = cluster is not None and TeamNamespace.objects.filter(
+        team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
+    offers = _offers(cluster, namespace) if allowed else {"note": ""}
+    chosen = request.GET.get("service_name", "").strip()
+    ports = next((service["ports"] for service in offers.get("services", []) if service["name"] == chosen), [])
+    context = {"offers": offers, "cluster": cluster if allowed else None, "namespace": namespace, "ports": ports,
+               "query": request.GET.urlencode()}
+    return _render(request, "routes/htmx/_cluster_offers.html", context)
+
+
+def _offers(cluster: Cluster, namespace: str) -> dict:
+    """Services and ClusterIssuers as the cluster lists them (cached briefly), or why there are none."""
+    if cluster.is_directory:
+        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
+                "note": f"{cluster.label} is a GitOps export: Portico cannot see its Services, so type the name."}
+    if not cluster.has_credentials:
+        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
+                "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name."}
+    key = f"portico:offers:{cluster.pk}:{cluster.updated_at.timestamp()}:{namespace}"
+    offers = cache.get(key)
+    if offers is None:
+        offers = _list_offers(cluster, namespace)
+        cache.set(key, offers, OFFERS_CACHE_SECONDS)
+    return offers
+
+
+def _list_offers(cluster: Cluster, namespace: str) -> dict:
+    try:
+        client = kube.KubeClient(cluster.get_kubeconfig(), name=cluster.name, qps=settings.PORTICO_KUBE_QPS,
+                                 burst=settings.PORTICO_KUBE_BURST, timeout=OFFERS_TIMEOUT)
+        with client:
+            services_ = client.list(kube.SERVICE, namespace=namespace)
+            try:
+                issuers = sorted(i["metadata"]["name"] for i in client.list(kube.CLUSTER_ISSUER))
+            except kube.PermanentKubeError:  # cert-manager not installed: no ClusterIssuer kind
+                issuers = []
+    except kube.KubeError as exc:
+        logger.info("could not list Services of %s/%s for the form: %s", cluster.name, namespace, exc)
+        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
+                "note": f"{cluster.label} did not answer ({exc.message}), so type the Service name."}
+    found = []
+    for service in sorted(services_, key=lambda s: s["metadata"]["name"]):
+        spec = service.get("spec") or {}
+        ports = [{"port": p.get("port"), "name": p.get("name") or "", "protocol": p.get("protocol") or "TCP"}
+                 for p in spec.get("ports") or []]
+        found.append({"name": service["metadata"]["name"], "type": spec.get("type") or "ClusterIP", "ports": ports})
+    count = len(found)
+    note = (f"{cluster.label} reports {count} Service{'s' if count != 1 else ''} in namespace {namespace}: "
+            "pick one from the list, or type a name." if count else
+            f"{cluster.label} reports no Services in namespace {namespace} yet; "
+            "type the name, or let Portico create one for your pods.")
+    return {"services": found, "issuers": issuers or [cluster.default_issuer], "listed": True, "note": note}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def route_delete(request, pk):
+    """Confirm, then request deletion: the worker removes the objects; the route stays in history."""
+    route = _visible_route(request, pk)
+    if not services.can_edit(request.user, route):
+        raise PermissionDenied("You can only delete your own teams' routes.")
+    if request.method == "POST":
+        route = services.request_deletion(route, user=request.user)
+        if route.is_deleted:
+            messages.success(request, f'Route "{route.name}" deleted: nothing had been applied to the cluster.')
+        else:
+            messages.success(request, f'Deletion of "{route.name}" requested: its objects are being removed.')
+        return redirect(route)
+    return render(request, "routes/route_confirm_delete.html", {"route": route})
+
+
+# Review queue
+
+
+@dataclass
+class ReviewItem:
+    """One pending revision as the queue shows it: what changes, what the checks say, who may decide."""
+
+    route: Route
+    revision: RouteRevision
+    diff: str = ""
+    violations: list[Violation] = field(default_factory=list)
+    can_review: bool = False
+    error: str = ""
+    decided: bool = False
+
+
+def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
+    _prefetch_revisions(routes)
+    items = []
+    for route in routes:
+        pending = route.revision_obj(route.revision)
+        live = route.revision_obj(route.approved_revision) if route.approved_revision else None
+        violations = services.check_request(
+            user=user, team=route.team, cluster=route.cluster, namespace=route.namespace, name=route.name,
+            spec=pending.to_spec(), route=route,
+        )
+        items.append(ReviewItem(
+            route=route, revision=pending, diff=_pending_diff(route, live, pending), violations=violations,
+            can_review=services.can_review(user, route),
+        ))
+    return items
+
+
+def _require_platform(user) -> None:
+    if not is_platform(user):
+        raise PermissionDenied("Only platform engineers review routes.")
+
+
+@login_required
+def review_queue(request):
+    """Pending revisions, oldest request first, with their diff against the live revision and the checks."""
+    _require_platform(request.user)
+    requested_at = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).values("created_at")[:1]
+    pending = (_pending_reviews(request.user).with_related().prefetch_related("team__namespaces__cluster")
+               .annotate(requested_at=Subquery(requested_at)).order_by("requested_at", "pk"))
+    page = Paginator(pending, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "routes/review_queue.html", {"page": page, "items": _review_items(request.user, list(page))})
+
+
+@login_required
+def review_count(request):
+    """The number in the navigation's review-queue link, loaded (and refreshed) by htmx on every page."""
+    _require_platform(request.user)
+    return render(request, "routes/htmx/_review_count.html", {"review_count": _pending_reviews(request.user).count()})
+
+
+def _decide(request, pk, decision):
+    """Approve or reject through the service, then answer with the queue item as it now stands."""
+    _require_platform(request.user)
+    route = _visible_route(request, pk)
+    revision = int(request.POST["revision"]) if request.POST.get("revision", "").isdigit() else None
+    comment = request.POST.get("comment", "")
+    try:
+        route = decision(route, user=request.user, comment=comment, revision=revision)
+    except services.PolicyError as exc:
+        if not _wants_fragment(request):
+            messages.error(request, str(exc))
+            return redirect("routes:review_queue")
+        item = _review_items(request.user, [route])[0]
+        item.error = " ".join(v.message for v in exc.violations)
+        return render(request, "routes/htmx/_review_item.html", {"item": item})
+    if not _wants_fragment(request):
+        messages.success(request, f'Route "{route.name}" revision {route.revision}: {route.get_approval_display().lower()}.')
+        return redirect("routes:review_queue")
+    item = ReviewItem(route=route, revision=route.revision_obj(route.revision), decided=True)
+    return render(request, "routes/htmx/_review_item.html", {"item": item})
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def review_approve(request, pk):
+    return _decide(request, pk, services.approve_route)
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def review_reject(request, pk):
+    return _decide(request, pk, services.reject_route)
