@@ -297,18 +297,23 @@ def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: 
     if cluster.is_directory:
         return _observed(route, cluster, spec, synced=True)
     ns = route.namespace
-    ingress = live.get(_key(INGRESS, route.name, ns)) or target.get(INGRESS, route.name, ns)
+
+    def read(kind, name):
+        if _key(kind, name, ns) in live:
+            return live[_key(kind, name, ns)]
+        return listed.get(target, kind, name, ns) if listed is not None else target.get(kind, name, ns)
+
+    ingress = read(INGRESS, route.name)
     service = None
     slices: list[dict] = []
     if spec.backend.service_name:
-        service = live.get(_key(SERVICE, spec.backend.service_name, ns)) or target.get(SERVICE, spec.backend.service_name, ns)
+        service = read(SERVICE, spec.backend.service_name)
         slices = (listed.endpoint_slices(ns, spec.backend.service_name) if listed is not None else
                   target.list(ENDPOINT_SLICE, namespace=ns,
                               label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"))
     certificate = None
     if spec.tls.mode == "cert-manager":
-        name = render.certificate_name(spec.host)
-        certificate = live.get(_key(CERTIFICATE, name, ns)) or target.get(CERTIFICATE, name, ns)
+        certificate = read(CERTIFICATE, render.certificate_name(spec.host))
     return _observed(route, cluster, spec, synced=True, ingress=ingress, service=service, endpoint_slices=slices,
                      certificate=certificate)
 
