@@ -9,6 +9,8 @@ class PortalConfig(AppConfig):
     def ready(self):
         # Not limited to this app's signal: permissions of apps migrated later exist only after theirs.
         post_migrate.connect(grant_platform_permissions, dispatch_uid="portal.grant_platform_permissions")
+        # Celery signal handlers for task metrics and log context, connected in every process.
+        from portal import metrics  # noqa: F401
 
 
 def grant_platform_permissions(sender, **kwargs):

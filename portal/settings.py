@@ -23,6 +23,8 @@ env = environ.Env(
     PORTICO_RECONCILE_MAX_RETRIES=(int, 8),
     PORTICO_SECURE=(bool, False),
     PORTICO_API_THROTTLE=(str, "600/minute"),
+    PORTICO_WORKER_METRICS_PORT=(int, 0),
+    PORTICO_METRICS_TOKEN=(str, ""),
     CELERY_TASK_ALWAYS_EAGER=(bool, False),
 )
 
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "template_partials",
     "portal",
     "clusters",
@@ -61,7 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.health.ProbeMiddleware",
+    "portal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,7 +118,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+# PORTICO_STATIC_MANIFEST (set in the Dockerfile, after collectstatic): hashed, compressed file names that
+# whitenoise serves with far-future caching. Off by default, so make run and the tests serve static/ as it is.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if env.bool("PORTICO_STATIC_MANIFEST", default=False)
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 SECURE = env("PORTICO_SECURE")
 SESSION_COOKIE_SECURE = SECURE
@@ -125,6 +139,25 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Scripts only from our own origin: htmx is vendored under static/, pages carry no inline script and no hx-on
+# handlers, and htmx's eval is switched off in base.html. Inline *styles* stay allowed because the admin and
+# Swagger UI set style attributes; a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -178,6 +211,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Keep settings.LOGGING (JSON lines with task/route/cluster ids) in workers instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 PORTICO_SYNC_INTERVAL = env("PORTICO_SYNC_INTERVAL")
 PORTICO_PROBE_INTERVAL = env("PORTICO_PROBE_INTERVAL")
@@ -186,12 +221,29 @@ PORTICO_KUBE_BURST = env("PORTICO_KUBE_BURST")
 PORTICO_KUBE_TIMEOUT = env("PORTICO_KUBE_TIMEOUT")
 PORTICO_RECONCILE_MAX_RETRIES = env("PORTICO_RECONCILE_MAX_RETRIES")
 PORTICO_DIRECTORY_ROOT = Path(env.str("PORTICO_DIRECTORY_ROOT", default=str(VAR_DIR / "clusters")))
+# Worker processes serve their task metrics here (0: off); the web process serves /metrics itself.
+PORTICO_WORKER_METRICS_PORT = env("PORTICO_WORKER_METRICS_PORT")
+PORTICO_WORKER_METRICS_ADDR = env.str("PORTICO_WORKER_METRICS_ADDR", default="0.0.0.0")
+PORTICO_METRICS_TOKEN = env("PORTICO_METRICS_TOKEN")
 
+# JSON lines in production (one object per line, with request/task/route/cluster ids); plain text with DEBUG.
+LOG_FORMAT = env.str("PORTICO_LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("PORTICO_LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(task_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s %(route_id)s "
+                      "%(cluster_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"kubernetes": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}, "aiohttp.access": {"level": "WARNING"}},
 }

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clusters.kubeconfig import KubeconfigError
+from clusters.kubeconfig import KubeconfigError, parse_kubeconfig
 from clusters.models import Cluster
 
 
@@ -16,11 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--ingress-class")
         parser.add_argument("--issuer")
         parser.add_argument("--display-name")
+        parser.add_argument("--server", help="Use this API server address instead of the kubeconfig's (e.g. the "
+                            "address Portico's workers reach, when the kubeconfig says 127.0.0.1).")
         parser.add_argument("--insecure-skip-tls-verify", action="store_true",
                             help="Accept the API server without verifying its certificate (shown on the cluster page).")
 
     def handle(self, *args, name, kubeconfig, context, ingress_class, issuer, display_name, insecure_skip_tls_verify,
-               **options):
+               server=None, **options):
         try:
             text = kubeconfig.read_text()
         except OSError as exc:
@@ -32,6 +34,10 @@ class Command(BaseCommand):
                 setattr(cluster, field, value)
         try:
             cluster.full_clean(exclude=["kubeconfig_encrypted"])
+            if server:
+                parsed = parse_kubeconfig(text, context, allow_insecure=insecure_skip_tls_verify)
+                parsed.config["clusters"][0]["cluster"]["server"] = server
+                text = parsed.config
             cluster.set_kubeconfig(text, context)
         except KubeconfigError as exc:
             raise CommandError(str(exc))
