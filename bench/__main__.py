@@ -1,0 +1,83 @@
+"""`python -m bench [--quick] [--only SECTION ...]`: run the benchmarks, print the table, write results.md and
+results.png. Starts and stops everything it needs (its database, the emulator, gunicorn, a Celery worker)."""
+import argparse
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import env
+
+SECTIONS = ("first", "noop", "drift", "web", "worker")
+FULL = {"first": [100, 1000], "noop": [100, 300, 1000, 3000], "drift": [1000, 3000], "web": (1000, 10000, 8.0),
+        "approvals": 200}
+QUICK = {"first": [100], "noop": [100, 300], "drift": [300], "web": (300, 1000, 2.0), "approvals": 30}
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes and short load runs, for iterating")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
+                        help="where results.md and results.png go (default: bench/)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    env.ensure_services(argv)
+    started = time.monotonic()
+    paths = env.configure()
+    try:
+        env.create_database()
+        env.setup_django()
+        return run(args, paths["scratch"], started)
+    finally:
+        shutil.rmtree(paths["scratch"], ignore_errors=True)
+
+
+def run(args, scratch: Path, started: float) -> int:
+    from tests.kube.emulator import KubeEmulator
+
+    from . import reconcile_bench, report, seed, web_bench, worker_bench
+
+    sizes = QUICK if args.quick else FULL
+    sections = args.only or SECTIONS
+    results = {"quick": args.quick, "machine": report.machine(), "errors": {}}
+    world = seed.make_world()
+
+    def section(name, fn):
+        if name not in sections:
+            return
+        t = time.monotonic()
+        print(f"[bench] {name} ...", flush=True)
+        try:
+            results[name] = fn()
+        except Exception:
+            results["errors"][name] = traceback.format_exc()
+            print(results["errors"][name], file=sys.stderr, flush=True)
+        print(f"[bench] {name} done in {time.monotonic() - t:.1f}s", flush=True)
+
+    with KubeEmulator() as kube:
+        section("first", lambda: [reconcile_bench.first_apply(kube, world, n) for n in sizes["first"]])
+        section("noop", lambda: [reconcile_bench.noop_sync(kube, world, n) for n in sizes["noop"]])
+        section("drift", lambda: [reconcile_bench.drift_repair(kube, world, n) for n in sizes["drift"]])
+        section("worker", lambda: worker_bench.run(kube, world, approvals=sizes["approvals"], scratch=scratch))
+        kube.reset()
+    n_small, n_large, seconds = sizes["web"]
+    section("web", lambda: web_bench.run(world, seed.make_cluster(world, "web"), n_small=n_small, n_large=n_large,
+                                         seconds=seconds, scratch=scratch))
+    results["machine"]["load_after"] = report.loadavg()
+    results["elapsed"] = time.monotonic() - started
+    text = report.render(results)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text(text)
+    report.plot(results, args.out / "results.png")
+    print(f"[bench] wrote {args.out / 'results.md'} and {args.out / 'results.png'} in {results['elapsed']:.0f}s")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

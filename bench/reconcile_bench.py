@@ -1,0 +1,149 @@
+"""Benchmarks 1-3: first apply, no-op sync and drift repair against the emulated cluster, each beside its floor.
+
+The floor is what the same work costs with nothing of Portico's around it: a plain loop of server-side apply
+PATCHes of the same rendered manifests, with the same client (clusters.kube.KubeClient, so the same
+`kubernetes` ApiClient and connection pool), against the same emulator.
+"""
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from clusters.kube import KubeClient
+from routes import reconcile, render
+from routes.models import Route, RouteRevision
+
+from . import seed
+
+
+@dataclass
+class Run:
+    """One measured run: wall time and the requests the emulator received."""
+
+    seconds: float
+    requests: int
+    writes: int
+    by_verb: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def measure(kube, fn) -> Run:
+    kube.clear_requests()
+    started = time.perf_counter()
+    extra = fn() or {}
+    seconds = time.perf_counter() - started
+    requests = kube.requests
+    verbs = Counter(_verb(r) for r in requests)
+    # A paginated list is one list of several pages: the pages after the first carry a continue token.
+    lists = Counter(r.path for r in requests if _verb(r) == "list" and "continue" not in r.query)
+    extra = {**extra, "lists_per_kind": max(lists.values(), default=0), "kinds_listed": len(lists)}
+    return Run(seconds, len(requests), sum(1 for r in requests if r.is_write), dict(verbs), extra)
+
+
+def _verb(record) -> str:
+    if record.method == "GET":
+        return "list" if not _is_named(record.path) else "get"
+    return record.method.lower()
+
+
+def _is_named(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    # /api/v1/<plural>, /api/v1/namespaces/<ns>/<plural>, /apis/<g>/<v>/... : a list ends with a plural.
+    if parts[0] == "api":
+        rest = parts[2:]
+    else:
+        rest = parts[3:]
+    if rest[:1] == ["namespaces"]:
+        rest = rest[2:]
+    return len(rest) >= 2
+
+
+def desired_for(cluster) -> list[dict]:
+    """The manifests Portico renders for every approved route of the cluster, in apply order."""
+    routes = Route.objects.live().filter(cluster=cluster, approved_revision__isnull=False).select_related("team")
+    specs = {rev.route_id: rev.to_spec() for rev in RouteRevision.objects.filter(route__cluster=cluster, number=1)}
+    objects = render.desired_objects([(r.target(r.approved_revision), specs[r.pk]) for r in routes],
+                                     reconcile.cluster_settings(cluster))
+    order = {"Service": 0, "Ingress": 1, "Certificate": 2}
+    return sorted(objects, key=lambda o: order[o["kind"]])
+
+
+def floor_apply(cluster, objects: list[dict]) -> None:
+    with KubeClient.for_cluster(cluster) as client:
+        for obj in objects:
+            client.apply(obj)
+
+
+def fresh_cluster(kube, world, name: str, n: int, *, applied: bool = False):
+    from tests.reconcile.conftest import seed_cluster_addons
+
+    kube.reset()
+    seed_cluster_addons(kube)
+    cluster = seed.make_cluster(world, name, kube.kubeconfig())
+    seed.add_routes(world, cluster, 0, n, applied=applied)
+    return cluster
+
+
+def first_apply(kube, world, n: int) -> dict:
+    """Portico's sync of N approved, never applied routes vs the floor; and the per-approval path."""
+    cluster = fresh_cluster(kube, world, f"first-floor-{n}", n)
+    objects = desired_for(cluster)
+    floor = measure(kube, lambda: floor_apply(cluster, objects))
+
+    cluster = fresh_cluster(kube, world, f"first-sync-{n}", n)
+    portico = measure(kube, lambda: _sync_report(cluster))
+    applied = Route.objects.filter(cluster=cluster, applied_revision=1).count()
+
+    cluster = fresh_cluster(kube, world, f"first-each-{n}", n)
+    ids = list(Route.objects.filter(cluster=cluster).values_list("pk", flat=True))
+    each = measure(kube, lambda: {"results": dict(Counter(reconcile.reconcile_route(pk).value for pk in ids))})
+    return {"n": n, "objects": len(objects), "floor": floor, "sync": portico, "each": each, "applied": applied}
+
+
+def _sync_report(cluster) -> dict:
+    report = reconcile.sync_cluster(cluster.pk)
+    return {"report": report.summary(), "errors": report.errors[:3]}
+
+
+def steady_cluster(kube, world, name: str, n: int):
+    """N routes recorded as applied, their objects on the emulator (put there by the floor loop), and one
+    sync already run so statuses are settled: the state a no-op sync finds every 30 s."""
+    cluster = fresh_cluster(kube, world, name, n, applied=True)
+    objects = desired_for(cluster)
+    floor_apply(cluster, objects)
+    reconcile.sync_cluster(cluster.pk)
+    return cluster, objects
+
+
+def noop_sync(kube, world, n: int) -> dict:
+    """A sync with nothing to do, vs re-applying every object."""
+    cluster, objects = steady_cluster(kube, world, f"noop-{n}", n)
+    reapply = measure(kube, lambda: floor_apply(cluster, objects))
+    sync = measure(kube, lambda: _sync_report(cluster))
+    return {"n": n, "objects": len(objects), "reapply": reapply, "sync": sync}
+
+
+def drift_repair(kube, world, n: int, fraction: float = 0.01) -> dict:
+    """Change 1% of the objects out of band (as `kubectl edit` would), then sync; vs re-applying exactly those
+    objects (the least any repair can do) and vs re-applying everything."""
+    cluster, objects = steady_cluster(kube, world, f"drift-{n}", n)
+    step = max(1, round(1 / fraction))
+    drifted = objects[::step]
+
+    def vandalise():
+        for obj in drifted:
+            meta = obj["metadata"]
+            kind = obj["kind"]
+            patch = {"metadata": {"labels": {"portico.dev/team": "someone-else"}}}
+            if kind == "Ingress":
+                patch = {"spec": {"ingressClassName": "not-nginx"}}
+            elif kind == "Service":
+                patch = {"spec": {"selector": {"app": "elsewhere"}}}
+            kube.patch_out_of_band(obj["apiVersion"], kind, meta["namespace"], meta["name"], patch)
+
+    vandalise()
+    floor = measure(kube, lambda: floor_apply(cluster, drifted))
+    vandalise()
+    sync = measure(kube, lambda: _sync_report(cluster))
+    repaired = sum(1 for obj in drifted if reconcile._in_sync(
+        kube.get(obj["apiVersion"], obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"]), obj))
+    return {"n": n, "objects": len(objects), "drifted": len(drifted), "repaired": repaired, "floor": floor, "sync": sync}
