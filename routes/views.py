@@ -6,11 +6,14 @@ on every page and fragment. A view renders its full page, or only its fragment w
 """
 import logging
 from dataclasses import dataclass, field
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from clusters import kube
 from clusters.models import Cluster
@@ -48,6 +52,22 @@ OFFERS_CACHE_SECONDS = 30
 
 
 # Helpers
+
+
+def login_required(view):
+    """Django's login_required, but an htmx request of a signed-out user (a poll after the session expired)
+    sends the whole browser tab to the login page instead of swapping the login form into a fragment."""
+    protected = django_login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back_to = request.htmx.current_url_abs_path or request.get_full_path()
+            login = redirect_to_login(back_to, redirect_field_name=REDIRECT_FIELD_NAME)
+            return HttpResponseClientRedirect(login["Location"])
+        return protected(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _wants_fragment(request) -> bool:

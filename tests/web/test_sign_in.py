@@ -21,7 +21,17 @@ def test_anonymous_visitor_is_sent_to_login_from_a_route_and_its_fragment(client
     url = approved_route.get_absolute_url()
 
     assert client.get(url).status_code == 302
-    assert client.get(url, **htmx_headers).status_code == 302
+    # A poll after the session expired: htmx is told to load the login page in the whole tab, back to this page.
+    fragment = client.get(url, HTTP_HX_CURRENT_URL=f"http://testserver{url}", **htmx_headers)
+    assert fragment.status_code == 200 and fragment.content == b""
+    assert fragment["HX-Redirect"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.django_db
+def test_signed_out_htmx_requests_never_get_the_login_page_as_a_fragment(client, htmx_headers):
+    for url in (reverse("routes:list"), reverse("routes:review_count"), reverse("routes:cluster_offers")):
+        response = client.get(url, **htmx_headers)
+        assert response["HX-Redirect"].startswith(reverse("login")) and b"<form" not in response.content
 
 
 @pytest.mark.django_db
