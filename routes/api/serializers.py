@@ -108,9 +108,16 @@ class LookupField(serializers.SlugRelatedField):
     """An object named by its slug. Non-text values are refused before they reach the database."""
 
     default_error_messages = {
-        "does_not_exist": 'There is no {slug_name} "{value}".',
+        "does_not_exist": 'There is no {noun} "{value}".',
         "invalid": "Must be a name, as text.",
     }
+
+    def __init__(self, noun: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self.noun = noun or self.slug_field
+
+    def fail(self, key, **kwargs):
+        super().fail(key, noun=self.noun, **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or "\x00" in data:
@@ -225,7 +232,7 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text="DNS-1123 label, unique per cluster and namespace.")
     team = TeamLookupField(help_text="Team slug; one of your teams.")
-    cluster = LookupField(slug_field="name", queryset=Cluster.objects.all(), help_text="Cluster name.")
+    cluster = LookupField("cluster", slug_field="name", queryset=Cluster.objects.all(), help_text="Cluster name.")
     namespace = serializers.CharField(trim_whitespace=False, allow_blank=True)
     host = serializers.CharField(trim_whitespace=False, allow_blank=True)
     path = serializers.CharField(trim_whitespace=False, allow_blank=True, default="/")
@@ -502,7 +509,7 @@ def cluster_snapshot(cluster: Cluster) -> dict:
 
 
 class TeamNamespaceSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    cluster = LookupField(slug_field="name", queryset=Cluster.objects.all())
+    cluster = LookupField("cluster", slug_field="name", queryset=Cluster.objects.all())
     namespace = serializers.CharField(max_length=63)
 
     def validate_namespace(self, value):
@@ -515,7 +522,7 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """A team: who is in it, where it may route (namespaces per cluster, DNS suffixes) and its policy flags."""
 
     slug = serializers.SlugField(max_length=63)
-    members = LookupField(many=True, required=False, slug_field="username", queryset=get_user_model().objects.all(),
+    members = LookupField("user", many=True, required=False, slug_field="username", queryset=get_user_model().objects.all(),
                           help_text="Usernames.")
     namespaces = TeamNamespaceSerializer(many=True, required=False)
     domains = serializers.ListField(

@@ -25,6 +25,12 @@ def _fresh_throttle():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # The production hasher is slow on purpose; these tests create users by the hundred.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def no_throttle(monkeypatch):
     """Lift the request rate limits, for tests that make hundreds of calls in a few seconds."""
