@@ -465,6 +465,7 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
     desired = {render.object_key(o): o for o in render.desired_objects(
         [(r.target(r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
     unsettled_ids = {str(pk) for pk in unsettled}
+    settled_by_id = {str(r.pk): r for r in settled}
     failures: dict[str, str] = {}
 
     for key, obj in desired.items():
@@ -479,8 +480,10 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
         if _in_sync(current, obj):
             continue
         try:
-            ours[key] = seen[key] = target.apply(obj)
-            report.applied += 1
+            repaired = _repair(target, obj, settled_by_id.get(owner))
+            if repaired is not None:
+                ours[key] = seen[key] = repaired
+                report.applied += 1
         except PermanentKubeError as exc:
             failures[owner or ""] = exc.message
             report.errors.append(exc.message)
@@ -504,6 +507,29 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
 
     _refresh_status(cluster, settled, specs, seen, slices, failures)
     Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now())
+
+
+def _repair(target, obj: dict, route: Route | None) -> dict | None:
+    """Re-apply an object that looked drifted in the sync's list; returns what was written, or None.
+
+    The list was made before the database snapshot, so another worker may have applied a newer revision
+    since (the object only looks drifted), or may apply one now. Under the route's row lock (skipped if that
+    worker holds it), and only while the route is still at the revisions of our snapshot, read the object
+    again and write it only if it really differs: never twice, never an older revision over a newer one."""
+    kind = kind_of(obj)
+    meta = obj["metadata"]
+    with transaction.atomic():
+        if route is not None and not list(
+            Route.objects.select_for_update(skip_locked=True).filter(
+                pk=route.pk, approved_revision=route.approved_revision, applied_revision=route.applied_revision,
+                deletion_requested_at__isnull=True,
+            ).values_list("pk", flat=True)
+        ):
+            return None
+        current = target.get(kind, meta["name"], meta.get("namespace"))
+        if (current is not None and not _is_ours(current)) or _in_sync(current, obj):
+            return None
+        return target.apply(obj)
 
 
 def _list_slices(cluster: Cluster, target) -> dict[tuple, list]:
@@ -553,7 +579,15 @@ def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: di
             route.last_synced_at = now
             changed.append(route)
     if changed:
-        Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
+        with transaction.atomic():
+            # Write only rows still at the revisions we evaluated and not being reconciled right now (that
+            # worker writes their status): a status from our older snapshot must not replace a newer one.
+            now_at = {pk: rest for pk, *rest in Route.objects.select_for_update(skip_locked=True).filter(
+                pk__in=[r.pk for r in changed]).values_list("pk", "approved_revision", "applied_revision",
+                                                             "deletion_requested_at")}
+            changed = [r for r in changed
+                       if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]]
+            Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
     # Routes whose status did not change still record that they were looked at, in one statement.
     untouched = [r.pk for r in routes if r not in changed]
     if untouched:
