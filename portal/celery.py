@@ -25,4 +25,9 @@ def setup_beat(sender, **kwargs):
             "schedule": float(settings.PORTICO_PROBE_INTERVAL),
             "options": {"expires": float(settings.PORTICO_PROBE_INTERVAL)},
         },
+        "send-pending-notifications": {
+            "task": "portal.tasks.send_pending_notifications",
+            "schedule": 60.0,
+            "options": {"expires": 60.0},
+        },
     }

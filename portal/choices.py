@@ -12,3 +12,33 @@ class ColoredChoices(models.TextChoices):
     @classmethod
     def _colors(cls) -> dict[str, str]:
         return {}
+
+
+class NotificationEventChoices(ColoredChoices):
+    """What a team can be told about its routes (docs/notifications.md). ``test`` is the admin's "send test"."""
+
+    SUBMITTED = "submitted", "Revision submitted for review"
+    APPROVED = "approved", "Revision approved"
+    REJECTED = "rejected", "Revision rejected"
+    DEGRADED = "degraded", "Route degraded"
+    HEALTHY = "healthy", "Route healthy again"
+    TEST = "test", "Test notification"
+
+    @classmethod
+    def subscribable(cls) -> list[str]:
+        return [c.value for c in cls if c is not cls.TEST]
+
+    @classmethod
+    def _colors(cls):
+        return {cls.APPROVED: "green", cls.HEALTHY: "green", cls.REJECTED: "red", cls.DEGRADED: "red",
+                cls.SUBMITTED: "yellow"}
+
+
+class DeliveryStatusChoices(ColoredChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+    @classmethod
+    def _colors(cls):
+        return {cls.PENDING: "yellow", cls.DELIVERED: "green", cls.FAILED: "red"}

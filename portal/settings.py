@@ -25,6 +25,8 @@ env = environ.Env(
     PORTICO_API_THROTTLE=(str, "600/minute"),
     PORTICO_WORKER_METRICS_PORT=(int, 0),
     PORTICO_METRICS_TOKEN=(str, ""),
+    PORTICO_NOTIFY_TIMEOUT=(float, 10.0),
+    PORTICO_NOTIFY_MAX_ATTEMPTS=(int, 8),
     CELERY_TASK_ALWAYS_EAGER=(bool, False),
 )
 
@@ -225,6 +227,23 @@ PORTICO_DIRECTORY_ROOT = Path(env.str("PORTICO_DIRECTORY_ROOT", default=str(VAR_
 PORTICO_WORKER_METRICS_PORT = env("PORTICO_WORKER_METRICS_PORT")
 PORTICO_WORKER_METRICS_ADDR = env.str("PORTICO_WORKER_METRICS_ADDR", default="0.0.0.0")
 PORTICO_METRICS_TOKEN = env("PORTICO_METRICS_TOKEN")
+
+# Notifications (portal/notifications.py, docs/notifications.md): e-mail through Django's mail backend, from
+# EMAIL_URL (smtp://user:password@host:587 with smtp+tls://, smtps://, consolemail://, dummymail://, ...),
+# and team webhooks. PORTICO_BASE_URL makes the links in messages absolute.
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+EMAIL_BACKEND = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST = _EMAIL.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _EMAIL.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _EMAIL.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _EMAIL.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portico <portico@localhost>")
+PORTICO_BASE_URL = env.str("PORTICO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTICO_NOTIFY_TIMEOUT = env("PORTICO_NOTIFY_TIMEOUT")
+PORTICO_NOTIFY_MAX_ATTEMPTS = env("PORTICO_NOTIFY_MAX_ATTEMPTS")
+EMAIL_TIMEOUT = PORTICO_NOTIFY_TIMEOUT
 
 # JSON lines in production (one object per line, with request/task/route/cluster ids); plain text with DEBUG.
 LOG_FORMAT = env.str("PORTICO_LOG_FORMAT", default="plain" if DEBUG else "json")

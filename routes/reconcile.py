@@ -23,6 +23,7 @@ from clusters.kube import (
     PermanentKubeError, TransientKubeError, kind_of,
 )
 from clusters.models import Cluster
+from portal import notifications
 
 from . import render
 from .choices import HealthChoices, SyncChoices
@@ -353,6 +354,7 @@ def _transient_condition(route: Route, exc: TransientKubeError):
 def _save_status(route: Route, evaluation) -> None:
     """Write status fields; ``evaluation`` is a diagnostics.Evaluation or a dict of fields."""
     now = timezone.now()
+    previous_health = route.health
     if isinstance(evaluation, dict):
         values = evaluation
     else:
@@ -367,6 +369,7 @@ def _save_status(route: Route, evaluation) -> None:
     for name, value in values.items():
         setattr(route, name, value)
     Route.objects.filter(pk=route.pk).update(**values, updated_at=now)
+    notifications.health_changed(route, previous_health)
 
 
 # One cluster
@@ -550,6 +553,7 @@ def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: di
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
     now = timezone.now()
     changed = []
+    previous_health = {route.pk: route.health for route in routes}
     for route in routes:
         spec = specs[(route.pk, route.approved_revision)]
         route._claim_team_id = claims.get(spec.host)
@@ -588,6 +592,8 @@ def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: di
             changed = [r for r in changed
                        if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]]
             Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
+        for route in changed:
+            notifications.health_changed(route, previous_health[route.pk])
     # Routes whose status did not change still record that they were looked at, in one statement.
     untouched = [r.pk for r in routes if r not in changed]
     if untouched:

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clusters.models import Cluster
+from portal import notifications
 from portal.access import is_platform
 from portal.audit import record
 from portal.models import Team
@@ -122,6 +123,7 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
             )
             _add_revision(route, 1, spec, user)
             record(user, "create", route, after=_snapshot(route), team=team)
+            notifications.route_event(route, "submitted", actor=user)
     except IntegrityError:
         # Lost a race with an identical request: the constraint holds the line, report it like the policy would.
         raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")])
@@ -153,6 +155,7 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
         )
         route.refresh_from_db()
         record(user, "edit", route, before=before, after=_snapshot(route), team=route.team)
+        notifications.route_event(route, "submitted", actor=user)
     if route.team.auto_approve:
         _auto_approve(route)
     return route
@@ -230,6 +233,7 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
                               automatic=reviewer is None)
         record(reviewer, "approve" if decision == ApprovalChoices.APPROVED else "reject", locked,
                before=before, after={**_snapshot(locked), "comment": comment}, team=locked.team)
+        notifications.route_event(locked, decision, actor=reviewer, comment=comment)
         if decision == ApprovalChoices.APPROVED:
             enqueue_reconcile(locked.pk)
     route.refresh_from_db()
