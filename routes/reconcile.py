@@ -153,6 +153,8 @@ def reconcile_route(route_id, *, listed: Listed | None = None) -> Result:
             return Result.GONE
         if route.deletion_requested_at is None and route.approved_revision is None:
             return Result.SKIPPED
+        if route.deletion_requested_at is None and route.applied_revision == route.approved_revision:
+            listed = None  # another worker settled it since the caller listed: those objects are older than this row
         cluster = route.cluster
         try:
             with open_target(cluster) as target:
