@@ -1,4 +1,5 @@
 """Real Celery worker processes on the Redis broker, sharing the test database (transaction tests only)."""
+import json
 import os
 import subprocess
 import sys
@@ -16,8 +17,7 @@ def worker_env(live_db_url):
     if not os.environ.get("PORTICO_WORKER_TESTS"):
         pytest.skip("worker tests run in make test's second pass (PORTICO_WORKER_TESTS=1, Redis broker)")
     env = {**os.environ, "DATABASE_URL": live_db_url, "PORTICO_KUBE_QPS": "100000", "PORTICO_KUBE_BURST": "100000",
-           "PYTHONUNBUFFERED": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+           "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "tests.worker.settings"}
     return env
 
 
@@ -29,6 +29,8 @@ def live_db_url(transactional_db):
 
 
 class WorkerProcess:
+    """One `celery worker` process (threads pool) logging to its own file."""
+
     def __init__(self, env: dict, log: Path, name: str):
         self.log = log
         self.name = name
@@ -47,6 +49,9 @@ class WorkerProcess:
                 raise RuntimeError(f"worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.1)
         return self
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL, as an OOM killer or a lost node would."""
@@ -68,14 +73,25 @@ def start_worker(worker_env, tmp_path):
     """Start real worker processes (threads pool) that consume the test Redis broker."""
     workers = []
 
-    def _start(name="w1", concurrency=2):
-        worker = WorkerProcess(worker_env, tmp_path / f"{name}.log", name).start(concurrency)
+    def _start(name="w1", concurrency=2, env=None):
+        worker = WorkerProcess({**worker_env, **(env or {})}, tmp_path / f"{name}.log", name).start(concurrency)
         workers.append(worker)
         return worker
 
     yield _start
     for worker in workers:
         worker.stop()
+
+
+def log_messages(text: str) -> list[str]:
+    """The messages of a worker log, whether it is written as plain lines or as one JSON object a line."""
+    messages = []
+    for line in text.splitlines():
+        try:
+            messages.append(json.loads(line)["message"])
+        except (ValueError, KeyError, TypeError):
+            messages.append(line)
+    return messages
 
 
 def wait_for(predicate, timeout=30.0, interval=0.1):
