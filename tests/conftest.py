@@ -15,3 +15,5 @@ def _test_settings(settings, tmp_path):
     # would only make the emulator tests wait.
     settings.PORTICO_KUBE_QPS = 100000.0
     settings.PORTICO_KUBE_BURST = 100000
+    # Users are made with passwords; the production hasher's deliberate slowness would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -24,11 +24,6 @@ def browser_type_launch_args():
     }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def sign_in(browser, live_server):
     """A new browser page signed in as ``user`` through the login form."""

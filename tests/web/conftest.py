@@ -5,12 +5,6 @@ from django.test import Client
 from routes import services
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are made with passwords; the production hasher's deliberate slowness would dominate these tests."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def login():
     """A test client signed in as ``user``."""
