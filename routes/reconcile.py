@@ -24,6 +24,7 @@ from clusters.kube import (
 )
 from clusters.models import Cluster
 from portal import notifications
+from portal.audit import record
 
 from . import render
 from .choices import HealthChoices, SyncChoices
@@ -225,9 +226,14 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
     except PermanentKubeError as exc:
         _save_status(route, _evaluate_failure(route, spec, exc.message))
         return Result.DEGRADED
+    previous = route.applied_revision
     route.applied_revision = route.approved_revision
     route.reconcile_attempts = 0
     route.save(update_fields=["applied_revision", "reconcile_attempts", "updated_at"])
+    if previous != route.applied_revision:
+        # One event per revision that reaches the cluster; drift repairs of the same revision are not news.
+        record(None, "apply", route, before={"applied_revision": previous},
+               after={"applied_revision": route.applied_revision, "cluster": cluster.name}, team=route.team)
     observed = _observe_one(route, cluster, spec, target, live, listed)
     _save_status(route, evaluate(observed, previous_conditions=route.conditions, now=timezone.now()))
     logger.info("route=%s cluster=%s revision=%s %s", route.pk, cluster.name, route.applied_revision,
@@ -293,6 +299,8 @@ def _remove_route(route: Route, target) -> None:
         conditions=[{"type": "Deleted", "status": "True", "reason": "Removed",
                      "message": "The route's objects were removed from the cluster.", "last_transition_time": now.isoformat()}],
     )
+    record(None, "remove", route, before={"applied_revision": route.applied_revision, "cluster": route.cluster.name},
+           team=route.team)
     logger.info("route=%s cluster=%s deleted", route.pk, route.cluster.name)
 
 

@@ -188,3 +188,18 @@ def test_missing_route_is_tolerated(db):
     import uuid
 
     assert reconcile.reconcile_route(uuid.uuid4()) is reconcile.Result.GONE
+
+
+def test_each_applied_revision_and_the_removal_are_audited_once(approve, kube, alice):
+    from portal.models import AuditEvent
+    from routes import services
+
+    route = approve()
+    reconcile.reconcile_route(route.pk)
+    reconcile.reconcile_route(route.pk)  # nothing new: no second event
+    services.request_deletion(Route.objects.get(pk=route.pk), user=alice)
+    reconcile.reconcile_route(route.pk)
+
+    events = list(AuditEvent.objects.filter(object_id=str(route.pk), verb__in=["apply", "remove"])
+                  .order_by("pk").values_list("verb", "actor_name", "after"))
+    assert events == [("apply", "system", {"applied_revision": 1, "cluster": "kind"}), ("remove", "system", None)]
