@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PORTICO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install install-test system-deps web worker beat bench clean
+.PHONY: run test install install-test system-deps web worker beat bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: install-test
 	$(PIP) install --quiet -e '.[test,bench]'
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk not installed: the web benchmark uses its Python load generator"
 	scripts/with-services.sh $(PY) -m bench $(BENCH_ARGS)
+
+# Refresh the README's screenshots (docs/screenshots/) from the browser tests.
+screenshots: install-test
+	PORTICO_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots scripts/test.sh tests/browser -q
 
 clean:
 	rm -rf $(VENV) var

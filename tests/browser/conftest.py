@@ -3,6 +3,7 @@
 Never run `playwright install`: the browser is /usr/bin/chromium (DESIGN "Tests talk to real things").
 """
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 # so Django would take the test's own ORM calls for calls from async code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# `make screenshots` points this at docs/screenshots; a plain test run leaves the repository untouched.
+SCREENSHOTS = Path(os.environ.get("PORTICO_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "portico-screenshots")
 
 
 @pytest.fixture(scope="session")
