@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import kubernetes
 import urllib3
+from django.views.decorators.debug import sensitive_variables
 from kubernetes.client.exceptions import ApiException
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,9 @@ def limiter_for(key: str, qps: float, burst: int) -> RateLimiter:
 class KubeClient:
     """The calls the reconciler and the cluster probe make, against one API server."""
 
+    # Django's debug error page lists every frame's local variables; these frames and the client's below them
+    # hold the kubeconfig, the bearer token and the Authorization header, so they show none.
+    @sensitive_variables()
     def __init__(self, kubeconfig: dict, *, name: str = "cluster", qps: float = 20.0, burst: int = 40, timeout: float = 10.0):
         self.api = kubernetes.config.new_client_from_config_dict(kubeconfig)
         # Portico owns retries (task backoff with jitter); urllib3's silent retries would hide failures and
@@ -144,6 +148,7 @@ class KubeClient:
     def __exit__(self, *exc):
         self.close()
 
+    @sensitive_variables()
     def request(self, method: str, path: str, *, query: list | None = None, body=None, content_type: str | None = None):
         """One HTTP call; returns the decoded JSON body (None for 404 on GET/DELETE is the caller's choice)."""
         headers = {"Accept": "application/json"}
