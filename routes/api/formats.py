@@ -22,9 +22,31 @@ class JSONParser(parsers.JSONParser):
         if limit is not None and length and length.isdigit() and int(length) > limit:
             raise PayloadTooLarge()
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+        if not _is_unicode(data):
+            # JSON may escape half a UTF-16 pair ("\ud800"); such text cannot be stored, logged or sent back.
+            raise exceptions.ParseError("JSON parse error - the document contains a lone surrogate (invalid Unicode).")
+        return data
+
+
+def _is_unicode(data) -> bool:
+    """True when every string in a parsed JSON document, keys included, can be encoded as UTF-8."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 class ManifestYAMLRenderer(renderers.BaseRenderer):

@@ -68,3 +68,12 @@ def url(route=None, action: str = "") -> str:
     if route is None:
         return "/api/v1/routes/"
     return f"/api/v1/routes/{route.pk}/" + (f"{action}/" if action else "")
+
+
+GENERATED_TOTAL_TEST = "test_generated_inputs.py::test_at_least_1000_generated_inputs_were_checked"
+GENERATOR_MODULES = ("tests/api/test_openapi_contract.py", "tests/api/test_route_body_properties.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    # The total is checked after every generator has run.
+    items.sort(key=lambda item: item.nodeid.endswith(GENERATED_TOTAL_TEST))
