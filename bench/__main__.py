@@ -2,6 +2,7 @@
 results.png. Starts and stops everything it needs (its database, the emulator, gunicorn, a Celery worker)."""
 import argparse
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -27,6 +28,8 @@ def parse(argv):
 def main(argv: list[str]) -> int:
     args = parse(argv)
     env.ensure_services(argv)
+    # A TERM (timeout, CI cancel) unwinds like Ctrl-C, so gunicorn and the worker are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     paths = env.configure()
     try:

@@ -95,6 +95,9 @@ def run(kube, world, *, approvals: int, scratch: Path) -> dict:
             applied = wait_applied(route.pk)
             if applied is None:
                 lost += 1
+                if lost >= 3:  # the worker is failing, not slow: stop instead of waiting 30 s per approval
+                    raise RuntimeError("3 approvals were never applied; worker log tail:\n"
+                                       + (scratch / "worker.log").read_text(errors="replace")[-2000:])
             else:
                 latencies.append((applied - committed) * 1000)
     q = statistics.quantiles(latencies, n=100)
