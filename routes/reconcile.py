@@ -481,14 +481,17 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
     settled_by_id = {str(r.pk): r for r in settled}
     failures: dict[str, str] = {}
 
+    def fail(obj: dict, message: str) -> None:
+        for route_id in _users_of(obj, active, specs):
+            failures[route_id] = message
+
     for key, obj in desired.items():
         owner = _route_label(obj)
         if owner in unsettled_ids:
             continue  # reconcile_route applies it below, under the route's lock
         current = seen.get(key)
         if current is not None and not _is_ours(current):
-            failures[owner or ""] = (f"{obj['kind']} {key[2]}/{key[3]} exists and is not managed by Portico; "
-                                     "Portico will not change it.")
+            fail(obj, _not_ours_message(obj))
             continue
         if _in_sync(current, obj):
             continue
@@ -497,8 +500,10 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
             if repaired is not None:
                 ours[key] = seen[key] = repaired
                 report.applied += 1
+        except ForeignObjectError as exc:
+            fail(obj, str(exc))
         except PermanentKubeError as exc:
-            failures[owner or ""] = exc.message
+            fail(obj, exc.message)
             report.errors.append(exc.message)
 
     for key, obj in list(ours.items()):
@@ -540,9 +545,33 @@ def _repair(target, obj: dict, route: Route | None) -> dict | None:
         ):
             return None
         current = target.get(kind, meta["name"], meta.get("namespace"))
-        if (current is not None and not _is_ours(current)) or _in_sync(current, obj):
+        if current is not None and not _is_ours(current):
+            # Lists by our label miss such an object (a Certificate someone re-created under our name).
+            raise ForeignObjectError(_not_ours_message(obj))
+        if _in_sync(current, obj):
             return None
         return target.apply(obj)
+
+
+class ForeignObjectError(Exception):
+    """A desired object's name is taken on the cluster by an object Portico does not manage."""
+
+
+def _not_ours_message(obj: dict) -> str:
+    meta = obj["metadata"]
+    return (f"{obj['kind']} {meta.get('namespace', '')}/{meta['name']} exists and is not managed by Portico; "
+            "Portico will not change it.")
+
+
+def _users_of(obj: dict, active: list[Route], specs: dict) -> list[str]:
+    """Ids of the routes an object serves: its route label, or for a shared Certificate every route on its host
+    in its namespace."""
+    owner = _route_label(obj)
+    if owner:
+        return [owner]
+    namespace, names = obj["metadata"].get("namespace"), set(obj.get("spec", {}).get("dnsNames") or ())
+    return [str(r.pk) for r in active
+            if r.namespace == namespace and specs[(r.pk, r.approved_revision)].host in names]
 
 
 def _list_slices(cluster: Cluster, target) -> dict[tuple, list]:

@@ -118,3 +118,23 @@ def test_sync_with_unreachable_api_server_reports_and_releases_the_lease(approve
 
     assert report.errors and "Cannot reach the API server" in report.errors[0]
     assert not reconcile.sync_cluster(route.cluster_id).skipped
+
+
+def test_foreign_certificate_with_our_name_is_never_overwritten_and_is_reported(approve, kube, kube_cluster):
+    route = approve()
+    reconcile.reconcile_route(route.pk)
+    # Someone replaces our Certificate with their own, without our labels (lists by our label miss it).
+    kube.delete(*CERTIFICATE, "shop", "cart-shop-example-com")
+    theirs = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+              "metadata": {"name": "cart-shop-example-com", "namespace": "shop"},
+              "spec": {"secretName": "theirs-tls", "dnsNames": ["cart.shop.example.com"],
+                       "issuerRef": {"kind": "ClusterIssuer", "name": "other"}}}
+    kube.create(theirs)
+    kube.clear_requests()
+
+    reconcile.sync_cluster(kube_cluster.pk)
+
+    assert kube.get(*CERTIFICATE, "shop", "cart-shop-example-com")["spec"] == theirs["spec"]
+    assert not [w for w in kube.writes() if "certificates" in w.path]
+    route.refresh_from_db()
+    assert any("not managed by Portico" in c["message"] for c in route.conditions)
