@@ -42,3 +42,20 @@ def test_the_configured_rate_applies_by_default():
 
     assert SimpleRateThrottle.THROTTLE_RATES == settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert SimpleRateThrottle.THROTTLE_RATES["user"] == "600/minute"
+
+
+def test_throttle_counts_are_shared_between_web_processes_through_redis(api, alice, low_rates, settings):
+    # Two web processes are two cache clients; with CACHE_URL on Redis both see the same counter.
+    import os
+
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": os.environ["PORTICO_TEST_REDIS_URL"].replace("redis+socket://", "unix://")}}
+    caches["default"].clear()
+    for _ in range(3):
+        assert api(alice).get("/api/v1/routes/").status_code == 200
+    caches.close_all()
+    del caches["default"]  # the next request builds a new client, as another process would
+    assert api(alice).get("/api/v1/routes/").status_code == 429
+    caches["default"].clear()
