@@ -3,10 +3,11 @@ import re
 
 import pytest
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+# A <script type="application/json"> is data, never run, so the policy has nothing to block there.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 PAGES = ["/login/", "/", "/routes/", "/routes/new/", "/reviews/", "/clusters/", "/api/docs/", "/admin/",
-         "/admin/routes/route/"]
+         "/admin/routes/route/", "/api/v1/routes/?format=api"]
 
 
 @pytest.mark.django_db
