@@ -50,9 +50,15 @@ ENDPOINT_SLICE = Kind("discovery.k8s.io/v1", "EndpointSlice", "endpointslices")
 INGRESS_CLASS = Kind("networking.k8s.io/v1", "IngressClass", "ingressclasses", namespaced=False)
 CLUSTER_ISSUER = Kind("cert-manager.io/v1", "ClusterIssuer", "clusterissuers", namespaced=False)
 CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced=False)
-KINDS = {(k.api_version, k.kind): k for k in (SERVICE, INGRESS, CERTIFICATE, ENDPOINT_SLICE, INGRESS_CLASS, CLUSTER_ISSUER, CRD)}
+HTTP_ROUTE = Kind("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes")
+GATEWAY = Kind("gateway.networking.k8s.io/v1", "Gateway", "gateways")
+KINDS = {(k.api_version, k.kind): k for k in (SERVICE, INGRESS, CERTIFICATE, ENDPOINT_SLICE, INGRESS_CLASS, CLUSTER_ISSUER, CRD,
+                                              HTTP_ROUTE, GATEWAY)}
 # The kinds Portico writes, in the order they are applied (a Service before the Ingress that points at it).
 MANAGED_KINDS = (SERVICE, INGRESS, CERTIFICATE)
+# Per cluster output: Gateway API clusters get an HTTPRoute instead of an Ingress, and no Certificate (the
+# Gateway's listener terminates TLS).
+MANAGED_KINDS_BY_OUTPUT = {"ingress": MANAGED_KINDS, "gateway": (SERVICE, HTTP_ROUTE)}
 
 
 def kind_of(obj: dict) -> Kind:
