@@ -19,7 +19,7 @@ import yaml
 from kubernetes_validate.utils import all_versions, major_minor, schema_contents
 from referencing import Registry, Resource
 
-from routes.spec import BACKEND_EXTERNAL, Backend, ClusterSettings, RouteSpec, RouteTarget
+from routes.spec import BACKEND_EXTERNAL, OUTPUT_GATEWAY, OUTPUT_INGRESS, Backend, ClusterSettings, RouteSpec, RouteTarget
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "portico"
@@ -32,6 +32,11 @@ MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 
 CERTIFICATE_API_VERSION = "cert-manager.io/v1"
 INGRESS_API_VERSION = "networking.k8s.io/v1"
+GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+
+# Ingress path types and their Gateway API equivalents; both match Prefix by whole path elements.
+GATEWAY_PATH_TYPES = {"Prefix": "PathPrefix", "Exact": "Exact"}
 
 # Both certificate_name (the slug) and tls_secret_name (slug + "-tls") stay within 63 characters, so they are
 # also valid label values and DNS labels: cert-manager and other tooling copy such names into labels and
@@ -47,6 +52,7 @@ _SPEC_HASH_LENGTH = 16
 _EXTERNAL_DEFAULT_PORT = 80
 
 _CERTIFICATE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "certificate-v1.json"
+_HTTP_ROUTE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "httproute-v1.json"
 
 _DNS1123_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
@@ -64,15 +70,19 @@ _LEADING_KEYS = {
 
 def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict]:
     """The objects one route owns, in apply order: its Service (managed or external backends only), then its
-    Ingress. The Certificate is shared per host and comes from ``certificate_for`` / ``desired_objects``."""
-    if cluster.output != "ingress":
+    Ingress, or its HTTPRoute on a cluster with Gateway API output. The Certificate is shared per host and
+    comes from ``certificate_for`` / ``desired_objects``."""
+    if cluster.output not in (OUTPUT_INGRESS, OUTPUT_GATEWAY):
         raise ValueError(
-            f"cluster {cluster.name!r} asks for output {cluster.output!r}; only 'ingress' can be rendered"
+            f"cluster {cluster.name!r} asks for output {cluster.output!r}; only 'ingress' and 'gateway' can be rendered"
         )
     objects = []
     if spec.backend.manages_service:
         objects.append(_service(target, spec.backend))
-    objects.append(_ingress(target, spec, cluster))
+    if cluster.output == OUTPUT_GATEWAY:
+        objects.append(_http_route(target, spec, cluster))
+    else:
+        objects.append(_ingress(target, spec, cluster))
     return objects
 
 
@@ -102,9 +112,19 @@ def render_certificate(*, namespace: str, host: str, issuer: str, team: str) -> 
     return _with_spec_hash(certificate)
 
 
+def uses_certificate(spec: RouteSpec, cluster: ClusterSettings) -> bool:
+    """Whether Portico issues a Certificate for this route: TLS mode ``cert-manager`` on an Ingress cluster.
+
+    On a Gateway API cluster the Gateway's listener terminates TLS, and cert-manager's Gateway support issues
+    the listener's certificate from the Gateway's own annotations; a Certificate per host in the route's
+    namespace would be issued (and count against ACME limits) for a Secret nothing reads.
+    """
+    return spec.tls.mode == "cert-manager" and cluster.output != OUTPUT_GATEWAY
+
+
 def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict | None:
-    """The Certificate this route needs on its own, or None unless its TLS mode is ``cert-manager``."""
-    if spec.tls.mode != "cert-manager":
+    """The Certificate this route needs on its own, or None unless ``uses_certificate``."""
+    if not uses_certificate(spec, cluster):
         return None
     return render_certificate(
         namespace=target.namespace,
@@ -117,7 +137,8 @@ def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettin
 def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: ClusterSettings) -> list[dict]:
     """Everything that should exist on ``cluster`` for these approved routes, sorted by ``object_key``.
 
-    Each route's Service and Ingress, plus one Certificate per (namespace, host) among cert-manager routes.
+    Each route's Service and Ingress (or HTTPRoute), plus one Certificate per (namespace, host) among
+    cert-manager routes on Ingress clusters.
     When two routes render an object with the same key (routes sharing a host, or naming the same managed
     Service) the route with the smallest id decides its content, so the result does not depend on the order
     of ``routes`` and the object does not flap between the routes' versions.
@@ -188,7 +209,7 @@ def validate_objects(objects: Iterable[dict], kubernetes_version: str = "1.37") 
     problem (an empty list means valid).
 
     Built-in kinds use kubernetes-validate's strict schemas (unknown fields are errors). cert-manager's
-    Certificate uses the schema vendored in ``routes/schemas``. Names and labels get the API server's
+    Certificate and Gateway API's HTTPRoute use the schemas vendored in ``routes/schemas``. Names and labels get the API server's
     metadata rules, which neither schema expresses. A kind with no schema is an error. Value ranges the
     schemas do not state (a port above 65535) are policy's to reject before rendering.
     """
@@ -248,6 +269,38 @@ def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> 
     return _with_spec_hash(ingress)
 
 
+def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict:
+    # No TLS here: an HTTPRoute has none; the parent Gateway's HTTPS listener terminates it.
+    parent: dict[str, Any] = {"group": GATEWAY_GROUP, "kind": "Gateway", "name": cluster.gateway_name}
+    if cluster.gateway_namespace:
+        parent["namespace"] = cluster.gateway_namespace
+    if cluster.gateway_section_name:
+        parent["sectionName"] = cluster.gateway_section_name
+    backend_ref = {
+        "group": "",
+        "kind": "Service",
+        "name": _service_name(target, spec.backend),
+        "port": _gateway_backend_port(spec.backend),
+    }
+    route_spec = {
+        "parentRefs": [parent],
+        "hostnames": [spec.host],
+        "rules": [
+            {
+                "matches": [{"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}],
+                "backendRefs": [backend_ref],
+            }
+        ],
+    }
+    http_route = {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": _route_metadata(target, target.name),
+        "spec": route_spec,
+    }
+    return _with_spec_hash(http_route)
+
+
 def _route_metadata(target: RouteTarget, name: str) -> dict:
     return {
         "name": name,
@@ -282,6 +335,15 @@ def _ingress_backend_port(backend: Backend) -> dict:
     if port is None and backend.kind == BACKEND_EXTERNAL:
         port = _EXTERNAL_DEFAULT_PORT
     return {"number": port} if isinstance(port, int) else {"name": port}
+
+
+def _gateway_backend_port(backend: Backend) -> int | str | None:
+    # A backendRef names the Service port by number only; a named port is left as it is for validation to
+    # report (policy should refuse it for Gateway clusters before rendering).
+    port = _port_value(backend.service_port)
+    if port is None and backend.kind == BACKEND_EXTERNAL:
+        port = _EXTERNAL_DEFAULT_PORT
+    return port
 
 
 def _ingress_tls_secret(spec: RouteSpec) -> str | None:
@@ -338,8 +400,10 @@ def _schema_errors(obj: dict, kubernetes_version: str) -> list[str]:
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["apiVersion and kind are required strings"]
-    if (api_version, kind) == (CERTIFICATE_API_VERSION, "Certificate"):
-        found = sorted(_certificate_validator().iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
+    vendored = {(CERTIFICATE_API_VERSION, "Certificate"): _CERTIFICATE_SCHEMA,
+                (GATEWAY_API_VERSION, "HTTPRoute"): _HTTP_ROUTE_SCHEMA}.get((api_version, kind))
+    if vendored is not None:
+        found = sorted(_vendored_validator(vendored).iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
         return [f"{_field_path(error.absolute_path)}: {error.message}" for error in found]
     try:
         validator = _builtin_validator(kind, api_version, kubernetes_version)
@@ -375,9 +439,10 @@ def _builtin_validator(kind: str, api_version: str, kubernetes_version: str) -> 
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
-@lru_cache(maxsize=1)
-def _certificate_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(_CERTIFICATE_SCHEMA.read_text(encoding="utf-8"))
+@lru_cache(maxsize=4)
+def _vendored_validator(path: Path) -> jsonschema.Draft202012Validator:
+    """The validator of a CRD schema vendored in ``routes/schemas`` (the CRDs are not in kubernetes-validate)."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 

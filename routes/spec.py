@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 PATH_TYPES = ("Prefix", "Exact")
+OUTPUT_INGRESS = "ingress"
+OUTPUT_GATEWAY = "gateway"
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 TLS_MODES = ("cert-manager", "secret", "none")
 
@@ -96,7 +98,10 @@ class ClusterSettings:
     name: str
     ingress_class: str = "nginx"
     default_issuer: str = "letsencrypt"
-    output: str = "ingress"
+    output: str = OUTPUT_INGRESS  # "ingress" | "gateway" (HTTPRoute attached to the Gateway below)
+    gateway_name: str = ""
+    gateway_namespace: str = ""
+    gateway_section_name: str = ""  # one listener of that Gateway; "" attaches to every listener that allows it
 
 
 @dataclass(frozen=True)
