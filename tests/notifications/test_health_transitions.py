@@ -3,6 +3,7 @@ cluster sync's bulk refresh), never on every sync. Driven against the Kubernetes
 import pytest
 
 from portal.models import NotificationDelivery
+from portal.notifications import health_event
 from routes import reconcile
 from routes.models import Route
 from tests.reconcile.conftest import CERTIFICATE, INGRESS, approve, kube_cluster  # noqa: F401 - fixtures
@@ -125,3 +126,21 @@ def test_a_reconcile_that_finds_the_route_broken_sends_degraded_once(approve, ku
     assert _health_events(route) == ["degraded"]
     [message] = mailoutbox
     assert "selects no pods" in message.body
+
+
+@pytest.mark.parametrize(("previous", "current", "last_sent", "event"), [
+    ("Healthy", "Degraded", None, "degraded"),
+    ("Progressing", "Degraded", None, "degraded"),  # a new route that never worked is news too
+    ("Unknown", "Degraded", None, "degraded"),
+    ("Degraded", "Degraded", "degraded", None),
+    ("Degraded", "Healthy", "degraded", "healthy"),
+    ("Progressing", "Healthy", "degraded", "healthy"),  # repaired through Progressing
+    ("Progressing", "Healthy", None, None),  # healthy for the first time
+    ("Progressing", "Healthy", "healthy", None),
+    ("Healthy", "Healthy", None, None),
+    ("Degraded", "Progressing", "degraded", None),
+    ("Healthy", "Progressing", None, None),
+    ("Degraded", "Missing", "degraded", None),
+])
+def test_which_health_changes_are_events(previous, current, last_sent, event):
+    assert health_event(previous, current, last_health_event=last_sent) == event
