@@ -143,6 +143,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else Non
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.errors.AlwaysSafeExceptionReporterFilter"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Scripts only from our own origin: htmx is vendored under static/, pages carry no inline script and no hx-on
