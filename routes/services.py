@@ -25,6 +25,9 @@ from .spec import ExistingRoute, ForeignIngressPath, RouteSpec, Violation
 
 logger = logging.getLogger(__name__)
 
+# Creator of routes the system adopts (import_ingresses without --as): inactive, cannot sign in.
+SYSTEM_USERNAME = "portico-system"
+
 
 class PolicyError(Exception):
     """The request breaks one or more rules. ``is_conflict`` is true when every violation is a conflict (409)."""
@@ -238,6 +241,58 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
             enqueue_reconcile(locked.pk)
     route.refresh_from_db()
     route._revision_cache = {}
+    return route
+
+
+def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
+                source: str) -> Route:
+    """Record an Ingress that already serves traffic as a route: revision 1, approved at once, its host claimed
+    exactly as a first approval claims it, and an AuditEvent "adopt" naming ``source`` ("namespace/name").
+
+    Platform engineers only; ``user`` None is the system (``import_ingresses`` without ``--as``), for which the
+    route is created by an inactive "portico-system" user, because a route always has a creator. Approving one's
+    own revision is allowed here: nothing new is requested, the revision describes what already runs.
+    ``applied_revision`` stays empty: routes.adopt sets it once the cluster has accepted Portico's labels. The
+    caller compared the spec with the live Ingresses; this re-checks policy, routes and claims under the
+    transaction, so two adoptions (or an adoption and a request) cannot both take the same host or path.
+    """
+    if user is not None and not is_platform(user):
+        raise PermissionDenied("Only platform engineers can adopt Ingresses.")
+    spec = normalized(spec)
+    violations = policy.check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
+                                    team=team.policy(), is_platform=True)
+    _raise_if(violations)
+    creator = user
+    if creator is None:
+        from django.contrib.auth import get_user_model
+
+        creator, created = get_user_model().objects.get_or_create(username=SYSTEM_USERNAME,
+                                                                  defaults={"is_active": False})
+        if created:
+            creator.set_unusable_password()
+            creator.save(update_fields=["password"])
+    try:
+        with transaction.atomic():
+            others, claims, _foreign = _conflict_inputs(cluster, spec.host, namespace, name, exclude=None)
+            # The live Ingresses were compared by the caller, from a fresher list than the last sync's record.
+            _raise_if(policy.check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
+                                             others=others, claims=claims, foreign=()))
+            route = Route.objects.create(
+                name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
+                path_type=spec.path_type, created_by=creator, revision=1, approved_revision=1,
+                approval=ApprovalChoices.APPROVED, sync=SyncChoices.OUT_OF_SYNC, health=HealthChoices.PROGRESSING,
+            )
+            rev = _add_revision(route, 1, spec, creator)
+            rev.approval = ApprovalChoices.APPROVED
+            rev.save(update_fields=["approval"])
+            _claim_host(route, spec.host, user)
+            comment = f"Adopted from Ingress {source}, as it runs on {cluster.name}."
+            Review.objects.create(route=route, revision=1, reviewer=user, decision=ApprovalChoices.APPROVED,
+                                  comment=comment, automatic=user is None)
+            record(user, "adopt", route, after={**_snapshot(route), "ingress": source}, team=team)
+    except IntegrityError:
+        raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.',
+                                     "conflict")])
     return route
 
 
