@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .diff import spec_diff
 from .models import HostClaim, Review, Route, RouteRevision
-from .services import PolicyError, approve_route, reject_route
+from .services import PolicyError, approve_route, reject_route, release_claim
 
 
 def badge(value: str, choices) -> str:
@@ -124,6 +124,22 @@ class HostClaimAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # hosts are claimed by the first approved route
+
+    def has_delete_permission(self, request, obj=None):
+        # A host still served by a live route cannot be released (the delete page is not even offered).
+        in_use = obj is not None and Route.objects.live().filter(host=obj.host, team=obj.team_id).exists()
+        return super().has_delete_permission(request, obj) and not in_use
+
+    def delete_model(self, request, obj):
+        # Releasing a host is a rule (no live route may still use it) and an audit event, not a row delete.
+        try:
+            release_claim(obj, user=request.user)
+        except (PolicyError, PermissionDenied) as exc:
+            self.message_user(request, f"{obj.host}: {exc}", messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for claim in queryset.select_related("team"):
+            self.delete_model(request, claim)
 
 
 @admin.register(Review)
