@@ -8,3 +8,4 @@ class ClusterModeChoices(ColoredChoices):
 
 class OutputChoices(ColoredChoices):
     INGRESS = "ingress", "Ingress"
+    GATEWAY = "gateway", "Gateway API (HTTPRoute)"

@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -11,6 +12,24 @@ from .choices import ClusterModeChoices, OutputChoices
 from .kubeconfig import parse_kubeconfig
 
 dns_label = RegexValidator(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "Use lower-case letters, digits and '-' (a DNS label).")
+dns_subdomain = RegexValidator(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    "Use lower-case letters, digits, '-' and '.' (a DNS subdomain, at most 253 characters).",
+)
+
+
+def gateway_reference_errors(output: str, name: str, namespace: str) -> dict[str, str]:
+    """Field errors of a cluster's parent Gateway reference: Gateway output needs to know which Gateway
+    its HTTPRoutes attach to. Shared by the model (admin) and the API serializer."""
+    if output != OutputChoices.GATEWAY:
+        return {}
+    errors = {}
+    if not name:
+        errors["gateway_name"] = ("Gateway output needs the name of the Gateway the routes attach to "
+                                  "(`kubectl get gateways -A`).")
+    if not namespace:
+        errors["gateway_namespace"] = "Gateway output needs the namespace of that Gateway."
+    return errors
 
 
 class ClusterQuerySet(models.QuerySet):
@@ -34,12 +53,26 @@ class Cluster(models.Model):
     ingress_class = models.CharField(max_length=253, default="nginx")
     default_issuer = models.CharField(max_length=253, default="letsencrypt")
     output = models.CharField(max_length=20, choices=OutputChoices.choices, default=OutputChoices.INGRESS)
+    # The parent Gateway of every HTTPRoute rendered for this cluster (output "gateway"). Its listeners
+    # terminate TLS, so cert-manager's Gateway support, not Portico, issues the certificates.
+    gateway_name = models.CharField(
+        max_length=253, blank=True, validators=[dns_subdomain],
+        help_text="Gateway output: name of the Gateway the routes' HTTPRoutes attach to.",
+    )
+    gateway_namespace = models.CharField(
+        max_length=63, blank=True, validators=[dns_label], help_text="Gateway output: namespace of that Gateway."
+    )
+    gateway_section_name = models.CharField(
+        max_length=253, blank=True, validators=[dns_subdomain],
+        help_text="Gateway output, optional: attach to this listener only (the parentRef's sectionName).",
+    )
 
     reachable = models.BooleanField(null=True, blank=True)
     server_version = models.CharField(max_length=50, blank=True)
     ingress_class_present = models.BooleanField(null=True, blank=True)
     cert_manager_present = models.BooleanField(null=True, blank=True)
     issuer_present = models.BooleanField(null=True, blank=True)
+    gateway_present = models.BooleanField(null=True, blank=True)  # Gateway output: the parent Gateway exists
     checked_at = models.DateTimeField(null=True, blank=True)
     health_message = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -77,10 +110,23 @@ class Cluster(models.Model):
         return "1.37"
 
     @property
+    def is_gateway(self) -> bool:
+        return self.output == OutputChoices.GATEWAY
+
+    @property
     def healthy(self) -> bool:
         if self.is_directory:
             return True
+        if self.is_gateway:
+            # The Gateway's listeners terminate TLS; Portico itself needs neither an IngressClass nor cert-manager.
+            return bool(self.reachable and self.gateway_present)
         return bool(self.reachable and self.ingress_class_present and self.cert_manager_present and self.issuer_present)
+
+    def clean(self):
+        super().clean()
+        errors = gateway_reference_errors(self.output, self.gateway_name, self.gateway_namespace)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def has_credentials(self) -> bool:
