@@ -6,7 +6,9 @@ result on the route; the pages and the API only present it.
 
 The chain follows the layers traffic passes through (DESIGN "Diagnostics"): cluster -> IngressClass (an
 ingress controller is installed) -> Ingress with an address -> Service with the port -> ready endpoints ->
-certificate -> host claim. Each step says, in plain words, what it found and what to do about it.
+certificate -> host claim. On a cluster with Gateway API output the chain is cluster -> parent Gateway ->
+HTTPRoute accepted by the Gateway -> its references resolved -> Service -> ready endpoints -> TLS at the
+Gateway's listener -> host claim. Each step says, in plain words, what it found and what to do about it.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .choices import HealthChoices
-from .spec import ForeignIngressPath
+from .spec import OUTPUT_GATEWAY, ForeignIngressPath
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 
@@ -27,6 +29,16 @@ STEP_TITLES = {
     "service": "Service exposes the port",
     "endpoints": "Ready pods behind the Service",
     "certificate": "TLS certificate ready",
+    "claim": "Host claim held",
+}
+GATEWAY_STEP_TITLES = {
+    "cluster": "Cluster reachable",
+    "gateway": "Gateway exists and has an address",
+    "http-route": "HTTPRoute accepted by the Gateway",
+    "refs": "HTTPRoute references resolved",
+    "service": "Service exposes the port",
+    "endpoints": "Ready pods behind the Service",
+    "tls": "TLS terminated by the Gateway listener",
     "claim": "Host claim held",
 }
 
@@ -52,6 +64,18 @@ _HEALTH_PRECEDENCE = (
     ("certificate", {HealthChoices.DEGRADED, HealthChoices.PROGRESSING}),
     ("ingress", {HealthChoices.PROGRESSING}),
 )
+_GATEWAY_HEALTH_PRECEDENCE = (
+    ("http-route", {HealthChoices.MISSING}),
+    ("claim", {HealthChoices.DEGRADED}),
+    ("gateway", {HealthChoices.DEGRADED}),
+    ("http-route", {HealthChoices.DEGRADED}),
+    ("refs", {HealthChoices.DEGRADED}),
+    ("service", {HealthChoices.DEGRADED}),
+    ("endpoints", {HealthChoices.DEGRADED}),
+    ("tls", {HealthChoices.DEGRADED, HealthChoices.PROGRESSING}),
+    ("http-route", {HealthChoices.PROGRESSING}),
+    ("gateway", {HealthChoices.PROGRESSING}),
+)
 
 # The steps that read live objects; their conditions become Unknown when the cluster cannot be reached.
 _CONDITION_OF_STEP = {
@@ -59,6 +83,60 @@ _CONDITION_OF_STEP = {
     "service": "ServiceReady",
     "endpoints": "EndpointsReady",
     "certificate": "CertificateReady",
+}
+# Accepted and ResolvedRefs carry the Gateway's own reasons (NotAllowedByListeners, BackendNotFound, ...).
+_GATEWAY_CONDITION_OF_STEP = {
+    "http-route": "Accepted",
+    "refs": "ResolvedRefs",
+    "service": "ServiceReady",
+    "endpoints": "EndpointsReady",
+}
+
+# Plain-language meaning and fix of the reasons Gateway API controllers set on an HTTPRoute's parent status
+# (GEP-1364 route conditions). Each value: (what it means, how to fix); {host}, {ns}, {gateway}, {service}
+# and {listener} are filled in.
+_ACCEPTED_REASONS = {
+    "NotAllowedByListeners": (
+        "none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
+        "Gateway ignores your HTTPRoute and serves nothing for {host}",
+        "A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
+        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`.",
+    ),
+    "NoMatchingListenerHostname": (
+        "no listener of Gateway {gateway} has a hostname matching {host}, so the Gateway does not serve it",
+        "A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
+        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`).",
+    ),
+    "NoMatchingParent": (
+        "Gateway {gateway} has no listener named {listener} (or on the port) the HTTPRoute's parentRef asks for",
+        "A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
+        "listeners in `kubectl get gateway {gateway_arg} -o yaml`.",
+    ),
+    "UnsupportedValue": (
+        "the Gateway's controller does not support a value in the HTTPRoute",
+        "Read the controller's message below and change the route in Portico accordingly.",
+    ),
+}
+_RESOLVED_REFS_REASONS = {
+    "BackendNotFound": (
+        "Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
+        "for {host}",
+        "Create the Service, or change the route's service name in Portico to an existing one "
+        "(`kubectl -n {ns} get services`).",
+    ),
+    "RefNotPermitted": (
+        "the HTTPRoute refers to a backend in another namespace, and no ReferenceGrant there allows it",
+        "Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
+        "Service in namespace {ns}.",
+    ),
+    "InvalidKind": (
+        "the HTTPRoute refers to a backend of a kind the Gateway's controller does not support",
+        "Point the route at a Service.",
+    ),
+    "UnsupportedProtocol": (
+        "the Gateway cannot speak the protocol (appProtocol) of Service {service}'s port",
+        "Check the port's appProtocol: `kubectl -n {ns} get service {service} -o yaml`.",
+    ),
 }
 
 
@@ -79,6 +157,13 @@ class Observed:
     service_name: str = ""
     service_port: int | str | None = None
     ingress: dict | None = None  # live Ingress object (as JSON dict) or None when missing
+    output: str = "ingress"  # the cluster's output: "ingress", or "gateway" (HTTPRoute, the fields below)
+    gateway_name: str = ""
+    gateway_namespace: str = ""
+    gateway_section_name: str = ""
+    gateway_present: bool | None = None  # the parent Gateway exists (None = not checked)
+    gateway: dict | None = None  # live parent Gateway, when read
+    http_route: dict | None = None  # live HTTPRoute or None when missing
     service: dict | None = None  # live Service object or None
     endpoint_slices: tuple[dict, ...] = ()  # live discovery.k8s.io/v1 EndpointSlices of that Service
     certificate: dict | None = None  # live cert-manager Certificate (only meaningful for tls_mode cert-manager)
@@ -132,6 +217,8 @@ class _Context:
     address: str
     endpoints: EndpointCount
     not_after: str | None
+    front: str = "Ingress"  # the object that receives traffic for the route: Ingress or HTTPRoute
+    proxy: str = "the ingress controller"  # what forwards the traffic
 
 
 def evaluate(
@@ -148,29 +235,45 @@ def evaluate(
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
+    gateway = observed.output == OUTPUT_GATEWAY
     ctx = _Context(
         observed=observed,
         now=now,
         namespace=_namespace(observed),
-        address=ingress_address(observed.ingress),
+        address=gateway_address(observed.gateway) if gateway else ingress_address(observed.ingress),
         endpoints=count_endpoints(observed.endpoint_slices),
         not_after=_certificate_not_after(observed),
+        front="HTTPRoute" if gateway else "Ingress",
+        proxy="the Gateway" if gateway else "the ingress controller",
     )
-    live_ingress = _ingress_step(ctx)
-    findings = {
-        "cluster": _cluster_step(ctx),
-        "ingress-class": _ingress_class_step(ctx),
-        # A rejected apply is what the developer must fix first, and it is about the objects Portico writes,
-        # so it takes the Ingress step's place; IngressReady still reports what is live.
-        "ingress": _apply_failed_step(ctx) if observed.apply_error else live_ingress,
-        "service": _service_step(ctx),
-        "endpoints": _endpoints_step(ctx),
-        "certificate": _certificate_step(ctx),
-        "claim": _claim_step(ctx),
-    }
+    if gateway:
+        titles, front_step, live_front = GATEWAY_STEP_TITLES, "http-route", _http_route_step(ctx)
+        findings = {
+            "cluster": _cluster_step(ctx),
+            "gateway": _gateway_step(ctx),
+            "http-route": _apply_failed_step(ctx) if observed.apply_error else live_front,
+            "refs": _refs_step(ctx),
+            "service": _service_step(ctx),
+            "endpoints": _endpoints_step(ctx),
+            "tls": _gateway_tls_step(ctx),
+            "claim": _claim_step(ctx),
+        }
+    else:
+        titles, front_step, live_front = STEP_TITLES, "ingress", _ingress_step(ctx)
+        findings = {
+            "cluster": _cluster_step(ctx),
+            "ingress-class": _ingress_class_step(ctx),
+            # A rejected apply is what the developer must fix first, and it is about the objects Portico writes,
+            # so it takes the Ingress step's place; IngressReady still reports what is live.
+            "ingress": _apply_failed_step(ctx) if observed.apply_error else live_front,
+            "service": _service_step(ctx),
+            "endpoints": _endpoints_step(ctx),
+            "certificate": _certificate_step(ctx),
+            "claim": _claim_step(ctx),
+        }
     cluster_failed = findings["cluster"].status == FAIL
     diagnostics = []
-    for step, title in STEP_TITLES.items():
+    for step, title in titles.items():
         finding = findings[step]
         if cluster_failed and step != "cluster":
             # Whatever the last sync saw may be stale; showing it as current would mislead.
@@ -180,7 +283,7 @@ def evaluate(
         )
     return Evaluation(
         health=str(_health(observed, findings)),
-        conditions=_conditions(ctx, {**findings, "ingress": live_ingress}, cluster_failed, previous_conditions or []),
+        conditions=_conditions(ctx, {**findings, front_step: live_front}, cluster_failed, previous_conditions or []),
         diagnostics=diagnostics,
         address=ctx.address,
         certificate={"ready": _certificate_ready(observed), "not_after": ctx.not_after},
@@ -194,6 +297,14 @@ def ingress_address(ingress: dict | None) -> str:
     if not entries:
         return ""
     return entries[0].get("ip") or entries[0].get("hostname") or ""
+
+
+def gateway_address(gateway: dict | None) -> str:
+    """The first address the Gateway's controller published on the Gateway, "" when none yet."""
+    for entry in _get(gateway, "status", "addresses") or []:
+        if entry.get("value"):
+            return entry["value"]
+    return ""
 
 
 def count_endpoints(endpoint_slices: tuple[dict, ...] | list[dict]) -> EndpointCount:
@@ -240,7 +351,8 @@ def _health(o: Observed, findings: dict[str, _Finding]) -> str:
         return HealthChoices.HEALTHY
     if o.cluster_reachable is False:
         return HealthChoices.UNKNOWN
-    for step, outcomes in _HEALTH_PRECEDENCE:
+    precedence = _GATEWAY_HEALTH_PRECEDENCE if o.output == OUTPUT_GATEWAY else _HEALTH_PRECEDENCE
+    for step, outcomes in precedence:
         if findings[step].health in outcomes:
             return findings[step].health
     return HealthChoices.HEALTHY
@@ -287,9 +399,10 @@ def _ingress_class_step(ctx: _Context) -> _Finding:
 
 def _apply_failed_step(ctx: _Context) -> _Finding:
     o = ctx.observed
+    live_front = o.http_route if o.output == OUTPUT_GATEWAY else o.ingress
     live = (
-        "The previously applied Ingress is still live on the cluster."
-        if o.ingress is not None
+        f"The previously applied {ctx.front} is still live on the cluster."
+        if live_front is not None
         else "Nothing is live on the cluster for this route."
     )
     return _Finding(
@@ -375,8 +488,8 @@ def _service_step(ctx: _Context) -> _Finding:
     if o.service is None:
         return _Finding(
             FAIL,
-            f"Your Ingress sends traffic to Service {name}, which does not exist in namespace {ns}: the ingress "
-            "controller has nowhere to send requests and answers 503.",
+            f"Your {ctx.front} sends traffic to Service {name}, which does not exist in namespace {ns}: "
+            f"{ctx.proxy} has nowhere to send requests and answers 503.",
             f"Create the Service, or change the route's service name in Portico to an existing one "
             f"(`kubectl -n {ns} get services`).",
             health=HealthChoices.DEGRADED,
@@ -396,7 +509,7 @@ def _service_step(ctx: _Context) -> _Finding:
         return _Finding(
             FAIL,
             f"The route sends traffic to port {o.service_port} of Service {name}, but the Service exposes "
-            f"{offered}: the ingress controller cannot connect and answers 503.",
+            f"{offered}: {ctx.proxy} cannot connect and answers 503.",
             f"Change the route's service port in Portico to one the Service exposes, by number or by name, or "
             f"add the port to the Service (`kubectl -n {ns} get service {name} -o yaml`).",
             health=HealthChoices.DEGRADED,
@@ -423,7 +536,7 @@ def _service_step(ctx: _Context) -> _Finding:
         return _Finding(
             WARN,
             f"Service {name} is of type {service_type}: {exposure}, reachable without going through the "
-            "Ingress (and its TLS). The Ingress already exposes the Service, so ClusterIP suffices.",
+            f"{ctx.front} (and its TLS). The {ctx.front} already exposes the Service, so ClusterIP suffices.",
             "For a Service Portico manages, set the route's service type to ClusterIP; for your own Service, "
             f"`kubectl -n {ns} patch service {name} -p '{{\"spec\":{{\"type\":\"ClusterIP\"}}}}'`.",
             condition="True",
@@ -692,6 +805,275 @@ def _is_failure(reason: str | None) -> bool:
     return bool(reason) and any(word in reason.lower() for word in _CERT_FAILURE_WORDS)
 
 
+# Gateway API output
+
+
+def _gateway_ref(o: Observed) -> str:
+    return f"{o.gateway_namespace}/{o.gateway_name}" if o.gateway_namespace else o.gateway_name or "<gateway>"
+
+
+def _gateway_arg(o: Observed) -> str:
+    """The Gateway as kubectl arguments: ``-n <namespace> <name>``."""
+    return f"-n {o.gateway_namespace} {o.gateway_name}" if o.gateway_namespace else o.gateway_name or "<gateway>"
+
+
+def _gateway_step(ctx: _Context) -> _Finding:
+    o = ctx.observed
+    if o.directory:
+        return _Finding(SKIP, DIRECTORY_DETAIL, reason="NotObserved")
+    ref = _gateway_ref(o)
+    if o.gateway_present is False:
+        return _Finding(
+            FAIL,
+            f"Gateway {ref}, which this cluster's HTTPRoutes attach to, does not exist: nothing serves your "
+            "HTTPRoute, and no traffic reaches your Service.",
+            "A platform engineer should create the Gateway (with a GatewayClass whose controller is installed: "
+            "`kubectl get gatewayclass`), or set the cluster's Gateway in Portico to one listed by "
+            "`kubectl get gateways -A`.",
+            health=HealthChoices.DEGRADED,
+        )
+    if o.gateway_present is None:
+        return _Finding(SKIP, "Portico has not checked this cluster's Gateway yet.")
+    programmed = _condition(o.gateway, "Programmed")
+    if programmed is not None and programmed.get("status") == "False":
+        reason = programmed.get("reason") or "NotProgrammed"
+        message = programmed.get("message") or "no message given"
+        return _Finding(
+            FAIL,
+            f"Gateway {ref} exists, but its controller has not programmed it ({reason}): {message}. Until it is, "
+            "the Gateway serves no traffic.",
+            f"A platform engineer should look at `kubectl describe gateway {_gateway_arg(o)}` (Events and listener "
+            "status) and at the Gateway controller's logs.",
+            health=HealthChoices.DEGRADED,
+        )
+    if not ctx.address:
+        return _Finding(
+            WARN,
+            f"Gateway {ref} exists, but its controller has not published an address for it yet, so DNS for your "
+            "host has nothing to point at. This usually takes a few seconds to a minute.",
+            f"If it stays without an address, check the Gateway's status: `kubectl describe gateway "
+            f"{_gateway_arg(o)}`, and that its GatewayClass has a running controller (`kubectl get gatewayclass`).",
+            health=HealthChoices.PROGRESSING,
+        )
+    return _Finding(
+        OK,
+        f"Gateway {ref} is served at {ctx.address}. Point the DNS record for {o.host or 'your host'} at this "
+        "address.",
+    )
+
+
+def _parent_status(o: Observed) -> dict | None:
+    """The HTTPRoute's status entry for our parentRef (the cluster's Gateway), None until a controller wrote one."""
+    route_namespace = _get(o.http_route, "metadata", "namespace")
+    for parent in _get(o.http_route, "status", "parents") or []:
+        ref = parent.get("parentRef") or {}
+        if ref.get("kind", "Gateway") != "Gateway" or ref.get("name") != o.gateway_name:
+            continue
+        if (ref.get("namespace") or route_namespace) != (o.gateway_namespace or route_namespace):
+            continue
+        if o.gateway_section_name and ref.get("sectionName") not in (None, o.gateway_section_name):
+            continue
+        return parent
+    return None
+
+
+def _parent_condition(o: Observed, condition_type: str) -> dict | None:
+    for condition in (_parent_status(o) or {}).get("conditions") or []:
+        if condition.get("type") == condition_type:
+            return condition
+    return None
+
+
+def _explain(reasons: dict, ctx: _Context, condition: dict, fallback: str) -> tuple[str, str]:
+    """(meaning, fix) of a Gateway condition reason, with the controller's own message appended."""
+    o = ctx.observed
+    reason = condition.get("reason") or ""
+    values = {"host": o.host or "your host", "ns": ctx.namespace, "gateway": _gateway_ref(o),
+              "gateway_arg": _gateway_arg(o), "service": o.service_name or "<service>",
+              "listener": o.gateway_section_name or "(any)"}
+    meaning, fix = reasons.get(reason, (fallback, f"Read the message, then `kubectl -n {ctx.namespace} describe "
+                                                  f"httproute {_get(o.http_route, 'metadata', 'name') or '<name>'}`."))
+    message = condition.get("message")
+    detail = meaning.format(**values) + (f" (the Gateway says: {message.rstrip('.')})" if message else "")
+    return detail, fix.format(**values)
+
+
+def _http_route_step(ctx: _Context) -> _Finding:
+    o = ctx.observed
+    name = _get(o.http_route, "metadata", "name") or "<route name>"
+    ref = _gateway_ref(o)
+    if o.directory:
+        return _ingress_step(ctx)  # exported or not: the same for every kind of manifest
+    if o.http_route is None:
+        if o.deleting:
+            return _Finding(OK, "The HTTPRoute has been removed from the cluster, as the deletion requested.",
+                            condition="False", reason="Deleted")
+        if not o.synced:
+            return _Finding(
+                WARN, "The HTTPRoute is not on the cluster yet: Portico creates it when it applies the approved revision.",
+                condition="False", reason="NotApplied",
+            )
+        return _Finding(
+            FAIL,
+            "The HTTPRoute Portico applied is gone from the cluster (deleted by hand or by another tool), so the "
+            f"Gateway has no rule for your host and answers 404. Portico re-creates it at the next sync (about every "
+            "30 s).",
+            f"If it keeps disappearing, find what deletes it: `kubectl -n {ctx.namespace} get events "
+            "--field-selector involvedObject.kind=HTTPRoute`, and make sure no GitOps tool or cleanup job prunes "
+            "objects labelled `app.kubernetes.io/managed-by=portico`.",
+            health=HealthChoices.MISSING,
+            condition="False",
+            reason="HTTPRouteMissing",
+        )
+    accepted = _parent_condition(o, "Accepted")
+    describe = f"`kubectl -n {ctx.namespace} describe httproute {name}`"
+    if accepted is None or accepted.get("status") == "Unknown" or accepted.get("reason") == "Pending":
+        return _Finding(
+            WARN,
+            f"HTTPRoute {ctx.namespace}/{name} exists, but Gateway {ref}'s controller has not reported on it yet "
+            "(no Accepted condition for this Gateway in its status). This usually takes seconds.",
+            f"If it stays like this, check that Gateway {ref} exists and has a running controller, then {describe}.",
+            health=HealthChoices.PROGRESSING,
+            condition="Unknown",
+            reason=(accepted or {}).get("reason") or "Pending",
+        )
+    if accepted.get("status") != "True":
+        reason = accepted.get("reason") or "NotAccepted"
+        detail, fix = _explain(_ACCEPTED_REASONS, ctx, accepted,
+                               f"Gateway {ref} did not accept the HTTPRoute ({reason})")
+        return _Finding(
+            FAIL,
+            f"Gateway {ref} did not accept your HTTPRoute ({reason}): {detail}.",
+            fix,
+            health=HealthChoices.DEGRADED,
+            condition="False",
+            reason=reason,
+        )
+    return _Finding(
+        OK,
+        f"Gateway {ref} accepted HTTPRoute {ctx.namespace}/{name}: it serves {o.host or 'your host'}{o.path}.",
+        condition="True",
+        reason=accepted.get("reason") or "Accepted",
+    )
+
+
+def _refs_step(ctx: _Context) -> _Finding:
+    o = ctx.observed
+    if o.directory:
+        return _Finding(SKIP, DIRECTORY_DETAIL, reason="NotObserved")
+    if o.http_route is None:
+        return _Finding(SKIP, "There is no HTTPRoute whose references could be checked.", reason="HTTPRouteMissing")
+    resolved = _parent_condition(o, "ResolvedRefs")
+    if resolved is None or resolved.get("status") == "Unknown":
+        return _Finding(SKIP, "The Gateway's controller has not reported on the HTTPRoute's references yet.",
+                        reason=(resolved or {}).get("reason") or "Pending")
+    if resolved.get("status") != "True":
+        reason = resolved.get("reason") or "Unresolved"
+        detail, fix = _explain(_RESOLVED_REFS_REASONS, ctx, resolved,
+                               "the Gateway could not resolve a reference of the HTTPRoute")
+        return _Finding(
+            FAIL,
+            f"The Gateway could not resolve your HTTPRoute's references ({reason}): {detail}.",
+            fix,
+            health=HealthChoices.DEGRADED,
+            condition="False",
+            reason=reason,
+        )
+    return _Finding(
+        OK,
+        f"The Gateway resolved the HTTPRoute's backend, Service {o.service_name or '<service>'}.",
+        condition="True",
+        reason=resolved.get("reason") or "ResolvedRefs",
+    )
+
+
+def _https_listeners(o: Observed) -> list[dict]:
+    """The Gateway's HTTPS listeners that can serve the route's host (and its listener, when the cluster names one)."""
+    found = []
+    for listener in _get(o.gateway, "spec", "listeners") or []:
+        if listener.get("protocol") != "HTTPS":
+            continue
+        if o.gateway_section_name and listener.get("name") != o.gateway_section_name:
+            continue
+        if _hostname_matches(listener.get("hostname"), o.host):
+            found.append(listener)
+    return found
+
+
+def _hostname_matches(listener_host: str | None, host: str) -> bool:
+    if not listener_host:
+        return True
+    if listener_host.startswith("*."):
+        return host.endswith(listener_host[1:]) and host != listener_host[2:]
+    return listener_host == host
+
+
+def _gateway_tls_step(ctx: _Context) -> _Finding:
+    o = ctx.observed
+    host = o.host or "your host"
+    ref = _gateway_ref(o)
+    if o.tls_mode == "none":
+        return _Finding(
+            WARN,
+            f"TLS is off for this route: traffic to {host} is plain HTTP, readable and changeable by anyone on the "
+            "network path (on this cluster the Gateway's listeners decide whether HTTPS is offered at all).",
+            "Unless this is deliberate, edit the route in Portico and choose TLS mode cert-manager.",
+        )
+    if o.directory:
+        return _Finding(SKIP, f"TLS is terminated by the listener of Gateway {ref}; {DIRECTORY_DETAIL}.",
+                        reason="NotObserved")
+    terminated = (
+        f"TLS for {host} is terminated by the HTTPS listener of Gateway {ref}, not by the route: an HTTPRoute "
+        "carries no certificate, and Portico creates none for it."
+    )
+    if o.tls_mode == "secret":
+        terminated += " The route's own Secret is not used on this cluster; the listener's certificateRefs are."
+    if o.gateway is None:
+        return _Finding(SKIP, f"{terminated} Portico could not read the Gateway to check its listeners.")
+    listeners = _https_listeners(o)
+    describe = f"`kubectl get gateway {_gateway_arg(o)} -o yaml`"
+    if not listeners:
+        return _Finding(
+            FAIL,
+            f"{terminated} Gateway {ref} has no HTTPS listener for {host}, so HTTPS to your host does not work.",
+            f"A platform engineer should add an HTTPS listener for {host} (or a wildcard covering it) with a "
+            f"certificate to the Gateway ({describe}); with cert-manager, annotate the Gateway with "
+            "`cert-manager.io/cluster-issuer` so cert-manager issues the listener's certificate.",
+            health=HealthChoices.DEGRADED,
+        )
+    listener = listeners[0]
+    secrets = ", ".join(ref_.get("name", "") for ref_ in (listener.get("tls") or {}).get("certificateRefs") or [])
+    annotations = _get(o.gateway, "metadata", "annotations") or {}
+    issuer = annotations.get("cert-manager.io/cluster-issuer") or annotations.get("cert-manager.io/issuer")
+    listener_status = next((ls for ls in _get(o.gateway, "status", "listeners") or []
+                            if ls.get("name") == listener.get("name")), None)
+    refs_ok = next((c for c in (listener_status or {}).get("conditions") or [] if c.get("type") == "ResolvedRefs"),
+                   None)
+    where = f"Listener {listener.get('name')} of Gateway {ref}"
+    if refs_ok is not None and refs_ok.get("status") == "False":
+        waiting = bool(issuer)
+        return _Finding(
+            WARN if waiting else FAIL,
+            f"{terminated} {where} cannot use its certificate Secret {secrets or '(none named)'} "
+            f"({refs_ok.get('reason') or 'InvalidCertificateRef'}): "
+            + ("cert-manager is probably still issuing it." if waiting else "HTTPS to your host does not work."),
+            f"Look at the Secret and the listener's status ({describe})"
+            + (f" and at cert-manager: `kubectl -n {o.gateway_namespace or ctx.namespace} get certificates`." if waiting
+               else "; a platform engineer should provide a valid TLS Secret for the listener."),
+            health=HealthChoices.PROGRESSING if waiting else HealthChoices.DEGRADED,
+        )
+    if o.tls_mode == "cert-manager" and not issuer:
+        return _Finding(
+            WARN,
+            f"{terminated} {where} serves {host} with Secret {secrets or '(none named)'}, but the Gateway has no "
+            "cert-manager.io/cluster-issuer annotation, so cert-manager does not issue or renew that certificate.",
+            "Ask a platform engineer to annotate the Gateway for cert-manager's Gateway support, or to keep that "
+            "Secret valid for your host.",
+        )
+    issued = f" cert-manager issues it from the Gateway's annotation ({issuer})." if issuer else ""
+    return _Finding(OK, f"{terminated} {where} serves {host} with Secret {secrets or '(none named)'}.{issued}")
+
+
 def _claim_step(ctx: _Context) -> _Finding:
     o = ctx.observed
     host = o.host or "this host"
@@ -718,6 +1100,8 @@ def _claim_step(ctx: _Context) -> _Finding:
         )
     if problems:
         return _Finding(FAIL, " ".join(problems), " ".join(fixes), health=HealthChoices.DEGRADED)
+    if o.output == OUTPUT_GATEWAY:
+        return _Finding(OK, f"Your team holds the claim on {host}.")
     return _Finding(OK, f"Your team holds the claim on {host}, and no other Ingress serves this path.")
 
 
@@ -738,7 +1122,8 @@ def _conditions(
         rows.append(("Synced", "False", "OutOfSync", "The cluster is not at the approved revision yet."))
     if o.apply_error:
         rows.append(("Applied", "False", "ApplyFailed", o.apply_error))
-    for step, condition_type in _CONDITION_OF_STEP.items():
+    condition_of_step = _GATEWAY_CONDITION_OF_STEP if o.output == OUTPUT_GATEWAY else _CONDITION_OF_STEP
+    for step, condition_type in condition_of_step.items():
         if step == "certificate" and o.tls_mode != "cert-manager":
             continue
         finding = findings[step]
@@ -776,7 +1161,7 @@ def _conditions(
 
 def _namespace(o: Observed) -> str:
     """The route's namespace, read from whichever live object was seen (the snapshot does not carry it)."""
-    for obj in (o.ingress, o.service, o.certificate, *o.endpoint_slices):
+    for obj in (o.ingress, o.http_route, o.service, o.certificate, *o.endpoint_slices):
         namespace = _get(obj, "metadata", "namespace")
         if namespace:
             return namespace
@@ -784,13 +1169,13 @@ def _namespace(o: Observed) -> str:
 
 
 def _certificate_not_after(o: Observed) -> str | None:
-    if o.tls_mode != "cert-manager":
+    if o.tls_mode != "cert-manager" or o.output == OUTPUT_GATEWAY:
         return None
     return _get(o.certificate, "status", "notAfter") or None
 
 
 def _certificate_ready(o: Observed) -> bool | None:
-    if o.tls_mode != "cert-manager" or o.certificate is None:
+    if o.tls_mode != "cert-manager" or o.output == OUTPUT_GATEWAY or o.certificate is None:
         return None
     ready = _condition(o.certificate, "Ready")
     return bool(ready) and ready.get("status") == "True"

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from clusters.directory import DirectoryTarget
 from clusters.kube import (
-    CERTIFICATE, CLUSTER_ISSUER, CRD, ENDPOINT_SLICE, INGRESS, INGRESS_CLASS, MANAGED_KINDS, SERVICE, KubeClient,
-    PermanentKubeError, TransientKubeError, kind_of,
+    CERTIFICATE, CLUSTER_ISSUER, CRD, ENDPOINT_SLICE, GATEWAY, HTTP_ROUTE, INGRESS, INGRESS_CLASS,
+    MANAGED_KINDS_BY_OUTPUT, SERVICE, KubeClient, PermanentKubeError, TransientKubeError, kind_of,
 )
 from clusters.models import Cluster
 from portal import notifications
@@ -74,7 +74,9 @@ def open_target(cluster: Cluster):
 
 def cluster_settings(cluster: Cluster) -> ClusterSettings:
     return ClusterSettings(name=cluster.name, ingress_class=cluster.ingress_class, default_issuer=cluster.default_issuer,
-                           output=cluster.output)
+                           output=cluster.output, gateway_name=cluster.gateway_name,
+                           gateway_namespace=cluster.gateway_namespace,
+                           gateway_section_name=cluster.gateway_section_name)
 
 
 def _is_ours(obj: dict | None) -> bool:
@@ -124,6 +126,7 @@ class Listed:
     whole: frozenset
     slices: dict
     desired: dict
+    gateway: dict | None = None  # the parent Gateway of a Gateway API cluster, read once per sync
 
     def get(self, target, kind, name: str, namespace: str | None) -> dict | None:
         key = _key(kind, name, namespace)
@@ -184,9 +187,11 @@ def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, list
     """This route's own objects plus the Certificate for its host, in apply order."""
     objects = render.render_route(route.target(route.approved_revision), spec, settings_)
     cert_key = _key(CERTIFICATE, render.certificate_name(spec.host), route.namespace)
-    if spec.tls.mode == "cert-manager" and listed is not None and cert_key in listed.desired:
+    if not render.uses_certificate(spec, settings_):
+        pass
+    elif listed is not None and cert_key in listed.desired:
         objects.append(listed.desired[cert_key])
-    elif spec.tls.mode == "cert-manager":
+    else:
         group = render.desired_objects(_approved_group(route), settings_)
         objects += [o for o in group if o["kind"] == "Certificate" and o["metadata"]["namespace"] == route.namespace
                     and o["spec"]["dnsNames"] == [spec.host]]
@@ -314,7 +319,14 @@ def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: 
             return live[_key(kind, name, ns)]
         return listed.get(target, kind, name, ns) if listed is not None else target.get(kind, name, ns)
 
-    ingress = read(INGRESS, route.name)
+    gateway_kinds = {}
+    if cluster.is_gateway:
+        gateway = listed.gateway if listed is not None else _read_gateway(cluster, target)
+        gateway_kinds = {"http_route": read(HTTP_ROUTE, route.name), "gateway": gateway,
+                         "gateway_present": gateway is not None}
+        ingress = None
+    else:
+        ingress = read(INGRESS, route.name)
     service = None
     slices: list[dict] = []
     if spec.backend.service_name:
@@ -323,10 +335,15 @@ def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: 
                   target.list(ENDPOINT_SLICE, namespace=ns,
                               label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"))
     certificate = None
-    if spec.tls.mode == "cert-manager":
+    if render.uses_certificate(spec, cluster_settings(cluster)):
         certificate = read(CERTIFICATE, render.certificate_name(spec.host))
     return _observed(route, cluster, spec, synced=True, ingress=ingress, service=service, endpoint_slices=slices,
-                     certificate=certificate)
+                     certificate=certificate, **gateway_kinds)
+
+
+def _read_gateway(cluster: Cluster, target) -> dict | None:
+    """The cluster's parent Gateway (for its address, listeners and conditions), None when it does not exist."""
+    return target.get(GATEWAY, cluster.gateway_name, cluster.gateway_namespace or None)
 
 
 def _observed(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Observed:
@@ -343,8 +360,15 @@ def _observed(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Obse
         issuer=spec.tls.issuer or cluster.default_issuer, issuer_present=cluster.issuer_present,
         tls_mode=spec.tls.mode, host=spec.host, path=spec.path, service_name=spec.backend.service_name or "",
         service_port=spec.backend.service_port, claim_ok=claim_team == route.team_id,
-        foreign_conflicts=foreign, **kwargs,
+        foreign_conflicts=foreign, **{**_gateway_observed(cluster), **kwargs},
     )
+
+
+def _gateway_observed(cluster: Cluster) -> dict:
+    """The Gateway reference and last probe of a Gateway API cluster, as Observed fields."""
+    return {"output": cluster.output, "gateway_name": cluster.gateway_name,
+            "gateway_namespace": cluster.gateway_namespace, "gateway_section_name": cluster.gateway_section_name,
+            "gateway_present": cluster.gateway_present}
 
 
 def _evaluate_failure(route: Route, spec: RouteSpec, message: str):
@@ -429,10 +453,10 @@ def _list_live(cluster: Cluster, target) -> tuple[dict, dict, list[dict]]:
     ours: dict[tuple, dict] = {}
     seen: dict[tuple, dict] = {}
     foreign: list[dict] = []
-    for kind in MANAGED_KINDS:
+    for kind in MANAGED_KINDS_BY_OUTPUT[cluster.output]:
         # Services and Ingresses are listed whole: status needs existing (unmanaged) Services, and
-        # conflict checks need foreign Ingresses. Certificates are only ever ours.
-        selector = render.MANAGED_SELECTOR if kind is CERTIFICATE else None
+        # conflict checks need foreign Ingresses. Certificates and HTTPRoutes are listed by our label.
+        selector = render.MANAGED_SELECTOR if kind in (CERTIFICATE, HTTP_ROUTE) else None
         for obj in target.list(kind, label_selector=selector):
             key = render.object_key(obj)
             seen[key] = obj
@@ -515,7 +539,8 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
         ours.pop(key)
 
     slices = _list_slices(cluster, target) if routes else {}
-    listed = Listed(objects=seen, whole=frozenset({SERVICE, INGRESS}), slices=slices, desired=desired)
+    gateway = _read_gateway(cluster, target) if cluster.is_gateway and not cluster.is_directory and routes else None
+    listed = Listed(objects=seen, whole=frozenset({SERVICE, INGRESS}), slices=slices, desired=desired, gateway=gateway)
     for route_id in unsettled:
         try:
             reconcile_route(route_id, listed=listed)
@@ -523,7 +548,7 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
         except TransientKubeError as exc:
             report.errors.append(exc.message)
 
-    _refresh_status(cluster, settled, specs, seen, slices, failures)
+    _refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
     Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now())
 
 
@@ -587,9 +612,10 @@ def _list_slices(cluster: Cluster, target) -> dict[tuple, list]:
 
 
 def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: dict, slices_by_service: dict,
-                    failures: dict) -> None:
+                    failures: dict, gateway: dict | None = None) -> None:
     """Evaluate every settled route from the lists already made, and write only the rows that changed."""
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
+    settings_ = cluster_settings(cluster)
     now = timezone.now()
     changed = []
     previous_health = {route.pk: route.health for route in routes}
@@ -603,13 +629,15 @@ def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: di
             observed = _observed(route, cluster, spec, synced=True)
         else:
             service_name = spec.backend.service_name or ""
+            gateway_kinds = {"http_route": seen.get(_key(HTTP_ROUTE, route.name, ns)), "gateway": gateway,
+                             "gateway_present": gateway is not None} if cluster.is_gateway else {}
             observed = _observed(
-                route, cluster, spec, synced=True,
+                route, cluster, spec, synced=True, **gateway_kinds,
                 ingress=seen.get(_key(INGRESS, route.name, ns)),
                 service=seen.get(_key(SERVICE, service_name, ns)) if service_name else None,
                 endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),
                 certificate=seen.get(_key(CERTIFICATE, render.certificate_name(spec.host), ns))
-                if spec.tls.mode == "cert-manager" else None,
+                if render.uses_certificate(spec, settings_) else None,
             )
         result = evaluate(observed, previous_conditions=route.conditions, now=now)
         sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
@@ -643,7 +671,8 @@ def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: di
 
 
 def probe_cluster(cluster_id: int) -> Cluster | None:
-    """Check the cluster: reachable, version, IngressClass, cert-manager CRDs, default ClusterIssuer."""
+    """Check the cluster: reachable, version, and what its output needs: IngressClass, cert-manager CRDs and the
+    default ClusterIssuer for Ingress output; the parent Gateway for Gateway API output."""
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None or cluster.is_directory:
         return cluster
@@ -652,11 +681,17 @@ def probe_cluster(cluster_id: int) -> Cluster | None:
         with KubeClient.for_cluster(cluster) as client:
             values["server_version"] = client.version()
             values["reachable"] = True
-            values["ingress_class_present"] = client.get(INGRESS_CLASS, cluster.ingress_class) is not None
-            values["cert_manager_present"] = client.get(CRD, "certificates.cert-manager.io") is not None
-            values["issuer_present"] = (
-                client.get(CLUSTER_ISSUER, cluster.default_issuer) is not None if values["cert_manager_present"] else False
-            )
+            if cluster.is_gateway:
+                # The Gateway's listeners terminate TLS (cert-manager's Gateway support issues their certificates
+                # from the Gateway's annotations), so Portico needs neither an IngressClass nor cert-manager here.
+                values["gateway_present"] = _read_gateway(cluster, client) is not None
+            else:
+                values["ingress_class_present"] = client.get(INGRESS_CLASS, cluster.ingress_class) is not None
+                values["cert_manager_present"] = client.get(CRD, "certificates.cert-manager.io") is not None
+                values["issuer_present"] = (
+                    client.get(CLUSTER_ISSUER, cluster.default_issuer) is not None
+                    if values["cert_manager_present"] else False
+                )
         values["health_message"] = _probe_message(cluster, values)
     except (TransientKubeError, PermanentKubeError) as exc:
         values.update(reachable=False, health_message=f"The API server did not answer: {exc.message}")
@@ -666,6 +701,12 @@ def probe_cluster(cluster_id: int) -> Cluster | None:
 
 
 def _probe_message(cluster: Cluster, values: dict) -> str:
+    if cluster.is_gateway:
+        if values["gateway_present"]:
+            return "All checks passed."
+        return (f'Gateway "{cluster.gateway_namespace}/{cluster.gateway_name}" does not exist (or the Gateway API '
+                "CRDs are not installed): no HTTPRoute of this cluster is served. Create the Gateway or set the "
+                "cluster's Gateway to one listed by `kubectl get gateways -A`.")
     problems = []
     if not values["ingress_class_present"]:
         problems.append(f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '

@@ -45,3 +45,52 @@ def approve(submit, kube_cluster, pat):
         return services.approve_route(submit(name, on=kube_cluster, **kwargs), user=pat)
 
     return _approve
+
+
+HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
+GATEWAY = ("gateway.networking.k8s.io/v1", "Gateway")
+
+
+def seed_gateway(kube, *, name="public", namespace="gateway-system", address="203.0.113.9"):
+    """A shared Gateway as a platform team runs it: an HTTPS listener for the shop's hosts whose certificate
+    cert-manager's Gateway support issues (the annotation), programmed by its controller, with an address."""
+    return kube.create({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": name, "namespace": namespace,
+                     "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
+        "spec": {"gatewayClassName": "example", "listeners": [
+            {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
+            {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.shop.example.com",
+             "allowedRoutes": {"namespaces": {"from": "All"}},
+             "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]}},
+        ]},
+        "status": {"addresses": [{"type": "IPAddress", "value": address}],
+                   "conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed"}]},
+    })
+
+
+@pytest.fixture
+def gateway_cluster(kube, kube_kubeconfig, shop):
+    """A kubernetes-mode cluster with Gateway API output, attached to Gateway gateway-system/public on the
+    emulator, probed, where team shop may use namespace shop."""
+    seed_gateway(kube)
+    cluster = Cluster(name="gw", mode="kubernetes", output="gateway", gateway_name="public",
+                      gateway_namespace="gateway-system")
+    cluster.set_kubeconfig(kube_kubeconfig)
+    cluster.save()
+    TeamNamespace.objects.create(team=shop, cluster=cluster, namespace="shop")
+    reconcile.probe_cluster(cluster.pk)
+    kube.clear_requests()
+    cluster.refresh_from_db()
+    return cluster
+
+
+@pytest.fixture
+def approve_on_gateway(submit, gateway_cluster, pat):
+    """Submit as alice on the Gateway API cluster and approve as pat."""
+    from routes import services
+
+    def _approve(name="cart", **kwargs):
+        return services.approve_route(submit(name, on=gateway_cluster, **kwargs), user=pat)
+
+    return _approve
