@@ -11,7 +11,9 @@ import yaml
 
 from routes import reconcile, services
 from routes.spec import Backend
-from tests.reconcile.conftest import INGRESS, SERVICE, approve, kube_cluster  # noqa: F401 - fixtures
+from tests.reconcile.conftest import (  # noqa: F401 - fixtures
+    HTTP_ROUTE, INGRESS, SERVICE, approve, approve_on_gateway, gateway_cluster, kube_cluster,
+)
 
 RBAC = Path(__file__).resolve().parents[2] / "deploy" / "target-rbac.yaml"
 pytestmark = pytest.mark.django_db
@@ -52,9 +54,23 @@ def cluster_role() -> dict:
 
 
 @pytest.fixture
-def everything_the_reconciler_sends(kube, approve, submit, kube_cluster, alice, pat):
-    """Run every reconciler operation against the emulator and return the permissions its requests need."""
+def everything_the_reconciler_sends(kube, approve, submit, kube_cluster, alice, pat, approve_on_gateway,
+                                    gateway_cluster):
+    """Run every reconciler operation against the emulator, on a cluster with Ingress output and on one with
+    Gateway API output, and return the permissions its requests need."""
     kube.clear_requests()
+    # Gateway API output: probe (the Gateway), apply, sync (HTTPRoutes by label), drift repair, deletion.
+    reconcile.probe_cluster(gateway_cluster.pk)
+    on_gateway = approve_on_gateway("web", host="web.shop.example.com",
+                                    backend=Backend(service_name="web", service_port=80, target_port=8080,
+                                                    selector={"app": "web"}))
+    reconcile.reconcile_route(on_gateway.pk)
+    reconcile.sync_cluster(gateway_cluster.pk)
+    kube.patch_out_of_band(*HTTP_ROUTE, "shop", "web", {"spec": {"hostnames": ["other.shop.example.com"]}})
+    reconcile.sync_cluster(gateway_cluster.pk)
+    services.request_deletion(on_gateway, user=alice)
+    reconcile.reconcile_route(on_gateway.pk)
+    # Ingress output.
     reconcile.probe_cluster(kube_cluster.pk)
     managed = approve("cart", backend=Backend(service_name="cart", service_port=80, target_port=8080,
                                                selector={"app": "cart"}))
