@@ -39,7 +39,7 @@ run: install
 
 # Two passes: everything in-process, then the tests that start real Celery workers on a Redis broker.
 test: install-test
-	scripts/test.sh -m "not worker and not fault" $(PYTEST_ARGS)
+	scripts/test.sh -m "not worker and not fault" -n auto $(PYTEST_ARGS)
 	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault" $(PYTEST_ARGS)
 
 # Benchmarks (bench/): loopback only, their own database, emulator, gunicorn and worker. BENCH_ARGS=--quick for a short run.
