@@ -18,4 +18,5 @@ urlpatterns = [
     path("reviews/count/", views.review_count, name="review_count"),
     path("reviews/<uuid:pk>/approve/", views.review_approve, name="approve"),
     path("reviews/<uuid:pk>/reject/", views.review_reject, name="reject"),
+    path("clusters/<slug:name>/adopt/", views.adopt_ingresses, name="adopt"),
 ]

@@ -30,7 +30,7 @@ from clusters.models import Cluster
 from portal.access import is_platform, teams_of
 from portal.models import AuditEvent, TeamNamespace
 
-from . import reconcile, render as manifests, services
+from . import adopt, reconcile, render as manifests, services
 from .choices import ApprovalChoices, HealthChoices
 from .diff import spec_diff
 from .filtersets import RouteFilterSet
@@ -486,3 +486,32 @@ def review_approve(request, pk):
 @vary_on_headers("HX-Request")
 def review_reject(request, pk):
     return _decide(request, pk, services.reject_route)
+
+
+# Adopting Ingresses
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adopt_ingresses(request, name):
+    """A cluster's Ingresses that Portico does not manage, with their team and what stops each from being
+    adopted; "Adopt selected" adopts the checked ones and answers, in place, with what happened and the list
+    as it now stands. Platform engineers only."""
+    if not is_platform(request.user):
+        raise PermissionDenied("Only platform engineers adopt Ingresses.")
+    cluster = get_object_or_404(Cluster.objects.defer("foreign_ingresses"), name=name)
+    context = {"cluster": cluster, "candidates": [], "results": [], "unavailable": "", "error": ""}
+    try:
+        if request.method == "POST":
+            selected = set(request.POST.getlist("ingress"))
+            chosen = [candidate for candidate in adopt.discover(cluster) if candidate.key in selected]
+            context["results"] = adopt.adopt(cluster, chosen, request.user)
+            context["gone"] = sorted(selected - {candidate.key for candidate in chosen})
+        context["candidates"] = adopt.discover(cluster)
+    except adopt.AdoptionUnavailable as exc:
+        context["unavailable"] = str(exc)
+    except kube.KubeError as exc:
+        context["error"] = f"{cluster.label} did not answer: {exc.message}"
+    context["any_adoptable"] = any(candidate.adoptable for candidate in context["candidates"])
+    template = "routes/htmx/_adopt_candidates.html" if _wants_fragment(request) else "routes/adopt_ingresses.html"
+    return _render(request, template, context)

@@ -4,6 +4,7 @@ import copy
 import pytest
 
 from tests.reconcile.conftest import approve, kube_cluster  # noqa: F401 - fixtures
+from tests.web.conftest import htmx_headers, login  # noqa: F401 - fixtures
 
 INGRESS = ("networking.k8s.io/v1", "Ingress")
 
