@@ -16,7 +16,8 @@ class ClusterAdminForm(forms.ModelForm):
     class Meta:
         model = Cluster
         fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory",
-                  "ingress_class", "default_issuer", "output"]
+                  "ingress_class", "default_issuer", "output", "gateway_name", "gateway_namespace",
+                  "gateway_section_name"]
 
     def clean(self):
         data = super().clean()
@@ -35,12 +36,12 @@ class ClusterAdminForm(forms.ModelForm):
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     form = ClusterAdminForm
-    list_display = ["name", "display_name", "mode", "reachable", "server_version", "ingress_class_present",
-                    "cert_manager_present", "issuer_present", "checked_at", "last_synced_at"]
-    list_filter = ["mode", "reachable"]
+    list_display = ["name", "display_name", "mode", "output", "reachable", "server_version", "ingress_class_present",
+                    "cert_manager_present", "issuer_present", "gateway_present", "checked_at", "last_synced_at"]
+    list_filter = ["mode", "output", "reachable"]
     search_fields = ["name", "display_name"]
     readonly_fields = ["has_credentials", "reachable", "server_version", "ingress_class_present", "cert_manager_present",
-                       "issuer_present", "checked_at", "health_message", "last_synced_at", "foreign_ingresses"]
+                       "issuer_present", "gateway_present", "checked_at", "health_message", "last_synced_at", "foreign_ingresses"]
 
     @admin.display(boolean=True, description="Kubeconfig stored")
     def has_credentials(self, obj):

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from clusters.crypto import DecryptionError
 from clusters.kubeconfig import KubeconfigError
-from clusters.models import Cluster, dns_label
+from clusters.models import Cluster, dns_label, gateway_reference_errors
 from portal.access import teams_of
 from portal.audit import record
 from portal.models import AuditEvent, Team, TeamNamespace
@@ -408,6 +408,7 @@ class ClusterHealthSerializer(serializers.Serializer):
     ingress_class_present = serializers.BooleanField(read_only=True, allow_null=True)
     cert_manager_present = serializers.BooleanField(read_only=True, allow_null=True)
     issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
+    gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     message = serializers.CharField(source="health_message", read_only=True)
 
@@ -427,7 +428,8 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Cluster
         fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory", "ingress_class",
-                  "default_issuer", "output", "kubeconfig", "has_credentials", "health", "last_synced_at",
+                  "default_issuer", "output", "gateway_name", "gateway_namespace", "gateway_section_name",
+                  "kubeconfig", "has_credentials", "health", "last_synced_at",
                   "created_at", "updated_at"]
         read_only_fields = ["last_synced_at", "created_at", "updated_at"]
 
@@ -440,6 +442,12 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is not None and "name" in attrs and attrs["name"] != self.instance.name:
             raise serializers.ValidationError({"name": ["A cluster cannot be renamed; routes and teams refer to it."]})
+        gateway = {field: attrs.get(field, getattr(self.instance, field, "")) for field in
+                   ("output", "gateway_name", "gateway_namespace")}
+        errors = gateway_reference_errors(gateway["output"] or "ingress", gateway["gateway_name"],
+                                          gateway["gateway_namespace"])
+        if errors:
+            raise serializers.ValidationError({field: [message] for field, message in errors.items()})
         return attrs
 
     def create(self, validated_data):
@@ -501,6 +509,8 @@ def cluster_snapshot(cluster: Cluster) -> dict:
         "name": cluster.name, "display_name": cluster.display_name, "mode": cluster.mode, "context": cluster.context,
         "insecure_skip_tls_verify": cluster.insecure_skip_tls_verify, "directory": cluster.directory,
         "ingress_class": cluster.ingress_class, "default_issuer": cluster.default_issuer, "output": cluster.output,
+        "gateway_name": cluster.gateway_name, "gateway_namespace": cluster.gateway_namespace,
+        "gateway_section_name": cluster.gateway_section_name,
         "has_credentials": cluster.has_credentials,
     }
 
