@@ -152,3 +152,13 @@ def test_discover_lists_one_namespace_when_asked(kube, kube_cluster, hand_made):
     [listing] = kube.requests
     assert listing.path == "/apis/networking.k8s.io/v1/namespaces/blog/ingresses"
     assert listing.query["labelSelector"] == "app.kubernetes.io/managed-by!=portico" and listing.query["limit"]
+
+
+def test_discover_follows_the_list_pages(kube, kube_cluster, hand_made, monkeypatch):
+    monkeypatch.setattr("clusters.kube.LIST_PAGE_SIZE", 2)
+    for i in range(5):
+        hand_made(f"app{i}", host=f"app{i}.shop.example.com")
+    kube.clear_requests()
+
+    assert [c.key for c in adopt.discover(kube_cluster)] == [f"shop/app{i}" for i in range(5)]
+    assert [(r.method, r.query.get("limit")) for r in kube.requests] == [("GET", "2")] * 3
