@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 
+from portal.audit import cluster_snapshot, record
+
 from .kubeconfig import KubeconfigError
 from .models import Cluster
 
@@ -46,3 +48,20 @@ class ClusterAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Kubeconfig stored")
     def has_credentials(self, obj):
         return obj.has_credentials
+
+    # The audit trail replaces Django's admin log for clusters: settings only, never credentials.
+    def save_model(self, request, obj, form, change):
+        before = cluster_snapshot(Cluster.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        after = cluster_snapshot(obj)
+        if after != before or "kubeconfig" in form.changed_data:
+            record(request.user, "edit" if change else "create", obj, before=before,
+                   after={**after, "kubeconfig_replaced": bool(form.cleaned_data.get("kubeconfig"))})
+
+    def delete_model(self, request, obj):
+        record(request.user, "delete", obj, before=cluster_snapshot(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for cluster in queryset:
+            self.delete_model(request, cluster)

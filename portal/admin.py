@@ -9,7 +9,7 @@ from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from . import notifications
-from .audit import record
+from .audit import record, team_snapshot
 from .choices import DeliveryStatusChoices, NotificationEventChoices
 from .models import AuditEvent, NotificationDelivery, Team, TeamNamespace, TeamWebhook
 
@@ -31,6 +31,26 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description="Domains")
     def domain_list(self, obj):
         return ", ".join(obj.domains or [])
+
+    # Members and namespaces are saved after the team itself, so the event is written once they are.
+    def save_model(self, request, obj, form, change):
+        request._team_before = team_snapshot(Team.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before, after = request._team_before, team_snapshot(form.instance)
+        if after != before:
+            record(request.user, "edit" if change else "create", form.instance, before=before, after=after,
+                   team=form.instance)
+
+    def delete_model(self, request, obj):
+        record(request.user, "delete", obj, before=team_snapshot(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for team in queryset:
+            self.delete_model(request, team)
 
 
 @admin.register(AuditEvent)

@@ -15,7 +15,7 @@ from clusters.crypto import DecryptionError
 from clusters.kubeconfig import KubeconfigError
 from clusters.models import Cluster, dns_label, gateway_reference_errors
 from portal.access import teams_of
-from portal.audit import record
+from portal.audit import cluster_snapshot, record, team_snapshot
 from portal.models import AuditEvent, Team, TeamNamespace
 from routes import policy, services
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
@@ -503,18 +503,6 @@ def _kubernetes_name(value: str, what: str) -> str:
     return value
 
 
-def cluster_snapshot(cluster: Cluster) -> dict:
-    """A cluster's settings for the audit trail; credentials are never part of it."""
-    return {
-        "name": cluster.name, "display_name": cluster.display_name, "mode": cluster.mode, "context": cluster.context,
-        "insecure_skip_tls_verify": cluster.insecure_skip_tls_verify, "directory": cluster.directory,
-        "ingress_class": cluster.ingress_class, "default_issuer": cluster.default_issuer, "output": cluster.output,
-        "gateway_name": cluster.gateway_name, "gateway_namespace": cluster.gateway_namespace,
-        "gateway_section_name": cluster.gateway_section_name,
-        "has_credentials": cluster.has_credentials,
-    }
-
-
 # Teams
 
 
@@ -601,16 +589,6 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         TeamNamespace.objects.bulk_create(
             TeamNamespace(team=team, cluster=item["cluster"], namespace=item["namespace"]) for item in namespaces
         )
-
-
-def team_snapshot(team: Team) -> dict:
-    return {
-        "slug": team.slug, "name": team.name, "domains": list(team.domains or []),
-        "members": sorted(team.members.values_list("username", flat=True)),
-        "namespaces": sorted(f"{ns.cluster.name}/{ns.namespace}" for ns in team.namespaces.select_related("cluster")),
-        "allow_node_port": team.allow_node_port, "allow_load_balancer": team.allow_load_balancer,
-        "allow_plain_http": team.allow_plain_http, "auto_approve": team.auto_approve,
-    }
 
 
 # Host claims

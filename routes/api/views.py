@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from clusters.models import Cluster
 from portal.access import teams_of
-from portal.audit import record
+from portal.audit import cluster_snapshot, record
 from portal.models import AuditEvent, Team, TeamNamespace
 from routes import policy, services
 from routes.filtersets import RouteFilterSet
@@ -45,7 +45,6 @@ from .serializers import (
     RouteSerializer,
     RouteStatusSerializer,
     TeamSerializer,
-    cluster_snapshot,
 )
 
 DRY_RUN = OpenApiParameter(

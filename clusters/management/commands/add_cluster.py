@@ -1,9 +1,11 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from clusters.kubeconfig import KubeconfigError, parse_kubeconfig
 from clusters.models import Cluster
+from portal.audit import cluster_snapshot, record
 
 
 class Command(BaseCommand):
@@ -44,5 +46,9 @@ class Command(BaseCommand):
         except Exception as exc:  # ValidationError from full_clean: say which field
             raise CommandError(str(exc))
         created = cluster.pk is None
-        cluster.save()
+        before = None if created else cluster_snapshot(Cluster.objects.get(pk=cluster.pk))
+        with transaction.atomic():
+            cluster.save()
+            record(None, "create" if created else "edit", cluster, before=before,
+                   after={**cluster_snapshot(cluster), "kubeconfig_replaced": True})
         self.stdout.write(f"{'Added' if created else 'Updated'} cluster {cluster.name} (context {cluster.context}).")
