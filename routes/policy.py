@@ -17,6 +17,7 @@ from routes.spec import (
     BACKEND_EXISTING,
     BACKEND_EXTERNAL,
     BACKEND_MANAGED,
+    OUTPUT_GATEWAY,
     PATH_TYPES,
     SERVICE_TYPES,
     TLS,
@@ -151,7 +152,8 @@ def host_within_suffixes(host: str, suffixes: Iterable[str]) -> bool:
 
 
 def check_route(
-    *, name: str, namespace: str, cluster: str, spec: RouteSpec, team: TeamPolicy, is_platform: bool
+    *, name: str, namespace: str, cluster: str, spec: RouteSpec, team: TeamPolicy, is_platform: bool,
+    output: str = "ingress",
 ) -> list[Violation]:
     """Every field rule and the team's policy for one route; an empty list means the route may be requested.
 
@@ -167,6 +169,27 @@ def check_route(
     violations += _check_path(spec.path, spec.path_type)
     violations += _check_backend(spec.backend or Backend(), team)
     violations += _check_tls(spec.tls or TLS(), team)
+    if output == OUTPUT_GATEWAY:
+        violations += _check_gateway_output(spec)
+    return violations
+
+
+def _check_gateway_output(spec: RouteSpec) -> list[Violation]:
+    """What an HTTPRoute cannot express, said at request time instead of failing at apply time."""
+    violations = []
+    backend, tls = spec.backend or Backend(), spec.tls or TLS()
+    if backend.kind != BACKEND_EXTERNAL and isinstance(backend.service_port, str) and not backend.service_port.isdigit():
+        violations.append(Violation(
+            "backend.service_port",
+            f"This cluster routes through the Gateway API, whose backendRef takes a port number: use the number of "
+            f"Service port {_quote(backend.service_port)} instead of its name.",
+        ))
+    if tls.mode == "secret":
+        violations.append(Violation(
+            "tls.mode",
+            'This cluster terminates TLS at its Gateway\'s listener, so a route cannot bring its own Secret: choose '
+            '"cert-manager" (the Gateway\'s certificate) or "none".',
+        ))
     return violations
 
 

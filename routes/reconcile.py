@@ -441,6 +441,14 @@ def sync_cluster(cluster_id: int) -> SyncReport:
     except TransientKubeError as exc:
         report.errors.append(exc.message)
         logger.warning("cluster=%s sync failed: %s", cluster.name, exc.message)
+    except PermanentKubeError as exc:
+        # Retrying cannot help (typically 403: Portico's service account lacks a permission). Say so where
+        # platform engineers look, instead of failing the task with a traceback every interval.
+        message = (f"The last sync was refused by the API server: {exc.message}. Check Portico's permissions on "
+                   "this cluster (deploy/target-rbac.yaml).")
+        report.errors.append(exc.message)
+        Cluster.objects.filter(pk=cluster.pk).update(health_message=message)
+        logger.warning("cluster=%s sync refused: %s", cluster.name, exc.message)
     finally:
         _release_lease(cluster_id, token)
     report.duration = time.monotonic() - started

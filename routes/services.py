@@ -62,7 +62,8 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
     """Every rule and conflict for a route request, without saving anything (also the API's dry run)."""
     spec = normalized(spec)
     violations = policy.check_route(
-        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team.policy(), is_platform=is_platform(user)
+        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team.policy(), is_platform=is_platform(user),
+        output=cluster.output,
     )
     if any(v.field == "host" for v in violations):
         return violations
@@ -260,7 +261,7 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
         raise PermissionDenied("Only platform engineers can adopt Ingresses.")
     spec = normalized(spec)
     violations = policy.check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
-                                    team=team.policy(), is_platform=True)
+                                    team=team.policy(), is_platform=True, output=cluster.output)
     _raise_if(violations)
     creator = user
     if creator is None:

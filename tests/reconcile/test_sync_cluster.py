@@ -138,3 +138,17 @@ def test_foreign_certificate_with_our_name_is_never_overwritten_and_is_reported(
     assert not [w for w in kube.writes() if "certificates" in w.path]
     route.refresh_from_db()
     assert any("not managed by Portico" in c["message"] for c in route.conditions)
+
+
+def test_sync_refused_by_the_api_server_is_reported_on_the_cluster_not_raised(approve, kube, kube_cluster):
+    reconcile.reconcile_route(approve().pk)
+    kube.fail_next(1, 403, message='services is forbidden: User "system:serviceaccount:portico-system:portico" '
+                                   'cannot list resource "services"', methods=["GET"], path_contains="services")
+
+    report = reconcile.sync_cluster(kube_cluster.pk)
+
+    assert report.errors and "forbidden" in report.errors[0]
+    kube_cluster.refresh_from_db()
+    assert "refused by the API server" in kube_cluster.health_message
+    assert "deploy/target-rbac.yaml" in kube_cluster.health_message
+    assert kube_cluster.sync_lease_owner == ""  # the lease is released for the next attempt
