@@ -153,6 +153,10 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
     Called once by each function that makes the state change (routes.services, routes.reconcile). Returns the
     delivery ids.
     """
+    webhooks = [w for w in route.team.webhooks.filter(active=True) if w.wants(event)]
+    addresses = recipients(route.team, event, actor)
+    if not webhooks and not addresses:
+        return []  # nobody listens: skip building the payload (a cluster's first sync may degrade many routes)
     actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
     health = None
     if event in (Event.DEGRADED, Event.HEALTHY):
@@ -160,11 +164,10 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
                   "problems": _health_problems(route.diagnostics, route.conditions) if event == Event.DEGRADED else []}
     payload = build_payload(event, _route_facts(route), actor=actor_name, at=timezone.now(), comment=comment,
                             health=health)
-    webhooks = [w for w in route.team.webhooks.filter(active=True) if w.wants(event)]
     rows = [NotificationDelivery(team=route.team, webhook=w, target=w.url, event=event, route_id=route.pk,
                                  payload=payload) for w in webhooks]
     rows += [NotificationDelivery(team=route.team, email=address, target=address, event=event, route_id=route.pk,
-                                  payload=payload) for address in recipients(route.team, event, actor)]
+                                  payload=payload) for address in addresses]
     ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
     enqueue(ids)
     return ids

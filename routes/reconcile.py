@@ -6,6 +6,7 @@ one list per kind, repairs drift, prunes leftovers, hands unsettled routes to `r
 refreshes the status of all routes of the cluster in bulk. `probe_cluster` checks the cluster itself.
 Objects without Portico's label are never modified or deleted.
 """
+import contextlib
 import enum
 import logging
 import time
@@ -141,13 +142,14 @@ class Listed:
 # One route
 
 
-def reconcile_route(route_id, *, listed: Listed | None = None) -> Result:
+def reconcile_route(route_id, *, listed: Listed | None = None, target=None) -> Result:
     """Bring one route's objects to its approved revision, or remove them when deletion was requested.
 
     Holds the route's row lock while it works, so two workers never apply the same route at once.
     Permanent API errors mark the route Degraded with the server's message; transient ones are
     recorded as a condition and re-raised for the task to retry. A cluster sync passes what it
-    listed (`listed`), so its routes cost their writes, not a read per object.
+    listed (`listed`), so its routes cost their writes, not a read per object, and its open connection
+    (`target`), so they do not each decrypt the kubeconfig and open a new one.
     """
     transient = None
     with transaction.atomic():
@@ -161,11 +163,11 @@ def reconcile_route(route_id, *, listed: Listed | None = None) -> Result:
             listed = None  # another worker settled it since the caller listed: those objects are older than this row
         cluster = route.cluster
         try:
-            with open_target(cluster) as target:
+            with open_target(cluster) if target is None else contextlib.nullcontext(target) as client:
                 if route.deletion_requested_at is not None:
-                    _remove_route(route, target)
+                    _remove_route(route, client)
                     return Result.DELETED
-                return _apply_route(route, cluster, target, listed)
+                return _apply_route(route, cluster, client, listed)
         except TransientKubeError as exc:
             _save_status(route, _transient_condition(route, exc))
             transient = exc
@@ -551,7 +553,7 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
     listed = Listed(objects=seen, whole=frozenset({SERVICE, INGRESS}), slices=slices, desired=desired, gateway=gateway)
     for route_id in unsettled:
         try:
-            reconcile_route(route_id, listed=listed)
+            reconcile_route(route_id, listed=listed, target=target)
             report.reconciled += 1
         except TransientKubeError as exc:
             report.errors.append(exc.message)

@@ -379,7 +379,9 @@ def _readable(value: Any, parent: str | None = None) -> Any:
     return value
 
 
+@lru_cache(maxsize=32)
 def _unsupported_version(kubernetes_version: str) -> str | None:
+    # Cached: all_versions() lists kubernetes-validate's schema folders on disk at every call.
     match = re.match(r"v?(\d+)\.(\d+)", kubernetes_version)
     supported = sorted({tuple(int(part) for part in v.split(".")[:2]) for v in all_versions()})
     if match and supported[0] <= (int(match[1]), int(match[2])) <= supported[-1]:
