@@ -37,10 +37,11 @@ run: install
 	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py runall
 
-# Two passes: everything in-process, then the tests that start real Celery workers on a Redis broker.
+# Two passes: everything in-process spread over every core, then, one at a time, the tests that start real
+# Celery workers on a Redis broker and those that count across tests (serial).
 test: install-test
-	scripts/test.sh -m "not worker and not fault" -n auto $(PYTEST_ARGS)
-	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault" $(PYTEST_ARGS)
+	scripts/test.sh -m "not worker and not fault and not serial" -n auto $(PYTEST_ARGS)
+	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault or serial" $(PYTEST_ARGS)
 
 # Benchmarks (bench/): loopback only, their own database, emulator, gunicorn and worker. BENCH_ARGS=--quick for a short run.
 bench: install-test

@@ -74,6 +74,11 @@ GENERATED_TOTAL_TEST = "test_generated_inputs.py::test_at_least_1000_generated_i
 GENERATOR_MODULES = ("tests/api/test_openapi_contract.py", "tests/api/test_route_body_properties.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
 def pytest_collection_modifyitems(config, items):
-    # The total is checked after every generator has run.
+    # The total is checked after every generator has run, in the same process: make test runs these in its
+    # serial pass (marker "serial"), not spread over pytest-xdist workers.
     items.sort(key=lambda item: item.nodeid.endswith(GENERATED_TOTAL_TEST))
+    for item in items:
+        if item.nodeid.startswith(GENERATOR_MODULES) or item.nodeid.endswith(GENERATED_TOTAL_TEST):
+            item.add_marker(pytest.mark.serial)

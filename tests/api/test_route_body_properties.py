@@ -101,7 +101,7 @@ def client(api, alice, other_team, no_throttle):
 
 def test_any_body_is_a_dry_run_result_or_field_errors(client):
     @given(body=route_bodies)
-    @bounded(400)
+    @bounded(600)
     def check(body):
         GENERATED["hypothesis"] += 1
         response = send(client, "post", url() + "?dry_run=true", body)
@@ -131,7 +131,7 @@ def test_valid_bodies_pass_the_dry_run_and_render_their_host(client):
 
 def test_requests_either_create_the_route_or_save_nothing(client):
     @given(body=route_bodies | valid_bodies)
-    @bounded(200)
+    @bounded(300)
     def check(body):
         GENERATED["hypothesis"] += 1
         before = Route.objects.count()
@@ -154,7 +154,7 @@ def test_any_patch_makes_a_revision_or_field_errors(client, submit):
     }) | junk
 
     @given(body=patch_bodies)
-    @bounded(200)
+    @bounded(300)
     def check(body):
         GENERATED["hypothesis"] += 1
         before = Route.objects.get(pk=route.pk).revision
