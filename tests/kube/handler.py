@@ -133,6 +133,11 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
+    def remove_where(self, predicate) -> None:
+        """Drop the pending faults ``predicate`` selects (add the next fault first for a switch with no gap)."""
+        with self._lock:
+            self._faults[:] = [fault for fault in self._faults if not predicate(fault)]
+
 
 @dataclass(frozen=True)
 class ApiPath:

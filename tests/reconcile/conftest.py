@@ -26,10 +26,15 @@ def seed_cluster_addons(kube, *, ingress_class="nginx", issuer="letsencrypt"):
 def kube_cluster(kube, kube_kubeconfig, shop):
     """A kubernetes-mode cluster pointing at the emulator, probed, where team shop may use namespace shop."""
     seed_cluster_addons(kube)
-    cluster = Cluster(name="kind", mode="kubernetes")
-    cluster.set_kubeconfig(kube_kubeconfig)
+    return emulated_cluster(kube, kube_kubeconfig, shop, name="kind")
+
+
+def emulated_cluster(kube, kubeconfig: dict, team, **fields) -> Cluster:
+    """A kubernetes-mode cluster on the emulator where ``team`` may use namespace shop, probed, requests cleared."""
+    cluster = Cluster(mode="kubernetes", **fields)
+    cluster.set_kubeconfig(kubeconfig)
     cluster.save()
-    TeamNamespace.objects.create(team=shop, cluster=cluster, namespace="shop")
+    TeamNamespace.objects.create(team=team, cluster=cluster, namespace="shop")
     reconcile.probe_cluster(cluster.pk)
     kube.clear_requests()
     cluster.refresh_from_db()
@@ -74,15 +79,8 @@ def gateway_cluster(kube, kube_kubeconfig, shop):
     """A kubernetes-mode cluster with Gateway API output, attached to Gateway gateway-system/public on the
     emulator, probed, where team shop may use namespace shop."""
     seed_gateway(kube)
-    cluster = Cluster(name="gw", mode="kubernetes", output="gateway", gateway_name="public",
-                      gateway_namespace="gateway-system")
-    cluster.set_kubeconfig(kube_kubeconfig)
-    cluster.save()
-    TeamNamespace.objects.create(team=shop, cluster=cluster, namespace="shop")
-    reconcile.probe_cluster(cluster.pk)
-    kube.clear_requests()
-    cluster.refresh_from_db()
-    return cluster
+    return emulated_cluster(kube, kube_kubeconfig, shop, name="gw", output="gateway", gateway_name="public",
+                            gateway_namespace="gateway-system")
 
 
 @pytest.fixture
