@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,7 +36,7 @@ from .spec import ClusterSettings, ForeignIngressPath, RouteSpec
 
 logger = logging.getLogger(__name__)
 
-SYNC_LEASE = timedelta(minutes=5)
+MIN_SYNC_LEASE = timedelta(seconds=60)
 STATUS_FIELDS = ["sync", "health", "conditions", "diagnostics", "address", "certificate", "endpoints", "last_synced_at"]
 
 
@@ -411,6 +412,12 @@ def _save_status(route: Route, evaluation) -> None:
 # One cluster
 
 
+def _lease_length() -> timedelta:
+    """Two sync intervals (at least a minute): a crashed worker's claim expires in time for the round after next,
+    and a long sync keeps its claim by renewing it (``LeaseKeeper``)."""
+    return max(MIN_SYNC_LEASE, timedelta(seconds=2 * settings.PORTICO_SYNC_INTERVAL))
+
+
 def _acquire_lease(cluster_id: int) -> str | None:
     """A time-limited claim on the cluster's sync, taken with compare-and-swap, so one worker syncs a
     cluster at a time and a crashed worker's claim simply expires."""
@@ -418,8 +425,29 @@ def _acquire_lease(cluster_id: int) -> str | None:
     now = timezone.now()
     taken = Cluster.objects.filter(pk=cluster_id).filter(
         Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
-    ).update(sync_lease_until=now + SYNC_LEASE, sync_lease_owner=token)
+    ).update(sync_lease_until=now + _lease_length(), sync_lease_owner=token)
     return token if taken else None
+
+
+class LeaseLost(Exception):
+    """Another worker took the cluster's sync over (this one was too slow to renew its claim)."""
+
+
+class LeaseKeeper:
+    """Renews a sync's claim when a third of it has passed, by compare-and-swap on the owner token."""
+
+    def __init__(self, cluster_id: int, token: str, *, clock=time.monotonic):
+        self.cluster_id, self.token, self.clock = cluster_id, token, clock
+        self.renewed = clock()
+
+    def keep(self) -> None:
+        length = _lease_length()
+        if self.clock() - self.renewed < length.total_seconds() / 3:
+            return
+        if not Cluster.objects.filter(pk=self.cluster_id, sync_lease_owner=self.token).update(
+                sync_lease_until=timezone.now() + length):
+            raise LeaseLost(f"cluster {self.cluster_id}: the sync lease was taken over")
+        self.renewed = self.clock()
 
 
 def _release_lease(cluster_id: int, token: str) -> None:
@@ -439,7 +467,11 @@ def sync_cluster(cluster_id: int) -> SyncReport:
         return report
     try:
         with open_target(cluster) as target:
-            _sync(cluster, target, report)
+            _sync(cluster, target, report, LeaseKeeper(cluster_id, token))
+    except LeaseLost as exc:
+        # The other worker redoes this sync from its own lists; stop before our older view writes anything more.
+        report.errors.append(str(exc))
+        logger.warning("cluster=%s sync stopped: %s", cluster.name, exc)
     except TransientKubeError as exc:
         report.errors.append(exc.message)
         logger.warning("cluster=%s sync failed: %s", cluster.name, exc.message)
@@ -488,7 +520,7 @@ def _ingress_paths(obj: dict) -> list[dict]:
     return paths
 
 
-def _sync(cluster: Cluster, target, report: SyncReport) -> None:
+def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | None = None) -> None:
     # List before reading the database: anything on the cluster was then put there for a route
     # approved before our snapshot, so pruning cannot remove a route approved in between.
     ours, seen, foreign = _list_live(cluster, target)
@@ -552,6 +584,8 @@ def _sync(cluster: Cluster, target, report: SyncReport) -> None:
     gateway = _read_gateway(cluster, target) if cluster.is_gateway and not cluster.is_directory and routes else None
     listed = Listed(objects=seen, whole=frozenset({SERVICE, INGRESS}), slices=slices, desired=desired, gateway=gateway)
     for route_id in unsettled:
+        if lease is not None:
+            lease.keep()
         try:
             reconcile_route(route_id, listed=listed, target=target)
             report.reconciled += 1

@@ -1,6 +1,8 @@
 """sync_cluster against the API server emulator: drift repair, pruning, foreign objects, cost."""
 import pytest
+from django.utils import timezone
 
+from clusters.models import Cluster
 from routes import reconcile, services
 from routes.models import Route
 from tests.reconcile.conftest import CERTIFICATE, INGRESS
@@ -152,3 +154,36 @@ def test_sync_refused_by_the_api_server_is_reported_on_the_cluster_not_raised(ap
     assert "refused by the API server" in kube_cluster.health_message
     assert "deploy/target-rbac.yaml" in kube_cluster.health_message
     assert kube_cluster.sync_lease_owner == ""  # the lease is released for the next attempt
+
+
+def test_a_crashed_syncs_lease_expires_after_two_sync_intervals(kube_cluster, settings):
+    from datetime import timedelta
+
+    settings.PORTICO_SYNC_INTERVAL = 45
+    assert reconcile._acquire_lease(kube_cluster.pk)  # then the worker dies without releasing it
+    kube_cluster.refresh_from_db()
+    assert kube_cluster.sync_lease_until - timezone.now() <= timedelta(seconds=90)
+    assert reconcile.sync_cluster(kube_cluster.pk).skipped
+
+    Cluster.objects.filter(pk=kube_cluster.pk).update(sync_lease_until=timezone.now() - timedelta(seconds=1))
+    assert not reconcile.sync_cluster(kube_cluster.pk).skipped
+
+
+def test_a_long_sync_renews_its_lease_and_stops_when_it_was_taken_over(kube_cluster, settings):
+    settings.PORTICO_SYNC_INTERVAL = 30  # a 60 s lease, renewed after 20 s
+    now = [0.0]
+    token = reconcile._acquire_lease(kube_cluster.pk)
+    keeper = reconcile.LeaseKeeper(kube_cluster.pk, token, clock=lambda: now[0])
+    first = Cluster.objects.get(pk=kube_cluster.pk).sync_lease_until
+
+    now[0] = 10.0
+    keeper.keep()  # too early: no write
+    assert Cluster.objects.get(pk=kube_cluster.pk).sync_lease_until == first
+    now[0] = 25.0
+    keeper.keep()
+    assert Cluster.objects.get(pk=kube_cluster.pk).sync_lease_until > first
+
+    Cluster.objects.filter(pk=kube_cluster.pk).update(sync_lease_owner="another-worker")
+    now[0] = 50.0
+    with pytest.raises(reconcile.LeaseLost):
+        keeper.keep()
