@@ -43,7 +43,7 @@ class ClusterAdmin(admin.ModelAdmin):
     list_filter = ["mode", "output", "reachable"]
     search_fields = ["name", "display_name"]
     readonly_fields = ["has_credentials", "reachable", "server_version", "ingress_class_present", "cert_manager_present",
-                       "issuer_present", "gateway_present", "checked_at", "health_message", "last_synced_at", "foreign_ingresses"]
+                       "issuer_present", "gateway_present", "checked_at", "health_message", "sync_error", "last_synced_at", "foreign_ingresses"]
 
     @admin.display(boolean=True, description="Kubeconfig stored")
     def has_credentials(self, obj):

@@ -76,6 +76,9 @@ class Cluster(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     health_message = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Why the last sync was refused (e.g. a permission missing); empty once a sync succeeds. Kept apart from
+    # health_message, which every probe rewrites.
+    sync_error = models.TextField(blank=True)
     # Host+paths served by Ingresses Portico does not manage, seen at the last sync: [{namespace, name, host, path}].
     foreign_ingresses = models.JSONField(default=list, blank=True)
     # Sync lease (see routes.reconcile.sync_cluster): one worker syncs a cluster at a time.
@@ -117,6 +120,8 @@ class Cluster(models.Model):
     def healthy(self) -> bool:
         if self.is_directory:
             return True
+        if self.sync_error:
+            return False
         if self.is_gateway:
             # The Gateway's listeners terminate TLS; Portico itself needs neither an IngressClass nor cert-manager.
             return bool(self.reachable and self.gateway_present)

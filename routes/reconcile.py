@@ -481,7 +481,7 @@ def sync_cluster(cluster_id: int) -> SyncReport:
         message = (f"The last sync was refused by the API server: {exc.message}. Check Portico's permissions on "
                    "this cluster (deploy/target-rbac.yaml).")
         report.errors.append(exc.message)
-        Cluster.objects.filter(pk=cluster.pk).update(health_message=message)
+        Cluster.objects.filter(pk=cluster.pk).update(sync_error=message)
         logger.warning("cluster=%s sync refused: %s", cluster.name, exc.message)
     finally:
         _release_lease(cluster_id, token)
@@ -593,7 +593,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
             report.errors.append(exc.message)
 
     _refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
-    Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now())
+    Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now(), sync_error="")
 
 
 def _repair(target, obj: dict, route: Route | None) -> dict | None:

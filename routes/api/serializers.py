@@ -411,6 +411,7 @@ class ClusterHealthSerializer(serializers.Serializer):
     gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     message = serializers.CharField(source="health_message", read_only=True)
+    sync_error = serializers.CharField(read_only=True, help_text="Why the last sync was refused; empty when it ran.")
 
 
 class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):

@@ -151,9 +151,17 @@ def test_sync_refused_by_the_api_server_is_reported_on_the_cluster_not_raised(ap
 
     assert report.errors and "forbidden" in report.errors[0]
     kube_cluster.refresh_from_db()
-    assert "refused by the API server" in kube_cluster.health_message
-    assert "deploy/target-rbac.yaml" in kube_cluster.health_message
+    assert "refused by the API server" in kube_cluster.sync_error and "deploy/target-rbac.yaml" in kube_cluster.sync_error
     assert kube_cluster.sync_lease_owner == ""  # the lease is released for the next attempt
+    assert not kube_cluster.healthy
+
+    reconcile.probe_cluster(kube_cluster.pk)  # a probe does not hide it
+    kube_cluster.refresh_from_db()
+    assert kube_cluster.sync_error and not kube_cluster.healthy
+
+    reconcile.sync_cluster(kube_cluster.pk)  # the next sync that runs clears it
+    kube_cluster.refresh_from_db()
+    assert kube_cluster.sync_error == "" and kube_cluster.healthy
 
 
 def test_a_crashed_syncs_lease_expires_after_two_sync_intervals(kube_cluster, settings):
