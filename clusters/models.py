@@ -79,6 +79,8 @@ class Cluster(models.Model):
     # Why the last sync was refused (e.g. a permission missing); empty once a sync succeeds. Kept apart from
     # health_message, which every probe rewrites.
     sync_error = models.TextField(blank=True)
+    # The output the last sync wrote; when `output` changes, the next sync removes the other output's objects.
+    synced_output = models.CharField(max_length=20, blank=True, editable=False)
     # Host+paths served by Ingresses Portico does not manage, seen at the last sync: [{namespace, name, host, path}].
     foreign_ingresses = models.JSONField(default=list, blank=True)
     # Sync lease (see routes.reconcile.sync_cluster): one worker syncs a cluster at a time.

@@ -509,6 +509,35 @@ def _list_live(cluster: Cluster, target) -> tuple[dict, dict, list[dict]]:
     return ours, seen, foreign
 
 
+def _remove_previous_output(cluster: Cluster, target) -> int:
+    """After the cluster's output changed (Ingress <-> Gateway API), delete our objects of the kinds only the
+    previous output used (Ingresses and Certificates, or HTTPRoutes): a sync of the new output never lists them.
+    Once, on the first sync after the change; returns how many were deleted."""
+    previous = cluster.synced_output
+    if previous == cluster.output:
+        return 0
+    deleted = 0
+    current_kinds = MANAGED_KINDS_BY_OUTPUT[cluster.output]
+    for kind in MANAGED_KINDS_BY_OUTPUT.get(previous, ()):
+        if kind in current_kinds:
+            continue
+        try:
+            leftovers = target.list(kind, label_selector=render.MANAGED_SELECTOR)
+        except PermanentKubeError as exc:
+            if exc.status == 404:
+                continue  # the kind is not served here (no cert-manager or Gateway API CRDs): nothing to remove
+            raise
+        for obj in leftovers:
+            meta = obj["metadata"]
+            deleted += bool(_is_ours(obj) and target.delete(kind, meta["name"], meta.get("namespace")))
+    Cluster.objects.filter(pk=cluster.pk).update(synced_output=cluster.output)
+    cluster.synced_output = cluster.output
+    if deleted:
+        logger.info("cluster=%s output changed from %s to %s: %s leftover objects removed", cluster.name,
+                    previous, cluster.output, deleted)
+    return deleted
+
+
 def _ingress_paths(obj: dict) -> list[dict]:
     meta = obj.get("metadata") or {}
     paths = []
@@ -526,6 +555,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
     ours, seen, foreign = _list_live(cluster, target)
     cluster.foreign_ingresses = foreign
     Cluster.objects.filter(pk=cluster.pk).update(foreign_ingresses=foreign)
+    report.deleted += _remove_previous_output(cluster, target)
 
     routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
     report.routes = len(routes)

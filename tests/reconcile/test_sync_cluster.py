@@ -195,3 +195,26 @@ def test_a_long_sync_renews_its_lease_and_stops_when_it_was_taken_over(kube_clus
     now[0] = 50.0
     with pytest.raises(reconcile.LeaseLost):
         keeper.keep()
+
+
+def test_switching_a_cluster_to_gateway_output_removes_its_ingresses_and_certificates(approve, kube, kube_cluster):
+    from tests.reconcile.conftest import HTTP_ROUTE, seed_gateway
+
+    route = approve()
+    reconcile.reconcile_route(route.pk)
+    reconcile.sync_cluster(kube_cluster.pk)
+    assert kube.get(*INGRESS, "shop", "cart") and kube.get(*CERTIFICATE, "shop", "cart-shop-example-com")
+
+    seed_gateway(kube)
+    Cluster.objects.filter(pk=kube_cluster.pk).update(output="gateway", gateway_name="public",
+                                                      gateway_namespace="gateway-system")
+    report = reconcile.sync_cluster(kube_cluster.pk)
+
+    assert kube.get(*INGRESS, "shop", "cart") is None
+    assert kube.get(*CERTIFICATE, "shop", "cart-shop-example-com") is None
+    assert kube.get(*HTTP_ROUTE, "shop", "cart") is not None
+    assert report.deleted == 2
+
+    kube.clear_requests()
+    reconcile.sync_cluster(kube_cluster.pk)  # once only: later syncs do not look for the old kinds again
+    assert not [r for r in kube.requests if "ingresses" in r.path or "certificates" in r.path]
