@@ -343,7 +343,7 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
             candidate.team = team
             candidate.reasons += [v.message for v in policy.check_route(
                 name=candidate.name, namespace=candidate.namespace, cluster=cluster.name, spec=spec,
-                team=policies[team.pk], is_platform=True)]
+                team=policies[team.pk], is_platform=True, output=cluster.output)]
         resumable = unapplied.get((candidate.namespace, candidate.name))
         if resumable is not None and team is not None and resumable[0].team_id == team.pk and resumable[1] == spec:
             candidate.route = resumable[0]
