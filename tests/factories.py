@@ -88,3 +88,16 @@ def submit(shop, cluster, alice):
 @pytest.fixture
 def approved_route(submit, pat):
     return services.approve_route(submit(), user=pat, comment="ok")
+
+
+@pytest.fixture
+def admin_client_as(client):
+    """The test client signed in to the admin as ``user`` (made staff, as platform engineers are)."""
+
+    def login(user):
+        user.is_staff = True
+        user.save()
+        client.force_login(user)
+        return client
+
+    return login

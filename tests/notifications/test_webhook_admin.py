@@ -15,14 +15,8 @@ DELIVERIES = "/admin/portal/notificationdelivery/"
 
 
 @pytest.fixture
-def staff(client):
-    def login(user):
-        user.is_staff = True
-        user.save()
-        client.force_login(user)
-        return client
-
-    return login
+def staff(admin_client_as):
+    return admin_client_as
 
 
 def _form(shop, url, **extra):

@@ -11,11 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client, pat):
-    pat.is_staff = True
-    pat.save()
-    client.force_login(pat)
-    return client
+def staff(admin_client_as, pat):
+    return admin_client_as(pat)
 
 
 def last(model: str) -> AuditEvent:

@@ -5,17 +5,6 @@ from django.contrib.auth.models import User
 from routes.models import Route
 
 
-@pytest.fixture
-def admin_client_as(client):
-    def login(user):
-        user.is_staff = True
-        user.save()
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def _action(client, action, route, **extra):
     return client.post("/admin/routes/route/", {"action": action, "_selected_action": [str(route.pk)], **extra},
                        follow=True)

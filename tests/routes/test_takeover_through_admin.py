@@ -9,11 +9,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client, pat):
-    pat.is_staff = True
-    pat.save()
-    client.force_login(pat)
-    return client
+def staff(admin_client_as, pat):
+    return admin_client_as(pat)
 
 
 def test_routes_and_claims_cannot_be_added_in_the_admin(staff, approved_route):
