@@ -20,12 +20,10 @@ import pytest
 import redis
 from celery import current_app
 
-from clusters.models import Cluster
-from portal.models import TeamNamespace
 from routes import services
 from routes.models import Route
-from tests.factories import spec
-from tests.reconcile.conftest import CERTIFICATE, INGRESS, seed_cluster_addons
+from tests.reconcile import conftest as reconcile_conftest
+from tests.reconcile.conftest import CERTIFICATE, INGRESS, seed_cluster_addons, serve_cart
 from tests.worker.conftest import live_db_url, start_worker, wait_for, worker_env  # noqa: F401  (fixtures)
 
 _FIGURES: list[dict] = []
@@ -151,22 +149,9 @@ SERVICE_V1 = ("v1", "Service")
 @pytest.fixture
 def emulated_cluster(kube, kube_kubeconfig, shop):
     """A probed kubernetes cluster on the emulator whose Service shop/cart has a ready endpoint."""
-    from routes import reconcile
-
     seed_cluster_addons(kube)
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
-    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": "cart-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "cart"}},
-                 "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
-                 "ports": [{"port": 8080}]})
-    cluster = Cluster(name="kind", mode="kubernetes")
-    cluster.set_kubeconfig(kube_kubeconfig)
-    cluster.save()
-    TeamNamespace.objects.create(team=shop, cluster=cluster, namespace="shop")
-    reconcile.probe_cluster(cluster.pk)
-    kube.clear_requests()
-    return cluster
+    serve_cart(kube)
+    return reconcile_conftest.emulated_cluster(kube, kube_kubeconfig, shop, name="kind")
 
 
 def host_of(i: int) -> str:

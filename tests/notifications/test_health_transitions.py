@@ -6,7 +6,7 @@ from portal.models import NotificationDelivery
 from portal.notifications import health_event
 from routes import reconcile
 from routes.models import Route
-from tests.reconcile.conftest import CERTIFICATE, INGRESS, approve, kube_cluster  # noqa: F401 - fixtures
+from tests.reconcile.conftest import CERTIFICATE, INGRESS, approve, kube_cluster, serve_cart  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +15,7 @@ SLICE = ("discovery.k8s.io/v1", "EndpointSlice")
 
 def _serve(kube):
     """What a working cluster shows for route cart: its Service with a ready pod, an address, a certificate."""
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
-    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": "cart-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "cart"}},
-                 "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
-                 "ports": [{"port": 8080}]})
+    serve_cart(kube)
 
 
 def _pods_ready(kube, ready: bool):

@@ -22,6 +22,16 @@ def seed_cluster_addons(kube, *, ingress_class="nginx", issuer="letsencrypt"):
                  "spec": {"acme": {}}})
 
 
+def serve_cart(kube):
+    """Service shop/cart with one ready pod behind it, as the team's own deployment would have made it."""
+    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
+                 "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
+    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                 "metadata": {"name": "cart-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "cart"}},
+                 "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
+                 "ports": [{"port": 8080}]})
+
+
 @pytest.fixture
 def kube_cluster(kube, kube_kubeconfig, shop):
     """A kubernetes-mode cluster pointing at the emulator, probed, where team shop may use namespace shop."""

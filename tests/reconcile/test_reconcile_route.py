@@ -4,7 +4,7 @@ import pytest
 from routes import reconcile
 from routes.models import Route
 from routes.spec import Backend
-from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE
+from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE, serve_cart
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +60,7 @@ def test_second_reconcile_with_nothing_changed_sends_no_write(approve, kube):
 
 def test_route_becomes_synced_and_healthy_once_the_cluster_serves_it(approve, kube):
     route = approve()
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
-    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": "cart-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "cart"}},
-                 "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
-                 "ports": [{"port": 8080}]})
+    serve_cart(kube)
     reconcile.reconcile_route(route.pk)
     assert Route.objects.get(pk=route.pk).health == "Progressing"  # no address, certificate not issued yet
 
