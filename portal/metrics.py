@@ -77,7 +77,7 @@ def _task_started(sender=None, task_id=None, task=None, args=None, kwargs=None, 
     published = _header(request, PUBLISHED_AT_HEADER)
     if published and not request.retries:
         QUEUE_WAIT.labels(_short(task.name)).observe(max(0.0, time.time() - float(published)))
-    subject = (args or [None])[0] if args else None
+    subject = args[0] if args else None  # tasks take one id
     fields = {"task_id": task_id, "request_id": _header(request, REQUEST_ID_HEADER)}
     if task.name == RECONCILE_TASK:
         from routes.models import Route

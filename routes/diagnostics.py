@@ -916,7 +916,7 @@ def _http_route_step(ctx: _Context) -> _Finding:
         return _Finding(
             FAIL,
             "The HTTPRoute Portico applied is gone from the cluster (deleted by hand or by another tool), so the "
-            f"Gateway has no rule for your host and answers 404. Portico re-creates it at the next sync (about every "
+            "Gateway has no rule for your host and answers 404. Portico re-creates it at the next sync (about every "
             "30 s).",
             f"If it keeps disappearing, find what deletes it: `kubectl -n {ctx.namespace} get events "
             "--field-selector involvedObject.kind=HTTPRoute`, and make sure no GitOps tool or cleanup job prunes "

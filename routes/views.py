@@ -167,11 +167,11 @@ def route_list(request):
     filterset = RouteFilterSet(request.GET or None, queryset=routes, request=request)
     # Only offer teams the user may see; filtering by another team would show nothing anyway.
     filterset.filters["team"].queryset = teams_of(request.user)
-    for field in filterset.form.fields.values():
-        if isinstance(field, forms.ModelChoiceField):
-            field.empty_label = "Any"
-        elif isinstance(field, forms.ChoiceField):
-            field.choices = [("", "Any"), *[choice for choice in field.choices if choice[0] != ""]]
+    for form_field in filterset.form.fields.values():
+        if isinstance(form_field, forms.ModelChoiceField):
+            form_field.empty_label = "Any"
+        elif isinstance(form_field, forms.ChoiceField):
+            form_field.choices = [("", "Any"), *[choice for choice in form_field.choices if choice[0] != ""]]
     page = Paginator(filterset.qs, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

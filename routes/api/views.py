@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Prefetch, ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from clusters.models import Cluster
 from portal.access import teams_of
 from portal.audit import cluster_snapshot, record
-from portal.models import AuditEvent, Team, TeamNamespace
+from portal.models import AuditEvent, TeamNamespace
 from routes import policy, services
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision
