@@ -121,9 +121,10 @@ def _manifests_yaml(route_target: RouteTarget, spec: RouteSpec, cluster: Cluster
 
 
 def _prefetch_revisions(routes: list[Route]) -> None:
-    """Load the latest and the approved revision of each route in one query, into Route.revision_obj's cache."""
+    """Load each route's revisions from the approved one (or all, when none was approved) to the latest in one
+    query, into Route.revision_obj's cache: what a review shows and whose change it is (services.change_authors)."""
     wanted = RouteRevision.objects.filter(route__in=routes).filter(
-        Q(number=F("route__revision")) | Q(number=F("route__approved_revision"))
+        Q(number__gte=F("route__approved_revision")) | Q(route__approved_revision__isnull=True)
     ).select_related("created_by")
     by_route: dict = {}
     for revision in wanted:
@@ -407,9 +408,15 @@ class ReviewItem:
     revision: RouteRevision
     diff: str = ""
     violations: list[Violation] = field(default_factory=list)
-    can_review: bool = False
+    authors: list[str] = field(default_factory=list)
+    # Why this user may not review it (services.review_refusal); empty when they may.
+    refusal: str = ""
     error: str = ""
     decided: bool = False
+
+    @property
+    def can_review(self) -> bool:
+        return not self.refusal
 
 
 def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
@@ -422,9 +429,11 @@ def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
             user=user, team=route.team, cluster=route.cluster, namespace=route.namespace, name=route.name,
             spec=pending.to_spec(), route=route,
         )
+        authors = services.change_authors(route, pending.number)
         items.append(ReviewItem(
             route=route, revision=pending, diff=_pending_diff(route, live, pending), violations=violations,
-            can_review=services.can_review(user, route),
+            authors=sorted({route.revision_obj(n).created_by.get_username() for n in authors}),
+            refusal=services.review_refusal(user, route, pending.number) or "",
         ))
     return items
 
@@ -464,14 +473,24 @@ def _decide(request, pk, decision):
         if not _wants_fragment(request):
             messages.error(request, str(exc))
             return redirect("routes:review_queue")
-        item = _review_items(request.user, [route])[0]
-        item.error = " ".join(v.message for v in exc.violations)
-        return render(request, "routes/htmx/_review_item.html", {"item": item})
+        return _refused_item(request, route, " ".join(v.message for v in exc.violations))
+    except PermissionDenied as exc:
+        # The four-eyes rule (services.review_refusal): a 403 that says why, as the page or in place.
+        if not _wants_fragment(request):
+            raise
+        return _refused_item(request, route, str(exc), status=403)
     if not _wants_fragment(request):
         messages.success(request, f'Route "{route.name}" revision {route.revision}: {route.get_approval_display().lower()}.')
         return redirect("routes:review_queue")
     item = ReviewItem(route=route, revision=route.revision_obj(route.revision), decided=True)
     return render(request, "routes/htmx/_review_item.html", {"item": item})
+
+
+def _refused_item(request, route: Route, error: str, status: int = 200):
+    """The queue item as it stands, saying why the decision was refused (static/js/portico.js swaps a 403 in)."""
+    item = _review_items(request.user, [route])[0]
+    item.error = error
+    return render(request, "routes/htmx/_review_item.html", {"item": item}, status=status)
 
 
 @login_required

@@ -202,7 +202,8 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
 
     @extend_schema(
         summary="Approve the pending revision",
-        description="Platform engineers only, never the requester of that revision.",
+        description="Platform engineers only, and never one who wrote any revision since the last approved one "
+        "(403 saying which; docs/security.md, \"Four eyes\").",
         request=ReviewRequestSerializer, responses={200: RouteSerializer},
     )
     @action(detail=True, methods=["post"])

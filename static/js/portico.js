@@ -105,6 +105,16 @@
     syncInvalid(document);
   });
 
+  // A refused review decision answers 403 with its queue item saying why (routes/views.py, _decide): htmx
+  // leaves error answers unswapped, so show this one in place of the item instead of a generic message.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr && event.detail.xhr.status === 403 && target && target.classList.contains("review-item")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     var reasons = {

@@ -85,7 +85,7 @@ def test_requester_cannot_approve_own_revision(api, quinn, shop, cluster):
     response = api(quinn).post(f"/api/v1/routes/{route['id']}/approve/", {}, format="json")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You requested this revision, so another platform engineer has to approve it."}
+    assert response.json() == {"detail": "You requested this revision, so another platform engineer has to review it."}
 
 
 def test_delete_requests_deletion_and_keeps_the_host_claim(api, alice, approved_route):
