@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PORTICO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install install-test system-deps web worker beat bench screenshots clean
+.PHONY: run test install install-test system-deps kube-bins web worker beat bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,14 @@ run: install
 	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py runall
 
+# kube-apiserver and etcd for the tests' local API server and `make dev-cluster`, built from Go modules
+# (tools/kube/) once per machine into a cache outside the repo; a no-op when that cache has them (README).
+kube-bins:
+	@scripts/kube-bins.sh >/dev/null
+
 # Two passes: everything in-process spread over every core, then, one at a time, the tests that start real
 # Celery workers on a Redis broker and those that count across tests (serial).
-test: install-test
+test: install-test kube-bins
 	scripts/test.sh -m "not worker and not fault and not serial" -n auto $(PYTEST_ARGS)
 	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault or serial" $(PYTEST_ARGS)
 
