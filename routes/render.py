@@ -44,6 +44,7 @@ GATEWAY_PATH_TYPES = {"Prefix": "PathPrefix", "Exact": "Exact"}
 _TLS_SUFFIX = "-tls"
 _SLUG_MAX_LENGTH = 63 - len(_TLS_SUFFIX)
 _NAME_HASH_LENGTH = 10
+_HASH_SEGMENT = re.compile(rf"[0-9a-f]{{{_NAME_HASH_LENGTH}}}")
 _LABEL_HASH_LENGTH = 32
 _SPEC_HASH_LENGTH = 16
 
@@ -178,12 +179,12 @@ def spec_hash(obj: dict) -> str:
 
 
 def tls_secret_name(host: str) -> str:
-    """Name of the Secret holding ``host``'s certificate: ``<host-slug>-tls``."""
+    """Name of the Secret holding ``host``'s certificate: ``<host-slug>-tls``; no two hosts share one."""
     return _host_slug(host) + _TLS_SUFFIX
 
 
 def certificate_name(host: str) -> str:
-    """Name of the Certificate shared by the routes on ``host``: the host slug."""
+    """Name of the Certificate shared by the routes on ``host``: the host slug; no two hosts share one."""
     return _host_slug(host)
 
 
@@ -357,10 +358,25 @@ def _ingress_tls_secret(spec: RouteSpec) -> str | None:
 
 
 def _host_slug(host: str) -> str:
-    slug = ("wildcard-" + host[2:] if host.startswith("*.") else host).replace(".", "-")
-    if len(slug) <= _SLUG_MAX_LENGTH:
+    """A readable name for ``host``, different for every host (docs/security.md, "One owner per object").
+
+    The host with its dots written as "-" ("cart.shop.example.com" -> "cart-shop-example-com"), or for
+    "*.d" "wildcard-d", when that spelling can come from no other host. Otherwise (the host has a "-" of its
+    own, so "x-y.d" and "x.y.d" would meet; a plain host "wildcard.d" would meet "*.d"; too long) a readable
+    head and a hash of the whole host. A plain slug never ends in a segment shaped like that hash, so the
+    two forms never meet either.
+    """
+    wildcard = host.startswith("*.")
+    rest = host[2:] if wildcard else host
+    slug = ("wildcard-" if wildcard else "") + rest.replace(".", "-")
+    plain = (
+        "-" not in rest
+        and (wildcard or rest.split(".", 1)[0] != "wildcard")
+        and not _HASH_SEGMENT.fullmatch(slug.rsplit("-", 1)[-1])
+        and len(slug) <= _SLUG_MAX_LENGTH
+    )
+    if plain:
         return slug
-    # Keep a readable prefix; the hash of the full host keeps long hosts that share a prefix apart.
     head = slug[: _SLUG_MAX_LENGTH - _NAME_HASH_LENGTH - 1].rstrip("-")
     return f"{head}-{_digest(host, _NAME_HASH_LENGTH)}"
 
