@@ -2,13 +2,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .diff import spec_diff
 from .models import HostClaim, Review, Route, RouteRevision
-from .services import PolicyError, approve_route, reject_route, release_claim
+from .services import PolicyError, approve_route, reject_route, release_claim, routes_using_host
 
 
 def badge(value: str, choices) -> str:
@@ -116,6 +118,8 @@ class RouteAdmin(admin.ModelAdmin):
 
 @admin.register(HostClaim)
 class HostClaimAdmin(admin.ModelAdmin):
+    """Claims end through services.release_claim only, which refuses while a route uses the host."""
+
     list_display = ["host", "team", "route", "claimed_by", "claimed_at"]
     list_filter = ["team"]
     search_fields = ["host"]
@@ -126,16 +130,22 @@ class HostClaimAdmin(admin.ModelAdmin):
         return False  # hosts are claimed by the first approved route
 
     def has_delete_permission(self, request, obj=None):
-        # A host still served by a live route cannot be released (the delete page is not even offered).
-        in_use = obj is not None and Route.objects.live().filter(host=obj.host, team=obj.team_id).exists()
+        # A host a route still uses cannot be released, so the delete page is not even offered (the same
+        # question release_claim asks; it asks again under a lock when the claim is released).
+        in_use = obj is not None and bool(routes_using_host(obj.host))
         return super().has_delete_permission(request, obj) and not in_use
 
     def delete_model(self, request, obj):
-        # Releasing a host is a rule (no live route may still use it) and an audit event, not a row delete.
+        # Releasing a host is a rule (no route may still use it) and an audit event, not a row delete.
         try:
             release_claim(obj, user=request.user)
         except (PolicyError, PermissionDenied) as exc:
             self.message_user(request, f"{obj.host}: {exc}", messages.ERROR)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if HostClaim.objects.filter(pk=obj_id).exists():  # refused meanwhile; delete_model said why
+            return HttpResponseRedirect(reverse("admin:routes_hostclaim_change", args=[obj_id]))
+        return super().response_delete(request, obj_display, obj_id)
 
     def delete_queryset(self, request, queryset):
         for claim in queryset.select_related("team"):

@@ -366,18 +366,50 @@ def request_deletion(route: Route, *, user) -> Route:
     return route
 
 
+def routes_using_host(host: str) -> list[str]:
+    """Routes that still use ``host``, each as "cluster/namespace/name (why)": any non-deleted route whose approved
+    or applied revision serves the host (a route being deleted counts until its objects are gone), or whose
+    pending revision asks for it. While there is one, the host's claim is held (docs/security.md, "Host claims")."""
+    revisions = (
+        RouteRevision.objects.filter(host=host, route__deleted_at__isnull=True)
+        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision"))
+                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
+        .select_related("route__cluster").order_by("route__cluster__name", "route__namespace", "route__name", "number")
+    )
+    found: dict = {}
+    for rev in revisions:
+        route = rev.route
+        why = found.setdefault(route.pk, (str(route), []))[1]
+        if rev.number == route.applied_revision:
+            why.append(f"r{rev.number} applied")
+        if rev.number == route.approved_revision and rev.number != route.applied_revision:
+            why.append(f"r{rev.number} approved")
+        if rev.number == route.revision and rev.approval == ApprovalChoices.PENDING:
+            why.append(f"r{rev.number} pending")
+    return [f"{name} ({', '.join(why)})" for name, why in found.values()]
+
+
 def release_claim(claim: HostClaim, *, user) -> None:
-    """Give a host back: owner team members or platform engineers, and only when no live route uses it."""
+    """Give a host back: owner team members or platform engineers, and only when no route uses it any more
+    (``routes_using_host``). The one way a claim ends, for the API, the admin and any other caller."""
     if not (is_platform(user) or claim.team.members.filter(pk=user.pk).exists()):
         raise PermissionDenied("Only the owning team or a platform engineer can release this host.")
-    in_use = Route.objects.live().filter(host=claim.host, team=claim.team).values_list("name", flat=True)[:5]
-    if in_use:
-        raise PolicyError([Violation(
-            "host", f'Host "{claim.host}" is still used by route(s) {", ".join(in_use)}; delete them first.', "conflict"
-        )])
     with transaction.atomic():
+        # Lock the claim before looking: an approval claiming the host waits for it (see _claim_host), so
+        # none can make the host live between the check and the delete.
+        locked = HostClaim.objects.select_for_update().filter(pk=claim.pk).first()
+        if locked is None:
+            return  # released meanwhile
+        in_use = routes_using_host(claim.host)
+        if in_use:
+            more = f" and {len(in_use) - 5} more" if len(in_use) > 5 else ""
+            raise PolicyError([Violation(
+                "host", f'Host "{claim.host}" is still used by route {", ".join(in_use[:5])}{more}; it can be released '
+                "once no route serves or requests it (delete the routes, or move them to another host and let "
+                "the change be applied).", "conflict",
+            )])
         record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
-        claim.delete()
+        locked.delete()
 
 
 def enqueue_reconcile(route_id) -> None:

@@ -284,7 +284,9 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     retrieve=extend_schema(summary="Get a host claim"),
     destroy=extend_schema(
         summary="Release a host claim",
-        description="Owner team or platform engineers, and only when no live route of the team uses the host (409).",
+        description="Owner team or platform engineers, and only when no route uses the host any more: 409 naming "
+        "the routes while an approved or applied revision of a route not yet deleted serves it, or a pending "
+        "revision asks for it.",
     ),
 )
 class HostClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
