@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .choices import HealthChoices
+from .policy import parse_decimal
 from .spec import OUTPUT_GATEWAY, ForeignIngressPath
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
@@ -554,8 +555,8 @@ def _port_matches(ports: list[dict], wanted: int | str | None) -> bool:
     """Whether a Service port matches the route's port: by number, or by the port's name."""
     if wanted is None or wanted == "":
         return False
-    if isinstance(wanted, str) and wanted.isdigit():
-        wanted = int(wanted)
+    if parse_decimal(wanted) is not None:
+        wanted = parse_decimal(wanted)
     if isinstance(wanted, int):
         return any(p.get("port") == wanted for p in ports)
     return any(p.get("name") == wanted for p in ports)

@@ -187,7 +187,7 @@ class RouteForm(forms.Form):
         common = {"service_name": data["service_name"].strip() or None, "service_port": data["service_port"]}
         if kind == BACKEND_MANAGED:
             backend = Backend(**common, target_port=data["target_port"], selector=data["selector"],
-                              service_type=data["service_type"] or ServiceTypeChoices.CLUSTER_IP)
+                              service_type=data["service_type"] or ServiceTypeChoices.CLUSTER_IP.value)
         elif kind == BACKEND_EXTERNAL:
             backend = Backend(**common, external_name=data["external_name"].strip())
         else:
@@ -277,7 +277,7 @@ def initial_for(route: Route) -> dict:
         "service_name": backend.service_name or "", "service_port": _text(backend.service_port),
         "target_port": _text(backend.target_port),
         "selector": ", ".join(f"{k}={v}" for k, v in (backend.selector or {}).items()),
-        "service_type": backend.service_type or ServiceTypeChoices.CLUSTER_IP,
+        "service_type": backend.service_type or ServiceTypeChoices.CLUSTER_IP.value,
         "external_name": backend.external_name or "", "tls_mode": spec.tls.mode, "issuer": spec.tls.issuer or "",
         "secret_name": spec.tls.secret_name or "",
     }
@@ -294,11 +294,13 @@ def _namespace_choices(teams) -> list:
 
 
 def _port(text: str) -> int | str | None:
-    """A port as typed: digits become a number (as the API sends it), anything else stays a port name."""
+    """A port as typed: ASCII digits become a number (as the API sends it), anything else stays text for policy
+    to judge as a port name ("²" and "١٢" are refused there, with a message, instead of failing or becoming 12)."""
     text = (text or "").strip()
     if not text:
         return None
-    return int(text) if text.isdigit() else text
+    number = policy.parse_decimal(text)
+    return text if number is None else number
 
 
 def _text(value) -> str:

@@ -151,6 +151,10 @@ class Route(models.Model):
         )
 
 
+# The largest revision number a PositiveIntegerField holds on PostgreSQL: requests naming more are refused.
+MAX_REVISION = 2**31 - 1
+
+
 class RouteRevision(models.Model):
     """One version of a route's spec. Kept forever so revisions can be diffed and audited."""
 

@@ -39,6 +39,7 @@ MAX_HOST_LENGTH = 253
 MAX_LABEL_LENGTH = 63
 MAX_PATH_LENGTH = 1024
 MAX_PORT_NAME_LENGTH = 15
+MAX_DECIMAL_LENGTH = 100
 
 _LABEL_CHARS = re.compile(r"[a-z0-9-]+")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -106,6 +107,17 @@ def is_label_value(value: str) -> bool:
     if not isinstance(value, str) or len(value) > MAX_LABEL_LENGTH:
         return False
     return not value or bool(_QUALIFIED_NAME.fullmatch(value))
+
+
+def parse_decimal(text: object) -> int | None:
+    """The whole number ``text`` spells in the ASCII digits 0-9, or None.
+
+    ``str.isdigit()`` also accepts "²" (which ``int()`` refuses) and "١٢" (which ``int()`` reads as 12), and
+    ``int()`` refuses more than 4,300 digits: forms and query strings parse numbers here, never with those.
+    """
+    if isinstance(text, str) and len(text) <= MAX_DECIMAL_LENGTH and _DIGITS.fullmatch(text):
+        return int(text)
+    return None
 
 
 def normalize_host(host: str) -> str:
@@ -178,7 +190,7 @@ def _check_gateway_output(spec: RouteSpec) -> list[Violation]:
     """What an HTTPRoute cannot express, said at request time instead of failing at apply time."""
     violations = []
     backend, tls = spec.backend or Backend(), spec.tls or TLS()
-    if backend.kind != BACKEND_EXTERNAL and isinstance(backend.service_port, str) and not backend.service_port.isdigit():
+    if backend.kind != BACKEND_EXTERNAL and isinstance(backend.service_port, str) and parse_decimal(backend.service_port) is None:
         violations.append(Violation(
             "backend.service_port",
             f"This cluster routes through the Gateway API, whose backendRef takes a port number: use the number of "
@@ -486,6 +498,8 @@ def _port_reason(value: object, *, numeric_only: bool) -> str | None:
         return None if 1 <= value <= 65535 else "must be between 1 and 65535"
     if _DIGITS.fullmatch(value):
         return "is text; send it as a number, without quotes"
+    if not value.isascii() and any(ch.isdigit() for ch in value):
+        return "must be written with the digits 0 to 9"
     if numeric_only:
         return "must be a number from 1 to 65535, because Portico creates this Service and its ports are numbers"
     return None if is_iana_svc_name(value) else f"is not a valid port name; {PORT_RULE}"

@@ -19,6 +19,7 @@ import yaml
 from kubernetes_validate.utils import all_versions, major_minor, schema_contents
 from referencing import Registry, Resource
 
+from routes.policy import parse_decimal
 from routes.spec import BACKEND_EXTERNAL, OUTPUT_GATEWAY, OUTPUT_INGRESS, Backend, ClusterSettings, RouteSpec, RouteTarget
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -326,9 +327,8 @@ def _service_name(target: RouteTarget, backend: Backend) -> str:
 
 def _port_value(value: int | str | None) -> int | str | None:
     # Forms and JSON can deliver "8080" for a number; only a non-numeric string is a named port.
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
+    number = parse_decimal(value)
+    return value if number is None else number
 
 
 def _ingress_backend_port(backend: Backend) -> dict:

@@ -30,12 +30,12 @@ from clusters.models import Cluster
 from portal.access import is_platform, teams_of
 from portal.models import AuditEvent, TeamNamespace
 
-from . import adopt, reconcile, render as manifests, services
+from . import adopt, policy, reconcile, render as manifests, services
 from .choices import ApprovalChoices, HealthChoices
 from .diff import spec_diff
 from .filtersets import RouteFilterSet
 from .forms import RouteForm, initial_for
-from .models import HostClaim, Route, RouteRevision
+from .models import MAX_REVISION, HostClaim, Route, RouteRevision
 from .spec import RouteSpec, RouteTarget, Violation
 
 logger = logging.getLogger(__name__)
@@ -461,13 +461,26 @@ def review_count(request):
     return render(request, "routes/htmx/_review_count.html", {"review_count": _pending_reviews(request.user).count()})
 
 
+def _reviewed_revision(raw: str) -> int | None:
+    """The revision the reviewer looked at (the queue item's hidden field), or None when none was sent."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    number = policy.parse_decimal(raw)
+    if number is None or not 1 <= number <= MAX_REVISION:
+        raise services.PolicyError([Violation(
+            "revision", f'Revision "{raw[:20]}" is not a revision number; reload the review queue and decide again.',
+        )])
+    return number
+
+
 def _decide(request, pk, decision):
     """Approve or reject through the service, then answer with the queue item as it now stands."""
     _require_platform(request.user)
     route = _visible_route(request, pk)
-    revision = int(request.POST["revision"]) if request.POST.get("revision", "").isdigit() else None
     comment = request.POST.get("comment", "")
     try:
+        revision = _reviewed_revision(request.POST.get("revision", ""))
         route = decision(route, user=request.user, comment=comment, revision=revision)
     except services.PolicyError as exc:
         if not _wants_fragment(request):

@@ -1,26 +1,16 @@
 """How the API reads request bodies and writes manifests: JSON in, JSON or multi-document YAML out."""
-from django.conf import settings
 from rest_framework import exceptions, parsers, renderers
 
 from routes.render import to_yaml
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, answering 400 (not 500) for nesting too deep to decode and 413 for oversized bodies."""
+    """DRF's JSON parser, answering 400 (not 500) for nesting too deep to decode or a lone surrogate.
+
+    Oversized bodies never get here: portal.limits answers them 413 before anything reads them.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        # DRF reads the stream itself, past Django's own body size check, so the limit is applied here.
-        if limit is not None and length and length.isdigit() and int(length) > limit:
-            raise PayloadTooLarge()
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:

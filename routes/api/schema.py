@@ -10,6 +10,8 @@ _ERROR_DESCRIPTIONS = {
     "404": "No such object among those you can see (another team's objects answer 404 too).",
     "409": "Conflicts with existing state, e.g. a host claimed by another team or a duplicate route; "
     "messages per field name what conflicts.",
+    "413": "The body is larger than the server's limit (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB by default); "
+    "detail gives the limit. Nothing was read or saved.",
 }
 
 
@@ -35,4 +37,6 @@ class PorticoAutoSchema(AutoSchema):
             codes.append("400")
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("413")
         return sorted(codes)

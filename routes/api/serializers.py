@@ -19,12 +19,11 @@ from portal.audit import cluster_snapshot, record, team_snapshot
 from portal.models import AuditEvent, Team, TeamNamespace
 from routes import policy, services
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
-from routes.models import HostClaim, Review, RouteRevision
+from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
 from routes.spec import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 
 from .exceptions import Conflict
 
-MAX_REVISION = 2**31 - 1  # PositiveIntegerField on PostgreSQL
 MAX_COMMENT_LENGTH = 10_000
 
 

@@ -1,5 +1,8 @@
 """Invalid input answers 400 with messages per field, nested like the JSON it refers to; nothing is saved."""
+import json
+
 import pytest
+from rest_framework.test import APIClient
 
 from routes.models import Route
 
@@ -80,6 +83,31 @@ def test_a_list_instead_of_an_object_is_a_400(client):
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
+
+
+@pytest.mark.parametrize("signed_in_by", ["token", "session"])
+def test_a_body_over_the_size_limit_is_a_json_413(api, alice, settings, signed_in_by):
+    if signed_in_by == "token":
+        client = api(alice)
+    else:  # the CSRF check reads the body of a session's write before DRF does
+        client = APIClient(enforce_csrf_checks=True)
+        client.force_login(alice)
+    body = json.dumps(route_body(path="/" + "a" * 3_000_000))
+
+    response = client.post(url(), body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"
+    assert response.json() == {"detail": f"The request body is too large: the limit is {limit} bytes."}
+    assert not Route.objects.exists()
+
+
+def test_a_body_within_the_size_limit_is_read(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+
+    assert client.post(url(), json.dumps(route_body(path="/" + "a" * 5_000)), content_type="application/json").status_code == 400
+    assert client.post(url(), json.dumps(route_body()), content_type="application/json").status_code == 201
 
 
 def test_a_non_json_body_is_refused_with_415(client):

@@ -20,6 +20,7 @@ from routes.policy import (
     is_label_key,
     is_label_value,
     normalize_host,
+    parse_decimal,
     violations_to_nested,
 )
 from routes.spec import (
@@ -163,6 +164,8 @@ BAD_ROUTES = [
     bad({"backend": replace(EXTERNAL, service_type="ClusterIP")}, "backend.service_type", "invalid", "always uses a Service of type ExternalName", id="external-with-service-type"),
     bad({"backend": replace(EXTERNAL, service_name=None)}, "backend.service_name", "invalid", "Service name is required", id="external-without-service-name"),
     # TLS.
+    bad({"backend": replace(EXISTING, service_port="²")}, "backend.service_port", "invalid", "must be written with the digits 0 to 9", id="port-superscript-digit"),
+    bad({"backend": replace(MANAGED, target_port="١٢")}, "backend.target_port", "invalid", "must be written with the digits 0 to 9", id="target-port-arabic-indic-digits"),
     bad({"tls": TLS(mode="letsencrypt")}, "tls.mode", "invalid", '"letsencrypt" is not supported', id="tls-unknown-mode"),
     bad({"tls": TLS(mode=None)}, "tls.mode", "invalid", "TLS mode is required", id="tls-mode-missing"),
     bad({"tls": TLS(mode="secret")}, "tls.secret_name", "invalid", "needs the name of an existing TLS Secret", id="tls-secret-without-name"),
@@ -510,3 +513,21 @@ def test_gateway_cluster_terminates_tls_at_the_listener_so_no_own_secret():
 def test_the_same_requests_are_fine_on_an_ingress_cluster():
     assert check(backend=Backend(service_name="cart", service_port="http")) == []
     assert check(tls=TLS(mode="secret", secret_name="cart-tls")) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("8080", 8080), ("007", 7), ("0", 0), ("9" * 100, int("9" * 100)),
+    ("²", None), ("١٢", None), ("１２", None), ("12\n", None), (" 12", None), ("-1", None), ("+1", None), ("1_000", None),
+    ("", None), ("9" * 101, None), ("9" * 5000, None), (12, None), (None, None),
+])
+def test_parse_decimal_reads_only_ascii_digits(text, expected):
+    assert parse_decimal(text) == expected
+
+
+@given(st.text(max_size=12))
+def test_parse_decimal_never_raises_and_agrees_with_int_on_ascii_digits(text):
+    number = parse_decimal(text)
+    if text.isascii() and text.isdigit():
+        assert number == int(text)
+    else:
+        assert number is None

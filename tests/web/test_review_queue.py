@@ -95,6 +95,26 @@ def test_deciding_a_revision_that_is_no_longer_pending_reports_it(login, pat, qu
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("revision", ["²", "١", "0", "x", "9" * 5000, str(2**31)])
+def test_a_revision_that_is_not_a_revision_number_is_reported_and_nothing_is_decided(login, pat, submit, revision):
+    route = submit()
+
+    body = decide(login(pat), route, "approve", revision=revision).content.decode()
+
+    assert "is not a revision number" in body
+    route.refresh_from_db()
+    assert route.approval == "pending" and not Review.objects.exists()
+
+
+@pytest.mark.django_db
+def test_without_htmx_a_bad_revision_number_redirects_back_with_a_message(login, pat, submit):
+    response = decide(login(pat), submit(), "approve", htmx=False, revision="²")
+
+    assert response.status_code == 302
+    assert not Review.objects.exists()
+
+
+@pytest.mark.django_db
 def test_without_htmx_deciding_redirects_back_to_the_queue_with_a_message(login, pat, submit):
     route = submit()
     client = login(pat)

@@ -147,6 +147,36 @@ def test_junk_input_never_causes_a_server_error(login, alice, form_data, junk):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"service_port": "²"}, "service_port"),
+    ({"service_port": "١٢"}, "service_port"),
+    ({"backend_kind": "managed", "selector": "app=cart", "service_port": "80", "target_port": "١٢"}, "target_port"),
+], ids=["superscript-two", "arabic-indic-twelve", "arabic-indic-target-port"])
+def test_a_port_in_other_digits_is_a_field_error_on_submit_and_while_typing(login, alice, form_data, overrides, field):
+    client = login(alice)
+
+    for view in ("routes:create", "routes:validate"):
+        response = client.post(reverse(view), form_data(**overrides))
+
+        assert response.status_code == 200
+        assert "must be written with the digits 0 to 9" in errors_of(response, field)
+    assert not Route.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_managed_backend_without_a_service_type_previews_a_cluster_ip_service(login, alice, form_data):
+    data = form_data(backend_kind="managed", service_name="web", service_port="80", target_port="8080",
+                     selector="app=x")
+    del data["service_type"]
+
+    response = login(alice).post(reverse("routes:validate"), data, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "kind: Service" in html and "type: ClusterIP" in html
+
+
+@pytest.mark.django_db
 def test_user_without_a_team_gets_a_form_explaining_why_it_cannot_be_used(login, pat):
     response = login(pat).get(reverse("routes:create"))
 

@@ -249,3 +249,16 @@ def test_editing_an_existing_route_onto_another_teams_host_is_refused(login, tak
     assert response.status_code == 200 and 'team "shop"' in host_errors(response)
     own.refresh_from_db()
     assert (own.revision, own.host) == (1, "www.example.com")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", ["routes:create", "routes:validate"])
+def test_a_form_body_over_the_size_limit_is_a_413_page_not_an_error(alice, form_data, view):
+    client = Client(enforce_csrf_checks=True)  # the CSRF check is the first to read a form's body
+    client.force_login(alice)
+
+    response = client.post(reverse(view), form_data(path="/" + "a" * 3_000_000))
+
+    assert response.status_code == 413
+    assert "The request body is too large" in response.content.decode()
+    assert not Route.objects.exists()
