@@ -54,7 +54,9 @@ class DirectoryTarget:
                 items.append(obj)
         return items
 
-    def delete(self, kind: Kind, name: str, namespace: str | None = None) -> bool:
+    def delete(self, kind: Kind, name: str, namespace: str | None = None, *, uid: str | None = None) -> bool:
+        """Remove the object's file; False when there is none. Files carry no uid, so ``uid`` (KubeClient's
+        delete precondition) is accepted and not compared; callers judged the file's labels just before."""
         path = self._file(kind, name, namespace)
         if not path.exists():
             return False

@@ -242,13 +242,25 @@ class KubeClient:
             if not token:
                 return items
 
-    def delete(self, kind: Kind, name: str, namespace: str | None = None) -> bool:
-        """Delete an object; False when it was already gone."""
+    def delete(self, kind: Kind, name: str, namespace: str | None = None, *, uid: str | None = None) -> bool:
+        """Delete an object; False when it was already gone.
+
+        ``uid`` is the uid of the object the caller read and judged its own: the API server then deletes only
+        that object (a precondition), never one someone re-created under the name since (docs/security.md,
+        "One owner per object"); False as well when the precondition fails.
+        """
+        body: dict = {"propagationPolicy": "Background"}
+        if uid:
+            body["preconditions"] = {"uid": uid}
         try:
-            self.request("DELETE", kind.path(namespace, name), body={"propagationPolicy": "Background"})
+            self.request("DELETE", kind.path(namespace, name), body=body)
             return True
         except PermanentKubeError as exc:
             if exc.status == 404:
+                return False
+            if exc.status == 409 and uid:
+                logger.info("not deleting %s %s/%s: it was replaced since it was read (%s)", kind.kind,
+                            namespace or "", name, exc.message)
                 return False
             raise
 

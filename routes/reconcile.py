@@ -105,8 +105,12 @@ def _in_sync(live: dict | None, desired: dict) -> bool:
     return live is not None and _hash_of(live) == _hash_of(desired) and _contains(live, desired)
 
 
+def _labels(obj: dict) -> dict:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
 def _route_label(obj: dict) -> str | None:
-    return ((obj.get("metadata") or {}).get("labels") or {}).get(render.ROUTE_LABEL)
+    return _labels(obj).get(render.ROUTE_LABEL)
 
 
 def _key(kind, name: str, namespace: str | None):
@@ -280,12 +284,30 @@ def _host_still_served(route: Route, host: str) -> bool:
 
 
 def _delete_if_ours(target, obj: dict) -> bool:
+    """Delete the live object ``obj`` names only when it is this route's (or, for a shared Certificate, this
+    host's): same route (host) label, and on Kubernetes only the very object read here, by its uid."""
     kind = kind_of(obj)
     meta = obj["metadata"]
     current = target.get(kind, meta["name"], meta.get("namespace"))
-    if current is None or not _is_ours(current):
+    if current is None or not _same_owner(current, obj):
         return False
-    return target.delete(kind, meta["name"], meta.get("namespace"))
+    return target.delete(kind, meta["name"], meta.get("namespace"), uid=_uid(current))
+
+
+def _same_owner(live: dict, desired: dict) -> bool:
+    """``live`` is Portico's and belongs to the route (or host) ``desired`` was rendered for
+    (docs/security.md, "One owner per object")."""
+    if not _is_ours(live):
+        return False
+    owner = _route_label(desired)
+    if owner is not None:
+        return _route_label(live) == owner
+    host = _labels(desired).get(render.HOST_LABEL)
+    return host is not None and _labels(live).get(render.HOST_LABEL) == host
+
+
+def _uid(obj: dict) -> str | None:
+    return (obj.get("metadata") or {}).get("uid")
 
 
 def _remove_route(route: Route, target) -> None:
@@ -527,9 +549,11 @@ def _remove_previous_output(cluster: Cluster, target) -> int:
             if exc.status == 404:
                 continue  # the kind is not served here (no cert-manager or Gateway API CRDs): nothing to remove
             raise
+        elsewhere = _other_clusters_objects(cluster, leftovers)
         for obj in leftovers:
             meta = obj["metadata"]
-            deleted += bool(_is_ours(obj) and target.delete(kind, meta["name"], meta.get("namespace")))
+            if _is_ours(obj) and render.object_key(obj) not in elsewhere:
+                deleted += target.delete(kind, meta["name"], meta.get("namespace"), uid=_uid(obj))
     Cluster.objects.filter(pk=cluster.pk).update(synced_output=cluster.output)
     cluster.synced_output = cluster.output
     if deleted:
@@ -602,11 +626,14 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
             fail(obj, exc.message)
             report.errors.append(exc.message)
 
-    for key, obj in list(ours.items()):
-        owner = _route_label(obj)
-        if key in desired or owner in unsettled_ids:
+    leftovers = {key: obj for key, obj in ours.items() if key not in desired and _route_label(obj) not in unsettled_ids}
+    elsewhere = _other_clusters_objects(cluster, leftovers.values())
+    for key, obj in leftovers.items():
+        if key in elsewhere:
+            report.errors.append(f"{obj['kind']} {key[2]}/{key[3]} belongs to a route of cluster {elsewhere[key]}; "
+                                 "not pruned")
             continue
-        if target.delete(kind_of(obj), key[3], key[2] or None):
+        if target.delete(kind_of(obj), key[3], key[2] or None, uid=_uid(obj)):
             report.deleted += 1
         ours.pop(key)
 
@@ -624,6 +651,42 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
 
     _refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
     Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now(), sync_error="")
+
+
+def _other_clusters_objects(cluster: Cluster, objects) -> dict[tuple, str]:
+    """Of these objects Portico labelled, those another cluster's routes own, by key, with that cluster's name:
+    the object's route is a live route of another cluster, or (a shared Certificate, which has no route label)
+    a live route of another cluster uses its host in its namespace and no route of this cluster does.
+
+    They are found where two clusters share one folder or one API server; pruning them would take another
+    cluster's objects away (docs/security.md, "One owner per object")."""
+    by_route, by_host = {}, {}
+    for obj in objects:
+        key, owner = render.object_key(obj), _route_label(obj)
+        if owner is not None:
+            try:
+                by_route[key] = uuid.UUID(owner)
+            except (TypeError, ValueError, AttributeError):
+                continue  # not a route id: nobody else's
+        elif obj.get("kind") == "Certificate":
+            for host in (obj.get("spec") or {}).get("dnsNames") or ():
+                by_host[key] = (key[2], host)
+    if not by_route and not by_host:
+        return {}
+    found = {}
+    if by_route:
+        elsewhere = dict(Route.objects.live().filter(pk__in=set(by_route.values())).exclude(cluster=cluster)
+                         .values_list("pk", "cluster__name"))
+        found.update({key: elsewhere[pk] for key, pk in by_route.items() if pk in elsewhere})
+    if by_host:
+        served = (RouteRevision.objects.filter(route__deleted_at__isnull=True, number=F("route__approved_revision"),
+                                               host__in={host for _, host in by_host.values()},
+                                               route__namespace__in={ns for ns, _ in by_host.values()})
+                  .values_list("route__namespace", "host", "route__cluster_id", "route__cluster__name"))
+        here = {(ns, host) for ns, host, cluster_id, _ in served if cluster_id == cluster.pk}
+        elsewhere = {(ns, host): name for ns, host, cluster_id, name in served if cluster_id != cluster.pk}
+        found.update({key: elsewhere[pair] for key, pair in by_host.items() if pair in elsewhere and pair not in here})
+    return found
 
 
 def _repair(target, obj: dict, route: Route | None) -> dict | None:
