@@ -1,14 +1,15 @@
 from django import forms
 from django.contrib import admin
 
-from portal.audit import cluster_snapshot, record
+from portal.admin_forms import ServiceCheckedForm
 
-from .kubeconfig import KubeconfigError
+from . import services
 from .models import Cluster
 
 
-class ClusterAdminForm(forms.ModelForm):
-    """The kubeconfig is write-only: pasted here, stored encrypted, never shown again."""
+class ClusterAdminForm(ServiceCheckedForm):
+    """The kubeconfig is write-only: pasted here, stored encrypted, never shown again. The form checks with
+    clusters.services, which the admin then saves through (docs/security.md, "Write paths")."""
 
     kubeconfig = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off"}), required=False,
@@ -21,18 +22,8 @@ class ClusterAdminForm(forms.ModelForm):
                   "ingress_class", "default_issuer", "output", "gateway_name", "gateway_namespace",
                   "gateway_section_name"]
 
-    def clean(self):
-        data = super().clean()
-        text = data.get("kubeconfig")
-        if text:
-            self.instance.insecure_skip_tls_verify = data.get("insecure_skip_tls_verify", False)
-            try:
-                self.instance.set_kubeconfig(text, data.get("context") or None)
-            except KubeconfigError as exc:
-                self.add_error("kubeconfig", str(exc))
-        elif data.get("mode") == "kubernetes" and not self.instance.kubeconfig_encrypted:
-            self.add_error("kubeconfig", "A kubernetes cluster needs a kubeconfig.")
-        return data
+    def check(self, candidate, data):
+        services.validate_cluster(candidate, kubeconfig=data.get("kubeconfig") or None)
 
 
 @admin.register(Cluster)
@@ -49,18 +40,13 @@ class ClusterAdmin(admin.ModelAdmin):
     def has_credentials(self, obj):
         return obj.has_credentials
 
-    # The audit trail replaces Django's admin log for clusters: settings only, never credentials.
+    # Saved and deleted through clusters.services, which audits (settings only, never credentials).
     def save_model(self, request, obj, form, change):
-        before = cluster_snapshot(Cluster.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
-        after = cluster_snapshot(obj)
-        if after != before or "kubeconfig" in form.changed_data:
-            record(request.user, "edit" if change else "create", obj, before=before,
-                   after={**after, "kubeconfig_replaced": bool(form.cleaned_data.get("kubeconfig"))})
+        save = services.update_cluster if change else services.create_cluster
+        save(obj, user=request.user, kubeconfig=form.cleaned_data.get("kubeconfig") or None)
 
     def delete_model(self, request, obj):
-        record(request.user, "delete", obj, before=cluster_snapshot(obj))
-        super().delete_model(request, obj)
+        services.delete_cluster(obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for cluster in queryset:

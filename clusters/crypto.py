@@ -41,4 +41,7 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     """Re-encrypt with the newest key."""
-    return _multi().rotate(token.encode()).decode()
+    try:
+        return _multi().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise DecryptionError("The stored credentials cannot be decrypted with PORTICO_ENCRYPTION_KEYS.") from exc

@@ -1,15 +1,18 @@
+import copy
 import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from . import notifications
-from .audit import record, team_snapshot
+from . import notifications, services
+from .admin_forms import ServiceCheckedForm
+from .audit import record
 from .choices import DeliveryStatusChoices, NotificationEventChoices
 from .models import AuditEvent, NotificationDelivery, Team, TeamNamespace, TeamWebhook
 
@@ -20,8 +23,40 @@ class TeamNamespaceInline(admin.TabularInline):
     autocomplete_fields = ["cluster"]
 
 
+class TeamAdminForm(ServiceCheckedForm):
+    """Checked with portal.services, which the admin then saves through; namespaces are checked in the inline."""
+
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+    def check(self, candidate, data):
+        services.validate_team(candidate)
+
+
+class TeamNamespaceFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        try:
+            services.validate_team(copy.copy(self.instance), namespaces=_namespace_rows(self))
+        except ValidationError as exc:
+            problems = exc.message_dict.get("namespaces")
+            if problems:
+                raise ValidationError(problems) from None
+
+
+def _namespace_rows(formset) -> list[tuple]:
+    return [(form.cleaned_data["cluster"], form.cleaned_data["namespace"]) for form in formset.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("cluster") and form.cleaned_data.get("namespace")]
+
+
+TeamNamespaceInline.formset = TeamNamespaceFormSet
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamAdminForm
     list_display = ["slug", "name", "domain_list", "allow_node_port", "allow_load_balancer", "allow_plain_http", "auto_approve"]
     list_filter = ["auto_approve", "allow_node_port", "allow_load_balancer", "allow_plain_http"]
     search_fields = ["slug", "name"]
@@ -32,21 +67,21 @@ class TeamAdmin(admin.ModelAdmin):
     def domain_list(self, obj):
         return ", ".join(obj.domains or [])
 
-    # Members and namespaces are saved after the team itself, so the event is written once they are.
+    # The team, its members and its namespaces are one write through portal.services (which audits), made once
+    # the inline rows are known: save_related, which Django calls right after save_model.
     def save_model(self, request, obj, form, change):
-        request._team_before = team_snapshot(Team.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
+        pass
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        before, after = request._team_before, team_snapshot(form.instance)
-        if after != before:
-            record(request.user, "edit" if change else "create", form.instance, before=before, after=after,
-                   team=form.instance)
+        rows = next((_namespace_rows(f) for f in formsets if isinstance(f, TeamNamespaceFormSet)), None)
+        save = services.update_team if change else services.create_team
+        save(form.instance, user=request.user, members=form.cleaned_data.get("members", []), namespaces=rows)
+        for formset in formsets:
+            # What the admin's own history message reads (the audit event holds the namespaces themselves).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
-        record(request.user, "delete", obj, before=team_snapshot(obj))
-        super().delete_model(request, obj)
+        services.delete_team(obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for team in queryset:

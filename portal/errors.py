@@ -1,4 +1,5 @@
-"""Error reports that keep secrets out even with DEBUG on."""
+"""Error reports that keep secrets out even with DEBUG on, and the errors the write services raise."""
+from django.core.exceptions import ValidationError
 from django.views.debug import SafeExceptionReporterFilter
 
 
@@ -9,3 +10,8 @@ class AlwaysSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def is_active(self, request):
         return True
+
+
+class ConflictError(ValidationError):
+    """A write refused because of other objects (a name already taken, an object still in use), not because
+    the input is malformed: the API answers 409 instead of 400. Carries messages per field like its parent."""

@@ -7,22 +7,18 @@ through the views' error mapping, so the API, the form and the worker judge a ro
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from clusters.crypto import DecryptionError
-from clusters.kubeconfig import KubeconfigError
-from clusters.models import Cluster, dns_label, gateway_reference_errors
+from clusters import services as cluster_services
+from clusters.models import Cluster, dns_label
+from portal import services as team_services
 from portal.access import teams_of
-from portal.audit import cluster_snapshot, record, team_snapshot
-from portal.models import AuditEvent, Team, TeamNamespace
+from portal.models import AuditEvent, Team
 from routes import policy, services
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
 from routes.spec import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
-
-from .exceptions import Conflict
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -433,74 +429,16 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                   "created_at", "updated_at"]
         read_only_fields = ["last_synced_at", "created_at", "updated_at"]
 
-    def validate_ingress_class(self, value):
-        return _kubernetes_name(value, "Ingress class")
-
-    def validate_default_issuer(self, value):
-        return _kubernetes_name(value, "Issuer")
-
-    def validate(self, attrs):
-        if self.instance is not None and "name" in attrs and attrs["name"] != self.instance.name:
-            raise serializers.ValidationError({"name": ["A cluster cannot be renamed; routes and teams refer to it."]})
-        gateway = {field: attrs.get(field, getattr(self.instance, field, "")) for field in
-                   ("output", "gateway_name", "gateway_namespace")}
-        errors = gateway_reference_errors(gateway["output"] or "ingress", gateway["gateway_name"],
-                                          gateway["gateway_namespace"])
-        if errors:
-            raise serializers.ValidationError({field: [message] for field, message in errors.items()})
-        return attrs
-
     def create(self, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)
-        cluster = Cluster(**validated_data)
-        self._store_credentials(cluster, kubeconfig)
-        user = self.context["request"].user
-        try:
-            with transaction.atomic():
-                if Cluster.objects.filter(name=cluster.name).exists():
-                    raise Conflict({"name": [f'A cluster named "{cluster.name}" already exists.']})
-                cluster.save()
-                record(user, "create", cluster, after=cluster_snapshot(cluster))
-        except IntegrityError:
-            raise Conflict({"name": [f'A cluster named "{cluster.name}" already exists.']}) from None
-        return cluster
+        return cluster_services.create_cluster(Cluster(**validated_data), user=self.context["request"].user,
+                                               kubeconfig=kubeconfig)
 
     def update(self, instance, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)
-        before = cluster_snapshot(instance)
-        flag_changed = validated_data.get("insecure_skip_tls_verify", instance.insecure_skip_tls_verify) != instance.insecure_skip_tls_verify
         for field, value in validated_data.items():
             setattr(instance, field, value)
-        if kubeconfig is None and flag_changed and instance.has_credentials:
-            # The stored kubeconfig was accepted under the old flag; judge it again under the new one.
-            try:
-                kubeconfig = instance.get_kubeconfig()
-            except DecryptionError:
-                raise serializers.ValidationError(
-                    {"kubeconfig": ["The stored kubeconfig cannot be decrypted; send it again with the new setting."]}
-                ) from None
-        self._store_credentials(instance, kubeconfig)
-        with transaction.atomic():
-            instance.save()
-            record(self.context["request"].user, "edit", instance, before=before, after=cluster_snapshot(instance))
-        return instance
-
-    @staticmethod
-    def _store_credentials(cluster: Cluster, kubeconfig) -> None:
-        if kubeconfig is None:
-            if cluster.mode == "kubernetes" and not cluster.has_credentials:
-                raise serializers.ValidationError({"kubeconfig": ["A kubernetes cluster needs a kubeconfig."]})
-            return
-        try:
-            cluster.set_kubeconfig(kubeconfig, cluster.context or None)
-        except KubeconfigError as exc:
-            raise serializers.ValidationError({"kubeconfig": [str(exc)]}) from None
-
-
-def _kubernetes_name(value: str, what: str) -> str:
-    if not policy.is_dns1123_subdomain(value):
-        raise serializers.ValidationError(f"{what} {value!r} is not a valid Kubernetes name: {policy.SUBDOMAIN_RULE}.")
-    return value
+        return cluster_services.update_cluster(instance, user=self.context["request"].user, kubeconfig=kubeconfig)
 
 
 # Teams
@@ -509,11 +447,6 @@ def _kubernetes_name(value: str, what: str) -> str:
 class TeamNamespaceSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     cluster = LookupField("cluster", slug_field="name", queryset=Cluster.objects.all())
     namespace = serializers.CharField(max_length=63)
-
-    def validate_namespace(self, value):
-        if not policy.is_dns1123_label(value):
-            raise serializers.ValidationError(f"Namespace {value!r} is not valid: {policy.LABEL_RULE}.")
-        return value
 
 
 class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
@@ -533,62 +466,23 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         fields = ["slug", "name", "members", "namespaces", "domains", "allow_node_port", "allow_load_balancer",
                   "allow_plain_http", "auto_approve"]
 
-    def validate_domains(self, value):
-        domains = []
-        for raw in value:
-            domain = policy.normalize_host(raw)
-            if "." not in domain or not policy.is_dns1123_subdomain(domain):
-                raise serializers.ValidationError(f'Domain "{raw[:80]}" is not a DNS name such as "shop.example.com".')
-            if domain not in domains:
-                domains.append(domain)
-        return domains
-
-    def validate_namespaces(self, value):
-        unique = {(item["cluster"].pk, item["namespace"]): item for item in value}
-        return list(unique.values())
-
-    def validate(self, attrs):
-        if self.instance is not None and "slug" in attrs and attrs["slug"] != self.instance.slug:
-            raise serializers.ValidationError({"slug": ["A team's slug cannot change; it labels the team's objects."]})
-        return attrs
-
     def create(self, validated_data):
         members = validated_data.pop("members", [])
-        namespaces = validated_data.pop("namespaces", [])
-        try:
-            with transaction.atomic():
-                if Team.objects.filter(slug=validated_data["slug"]).exists():
-                    raise Conflict({"slug": [f'A team with slug "{validated_data["slug"]}" already exists.']})
-                team = Team.objects.create(**validated_data)
-                team.members.set(members)
-                self._set_namespaces(team, namespaces)
-                record(self.context["request"].user, "create", team, after=team_snapshot(team), team=team)
-        except IntegrityError:
-            raise Conflict({"slug": [f'A team with slug "{validated_data["slug"]}" already exists.']}) from None
-        return team
+        namespaces = _namespace_pairs(validated_data.pop("namespaces", []))
+        return team_services.create_team(Team(**validated_data), user=self.context["request"].user,
+                                         members=members, namespaces=namespaces)
 
     def update(self, instance, validated_data):
         members = validated_data.pop("members", None)
         namespaces = validated_data.pop("namespaces", None)
-        before = team_snapshot(instance)
-        with transaction.atomic():
-            for field, value in validated_data.items():
-                setattr(instance, field, value)
-            instance.save()
-            if members is not None:
-                instance.members.set(members)
-            if namespaces is not None:
-                instance.namespaces.all().delete()
-                self._set_namespaces(instance, namespaces)
-            record(self.context["request"].user, "edit", instance, before=before, after=team_snapshot(instance),
-                   team=instance)
-        return instance
+        for field, value in validated_data.items():
+            setattr(instance, field, value)
+        return team_services.update_team(instance, user=self.context["request"].user, members=members,
+                                         namespaces=None if namespaces is None else _namespace_pairs(namespaces))
 
-    @staticmethod
-    def _set_namespaces(team: Team, namespaces: list[dict]) -> None:
-        TeamNamespace.objects.bulk_create(
-            TeamNamespace(team=team, cluster=item["cluster"], namespace=item["namespace"]) for item in namespaces
-        )
+
+def _namespace_pairs(items: list[dict]) -> list[tuple]:
+    return [(item["cluster"], item["namespace"]) for item in items]
 
 
 # Host claims

@@ -4,13 +4,16 @@ Error mapping, the same for every endpoint:
 - policy violations (``services.PolicyError``) answer 400 with field errors, or 409 when every violation is a
   conflict (duplicate name, same host+path, host claimed by another team);
 - ``PermissionDenied`` from the services answers 403 with the service's message;
+- Django ``ValidationError`` from the cluster and team services answers 400 with field errors, or 409 for a
+  ``portal.errors.ConflictError`` (name taken, still in use);
 - objects outside ``visible_to(user)`` / ``teams_of(user)`` answer 404, exactly like objects that do not exist;
 - a team the user does not belong to, named in a route, is a 400 field error on ``team`` that reads the same
   whether or not the team exists.
 """
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch, ProtectedError
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -19,10 +22,12 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from clusters import services as cluster_services
 from clusters.models import Cluster
 from portal.access import teams_of
-from portal.audit import cluster_snapshot, record
+from portal.errors import ConflictError
 from portal.models import AuditEvent, TeamNamespace
 from routes import policy, services
 from routes.filtersets import RouteFilterSet
@@ -87,6 +92,11 @@ class APIViewSet(viewsets.GenericViewSet):
             exc = Conflict(errors) if exc.is_conflict else exceptions.ValidationError(errors)
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(str(exc) or None)
+        elif isinstance(exc, DjangoValidationError):
+            # Cluster and team services (clusters.services, portal.services) judge writes with Django's error.
+            errors = {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                      for field, messages in exc.message_dict.items()}
+            exc = Conflict(errors) if isinstance(exc, ConflictError) else exceptions.ValidationError(errors)
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -245,15 +255,7 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     lookup_field = "name"
 
     def perform_destroy(self, instance):
-        try:
-            with transaction.atomic():
-                record(self.request.user, "delete", instance, before=cluster_snapshot(instance))
-                instance.delete()
-        except ProtectedError:
-            raise Conflict({"non_field_errors": [
-                f'Cluster "{instance.name}" still has routes (deleted routes are kept in history and count too); '
-                "it cannot be removed."
-            ]}) from None
+        cluster_services.delete_cluster(instance, user=self.request.user)
 
 
 @extend_schema_view(

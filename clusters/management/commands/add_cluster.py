@@ -1,11 +1,11 @@
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from clusters import services
 from clusters.kubeconfig import KubeconfigError, parse_kubeconfig
 from clusters.models import Cluster
-from portal.audit import cluster_snapshot, record
 
 
 class Command(BaseCommand):
@@ -30,25 +30,24 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}")
         cluster = Cluster.objects.filter(name=name).first() or Cluster(name=name, mode="kubernetes")
+        created = cluster.pk is None
         cluster.insecure_skip_tls_verify = insecure_skip_tls_verify
+        if context:
+            cluster.context = context
         for field, value in (("ingress_class", ingress_class), ("default_issuer", issuer), ("display_name", display_name)):
             if value:
                 setattr(cluster, field, value)
-        try:
-            cluster.full_clean(exclude=["kubeconfig_encrypted"])
-            if server:
+        if server:
+            try:
                 parsed = parse_kubeconfig(text, context, allow_insecure=insecure_skip_tls_verify)
-                parsed.config["clusters"][0]["cluster"]["server"] = server
-                text = parsed.config
-            cluster.set_kubeconfig(text, context)
-        except KubeconfigError as exc:
-            raise CommandError(str(exc))
-        except Exception as exc:  # ValidationError from full_clean: say which field
-            raise CommandError(str(exc))
-        created = cluster.pk is None
-        before = None if created else cluster_snapshot(Cluster.objects.get(pk=cluster.pk))
-        with transaction.atomic():
-            cluster.save()
-            record(None, "create" if created else "edit", cluster, before=before,
-                   after={**cluster_snapshot(cluster), "kubeconfig_replaced": True})
+            except KubeconfigError as exc:
+                raise CommandError(str(exc))
+            parsed.config["clusters"][0]["cluster"]["server"] = server
+            text = parsed.config
+        save = services.create_cluster if created else services.update_cluster
+        try:
+            save(cluster, user=None, kubeconfig=text)
+        except ValidationError as exc:
+            raise CommandError(" ".join(f"{field}: {message}" for field, messages in exc.message_dict.items()
+                                        for message in messages))
         self.stdout.write(f"{'Added' if created else 'Updated'} cluster {cluster.name} (context {cluster.context}).")

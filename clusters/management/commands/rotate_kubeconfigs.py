@@ -4,9 +4,8 @@ Rotation: put the new key first in PORTICO_ENCRYPTION_KEYS (keep the old ones af
 command, then drop the old keys from the list.
 """
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from clusters import crypto
+from clusters import crypto, services
 from clusters.models import Cluster
 
 
@@ -17,14 +16,9 @@ class Command(BaseCommand):
         rotated, failed = 0, []
         for cluster in Cluster.objects.exclude(kubeconfig_encrypted="").only("pk", "name", "kubeconfig_encrypted"):
             try:
-                token = crypto.rotate(cluster.kubeconfig_encrypted)
-            except Exception:  # noqa: BLE001 - cryptography raises InvalidToken; say which cluster, not the secret
+                rotated += services.reencrypt_kubeconfig(cluster)
+            except crypto.DecryptionError:  # say which cluster, never the secret
                 failed.append(cluster.name)
-                continue
-            with transaction.atomic():
-                # Compare-and-swap: a kubeconfig replaced meanwhile (admin, add_cluster) is left as it is now.
-                rotated += Cluster.objects.filter(pk=cluster.pk, kubeconfig_encrypted=cluster.kubeconfig_encrypted
-                                                  ).update(kubeconfig_encrypted=token)
         self.stdout.write(f"Re-encrypted {rotated} kubeconfig(s) with the newest key.")
         if failed:
             raise CommandError(

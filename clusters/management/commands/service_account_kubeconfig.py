@@ -66,4 +66,8 @@ class Command(BaseCommand):
             "users": [{"name": "portico", "user": {"token": token}}],
             "contexts": [{"name": "portico", "context": {"cluster": cluster_name, "user": "portico"}}],
         }
+        try:
+            parse_kubeconfig(config)  # the rules add_cluster and the cluster services apply
+        except KubeconfigError as exc:
+            raise CommandError(f"Portico would refuse this kubeconfig: {exc}")
         self.stdout.write(yaml.safe_dump(config, sort_keys=False))

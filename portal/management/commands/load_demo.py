@@ -3,8 +3,10 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from clusters import services as cluster_services
 from clusters.models import Cluster
-from portal.models import Team, TeamNamespace
+from portal import services as team_services
+from portal.models import Team
 from routes import reconcile, services
 from routes.spec import TLS, Backend, RouteSpec
 
@@ -37,14 +39,16 @@ class Command(BaseCommand):
             users[name].is_staff = True
             users[name].is_superuser = True
             users[name].save()
-        local = Cluster.objects.create(name="local", display_name="Local (GitOps export)", mode="directory",
-                                       ingress_class="nginx", default_issuer="letsencrypt")
-        shop = Team.objects.create(slug="shop", name="Shop", domains=["shop.example.com"], allow_load_balancer=True)
-        TeamNamespace.objects.create(team=shop, cluster=local, namespace="shop")
-        shop.members.add(users["dev"])
-        blog = Team.objects.create(slug="blog", name="Blog", domains=["blog.example.com"], allow_plain_http=True)
-        TeamNamespace.objects.create(team=blog, cluster=local, namespace="blog")
-        blog.members.add(users["blogger"])
+        # Through the services every other write of clusters and teams takes, so the demo is audited like them.
+        local = cluster_services.create_cluster(
+            Cluster(name="local", display_name="Local (GitOps export)", mode="directory", ingress_class="nginx",
+                    default_issuer="letsencrypt"), user=users["platform"])
+        shop = team_services.create_team(
+            Team(slug="shop", name="Shop", domains=["shop.example.com"], allow_load_balancer=True),
+            user=users["platform"], members=[users["dev"]], namespaces=[(local, "shop")])
+        blog = team_services.create_team(
+            Team(slug="blog", name="Blog", domains=["blog.example.com"], allow_plain_http=True),
+            user=users["platform"], members=[users["blogger"]], namespaces=[(local, "blog")])
 
         def request(name, host, path, backend, user="dev", team=shop, namespace="shop"):
             return services.submit_route(user=users[user], team=team, cluster=local, namespace=namespace, name=name,

@@ -1,0 +1,140 @@
+"""Cluster writes: the one path every create, change and delete of a cluster takes, from the admin, the API
+and the management commands alike (docs/security.md, "Write paths").
+
+Each function validates, writes and records an audit event. Validation failures raise Django's
+``ValidationError`` with messages per field (``portal.errors.ConflictError`` when another object is in the
+way); the admin form and the API serializer turn them into field errors. ``validate_cluster`` is the check
+on its own, for the admin form to show errors before it saves.
+"""
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from portal.audit import cluster_snapshot, record
+from portal.errors import ConflictError
+
+from . import crypto
+from .choices import ClusterModeChoices
+from .kubeconfig import KubeconfigError
+from .models import Cluster, dns_subdomain
+
+# Fields a change of credentials is judged under: the stored kubeconfig was accepted with the old values.
+_CREDENTIAL_SETTINGS = ("insecure_skip_tls_verify", "context")
+
+
+def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) -> None:
+    """Judge ``cluster`` (new, or a stored one carrying its changes) before it is saved.
+
+    A given ``kubeconfig`` is checked (clusters/kubeconfig.py) and stored encrypted on ``cluster``; without
+    one, the stored kubeconfig is judged again whenever a setting it was accepted under changes (turning
+    "insecure skip TLS verify" off while it skips verification is refused). Raises ValidationError.
+    """
+    stored = Cluster.objects.filter(pk=cluster.pk).first() if cluster.pk is not None else None
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    try:
+        cluster.full_clean(exclude=["kubeconfig_encrypted"], validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                add(field, message)
+    if stored is not None and cluster.name != stored.name:
+        add("name", "A cluster cannot be renamed; routes and teams refer to it.")
+    for field, what in (("ingress_class", "Ingress class"), ("default_issuer", "Issuer")):
+        value = getattr(cluster, field)
+        if field not in errors and not _is_dns_subdomain(value):
+            add(field, f"{what} {value!r} is not a valid Kubernetes name: use at most 253 lower-case letters, "
+                       'digits, "-" and ".", starting and ending with a letter or digit.')
+
+    if kubeconfig:
+        try:
+            cluster.set_kubeconfig(kubeconfig, cluster.context or None)
+        except KubeconfigError as exc:
+            add("kubeconfig", str(exc))
+    elif stored is not None and stored.has_credentials:
+        changed = [f for f in _CREDENTIAL_SETTINGS if getattr(cluster, f) != getattr(stored, f)]
+        if changed:
+            _rejudge_stored_kubeconfig(cluster, stored, changed, add)
+    elif cluster.mode == ClusterModeChoices.KUBERNETES and not cluster.has_credentials:
+        add("kubeconfig", "A kubernetes cluster needs a kubeconfig.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _rejudge_stored_kubeconfig(cluster: Cluster, stored: Cluster, changed: list[str], add) -> None:
+    field = changed[0]
+    try:
+        text = stored.get_kubeconfig()
+    except crypto.DecryptionError:
+        add(field, "The stored kubeconfig cannot be decrypted; send it again with the new setting.")
+        return
+    try:
+        cluster.set_kubeconfig(text, cluster.context or None)
+    except KubeconfigError as exc:
+        add(field, f"The stored kubeconfig does not allow this change: {exc} Send a kubeconfig that does "
+                   "together with the change.")
+
+
+def _is_dns_subdomain(value: str) -> bool:
+    try:
+        dns_subdomain(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def create_cluster(cluster: Cluster, *, user, kubeconfig: str | dict | None = None) -> Cluster:
+    """Validate and save a new cluster (``cluster`` unsaved, its settings set), and audit it."""
+    validate_cluster(cluster, kubeconfig=kubeconfig)
+    taken = ConflictError({"name": [f'A cluster named "{cluster.name}" already exists.']})
+    try:
+        with transaction.atomic():
+            if Cluster.objects.filter(name=cluster.name).exists():
+                raise taken
+            cluster.save()
+            record(user, "create", cluster, after={**cluster_snapshot(cluster), "kubeconfig_replaced": bool(kubeconfig)})
+    except IntegrityError:
+        raise taken from None
+    return cluster
+
+
+def update_cluster(cluster: Cluster, *, user, kubeconfig: str | dict | None = None) -> Cluster:
+    """Validate and save a stored cluster carrying its changes, and audit what changed. Without a new
+    ``kubeconfig`` the stored one is kept, provided it is still acceptable under the new settings."""
+    validate_cluster(cluster, kubeconfig=kubeconfig)
+    with transaction.atomic():
+        before = cluster_snapshot(Cluster.objects.select_for_update().get(pk=cluster.pk))
+        cluster.save()
+        after = cluster_snapshot(cluster)
+        if after != before or kubeconfig:
+            record(user, "edit", cluster, before=before, after={**after, "kubeconfig_replaced": bool(kubeconfig)})
+    return cluster
+
+
+def delete_cluster(cluster: Cluster, *, user) -> None:
+    """Remove a cluster that never had routes (deleted routes stay in history and keep their cluster)."""
+    try:
+        with transaction.atomic():
+            record(user, "delete", cluster, before=cluster_snapshot(cluster))
+            cluster.delete()
+    except ProtectedError:
+        raise ConflictError({NON_FIELD_ERRORS: [
+            f'Cluster "{cluster.name}" still has routes (deleted routes are kept in history and count too); '
+            "it cannot be removed."
+        ]}) from None
+
+
+def reencrypt_kubeconfig(cluster: Cluster) -> bool:
+    """Re-encrypt the stored kubeconfig with the newest PORTICO_ENCRYPTION_KEYS key; False when it was replaced
+    meanwhile (left as it is now). Raises crypto.DecryptionError when no configured key decrypts it."""
+    token = crypto.rotate(cluster.kubeconfig_encrypted)
+    with transaction.atomic():
+        # Compare-and-swap: a kubeconfig replaced meanwhile (admin, API, add_cluster) is newer than ours.
+        rotated = Cluster.objects.filter(pk=cluster.pk, kubeconfig_encrypted=cluster.kubeconfig_encrypted
+                                         ).update(kubeconfig_encrypted=token)
+        if rotated:
+            record(None, "reencrypt", cluster, after={"has_credentials": True})
+    return bool(rotated)

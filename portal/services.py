@@ -1,0 +1,120 @@
+"""Team writes: the one path every create, change and delete of a team takes, from the admin, the API and the
+management commands alike (docs/security.md, "Write paths").
+
+Each function validates, writes (the team, its members and its namespaces together) and records one audit
+event. Validation failures raise Django's ``ValidationError`` with messages per field (``ConflictError`` when
+the slug is taken); the admin form and the API serializer turn them into field errors. ``validate_team`` is the
+check on its own, for the admin form to show errors before it saves.
+"""
+from collections.abc import Iterable
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from routes import policy
+
+from .audit import record, team_snapshot
+from .errors import ConflictError
+from .models import Team, TeamNamespace
+
+# (cluster, namespace) pairs a team may route into.
+Namespaces = Iterable[tuple]
+
+
+def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[tuple] | None:
+    """Judge ``team`` (new, or a stored one carrying its changes) and the namespaces it is to have.
+
+    Normalises ``team.domains`` in place (lower case, no trailing dot, no duplicates) and returns the namespaces
+    without duplicates (None when not given). Raises ValidationError.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    stored_slug = Team.objects.filter(pk=team.pk).values_list("slug", flat=True).first() if team.pk else None
+    try:
+        team.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                add(field, message)
+    if stored_slug is not None and team.slug != stored_slug:
+        add("slug", "A team's slug cannot change; it labels the team's objects.")
+
+    domains = team.domains if team.domains is not None else []
+    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+        add("domains", 'Domains must be a list of DNS suffixes such as ["shop.example.com"].')
+    else:
+        normalized = []
+        for raw in domains:
+            domain = policy.normalize_host(raw)
+            if "." not in domain or not policy.is_dns1123_subdomain(domain):
+                add("domains", f'Domain "{raw[:80]}" is not a DNS name such as "shop.example.com".')
+            elif domain not in normalized:
+                normalized.append(domain)
+        team.domains = normalized
+
+    unique = None
+    if namespaces is not None:
+        unique = list({(cluster.pk, namespace): (cluster, namespace) for cluster, namespace in namespaces}.values())
+        for cluster, namespace in unique:
+            if not policy.is_dns1123_label(namespace):
+                add("namespaces", f"Namespace {namespace!r} on {cluster.name} is not valid: {policy.LABEL_RULE}.")
+    if errors:
+        raise ValidationError(errors)
+    return unique
+
+
+def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespaces | None = ()) -> Team:
+    """Validate and save a new team (``team`` unsaved) with its members and namespaces, and audit it."""
+    namespaces = validate_team(team, namespaces=namespaces or ())
+    taken = ConflictError({"slug": [f'A team with slug "{team.slug}" already exists.']})
+    try:
+        with transaction.atomic():
+            if Team.objects.filter(slug=team.slug).exists():
+                raise taken
+            team.save()
+            team.members.set(members)
+            _set_namespaces(team, namespaces)
+            record(user, "create", team, after=team_snapshot(team), team=team)
+    except IntegrityError:
+        raise taken from None
+    return team
+
+
+def update_team(team: Team, *, user, members: Iterable | None = None, namespaces: Namespaces | None = None) -> Team:
+    """Validate and save a stored team carrying its changes; ``members`` and ``namespaces``, when given,
+    replace the current ones. Audited when anything changed."""
+    namespaces = validate_team(team, namespaces=namespaces)
+    with transaction.atomic():
+        before = team_snapshot(Team.objects.select_for_update().get(pk=team.pk))
+        team.save()
+        if members is not None:
+            team.members.set(members)
+        if namespaces is not None:
+            team.namespaces.all().delete()
+            _set_namespaces(team, namespaces)
+        after = team_snapshot(team)
+        if after != before:
+            record(user, "edit", team, before=before, after=after, team=team)
+    return team
+
+
+def delete_team(team: Team, *, user) -> None:
+    """Remove a team that has no routes and no host claims."""
+    try:
+        with transaction.atomic():
+            record(user, "delete", team, before=team_snapshot(team))
+            team.delete()
+    except ProtectedError:
+        raise ConflictError({NON_FIELD_ERRORS: [
+            f'Team "{team.slug}" still has routes or host claims (deleted routes are kept in history and '
+            "count too); it cannot be removed."
+        ]}) from None
+
+
+def _set_namespaces(team: Team, namespaces: list[tuple]) -> None:
+    TeamNamespace.objects.bulk_create(TeamNamespace(team=team, cluster=cluster, namespace=namespace)
+                                      for cluster, namespace in namespaces)
