@@ -192,6 +192,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A route's approval never reads "superseded"; a revision's may.
+    "ENUM_NAME_OVERRIDES": {"ApprovalEnum": "routes.choices.ROUTE_APPROVAL_CHOICES",
+                            "RevisionApprovalEnum": "routes.choices.ApprovalChoices"},
 }
 
 # Celery: the database is the source of truth, the broker only a wake-up call.

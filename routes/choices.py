@@ -3,13 +3,22 @@ from portal.choices import ColoredChoices
 
 
 class ApprovalChoices(ColoredChoices):
+    """A revision's approval. ``superseded``: a newer revision was made before this one was decided, so it can
+    no longer be (only the latest revision is reviewed)."""
+
     PENDING = "pending", "Pending review"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
 
     @classmethod
     def _colors(cls):
-        return {cls.PENDING: "yellow", cls.APPROVED: "green", cls.REJECTED: "red"}
+        return {cls.PENDING: "yellow", cls.APPROVED: "green", cls.REJECTED: "red", cls.SUPERSEDED: "grey"}
+
+
+# A route's approval is its latest revision's, which is never superseded.
+ROUTE_APPROVAL_CHOICES = [(value, label) for value, label in ApprovalChoices.choices
+                          if value != ApprovalChoices.SUPERSEDED]
 
 
 class SyncChoices(ColoredChoices):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from clusters.models import Cluster
 from portal.models import Team
 
-from .choices import ApprovalChoices, HealthChoices, SyncChoices
+from .choices import ROUTE_APPROVAL_CHOICES, HealthChoices, SyncChoices
 from .models import Route
 
 
@@ -14,7 +14,7 @@ class RouteFilterSet(django_filters.FilterSet):
     cluster = django_filters.ModelChoiceFilter(field_name="cluster", to_field_name="name", queryset=Cluster.objects.all())
     namespace = django_filters.CharFilter()
     host = django_filters.CharFilter(method="filter_host")
-    approval = django_filters.ChoiceFilter(choices=ApprovalChoices.choices)
+    approval = django_filters.ChoiceFilter(choices=ROUTE_APPROVAL_CHOICES)
     sync = django_filters.ChoiceFilter(choices=SyncChoices.choices)
     health = django_filters.ChoiceFilter(choices=HealthChoices.choices)
     q = django_filters.CharFilter(method="search", label="Search")

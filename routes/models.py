@@ -9,7 +9,7 @@ from django.urls import reverse
 from clusters.models import Cluster
 from portal.models import Team
 
-from .choices import ApprovalChoices, HealthChoices, PathTypeChoices, SyncChoices
+from .choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, PathTypeChoices, SyncChoices
 from .spec import ExistingRoute, RouteSpec, RouteTarget
 
 
@@ -61,7 +61,7 @@ class Route(models.Model):
     approved_revision = models.PositiveIntegerField(null=True, blank=True)
     applied_revision = models.PositiveIntegerField(null=True, blank=True)
     # Approval of the latest revision; stored (not derived) so lists filter on it without a join.
-    approval = models.CharField(max_length=10, choices=ApprovalChoices.choices, default=ApprovalChoices.PENDING)
+    approval = models.CharField(max_length=10, choices=ROUTE_APPROVAL_CHOICES, default=ApprovalChoices.PENDING)
 
     sync = models.CharField(max_length=10, choices=SyncChoices.choices, default=SyncChoices.UNKNOWN)
     health = models.CharField(max_length=12, choices=HealthChoices.choices, default=HealthChoices.UNKNOWN)

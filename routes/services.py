@@ -181,6 +181,7 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
         before = _snapshot(route)
         number = locked.revision + 1
         _add_revision(route, number, spec, user)
+        _supersede_before(route, number)
         Route.objects.filter(pk=route.pk).update(
             revision=number, approval=ApprovalChoices.PENDING, host=spec.host, path=spec.path, path_type=spec.path_type,
             updated_at=timezone.now(),
@@ -200,6 +201,14 @@ def _add_revision(route: Route, number: int, spec: RouteSpec, user) -> RouteRevi
     )
     route._revision_cache = {**getattr(route, "_revision_cache", {}), number: rev}
     return rev
+
+
+def _supersede_before(route: Route, number: int) -> None:
+    """Revisions before ``number`` still pending can never be decided now (only the latest is reviewed):
+    their history says so."""
+    RouteRevision.objects.filter(route=route, number__lt=number, approval=ApprovalChoices.PENDING).update(
+        approval=ApprovalChoices.SUPERSEDED)
+    route._revision_cache = {n: rev for n, rev in getattr(route, "_revision_cache", {}).items() if n >= number}
 
 
 def approve_route(route: Route, *, user, comment: str = "", revision: int | None = None) -> Route:
@@ -263,6 +272,7 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
             _raise_if(check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
                                     namespace=locked.namespace, name=locked.name, spec=spec, route=locked))
             _claim_host(locked, spec.host, reviewer)
+            _supersede_before(locked, number)
             locked.approved_revision = number
             if locked.applied_revision != number:
                 locked.sync = SyncChoices.OUT_OF_SYNC

@@ -16,7 +16,7 @@ from portal import services as team_services
 from portal.access import teams_of
 from portal.models import AuditEvent, Team
 from routes import policy, services
-from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
+from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
 from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
 from routes.spec import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 
@@ -238,7 +238,7 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     revision = serializers.IntegerField(read_only=True)
     approved_revision = serializers.IntegerField(read_only=True, allow_null=True)
     applied_revision = serializers.IntegerField(read_only=True, allow_null=True)
-    approval = serializers.ChoiceField(choices=ApprovalChoices.choices, read_only=True)
+    approval = serializers.ChoiceField(choices=ROUTE_APPROVAL_CHOICES, read_only=True)
     sync = serializers.ChoiceField(choices=SyncChoices.choices, read_only=True)
     health = serializers.ChoiceField(choices=HealthChoices.choices, read_only=True)
     status = LiveStatusSerializer(source="*", read_only=True)
@@ -310,7 +310,7 @@ class RouteStatusSerializer(LiveStatusSerializer):
 
     sync = serializers.ChoiceField(choices=SyncChoices.choices, read_only=True)
     health = serializers.ChoiceField(choices=HealthChoices.choices, read_only=True)
-    approval = serializers.ChoiceField(choices=ApprovalChoices.choices, read_only=True)
+    approval = serializers.ChoiceField(choices=ROUTE_APPROVAL_CHOICES, read_only=True)
     url = serializers.CharField(read_only=True)
     revisions = RevisionsSummarySerializer(source="*", read_only=True)
     settled = serializers.BooleanField(read_only=True, help_text="Nothing will change until someone acts: stop polling.")
