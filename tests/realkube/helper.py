@@ -44,6 +44,7 @@ class RecordedRequest:
     status: int
     cluster: str
     body: object = field(default=None, repr=False)
+    error: str = ""  # the API server's message when it refused the request
 
 
 class RealKube:
@@ -436,7 +437,7 @@ def recorder(requests: list[RecordedRequest]):
         try:
             return original(self, method, path, query=query, body=body, content_type=content_type)
         except KubeError as exc:
-            record.status = exc.status
+            record.status, record.error = exc.status, exc.message
             raise
         finally:
             del self.api.call_api
