@@ -22,6 +22,8 @@ class NotificationEventChoices(ColoredChoices):
     REJECTED = "rejected", "Revision rejected"
     DEGRADED = "degraded", "Route degraded"
     HEALTHY = "healthy", "Route healthy again"
+    # A team event: its revisions may now be approved with nobody reviewing them (docs/security.md, "Four eyes").
+    AUTO_APPROVE = "auto_approve", "Auto-approval turned on for the team"
     TEST = "test", "Test notification"
 
     @classmethod
@@ -31,7 +33,7 @@ class NotificationEventChoices(ColoredChoices):
     @classmethod
     def _colors(cls):
         return {cls.APPROVED: "green", cls.HEALTHY: "green", cls.REJECTED: "red", cls.DEGRADED: "red",
-                cls.SUBMITTED: "yellow"}
+                cls.SUBMITTED: "yellow", cls.AUTO_APPROVE: "orange"}
 
 
 class DeliveryStatusChoices(ColoredChoices):

@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from clusters.crypto import DecryptionError
@@ -74,6 +75,16 @@ def _summary(event: str, route: dict, actor: str) -> str:
     }.get(event, f"Event {event} for route {name}.")
 
 
+def team_payload(event: str, team: dict, *, actor: str | None, at: datetime) -> dict:
+    """The JSON body of a team event (``auto_approve``): the team instead of a route. Holds no secret."""
+    actor = actor or "system"
+    summary = {
+        Event.AUTO_APPROVE: f'{actor} turned on auto-approval for team {team["slug"]}: its members\' revisions that '
+                            "pass every check are now approved with nobody reviewing them.",
+    }.get(event, f'Event {event} for team {team["slug"]}.')
+    return {"event": event, "occurred_at": at.isoformat(), "actor": actor, "summary": summary, "team": team}
+
+
 def ping_payload(team: str, *, at: datetime) -> dict:
     return {"event": Event.TEST, "occurred_at": at.isoformat(), "actor": "system", "team": team,
             "summary": f"Test notification for team {team}: this webhook is reachable and the signature verifies."}
@@ -98,6 +109,11 @@ def email_message(payload: dict) -> tuple[str, str]:
     """(subject, plain-text body) of an event's e-mail."""
     event = payload["event"]
     route = payload.get("route")
+    if event == Event.AUTO_APPROVE:
+        team = payload["team"]
+        body = [payload["summary"], "", "If nobody meant to, turn it off again and look at the audit trail.",
+                f'The team: {team["link"]}', "", "-- Portico"]
+        return f'[Portico] Auto-approval turned on for team {team["slug"]}', "\n".join(body) + "\n"
     if route is None:
         return "[Portico] Test notification", payload["summary"] + "\n"
     title = {Event.SUBMITTED: "Review requested", Event.APPROVED: "Approved", Event.REJECTED: "Rejected",
@@ -173,6 +189,25 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
     return ids
 
 
+def team_event(team, event: str, *, actor=None) -> list[int]:
+    """Record a team event: one delivery per subscribed webhook of the team and per platform engineer's
+    address (never the actor's), sent after commit. Called by portal.services when the change is written."""
+    webhooks = [w for w in team.webhooks.filter(active=True) if w.wants(event)]
+    addresses = recipients(team, event, actor)
+    if not webhooks and not addresses:
+        return []
+    actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
+    facts = {"slug": team.slug, "name": team.name,
+             "link": settings.PORTICO_BASE_URL + reverse("admin:portal_team_change", args=[team.pk])}
+    payload = team_payload(event, facts, actor=actor_name, at=timezone.now())
+    rows = [NotificationDelivery(team=team, webhook=w, target=w.url, event=event, payload=payload) for w in webhooks]
+    rows += [NotificationDelivery(team=team, email=address, target=address, event=event, payload=payload)
+             for address in addresses]
+    ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
+    enqueue(ids)
+    return ids
+
+
 def health_changed(route, previous: str) -> None:
     """Called where route health is saved: notify on a transition (see ``health_event``), never on every sync."""
     if route.health == previous:
@@ -195,10 +230,15 @@ def _route_facts(route) -> dict:
 
 def recipients(team: Team, event: str, actor=None) -> list[str]:
     """E-mail addresses for an event: the team's members, and platform engineers for ``submitted`` (they
-    review); never the person who acted; only active users with an address."""
-    users = Q(teams=team)
-    if event == Event.SUBMITTED:
-        users |= Q(groups__name=PLATFORM_GROUP) | Q(is_superuser=True)
+    review); platform engineers only for ``auto_approve`` (they guard the review); never the person who acted;
+    only active users with an address."""
+    platform = Q(groups__name=PLATFORM_GROUP) | Q(is_superuser=True)
+    if event == Event.AUTO_APPROVE:
+        users = platform
+    elif event == Event.SUBMITTED:
+        users = Q(teams=team) | platform
+    else:
+        users = Q(teams=team)
     found = get_user_model().objects.filter(users, is_active=True).exclude(email="")
     if actor is not None and actor.is_authenticated:
         found = found.exclude(pk=actor.pk)

@@ -6,6 +6,7 @@ event. Validation failures raise Django's ``ValidationError`` with messages per 
 the slug is taken); the admin form and the API serializer turn them into field errors. ``validate_team`` is the
 check on its own, for the admin form to show errors before it saves.
 """
+import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -13,10 +14,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from routes import policy
+from routes import services as route_services
+from routes.spec import TeamPolicy
 
+from . import notifications
 from .audit import record, team_snapshot
+from .choices import NotificationEventChoices
 from .errors import ConflictError
 from .models import Team, TeamNamespace
+
+logger = logging.getLogger(__name__)
 
 # (cluster, namespace) pairs a team may route into.
 Namespaces = Iterable[tuple]
@@ -64,7 +71,38 @@ def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[t
                 add("namespaces", f"Namespace {namespace!r} on {cluster.name} is not valid: {policy.LABEL_RULE}.")
     if errors:
         raise ValidationError(errors)
+    if team.pk is not None:
+        _refuse_leaving_live_routes_outside(team, unique)
     return unique
+
+
+def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | None) -> None:
+    """A change of domains, namespaces or flags may not leave a live route outside the team's policy: 409 naming
+    each route and the rule (docs/security.md, "Team policy changes"). Pending revisions are not counted: their
+    approval checks the policy again, and the review queue shows them failing."""
+    if namespaces is None:
+        namespaces = [(ns.cluster, ns.namespace) for ns in team.namespaces.select_related("cluster")]
+    new = TeamPolicy(
+        slug=team.slug, domains=tuple(team.domains or ()),
+        namespaces=frozenset((cluster.name, namespace) for cluster, namespace in namespaces),
+        allow_node_port=team.allow_node_port, allow_load_balancer=team.allow_load_balancer,
+        allow_plain_http=team.allow_plain_http, auto_approve=team.auto_approve,
+    )
+    errors: dict[str, list[str]] = {}
+    for route, revision, violation in route_services.routes_outside_policy(team, new):
+        field = _POLICY_FIELDS.get(violation.field, NON_FIELD_ERRORS)
+        if violation.field == "backend.service_type":
+            service_type = (revision.spec.get("backend") or {}).get("service_type")
+            field = "allow_load_balancer" if service_type == "LoadBalancer" else "allow_node_port"
+        errors.setdefault(field, []).append(
+            f"Route {route} (r{revision.number}, live) would be outside the team's policy: {violation.message} "
+            "Delete or change the route first, then change the team.")
+    if errors:
+        raise ConflictError(errors)
+
+
+# The team setting behind each route field a policy check can refuse.
+_POLICY_FIELDS = {"host": "domains", "namespace": "namespaces", "tls.mode": "allow_plain_http"}
 
 
 def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespaces | None = ()) -> Team:
@@ -79,6 +117,8 @@ def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespa
             team.members.set(members)
             _set_namespaces(team, namespaces)
             record(user, "create", team, after=team_snapshot(team), team=team)
+            if team.auto_approve:
+                _announce_auto_approve(team, user)
     except IntegrityError:
         raise taken from None
     return team
@@ -87,9 +127,12 @@ def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespa
 def update_team(team: Team, *, user, members: Iterable | None = None, namespaces: Namespaces | None = None) -> Team:
     """Validate and save a stored team carrying its changes; ``members`` and ``namespaces``, when given,
     replace the current ones. Audited when anything changed."""
-    namespaces = validate_team(team, namespaces=namespaces)
     with transaction.atomic():
-        before = team_snapshot(Team.objects.select_for_update().get(pk=team.pk))
+        stored = Team.objects.select_for_update().get(pk=team.pk)
+        before = team_snapshot(stored)
+        # Judged under the team's row lock: approving one of its routes locks that row too
+        # (routes.services._decide), so no route goes live under the old policy while this one is checked.
+        namespaces = validate_team(team, namespaces=namespaces)
         team.save()
         if members is not None:
             team.members.set(members)
@@ -99,7 +142,19 @@ def update_team(team: Team, *, user, members: Iterable | None = None, namespaces
         after = team_snapshot(team)
         if after != before:
             record(user, "edit", team, before=before, after=after, team=team)
+        if team.auto_approve and not stored.auto_approve:
+            _announce_auto_approve(team, user)
     return team
+
+
+def _announce_auto_approve(team: Team, user) -> None:
+    """Auto-approval lets the team's revisions go live with nobody reviewing them: turning it on is its own
+    audit event, a warning in the log and a notification to every platform engineer (docs/security.md,
+    "Four eyes")."""
+    record(user, "enable_auto_approve", team, before={"auto_approve": False}, after={"auto_approve": True}, team=team)
+    logger.warning("auto-approval turned on for team %s by %s", team.slug,
+                   user.get_username() if user is not None else "system")
+    notifications.team_event(team, NotificationEventChoices.AUTO_APPROVE, actor=user)
 
 
 def delete_team(team: Team, *, user) -> None:

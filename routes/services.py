@@ -22,7 +22,7 @@ from portal.models import Team
 from . import policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .models import HostClaim, Review, Route, RouteRevision
-from .spec import ExistingRoute, ForeignIngressPath, RouteSpec, Violation
+from .spec import ExistingRoute, ForeignIngressPath, RouteSpec, TeamPolicy, Violation
 
 logger = logging.getLogger(__name__)
 
@@ -420,6 +420,33 @@ def release_claim(claim: HostClaim, *, user) -> None:
             )])
         record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
         locked.delete()
+
+
+def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, RouteRevision, Violation]]:
+    """What changing ``team``'s policy to ``new`` would leave outside it: (route, revision, violation) for each
+    rule that a live revision (approved or applied, of a route not yet deleted) passes under the team's current
+    policy and would break under ``new``. Rules it already broke are not counted, so a rule tightened since
+    cannot block an unrelated change (docs/security.md, "Team policy changes")."""
+    current = Team.objects.prefetch_related("namespaces__cluster").get(pk=team.pk).policy()
+    if new == current:
+        return []
+    live = (RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
+            .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision")))
+            .select_related("route__cluster", "route__team").order_by("route__cluster__name", "route__namespace",
+                                                                      "route__name", "-number"))
+    found, seen = [], set()
+    for rev in live:
+        route = rev.route
+        # Wildcards were a platform engineer's to request and were approved; only the team's policy is judged.
+        judge = dict(name=route.name, namespace=route.namespace, cluster=route.cluster.name, spec=rev.to_spec(),
+                     is_platform=True, output=route.cluster.output)
+        allowed = {(v.field, v.code) for v in policy.check_route(team=current, **judge)}
+        for violation in policy.check_route(team=new, **judge):
+            key = (route.pk, violation.field, violation.code)
+            if (violation.field, violation.code) not in allowed and key not in seen:
+                seen.add(key)
+                found.append((route, rev, violation))
+    return found
 
 
 def enqueue_reconcile(route_id) -> None:
