@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
+import idna
+
 from routes.spec import (
     BACKEND_EXISTING,
     BACKEND_EXTERNAL,
@@ -121,30 +123,63 @@ def parse_decimal(text: object) -> int | None:
 
 
 def normalize_host(host: str) -> str:
-    """The canonical form of a host for storage and comparison.
+    """The canonical form of a host for storage and comparison: the name a browser asks DNS for.
 
-    Strips whitespace, lower-cases, drops one trailing dot and writes unicode labels as punycode
-    ("bücher.example" -> "xn--bcher-kva.example"). Never raises: a label that cannot be converted is
-    kept lower-cased, and validation then explains what is wrong with it.
+    Strips whitespace, lower-cases, drops one trailing dot and writes unicode labels as punycode the way
+    browsers do (UTS 46 non-transitional processing, IDNA 2008): "bücher.example" -> "xn--bcher-kva.example",
+    "straße.example" -> "xn--strae-oqa.example" (IDNA 2003 made it "strasse"), full-width letters and
+    ideographic full stops become their ASCII forms. Never raises: a label that cannot be converted (a zero-width
+    joiner where IDNA forbids it) is kept lower-cased, and validation then explains what is wrong with it.
     """
     if not isinstance(host, str):
         return ""
-    host = host.strip().translate(_IDNA_DOTS).lower()
+    host = host.strip().translate(_IDNA_DOTS)
     if host.endswith("."):
         host = host[:-1]
     return ".".join(_label_to_ascii(label) for label in host.split("."))
 
 
 def _label_to_ascii(label: str) -> str:
+    # Unicode labels are case-mapped by UTS 46 itself: str.lower() writes a final sigma where browsers do not
+    # ("ΣΑΣ" -> "σας", UTS 46 "σασ").
     if label.isascii():
-        return label
+        return label.lower()
     try:
-        encoded = label.encode("idna").decode("ascii")
-    except UnicodeError:
-        return label
-    # Nameprep can turn one character into several labels ("⒈" -> "1."); refuse that mapping rather
-    # than let a single typed label silently become a different host.
-    return label if "." in encoded else encoded
+        mapped = idna.uts46_remap(label, std3_rules=False, transitional=False)
+        if mapped.isascii():
+            encoded = mapped
+        else:
+            encoded = idna.alabel(mapped).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return label.lower()
+    # A mapping could turn one character into several labels; refuse that rather than let a single typed label
+    # silently become a different host.
+    return label.lower() if "." in encoded or not encoded else encoded
+
+
+def _idna_problem(label: str) -> str | None:
+    """Why a label is not an IDNA 2008 name, phrased to follow "the label ...", or None.
+
+    ASCII labels other than "xn--" ones are judged by the DNS rules alone (browsers accept "ab--c");
+    an "xn--" label must decode to a valid name and be its canonical punycode.
+    """
+    if label.isascii() and not label.startswith("xn--"):
+        return None
+    try:
+        if not label.isascii():
+            idna.alabel(idna.uts46_remap(label, std3_rules=False, transitional=False))
+            return None
+        unicode = idna.ulabel(label)
+    except (idna.IDNAError, UnicodeError) as exc:
+        # idna ends its messages by repeating the label (" in 'a\u200d'"); the message quotes it already.
+        detail = re.sub(r" (in|of) '.*'\Z", "", str(exc), flags=re.S)
+        detail = "".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in detail)
+        if label.isascii():
+            return f'starts with "xn--" but is not valid punycode ({detail})'
+        return f"is not a valid internationalised name ({detail})"
+    if idna.alabel(unicode).decode("ascii") != label:
+        return f'starts with "xn--" but is not the punycode browsers use for {_quote(unicode)}'
+    return None
 
 
 def host_within_suffixes(host: str, suffixes: Iterable[str]) -> bool:
@@ -378,25 +413,14 @@ def _host_problem(host: str, *, wildcard: bool) -> str | None:
     if "" in labels:
         return "it contains an empty label (two dots in a row, or a leading dot)"
     for label in labels:
-        reason = _label_reason(label)
+        reason = _idna_problem(label) or _label_reason(label)
         if reason:
             return f"the label {_quote(label)} {reason}"
     if len(labels) < 2:
         return 'it needs at least two labels, such as "app.example.com"'
     if _DIGITS.fullmatch(labels[-1]):
         return f'its last label "{labels[-1]}" is all digits, which makes it look like an IP address'
-    for label in labels:
-        if label.startswith("xn--") and not _is_punycode(label):
-            return f'the label "{label}" starts with "xn--" but is not valid punycode'
     return None
-
-
-def _is_punycode(label: str) -> bool:
-    try:
-        label.encode("ascii").decode("idna")
-    except UnicodeError:
-        return False
-    return True
 
 
 def _check_host(raw: object, team: TeamPolicy, is_platform: bool) -> list[Violation]:

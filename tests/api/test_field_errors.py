@@ -184,3 +184,38 @@ def test_team_domains_must_be_dns_names(api, pat):
 
     assert response.status_code == 400
     assert response.json() == {"domains": ['Domain "not a domain" is not a DNS name such as "shop.example.com".']}
+
+
+# Hostnames are stored as the name a browser resolves (UTS 46 non-transitional, IDNA 2008).
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("straße.shop.example.com", "xn--strae-oqa.shop.example.com"),
+    ("xn--strae-oqa.shop.example.com", "xn--strae-oqa.shop.example.com"),
+    ("ς.shop.example.com", "xn--3xa.shop.example.com"),
+    ("ＳＨＯＰ。Example．com", "shop.example.com"),
+], ids=["sharp-s", "its-punycode", "final-sigma", "full-width"])
+def test_a_unicode_host_is_stored_as_browsers_request_it(client, typed, stored):
+    dry_run = client.post(url() + "?dry_run=true", route_body(host=typed), format="json")
+    response = client.post(url(), route_body(host=typed), format="json")
+
+    assert dry_run.status_code == 200, dry_run.json()
+    ingress = next(o for o in dry_run.json()["manifests"] if o["kind"] == "Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == stored
+    assert response.status_code == 201, response.json()
+    assert response.json()["host"] == stored and Route.objects.get().host == stored
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("a\u200d.shop.example.com", 'Host "a\\u200d.shop.example.com" is not a valid DNS name: the label "a\\u200d" is '
+                                  "not a valid internationalised name (Joiner U+200D not allowed at position 2)."),
+    ("xn--a-ugn.shop.example.com", 'Host "xn--a-ugn.shop.example.com" is not a valid DNS name: the label "xn--a-ugn" '
+                                   'starts with "xn--" but is not valid punycode (Joiner U+200D not allowed at '
+                                   "position 2)."),
+], ids=["misplaced-joiner", "punycode-of-a-misplaced-joiner"])
+def test_a_host_browsers_cannot_resolve_is_a_field_error_not_silently_changed(client, typed, message):
+    response = client.post(url(), route_body(host=typed), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"host": [message]}
+    assert not Route.objects.exists()

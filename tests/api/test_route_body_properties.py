@@ -6,11 +6,13 @@ judged together, as a client meets them.
 """
 import json
 
+import idna
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routes.models import Route
+from routes.policy import normalize_host
 
 from .conftest import GENERATED, route_body, url
 
@@ -125,6 +127,31 @@ def test_valid_bodies_pass_the_dry_run_and_render_their_host(client):
         ingress = next(o for o in response.json()["manifests"] if o["kind"] == "Ingress")
         assert ingress["spec"]["rules"][0]["host"] == body["host"]
         assert ingress["spec"]["rules"][0]["http"]["paths"][0]["path"] == body["path"]
+
+    check()
+
+
+hostnames = st.lists(
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=10) | st.sampled_from(
+        ["straße", "ς", "xn--strae-oqa", "bücher", "ＣＡＲＴ", "a\u200d", "a\u200c", "sh\u00adop", "İ", "ΣΑΣ", "xn--zz"]),
+    min_size=1, max_size=3,
+).map(lambda labels: ".".join(labels) + ".shop.example.com")
+
+
+def test_any_unicode_host_is_stored_as_browsers_resolve_it_or_refused_on_host(client):
+    @given(host=hostnames)
+    @bounded(150)
+    def check(host):
+        GENERATED["hypothesis"] += 1
+        response = send(client, "post", url() + "?dry_run=true", route_body(host=host))
+        assert response.status_code in (200, 400), (response.status_code, host)
+        if response.status_code == 400:
+            assert list(response.json()) == ["host"], response.json()
+            return
+        stored = next(o for o in response.json()["manifests"] if o["kind"] == "Ingress")["spec"]["rules"][0]["host"]
+        assert stored.isascii() and stored == normalize_host(host)
+        again = send(client, "post", url() + "?dry_run=true", route_body(host=idna.decode(stored)))
+        assert next(o for o in again.json()["manifests"] if o["kind"] == "Ingress")["spec"]["rules"][0]["host"] == stored
 
     check()
 

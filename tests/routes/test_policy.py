@@ -5,6 +5,7 @@ code that decides the HTTP status (invalid/forbidden -> 400, conflict -> 409) an
 """
 from dataclasses import replace
 
+import idna
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,6 +89,9 @@ BAD_ROUTES = [
     bad({"host": "*cart.shop.example.com"}, "host", "invalid", "may only be the whole first label", id="host-wildcard-partial"),
     bad({"host": "*.com", "is_platform": True}, "host", "invalid", "at least two labels", id="host-wildcard-tld"),
     bad({"host": "xn--zz.shop.example.com"}, "host", "invalid", "not valid punycode", id="host-bad-punycode"),
+    bad({"host": "a\u200d.shop.example.com"}, "host", "invalid", 'the label "a\\u200d" is not a valid internationalised name (Joiner U+200D not allowed', id="host-misplaced-zero-width-joiner"),
+    bad({"host": "a\u200c.shop.example.com"}, "host", "invalid", "Joiner U+200C not allowed", id="host-misplaced-zero-width-non-joiner"),
+    bad({"host": "xn--a-ugn.shop.example.com"}, "host", "invalid", "is not valid punycode (Joiner U+200D not allowed", id="host-punycode-of-a-misplaced-joiner"),
     bad({"host": ""}, "host", "invalid", "Host is required", id="host-empty"),
     bad({"host": "   "}, "host", "invalid", "Host is required", id="host-blank"),
     # Hostnames: team policy.
@@ -191,6 +195,10 @@ GOOD_ROUTES = [
     pytest.param({"host": "shop.bücher.example"}, id="host-unicode-under-unicode-suffix"),
     pytest.param({"host": "shop.xn--bcher-kva.example"}, id="host-punycode-under-unicode-suffix"),
     pytest.param({"host": "shop。example。com"}, id="host-ideographic-dots"),
+    pytest.param({"host": "straße.shop.example.com"}, id="host-sharp-s"),
+    pytest.param({"host": "xn--strae-oqa.shop.example.com"}, id="host-idna2008-punycode"),
+    pytest.param({"host": "ς.shop.example.com"}, id="host-final-sigma"),
+    pytest.param({"host": "ab--cd.shop.example.com"}, id="host-ascii-double-hyphen"),
     pytest.param({"host": "*.shop.example.com", "is_platform": True}, id="wildcard-by-platform"),
     pytest.param({"host": ".".join(["a" * 59] * 3 + ["a" * 56]) + ".shop.example.com"}, id="host-253-characters"),
     pytest.param({"path": "/"}, id="path-root"),
@@ -326,6 +334,15 @@ def test_claim_and_live_route_of_the_same_team_are_reported_once():
         pytest.param("shop.example.com..", "shop.example.com.", id="only-one-dot-dropped"),
         pytest.param("ü" * 70 + ".example", "ü" * 70 + ".example", id="unconvertible-label-kept"),
         pytest.param("a⒈example.com", "a⒈example.com", id="nameprep-dot-refused"),
+        # UTS 46 non-transitional (IDNA 2008), as browsers: deviation characters keep their own punycode.
+        pytest.param("straße.example", "xn--strae-oqa.example", id="sharp-s-is-not-ss"),
+        pytest.param("ς.example", "xn--3xa.example", id="final-sigma-is-not-sigma"),
+        pytest.param("xn--strae-oqa.example", "xn--strae-oqa.example", id="idna2008-punycode-kept"),
+        pytest.param("Ｃａｒｔ.Ｓｈｏｐ．example", "cart.shop.example", id="full-width-letters-and-stop"),
+        pytest.param("İstanbul.example", "xn--istanbul-o0e.example", id="dotted-capital-i"),
+        pytest.param("ΣΑΣ.example", "xn--mxa9ab.example", id="capital-sigmas-map-as-browsers-do"),
+        pytest.param("sh\u00adop.example", "shop.example", id="soft-hyphen-ignored"),
+        pytest.param("a\u200d.example", "a\u200d.example", id="misplaced-joiner-kept-for-validation"),
         pytest.param("", "", id="empty"),
         pytest.param(None, "", id="not-text"),
     ],
@@ -482,6 +499,26 @@ def test_any_well_formed_host_under_the_team_suffix_is_accepted(labels, upper, t
 
     assert check(host=host.upper() if upper else host) == []
     assert normalize_host(normalize_host(host.upper())) == normalize_host(host) == host.rstrip(".")
+
+
+unicode_labels = st.text(st.characters(codec="utf-8", exclude_characters=".\u3002\uff0e\uff61"), min_size=1, max_size=12)
+
+
+@given(labels=st.lists(unicode_labels | dns_labels, min_size=1, max_size=3))
+def test_an_accepted_unicode_host_is_stored_as_the_name_a_browser_resolves(labels):
+    host = ".".join(labels) + ".shop.example.com"
+
+    stored = normalize_host(host)
+
+    assert normalize_host(stored) == stored
+    if check(host=host) == []:
+        assert stored.isascii() and stored == stored.lower()
+        # Browsers map hosts with UTS 46, non-transitional (WHATWG URL); idna is stricter only about "--" in
+        # the 3rd and 4th place of ASCII labels, which DNS and browsers allow.
+        if not any(label[2:4] == "--" and not label.startswith("xn--") for label in stored.split(".")):
+            assert idna.encode(host.strip(), uts46=True, transitional=False).decode("ascii") == stored
+        assert check(host=stored) == []
+        assert normalize_host(idna.decode(stored)) == stored
 
 
 @given(prefix=st.from_regex(r"[a-z0-9-]+", fullmatch=True))

@@ -49,6 +49,26 @@ def test_valid_request_creates_a_pending_route_and_redirects_to_it(login, alice,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("straße.shop.example.com", "xn--strae-oqa.shop.example.com"),
+    ("xn--strae-oqa.shop.example.com", "xn--strae-oqa.shop.example.com"),
+    ("ς.shop.example.com", "xn--3xa.shop.example.com"),
+], ids=["sharp-s", "its-punycode", "final-sigma"])
+def test_a_unicode_host_is_stored_as_the_name_browsers_request(login, alice, form_data, typed, stored):
+    login(alice).post(reverse("routes:create"), form_data(host=typed))
+
+    assert Route.objects.get(name="cart").host == stored
+
+
+@pytest.mark.django_db
+def test_a_zero_width_joiner_in_the_host_is_a_field_error_not_dropped(login, alice, form_data):
+    response = login(alice).post(reverse("routes:create"), form_data(host="a\u200d.shop.example.com"))
+
+    assert "Joiner U+200D not allowed" in errors_of(response, "host")
+    assert not Route.objects.exists()
+
+
+@pytest.mark.django_db
 def test_managed_backend_is_parsed_into_selector_target_port_and_service_type(login, alice, form_data):
     login(alice).post(reverse("routes:create"), form_data(
         backend_kind="managed", selector="app=cart, tier=web", target_port="http", service_port="80",
