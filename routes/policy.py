@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from urllib.parse import unquote
 
 import idna
@@ -20,6 +21,7 @@ from routes.spec import (
     BACKEND_EXTERNAL,
     BACKEND_MANAGED,
     OUTPUT_GATEWAY,
+    OUTPUT_INGRESS,
     PATH_TYPES,
     SERVICE_TYPES,
     TLS,
@@ -27,6 +29,7 @@ from routes.spec import (
     Backend,
     ExistingRoute,
     ForeignIngressPath,
+    OwnedObject,
     RouteSpec,
     TeamPolicy,
     Violation,
@@ -250,12 +253,16 @@ def check_conflicts(
     others: Iterable[ExistingRoute],
     claims: Mapping[str, str],
     foreign: Iterable[ForeignIngressPath],
+    owned: Iterable[OwnedObject] = (),
+    output: str = OUTPUT_INGRESS,
 ) -> list[Violation]:
     """Clashes with what already lives on the cluster; every violation has code ``conflict``.
 
     ``others`` are the other live routes on the same cluster (the route being edited, ``route_id``, is
     skipped), ``claims`` maps host to owning team slug, ``foreign`` lists host+paths of Ingresses Portico
-    does not manage. Hosts are compared normalised, so case, a trailing dot or punycode cannot dodge a claim.
+    does not manage, ``owned`` the objects other live routes of the namespace own (or ask for) on the
+    cluster, whose ``output`` names the route's own objects. Hosts are compared normalised, so case, a
+    trailing dot or punycode cannot dodge a claim.
     """
     others = [other for other in others if route_id is None or str(other.id) != str(route_id)]
     host = normalize_host(spec.host)
@@ -274,6 +281,43 @@ def check_conflicts(
         violations += _claim_conflicts(host, spec.host, team, claims, others)
     if host and path is not None:
         violations += _path_conflicts(host, path, spec.path_type, others, foreign)
+    violations += _ownership_conflicts(route_id, name, namespace, spec, owned, output)
+    return violations
+
+
+def owned_objects(name: str, namespace: str, spec: RouteSpec, output: str = OUTPUT_INGRESS) -> list[tuple[str, str, str]]:
+    """(kind, namespace, name) of every object route ``name`` alone owns, named as routes.render names them: its
+    Service when Portico manages one, and its Ingress (HTTPRoute for Gateway API output). Not the Certificate,
+    which the routes on its host share."""
+    owned = []
+    if spec.backend.manages_service:
+        owned.append(("Service", namespace, spec.backend.service_name_for(name)))
+    owned.append(("HTTPRoute" if output == OUTPUT_GATEWAY else "Ingress", namespace, name))
+    return owned
+
+
+def _ownership_conflicts(
+    route_id: str | None, name: str, namespace: str, spec: RouteSpec, owned: Iterable[OwnedObject], output: str
+) -> list[Violation]:
+    """An object this route would own already belongs to another route: one owner per object
+    (docs/security.md, "One owner per object"). A clash of Ingress or HTTPRoute names is a clash of route
+    names, which the name check reports."""
+    mine = set(owned_objects(name, namespace, replace(spec, backend=spec.backend or Backend()), output))
+    violations = []
+    for other in owned:
+        if route_id is not None and other.route_id == str(route_id):
+            continue
+        if (other.kind, other.namespace, other.name) not in mine or other.route_name == name:
+            continue
+        state = "asked for by the pending revision of" if other.pending else "managed by"
+        violations.append(Violation(
+            "backend.service_name" if other.kind == "Service" else "name",
+            f'{other.kind} "{other.namespace}/{other.name}" is {state} route "{other.namespace}/{other.route_name}" '
+            f'of team "{other.team}", and an object on the cluster belongs to one route. Choose another Service name, '
+            "or send traffic to that Service as an existing Service (leave the selector, target port, service type "
+            "and external name empty).",
+            CONFLICT,
+        ))
     return violations
 
 

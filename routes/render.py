@@ -241,7 +241,7 @@ def _service(target: RouteTarget, backend: Backend) -> dict:
     service = {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _route_metadata(target, _service_name(target, backend)),
+        "metadata": _route_metadata(target, backend.service_name_for(target.name)),
         "spec": spec,
     }
     return _with_spec_hash(service)
@@ -252,7 +252,7 @@ def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> 
         "path": spec.path,
         "pathType": spec.path_type,
         "backend": {
-            "service": {"name": _service_name(target, spec.backend), "port": _ingress_backend_port(spec.backend)}
+            "service": {"name": spec.backend.service_name_for(target.name), "port": _ingress_backend_port(spec.backend)}
         },
     }
     ingress_spec: dict[str, Any] = {
@@ -281,7 +281,7 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
     backend_ref = {
         "group": "",
         "kind": "Service",
-        "name": _service_name(target, spec.backend),
+        "name": spec.backend.service_name_for(target.name),
         "port": _gateway_backend_port(spec.backend),
     }
     route_spec = {
@@ -316,13 +316,6 @@ def _with_spec_hash(obj: dict) -> dict:
     # Last step of rendering, so the hash covers every other field, the revision annotation included.
     obj["metadata"]["annotations"][SPEC_HASH_ANNOTATION] = spec_hash(obj)
     return obj
-
-
-def _service_name(target: RouteTarget, backend: Backend) -> str:
-    # A Service Portico creates may be left unnamed by the requester; it then takes the route's name.
-    if backend.manages_service and not backend.service_name:
-        return target.name
-    return backend.service_name
 
 
 def _port_value(value: int | str | None) -> int | str | None:

@@ -22,7 +22,7 @@ from portal.models import Team
 from . import policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .models import HostClaim, Review, Route, RouteRevision
-from .spec import ExistingRoute, ForeignIngressPath, RouteSpec, TeamPolicy, Violation
+from .spec import ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec, TeamPolicy, Violation
 
 logger = logging.getLogger(__name__)
 
@@ -95,36 +95,57 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
     )
     if any(v.field == "host" for v in violations):
         return violations
-    others, claims, foreign = _conflict_inputs(cluster, spec.host, namespace, name, exclude=route)
+    others, claims, foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, route, spec)
     violations += policy.check_conflicts(
         route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
-        others=others, claims=claims, foreign=foreign,
+        others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
     )
     return violations
 
 
-def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None):
-    """Gather, in three queries, what policy.check_conflicts compares against."""
+def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec):
+    """Gather, in two queries, what policy.check_conflicts compares against: the other live routes on this
+    host or with this name, the claims on the host, the foreign Ingresses on it, and the objects other routes
+    of the namespace own under the names the request (``spec``) would give its own.
+
+    Routes count by their approved and pending revisions; for owned objects also by their applied revision
+    (still on the cluster). Counting pending revisions at approval too means two requests racing for one
+    object can never both be approved: whichever is reviewed sees the other (docs/security.md,
+    "One owner per object")."""
+    names = {obj_name for _, _, obj_name in policy.owned_objects(name, namespace, spec, cluster.output)
+             if isinstance(obj_name, str) and obj_name}
     live_revisions = (
         RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
-        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
-        .filter(Q(host=host) | Q(route__namespace=namespace, route__name=name))
+        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision"))
+                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
+        .filter(Q(host=host) | Q(route__namespace=namespace, route__name=name)
+                | Q(route__namespace=namespace, route__name__in=names)
+                | Q(route__namespace=namespace, spec__backend__service_name__in=names))
         .select_related("route__team")
     )
     if exclude is not None:
         live_revisions = live_revisions.exclude(route=exclude)
-    others = [
-        ExistingRoute(id=str(r.route_id), name=r.route.name, team=r.route.team.slug, namespace=r.route.namespace,
-                      host=r.host, path=r.path, path_type=r.path_type)
-        for r in live_revisions
-    ]
+    others, owned = [], set()
+    for r in live_revisions:
+        is_pending = r.number == r.route.revision and r.approval == ApprovalChoices.PENDING
+        if ((r.number == r.route.approved_revision or is_pending)
+                and (r.host == host or (r.route.namespace, r.route.name) == (namespace, name))):
+            others.append(ExistingRoute(id=str(r.route_id), name=r.route.name, team=r.route.team.slug,
+                                        namespace=r.route.namespace, host=r.host, path=r.path, path_type=r.path_type))
+        if r.route.namespace == namespace:
+            for kind, obj_namespace, obj_name in policy.owned_objects(r.route.name, namespace, r.to_spec(), cluster.output):
+                if obj_name in names:
+                    owned.add(OwnedObject(
+                        kind=kind, namespace=obj_namespace, name=obj_name, route_id=str(r.route_id),
+                        route_name=r.route.name, team=r.route.team.slug,
+                        pending=r.number not in (r.route.approved_revision, r.route.applied_revision)))
     parent = host.split(".", 1)[1] if "." in host else host
     claim_filter = Q(host=host) | Q(host=f"*.{parent}")
     if host.startswith("*."):
         claim_filter |= Q(host__endswith=host[1:])
     claims = {c.host: c.team.slug for c in HostClaim.objects.filter(claim_filter).select_related("team")}
     foreign = [ForeignIngressPath(**f) for f in cluster.foreign_ingresses if f.get("host") == host]
-    return others, claims, foreign
+    return others, claims, foreign, sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
 
 
 def _raise_if(violations: list[Violation]) -> None:
@@ -320,10 +341,11 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
             creator.save(update_fields=["password"])
     try:
         with transaction.atomic():
-            others, claims, _foreign = _conflict_inputs(cluster, spec.host, namespace, name, exclude=None)
+            others, claims, _foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, None, spec)
             # The live Ingresses were compared by the caller, from a fresher list than the last sync's record.
             _raise_if(policy.check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
-                                             others=others, claims=claims, foreign=()))
+                                             others=others, claims=claims, foreign=(), owned=owned,
+                                             output=cluster.output))
             route = Route.objects.create(
                 name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
                 path_type=spec.path_type, created_by=creator, revision=1, approved_revision=1,

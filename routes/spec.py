@@ -42,6 +42,12 @@ class Backend:
     def manages_service(self) -> bool:
         return self.kind in (BACKEND_MANAGED, BACKEND_EXTERNAL)
 
+    def service_name_for(self, route_name: str) -> str | None:
+        """The Service traffic goes to. One Portico creates may be left unnamed; it then takes the route's name."""
+        if self.manages_service and not self.service_name:
+            return route_name
+        return self.service_name
+
 
 @dataclass(frozen=True)
 class TLS:
@@ -128,6 +134,20 @@ class ExistingRoute:
     host: str
     path: str
     path_type: str
+
+
+@dataclass(frozen=True)
+class OwnedObject:
+    """An object on a cluster that a live route owns: written by its approved or applied revision, or asked for
+    by its pending one (``pending``). Conflict checks refuse a second owner (docs/security.md)."""
+
+    kind: str
+    namespace: str
+    name: str
+    route_id: str
+    route_name: str
+    team: str
+    pending: bool = False
 
 
 @dataclass(frozen=True)

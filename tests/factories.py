@@ -33,6 +33,18 @@ def spec(host="cart.shop.example.com", path="/", **kwargs) -> RouteSpec:
     return RouteSpec(host=host, path=path, backend=backend, tls=tls, **kwargs)
 
 
+def stored_before_the_rule(route, backend: Backend):
+    """Give ``route``'s revisions the fields of ``backend`` that are set, as a route could be stored before one
+    owner per object was a rule (docs/security.md): a request naming another route's managed Service is
+    refused now, so only data from before can hold one."""
+    for revision in route.revisions.all():
+        revision.spec = {**revision.spec, "backend": {
+            **revision.spec["backend"], **{k: v for k, v in backend.__dict__.items() if v is not None}}}
+        revision.save(update_fields=["spec"])
+    route._revision_cache = {}
+    return route
+
+
 @pytest.fixture
 def cluster(db):
     return Cluster.objects.create(name="prod-eu", display_name="Production EU", mode="directory")
@@ -49,6 +61,12 @@ def other_team(db, cluster):
 
 
 @pytest.fixture
+def rival(db, cluster):
+    """A second team that shares namespace shop on the cluster with team shop (TeamNamespace allows it)."""
+    return make_team("rival", domains=["rival.example.com"], namespaces=[(cluster, "shop")])
+
+
+@pytest.fixture
 def alice(shop):
     """A developer in team shop."""
     return make_user("alice", teams=[shop])
@@ -58,6 +76,12 @@ def alice(shop):
 def bob(other_team):
     """A developer in another team."""
     return make_user("bob", teams=[other_team])
+
+
+@pytest.fixture
+def mallory(rival):
+    """A developer in team rival, which shares namespace shop."""
+    return make_user("mallory", teams=[rival])
 
 
 @pytest.fixture

@@ -11,36 +11,13 @@ from clusters.kube import KubeClient
 from clusters.models import Cluster
 from portal.models import TeamNamespace
 from routes import reconcile, services
-from routes.models import Route
 from routes.spec import Backend
-from tests.factories import make_team, make_user
+from tests.factories import stored_before_the_rule
 from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE, emulated_cluster
 
 pytestmark = pytest.mark.django_db
 
 FRONTEND = Backend(service_name="frontend", service_port=80, target_port=8080, selector={"app": "frontend"})
-
-
-def stored_before_the_rule(route: Route, backend: Backend) -> Route:
-    """Give ``route``'s revisions ``backend``, as a route could be stored before one owner per object was a rule
-    (requests naming another route's managed Service are refused now)."""
-    for revision in route.revisions.all():
-        revision.spec = {**revision.spec, "backend": {**revision.spec["backend"], **{
-            k: v for k, v in backend.__dict__.items() if v is not None}}}
-        revision.save(update_fields=["spec"])
-    route._revision_cache = {}
-    return route
-
-
-@pytest.fixture
-def rival(cluster):
-    """A second team that shares namespace shop with team shop."""
-    return make_team("rival", domains=["rival.example.com"], namespaces=[(cluster, "shop")])
-
-
-@pytest.fixture
-def mallory(rival):
-    return make_user("mallory", teams=[rival])
 
 
 def service_file(cluster) -> dict | None:
