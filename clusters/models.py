@@ -129,6 +129,36 @@ class Cluster(models.Model):
             return bool(self.reachable and self.gateway_present)
         return bool(self.reachable and self.ingress_class_present and self.cert_manager_present and self.issuer_present)
 
+    @property
+    def health_summary(self) -> str:
+        """The last probe in plain words, made from its results only: what developers read instead of
+        ``health_message``, which can quote the API server's answer (docs/security.md, "What developers see").
+        Empty when there is no message."""
+        if not self.health_message:
+            return ""
+        if self.is_directory:
+            return "GitOps export: there is no live health to show."
+        if not self.reachable:
+            return "Portico could not reach the API server at the last probe; platform engineers have the details."
+        if self.is_gateway:
+            problems = [] if self.gateway_present else [
+                f'Gateway "{self.gateway_namespace}/{self.gateway_name}" does not exist.']
+        else:
+            problems = [message for ok, message in (
+                (self.ingress_class_present, f'IngressClass "{self.ingress_class}" is missing.'),
+                (self.cert_manager_present, "cert-manager is not installed."),
+                (self.issuer_present or not self.cert_manager_present,
+                 f'ClusterIssuer "{self.default_issuer}" does not exist.'),
+            ) if not ok]
+        return " ".join(problems) or "All checks passed."
+
+    @property
+    def sync_summary(self) -> str:
+        """``sync_error`` in plain words for developers: that the last sync was refused, not the server's answer."""
+        if not self.sync_error:
+            return ""
+        return "The last sync was refused by the cluster; platform engineers have the details."
+
     def clean(self):
         super().clean()
         errors = gateway_reference_errors(self.output, self.gateway_name, self.gateway_namespace)

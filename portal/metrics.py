@@ -8,7 +8,9 @@ Two sources:
   scrape time by ``StateCollector`` and served by the web process at ``/metrics``: any web replica gives the
   same answer, and nothing has to be kept in step.
 
-``/metrics`` is open unless ``PORTICO_METRICS_TOKEN`` is set; then it needs ``Authorization: Bearer <token>``.
+``/metrics`` needs ``Authorization: Bearer <PORTICO_METRICS_TOKEN>``. With ``DEBUG`` off and no token configured
+it answers 403 to everyone (and ``check --deploy`` warns); only ``make run`` (``DEBUG``) serves it without one
+(docs/security.md, "What developers see").
 """
 import hmac
 import logging
@@ -16,6 +18,7 @@ import time
 
 from celery import signals
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
@@ -167,17 +170,26 @@ _state_registry.register(StateCollector())
 
 
 def _authorised(request) -> bool:
-    token = settings.PORTICO_METRICS_TOKEN
-    if not token:
-        return True
     given = request.headers.get("Authorization", "")
-    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    return hmac.compare_digest(given.encode(), f"Bearer {settings.PORTICO_METRICS_TOKEN}".encode())
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def metrics_token_check(app_configs, **kwargs):
+    if settings.PORTICO_METRICS_TOKEN:
+        return []
+    return [checks.Warning("PORTICO_METRICS_TOKEN is not set, so /metrics answers 403 to every scraper.",
+                           hint="Set it, and give Prometheus the same value as its bearer token.", id="portico.W001")]
 
 
 @never_cache
 @require_GET
 def metrics_view(request):
-    if not _authorised(request):
+    if not settings.PORTICO_METRICS_TOKEN:
+        if not settings.DEBUG:
+            return HttpResponse("Metrics are closed: set PORTICO_METRICS_TOKEN, then scrape with "
+                                "Authorization: Bearer <token>.\n", status=403, content_type="text/plain")
+    elif not _authorised(request):
         return HttpResponse("Metrics need Authorization: Bearer <PORTICO_METRICS_TOKEN>.\n", status=401,
                             content_type="text/plain")
     body = generate_latest(REGISTRY) + generate_latest(_state_registry)

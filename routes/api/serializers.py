@@ -13,7 +13,7 @@ from rest_framework import serializers
 from clusters import services as cluster_services
 from clusters.models import Cluster, dns_label
 from portal import services as team_services
-from portal.access import teams_of
+from portal.access import is_platform, teams_of
 from portal.models import AuditEvent, Team
 from routes import policy, services
 from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
@@ -405,8 +405,10 @@ class ClusterHealthSerializer(serializers.Serializer):
     issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
     gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    message = serializers.CharField(source="health_message", read_only=True)
-    sync_error = serializers.CharField(read_only=True, help_text="Why the last sync was refused; empty when it ran.")
+    message = serializers.CharField(source="health_message", read_only=True,
+                                    help_text="The last probe's message; a plain summary for developers.")
+    sync_error = serializers.CharField(read_only=True, help_text="Why the last sync was refused; empty when it ran. "
+                                       "A plain summary for developers.")
 
 
 class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
@@ -428,6 +430,18 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                   "kubeconfig", "has_credentials", "health", "last_synced_at",
                   "created_at", "updated_at"]
         read_only_fields = ["last_synced_at", "created_at", "updated_at"]
+        extra_kwargs = {"directory": {"help_text": "For directory clusters: the folder the manifests are written "
+                                      "to, under PORTICO_DIRECTORY_ROOT. Empty for developers."}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not is_platform(request.user):
+            # Server folders and raw probe messages are for platform engineers (docs/security.md, "What developers
+            # see"): a message can quote whatever the API server (or something posing as it) answered.
+            data["directory"] = ""
+            data["health"].update(message=instance.health_summary, sync_error=instance.sync_summary)
+        return data
 
     def create(self, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)

@@ -13,6 +13,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "portico.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://portico.example.com",
     "PORTICO_SECURE": "1",
+    "PORTICO_METRICS_TOKEN": "scrape-token-for-prometheus",
     "DEBUG": "0",
 }
 
@@ -33,6 +34,13 @@ def test_check_deploy_complains_without_secure_settings():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "PORTICO_SECURE": "0"})
     assert result.returncode != 0
     assert "security.W004" in result.stderr + result.stdout  # no HSTS
+
+
+def test_check_deploy_warns_that_metrics_are_closed_without_a_token():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        **{k: v for k, v in PRODUCTION.items() if k != "PORTICO_METRICS_TOKEN"})
+    assert result.returncode != 0
+    assert "portico.W001" in result.stderr + result.stdout and "/metrics answers 403" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_secrets():

@@ -8,6 +8,13 @@ from tests.reconcile.conftest import approve, kube_cluster  # noqa: F401 - fixtu
 
 pytestmark = pytest.mark.django_db
 
+TOKEN = "s3cret-scrape-token"
+
+
+@pytest.fixture(autouse=True)
+def _metrics_token(settings):
+    settings.PORTICO_METRICS_TOKEN = TOKEN
+
 
 def sample(text: str, name: str, **labels) -> float:
     """The value of one sample in Prometheus text format, 0 when absent."""
@@ -22,7 +29,7 @@ def sample(text: str, name: str, **labels) -> float:
 
 
 def scrape(client) -> str:
-    response = client.get("/metrics")
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     return response.content.decode()
@@ -60,8 +67,7 @@ def test_pending_reviews_are_counted_across_states(client, submit, approve):
     assert sample(text, "portico_routes", health="Unknown", sync="Unknown") == 2  # one sample per label set
 
 
-def test_metrics_token_is_required_when_configured(client, settings):
-    settings.PORTICO_METRICS_TOKEN = "s3cret-scrape-token"
+def test_metrics_token_is_required_when_configured(client):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token").status_code == 200
