@@ -29,6 +29,9 @@ class TeamAdminForm(ServiceCheckedForm):
     class Meta:
         model = Team
         fields = "__all__"
+        help_texts = {"auto_approve": "Approve this team's revisions automatically when every check passes (never "
+                                      "a change a platform engineer wrote). Turning it on is audited and every "
+                                      "platform engineer is told."}
 
     def check(self, candidate, data):
         services.validate_team(candidate)

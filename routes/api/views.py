@@ -264,7 +264,9 @@ class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     create=extend_schema(summary="Create a team (platform engineers)"),
     partial_update=extend_schema(
         summary="Change a team (platform engineers)",
-        description="members and namespaces, when given, replace the current ones.",
+        description="members and namespaces, when given, replace the current ones. A change of domains, "
+        "namespaces or flags that would leave a live route of the team outside its policy answers 409 naming "
+        "the routes; turning auto_approve on is audited and announced to platform engineers.",
     ),
 )
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
