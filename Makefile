@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PORTICO_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install install-test system-deps kube-bins web worker beat bench screenshots clean
+.PHONY: run test install install-test system-deps kube-bins dev-cluster web worker beat bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ run: install
 # (tools/kube/) once per machine into a cache outside the repo; a no-op when that cache has them (README).
 kube-bins:
 	@scripts/kube-bins.sh >/dev/null
+
+# The tests' local API server in the foreground, to try Portico against a real kube-apiserver by hand
+# (docs/dev-cluster.md); writes var/dev-cluster/kubeconfig for `manage.py add_cluster` and kubectl. Ctrl-C stops it.
+dev-cluster: install kube-bins
+	$(PY) -m clusters.devcluster
 
 # Two passes: everything in-process spread over every core, then, one at a time, the tests that start real
 # Celery workers on a Redis broker and those that count across tests (serial).
