@@ -28,7 +28,7 @@ from clusters.models import Cluster
 from portal import notifications
 from portal.audit import record
 
-from . import render
+from . import policy, render
 from .choices import HealthChoices, SyncChoices
 from .diagnostics import Observed, evaluate
 from .models import HostClaim, Route, RouteRevision
@@ -226,6 +226,10 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
                            "Portico; Portico will not change it. Rename the route or remove that object.")
                 _save_status(route, _evaluate_failure(route, spec, message))
                 return Result.DEGRADED
+            holder = _held_by_other_route(current, obj)
+            if holder is not None:
+                _save_status(route, _evaluate_failure(route, spec, _held_message(obj, holder, cluster)))
+                return Result.DEGRADED
             if _in_sync(current, obj):
                 live[render.object_key(obj)] = current
                 continue
@@ -304,6 +308,38 @@ def _same_owner(live: dict, desired: dict) -> bool:
         return _route_label(live) == owner
     host = _labels(desired).get(render.HOST_LABEL)
     return host is not None and _labels(live).get(render.HOST_LABEL) == host
+
+
+def _held_by_other_route(live: dict | None, desired: dict) -> Route | None:
+    """The other live route whose object ``live`` is, when ``desired`` (a route's own object) may not be applied
+    over it: ``live`` carries that route's label and its approved or applied revision still renders an object of
+    that kind and name. An object whose route is gone, or no longer wants it, is a leftover and may be taken
+    over. Shared Certificates are a host's, not a route's, and never held this way (docs/security.md, "One
+    owner per object")."""
+    mine, holder = _route_label(desired), _route_label(live or {})
+    if live is None or mine is None or holder in (None, mine) or not _is_ours(live):
+        return None
+    try:
+        holder_id = uuid.UUID(holder)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    route = Route.objects.live().filter(pk=holder_id).select_related("team", "cluster").first()
+    if route is None:
+        return None
+    wanted = (desired["kind"], desired["metadata"].get("namespace"), desired["metadata"]["name"])
+    output = route.cluster.output
+    for rev in route.revisions.filter(number__in={route.approved_revision, route.applied_revision} - {None}):
+        if wanted in policy.owned_objects(route.name, route.namespace, rev.to_spec(), output):
+            return route
+    return None
+
+
+def _held_message(obj: dict, holder: Route, cluster: Cluster) -> str:
+    meta = obj["metadata"]
+    where = "" if holder.cluster_id == cluster.pk else f" on cluster {holder.cluster.name}"
+    return (f'{obj["kind"]} {meta.get("namespace")}/{meta["name"]} belongs to route "{holder.namespace}/{holder.name}" '
+            f'of team "{holder.team.slug}"{where}; Portico will not change another route\'s object. Give this route '
+            "its own object (another Service name), or send traffic to that Service as an existing Service.")
 
 
 def _uid(obj: dict) -> str | None:
@@ -599,7 +635,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
         [(r.target(r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
     unsettled_ids = {str(pk) for pk in unsettled}
     settled_by_id = {str(r.pk): r for r in settled}
-    failures: dict[str, str] = {}
+    failures: dict[str, str] = _settle_contests(cluster, active, specs, settings_, seen, desired)
 
     def fail(obj: dict, message: str) -> None:
         for route_id in _users_of(obj, active, specs):
@@ -613,10 +649,14 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
         if current is not None and not _is_ours(current):
             fail(obj, _not_ours_message(obj))
             continue
+        holder = _held_by_other_route(current, obj)
+        if holder is not None:
+            fail(obj, _held_message(obj, holder, cluster))
+            continue
         if _in_sync(current, obj):
             continue
         try:
-            repaired = _repair(target, obj, settled_by_id.get(owner))
+            repaired = _repair(target, obj, settled_by_id.get(owner), cluster)
             if repaired is not None:
                 ours[key] = seen[key] = repaired
                 report.applied += 1
@@ -689,7 +729,35 @@ def _other_clusters_objects(cluster: Cluster, objects) -> dict[tuple, str]:
     return found
 
 
-def _repair(target, obj: dict, route: Route | None) -> dict | None:
+def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, settings_: ClusterSettings, seen: dict,
+                     desired: dict) -> dict[str, str]:
+    """Objects two approved routes both render, which only routes stored before one owner per object was a rule
+    can do (docs/security.md): the route whose label the live object carries keeps it (Portico never writes over
+    another route's object), otherwise the one with the smallest id, as ``render.desired_objects`` chose. The
+    keeper's object goes in ``desired``; returns ``{route id: why}`` for the others, which are reported Degraded."""
+    claimants: dict[tuple, list[Route]] = {}
+    for route in active:
+        spec = specs[(route.pk, route.approved_revision)]
+        for owned in policy.owned_objects(route.name, route.namespace, spec, settings_.output):
+            claimants.setdefault(owned, []).append(route)
+    refused = {}
+    for key, obj in desired.items():
+        routes = claimants.get(key[1:], ())
+        if len(routes) < 2:
+            continue
+        holder = _route_label(seen.get(key) or {})
+        keeper = next((r for r in routes if str(r.pk) == holder), min(routes, key=lambda r: str(r.pk)))
+        if _route_label(obj) != str(keeper.pk):
+            rendered = render.render_route(keeper.target(keeper.approved_revision),
+                                           specs[(keeper.pk, keeper.approved_revision)], settings_)
+            desired[key] = next(o for o in rendered if render.object_key(o) == key)
+        for route in routes:
+            if route is not keeper:
+                refused[str(route.pk)] = _held_message(obj, keeper, cluster)
+    return refused
+
+
+def _repair(target, obj: dict, route: Route | None, cluster: Cluster) -> dict | None:
     """Re-apply an object that looked drifted in the sync's list; returns what was written, or None.
 
     The list was made before the database snapshot, so another worker may have applied a newer revision
@@ -710,13 +778,17 @@ def _repair(target, obj: dict, route: Route | None) -> dict | None:
         if current is not None and not _is_ours(current):
             # Lists by our label miss such an object (a Certificate someone re-created under our name).
             raise ForeignObjectError(_not_ours_message(obj))
+        holder = _held_by_other_route(current, obj)
+        if holder is not None:
+            raise ForeignObjectError(_held_message(obj, holder, cluster))
         if _in_sync(current, obj):
             return None
         return target.apply(obj)
 
 
 class ForeignObjectError(Exception):
-    """A desired object's name is taken on the cluster by an object Portico does not manage."""
+    """A desired object's name is taken on the cluster by an object Portico does not manage, or by another
+    route's object."""
 
 
 def _not_ours_message(obj: dict) -> str:
