@@ -87,7 +87,9 @@ def test_releasing_a_host_still_in_use_names_the_routes(client, approved_route):
 
     assert response.status_code == 409
     assert response.json() == {"host": [
-        'Host "cart.shop.example.com" is still used by route(s) cart; delete them first.'
+        'Host "cart.shop.example.com" is still used by route prod-eu/shop/cart (r1 approved); it can be released '
+        "once no route serves or requests it (delete the routes, or move them to another host and let the change "
+        "be applied)."
     ]}
     assert HostClaim.objects.filter(host=approved_route.host).exists()
 
