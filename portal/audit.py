@@ -33,6 +33,7 @@ def team_snapshot(team) -> dict:
     """A team's settings, members and namespaces for the audit trail."""
     return {
         "slug": team.slug, "name": team.name, "domains": list(team.domains or []),
+        "external_domains": list(team.external_domains or []),
         "members": sorted(team.members.values_list("username", flat=True)),
         "namespaces": sorted(f"{ns.cluster.name}/{ns.namespace}" for ns in team.namespaces.select_related("cluster")),
         "allow_node_port": team.allow_node_port, "allow_load_balancer": team.allow_load_balancer,

@@ -16,6 +16,13 @@ class Team(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     # DNS suffixes the team may publish under: "shop.example.com" allows that host and any host below it.
     domains = models.JSONField(default=list, blank=True)
+    # DNS suffixes the team's ExternalName backends may point at; empty allows any public name that passes
+    # policy (routes.policy.check_external_name, docs/security.md "What a route may publish").
+    external_domains = models.JSONField(
+        default=list, blank=True,
+        help_text='DNS suffixes the team\'s external (ExternalName) backends may point at, such as "partner.example.com" '
+                  'or a private zone such as "corp.internal". Empty: any public DNS name.',
+    )
     allow_node_port = models.BooleanField(default=False)
     allow_load_balancer = models.BooleanField(default=False)
     allow_plain_http = models.BooleanField(default=False)
@@ -37,6 +44,7 @@ class Team(models.Model):
         return TeamPolicy(
             slug=self.slug,
             domains=tuple(self.domains or ()),
+            external_domains=tuple(self.external_domains or ()),
             namespaces=frozenset((ns.cluster.name, ns.namespace) for ns in self.namespaces.all()),
             allow_node_port=self.allow_node_port,
             allow_load_balancer=self.allow_load_balancer,

@@ -32,7 +32,8 @@ Namespaces = Iterable[tuple]
 def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[tuple] | None:
     """Judge ``team`` (new, or a stored one carrying its changes) and the namespaces it is to have.
 
-    Normalises ``team.domains`` in place (lower case, no trailing dot, no duplicates) and returns the namespaces
+    Normalises ``team.domains`` and ``team.external_domains`` in place (lower case, no trailing dot, no
+    duplicates) and returns the namespaces
     without duplicates (None when not given). Raises ValidationError.
     """
     errors: dict[str, list[str]] = {}
@@ -50,18 +51,8 @@ def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[t
     if stored_slug is not None and team.slug != stored_slug:
         add("slug", "A team's slug cannot change; it labels the team's objects.")
 
-    domains = team.domains if team.domains is not None else []
-    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-        add("domains", 'Domains must be a list of DNS suffixes such as ["shop.example.com"].')
-    else:
-        normalized = []
-        for raw in domains:
-            domain = policy.normalize_host(raw)
-            if "." not in domain or not policy.is_dns1123_subdomain(domain):
-                add("domains", f'Domain "{raw[:80]}" is not a DNS name such as "shop.example.com".')
-            elif domain not in normalized:
-                normalized.append(domain)
-        team.domains = normalized
+    team.domains = _suffixes(team.domains, "domains", add, what="Domain")
+    team.external_domains = _suffixes(team.external_domains, "external_domains", add, what="External domain")
 
     unique = None
     if namespaces is not None:
@@ -76,6 +67,23 @@ def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[t
     return unique
 
 
+def _suffixes(value, field: str, add, *, what: str) -> list:
+    """A list of DNS suffixes as stored: normalised, without duplicates; problems go to ``add(field, message)``."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        add(field, f'{what}s must be a list of DNS suffixes such as ["shop.example.com"].')
+        return value
+    normalized = []
+    for raw in value:
+        suffix = policy.normalize_host(raw)
+        if "." not in suffix or not policy.is_dns1123_subdomain(suffix):
+            add(field, f'{what} "{raw[:80]}" is not a DNS name such as "shop.example.com".')
+        elif suffix not in normalized:
+            normalized.append(suffix)
+    return normalized
+
+
 def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | None) -> None:
     """A change of domains, namespaces or flags may not leave a live route outside the team's policy: 409 naming
     each route and the rule (docs/security.md, "Team policy changes"). Pending revisions are not counted: their
@@ -83,7 +91,7 @@ def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | No
     if namespaces is None:
         namespaces = [(ns.cluster, ns.namespace) for ns in team.namespaces.select_related("cluster")]
     new = TeamPolicy(
-        slug=team.slug, domains=tuple(team.domains or ()),
+        slug=team.slug, domains=tuple(team.domains or ()), external_domains=tuple(team.external_domains or ()),
         namespaces=frozenset((cluster.name, namespace) for cluster, namespace in namespaces),
         allow_node_port=team.allow_node_port, allow_load_balancer=team.allow_load_balancer,
         allow_plain_http=team.allow_plain_http, auto_approve=team.auto_approve,
@@ -102,7 +110,8 @@ def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | No
 
 
 # The team setting behind each route field a policy check can refuse.
-_POLICY_FIELDS = {"host": "domains", "namespace": "namespaces", "tls.mode": "allow_plain_http"}
+_POLICY_FIELDS = {"host": "domains", "namespace": "namespaces", "tls.mode": "allow_plain_http",
+                  "backend.external_name": "external_domains"}
 
 
 def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespaces | None = ()) -> Team:

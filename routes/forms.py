@@ -94,7 +94,7 @@ class RouteForm(forms.Form):
     )
     external_name = forms.CharField(
         required=False, max_length=300, label="External host",
-        help_text='The DNS name outside the cluster, such as "api.partner.example"; the Service becomes a '
+        help_text='The DNS name outside the cluster, such as "api.partner.example.com"; the Service becomes a '
                   "DNS alias (type ExternalName) for it.",
     )
     tls_mode = forms.ChoiceField(
@@ -165,7 +165,7 @@ class RouteForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("backend_kind") == BACKEND_EXTERNAL and not (data.get("external_name") or "").strip():
-            self.add_error("external_name", 'Enter the host outside the cluster, such as "api.partner.example".')
+            self.add_error("external_name", 'Enter the host outside the cluster, such as "api.partner.example.com".')
         return data
 
     def placement(self) -> dict:

@@ -32,7 +32,8 @@ from . import policy, render
 from .choices import HealthChoices, SyncChoices
 from .diagnostics import Observed, evaluate
 from .models import HostClaim, Route, RouteRevision
-from .spec import ClusterSettings, ForeignIngressPath, RouteSpec
+from .services import cluster_namespaces
+from .spec import BACKEND_EXTERNAL, ClusterSettings, ForeignIngressPath, RouteSpec, TeamPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -205,8 +206,26 @@ def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, list
     return objects
 
 
+def refused_publication(route: Route, spec: RouteSpec, namespaces: frozenset[str] | None = None) -> str | None:
+    """Why policy no longer lets this approved spec publish what it names (an ExternalName into the cluster,
+    approved before the rule existed), or None. The worker asks before every apply and sync, so such a revision
+    is never written, and a written one is pruned (docs/security.md, "What a route may publish").
+    ``namespaces``: the cluster's known namespaces, when the caller has them already."""
+    if spec.backend is None or spec.backend.kind != BACKEND_EXTERNAL:
+        return None
+    if namespaces is None:
+        namespaces = cluster_namespaces(route.cluster, spec)
+    violations = policy.check_external_name(spec.backend.external_name, cluster_namespaces=namespaces,
+                                            team=TeamPolicy(slug=route.team.slug,
+                                                            external_domains=tuple(route.team.external_domains or ())))
+    return " ".join(v.message for v in violations) or None
+
+
 def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None = None) -> Result:
     spec = route.revision_obj(route.approved_revision).to_spec()
+    if refused := refused_publication(route, spec):
+        _save_status(route, _evaluate_failure(route, spec, "Not applied: " + refused))
+        return Result.DEGRADED
     settings_ = cluster_settings(cluster)
     desired = _desired_for(route, spec, settings_, listed)
     errors = render.validate_objects(desired, cluster.kubernetes_minor)
@@ -629,13 +648,23 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
     settled = [r for r in routes if r.approved_revision is not None and r.pk not in unsettled]
     settings_ = cluster_settings(cluster)
 
-    # Desired state of every approved route, so shared Certificates see all their users.
-    active = [r for r in routes if r.approved_revision is not None and not r.deletion_requested_at]
+    # Desired state of every approved route, so shared Certificates see all their users. A route whose approved
+    # revision policy now refuses to publish wants nothing, so what it wrote is pruned below.
+    failures: dict[str, str] = {}
+    active = []
+    namespaces = frozenset(cluster.team_namespaces.values_list("namespace", flat=True))
+    for r in routes:
+        if r.approved_revision is None or r.deletion_requested_at:
+            continue
+        if refused := refused_publication(r, specs[(r.pk, r.approved_revision)], namespaces):
+            failures[str(r.pk)] = "Not applied: " + refused
+            continue
+        active.append(r)
     desired = {render.object_key(o): o for o in render.desired_objects(
         [(r.target(r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
     unsettled_ids = {str(pk) for pk in unsettled}
     settled_by_id = {str(r.pk): r for r in settled}
-    failures: dict[str, str] = _settle_contests(cluster, active, specs, settings_, seen, desired)
+    failures.update(_settle_contests(cluster, active, specs, settings_, seen, desired))
 
     def fail(obj: dict, message: str) -> None:
         for route_id in _users_of(obj, active, specs):

@@ -22,7 +22,7 @@ from portal.models import Team
 from . import policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .models import HostClaim, Review, Route, RouteRevision
-from .spec import ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec, TeamPolicy, Violation
+from .spec import BACKEND_EXTERNAL, ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec, TeamPolicy, Violation
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
     spec = normalized(spec)
     violations = policy.check_route(
         name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team.policy(), is_platform=is_platform(user),
-        output=cluster.output,
+        output=cluster.output, cluster_namespaces=cluster_namespaces(cluster, spec),
     )
     if any(v.field == "host" for v in violations):
         return violations
@@ -101,6 +101,14 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
         others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
     )
     return violations
+
+
+def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:
+    """The namespaces Portico knows on ``cluster`` (every team's), against which policy judges an external name;
+    queried only when the spec has one."""
+    if spec.backend is None or spec.backend.kind != BACKEND_EXTERNAL:
+        return frozenset()
+    return frozenset(cluster.team_namespaces.values_list("namespace", flat=True))
 
 
 def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec):

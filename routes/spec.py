@@ -117,6 +117,8 @@ class TeamPolicy:
     slug: str
     domains: tuple[str, ...] = ()
     namespaces: frozenset[tuple[str, str]] = frozenset()  # (cluster name, namespace)
+    # Where ExternalName backends may point; empty: any public name (routes.policy.check_external_name).
+    external_domains: tuple[str, ...] = ()
     allow_node_port: bool = False
     allow_load_balancer: bool = False
     allow_plain_http: bool = False

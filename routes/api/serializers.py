@@ -474,11 +474,16 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         child=serializers.CharField(max_length=policy.MAX_HOST_LENGTH), required=False,
         help_text='DNS suffixes: "shop.example.com" allows that host and any host under it.',
     )
+    external_domains = serializers.ListField(
+        child=serializers.CharField(max_length=policy.MAX_HOST_LENGTH), required=False,
+        help_text='DNS suffixes the team\'s external (ExternalName) backends may point at; empty allows any public '
+                  'DNS name. A private zone such as "corp.internal" is allowed only by listing it here.',
+    )
 
     class Meta:
         model = Team
-        fields = ["slug", "name", "members", "namespaces", "domains", "allow_node_port", "allow_load_balancer",
-                  "allow_plain_http", "auto_approve"]
+        fields = ["slug", "name", "members", "namespaces", "domains", "external_domains", "allow_node_port",
+                  "allow_load_balancer", "allow_plain_http", "auto_approve"]
 
     def create(self, validated_data):
         members = validated_data.pop("members", [])
