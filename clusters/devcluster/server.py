@@ -137,7 +137,7 @@ class LocalCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pki = ensure_pki(self.workdir / "pki")
         self._http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_cert_data=self.pki.ca_pem.decode(),
-                                         retries=False, maxsize=4)
+                                         retries=False, maxsize=8)
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
         # A free port can be taken by another process between our check and the server's bind: try again then.

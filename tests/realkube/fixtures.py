@@ -49,7 +49,9 @@ def realkube(realkube_server: LocalCluster, realkube_cleaner: Cleaner, monkeypat
     if failed:
         pytest.fail(f"The local API server died during an earlier test: {failed}", pytrace=False)
     kube = RealKube(realkube_server, tmp_path=tmp_path)
-    realkube_cleaner.clean()  # in case an earlier test's clean-up was cut short
+    if realkube_cleaner.dirty:  # an earlier test's clean-up was cut short
+        realkube_cleaner.clean()
+    realkube_cleaner.dirty = True
     kube.add_namespace(kube.namespace)
     monkeypatch.setattr(KubeClient, "request", recorder(kube.requests))
     yield kube
@@ -61,6 +63,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "realkube_server" in getattr(item, "fixturenames", ()):
             item.add_marker(MARKER)
+        if item.get_closest_marker(MARKER):
+            # Carried by every report, also from xdist workers (keywords would also match the folder's name).
+            item.user_properties.append((MARKER, True))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -68,7 +73,8 @@ def pytest_terminal_summary(terminalreporter):
     counts: dict[str, int] = {}
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            if MARKER in getattr(report, "keywords", {}) and (report.when == "call" or outcome in ("error", "skipped")):
+            if (MARKER, True) in getattr(report, "user_properties", ()) and (
+                    report.when == "call" or outcome in ("error", "skipped")):
                 counts[outcome] = counts.get(outcome, 0) + 1
     if counts:
         detail = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
