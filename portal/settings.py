@@ -103,8 +103,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portico.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # make run has web, worker and beat writing one file: wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # make run has web, worker and beat writing one file: wait for the lock instead of failing at once. A
+    # transaction takes the write lock when it begins (IMMEDIATE): one that read first and wrote later would
+    # otherwise fail at once ("database is locked") when another had written meanwhile, without waiting.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every web process when it points at Redis: API throttle counters and the form's cluster lookups.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
