@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PORTICO_VAR_DIR ?= $(CURDIR)/var
+# `make run RUN_ADDR=127.0.0.1:8001` when port 8000 is taken.
+RUN_ADDR ?= 127.0.0.1:8000
 
 .PHONY: run test install install-test system-deps kube-bins dev-cluster web worker beat bench screenshots clean
 
@@ -35,7 +37,7 @@ run: install
 	mkdir -p var/broker/queue var/broker/control var/broker/processed
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
-	DEBUG=1 $(PY) manage.py runall
+	DEBUG=1 $(PY) manage.py runall --addr $(RUN_ADDR)
 
 # kube-apiserver and etcd for the tests' local API server and `make dev-cluster`, built from Go modules
 # (tools/kube/) once per machine into a cache outside the repo; a no-op when that cache has them (README).

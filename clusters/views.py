@@ -2,6 +2,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from . import live_demo
 from .models import Cluster
 
 
@@ -9,4 +10,4 @@ from .models import Cluster
 def cluster_list(request):
     """Every cluster with its probe results; everyone signed in may look, platform engineers fix."""
     clusters = Cluster.objects.defer("kubeconfig_encrypted", "foreign_ingresses")
-    return render(request, "clusters/cluster_list.html", {"clusters": clusters})
+    return render(request, "clusters/cluster_list.html", {"clusters": clusters, "live_demo": live_demo.read_note()})

@@ -1,4 +1,6 @@
-"""Start the web server, a Celery worker and beat together for `make run`; Ctrl-C stops all three."""
+"""Start the web server, a Celery worker and beat together for `make run`, and the live demo cluster beside them
+(portal/live_demo.py: started at once when kube-apiserver and etcd are built, else built in the background);
+Ctrl-C stops everything."""
 import os
 import signal
 import subprocess
@@ -8,14 +10,18 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from portal.live_demo import LiveDemo
+
 
 class Command(BaseCommand):
-    help = "Run web (127.0.0.1:8000), worker and beat in the foreground."
+    help = "Run web (127.0.0.1:8000), worker, beat and the live demo cluster in the foreground."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--no-live-cluster", action="store_true",
+                            help="do not start (or build) the live demo cluster; cluster \"local\" only")
 
-    def handle(self, *args, addr, **options):
+    def handle(self, *args, addr, no_live_cluster=False, **options):
         for folder in ("data_folder_in", "control_folder", "processed_folder"):
             path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
             if path:
@@ -29,16 +35,28 @@ class Command(BaseCommand):
                      f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
         }
         procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        live = None if no_live_cluster else LiveDemo()
+        if live is not None:
+            live.start()
         self.stdout.write(self.style.SUCCESS(f"\nPortico is running at http://{addr}/  (admin: http://{addr}/admin/)"))
         self.stdout.write("Log in as platform / platform-demo or dev / dev-demo. Ctrl-C stops everything.\n")
+        # SIGTERM (e.g. from a supervisor or a test) stops everything in order, like Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        reported = False
         try:
             while all(p.poll() is None for p in procs.values()):
+                failed = live.failed_process() if live is not None else None
+                if failed and not reported:
+                    self.stderr.write(f"live cluster: {failed}")
+                    reported = True
                 time.sleep(0.5)
             failed = [name for name, p in procs.items() if p.poll() is not None]
             self.stderr.write(f"{', '.join(failed)} stopped; stopping the rest.")
         except KeyboardInterrupt:
             pass
         finally:
+            if live is not None:
+                live.stop()
             for p in procs.values():
                 if p.poll() is None:
                     p.send_signal(signal.SIGTERM)
@@ -47,3 +65,7 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
