@@ -5,12 +5,65 @@ folder up. Pruning removes the file. Only equality label selectors are needed (o
 are supported, and anything else is refused loudly.
 """
 import os
+import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
 from .kube import Kind, kind_of
+
+# One folder name: letters, digits, ".", "_" and "-", not starting with "." (so neither ".." nor hidden folders).
+_FOLDER_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+FOLDER_RULE = ('a folder relative to the export root, such as "prod-eu" or "gitops/prod-eu": names of letters, '
+               'digits, ".", "_" and "-" separated by "/", none starting with "."')
+
+
+class FolderError(ValueError):
+    """A directory cluster's folder is not its own: outside PORTICO_DIRECTORY_ROOT, or shared with another
+    directory cluster (docs/security.md, "One owner per object")."""
+
+    # A template asking for a cluster's path shows nothing rather than failing the whole page.
+    silent_variable_failure = True
+
+
+def cluster_folder(directory: str, name: str, root: Path) -> Path:
+    """The folder a directory cluster writes to: ``directory`` (empty: the cluster's ``name``) under ``root``,
+    resolved, symbolic links followed. Raises FolderError unless it lies strictly inside ``root``.
+
+    Absolute paths and ".." are refused outright; resolving then catches a folder that a symbolic link leads
+    out of the root."""
+    raw = directory or name
+    if not isinstance(raw, str) or not all(_FOLDER_PART.fullmatch(part) for part in raw.split("/")):
+        raise FolderError(f"{raw!r} is not {FOLDER_RULE}.")
+    base = Path(root).resolve()
+    path = (base / raw).resolve()
+    if path == base or not path.is_relative_to(base):
+        raise FolderError(f"{raw!r} leads outside the export root (a symbolic link); use {FOLDER_RULE}.")
+    return path
+
+
+def folder_problem(directory: str, name: str, root: Path, others: Mapping[str, tuple[str, str]]) -> str | None:
+    """Why a directory cluster may not write to ``directory``, or None. ``others`` maps every other directory
+    cluster's name to its (directory, name): no two clusters share a folder or nest one in the other, since
+    each sync prunes what its folder holds. The one check of the folder rule, for every write path
+    (clusters.services) and every sync (routes.reconcile)."""
+    try:
+        path = cluster_folder(directory, name, root)
+    except FolderError as exc:
+        return str(exc)
+    for other_name, (other_directory, other_default) in sorted(others.items()):
+        try:
+            other = cluster_folder(other_directory, other_default, root)
+        except FolderError:
+            continue  # that cluster's own folder is refused; it writes nowhere
+        if path == other:
+            return f'Cluster "{other_name}" already writes to this folder; each directory cluster needs its own.'
+        if path.is_relative_to(other) or other.is_relative_to(path):
+            return (f'This folder and the folder of cluster "{other_name}" lie one inside the other; each directory '
+                    "cluster needs a folder of its own, outside the others.")
+    return None
 
 
 class DirectoryTarget:
@@ -27,7 +80,11 @@ class DirectoryTarget:
         self.close()
 
     def _file(self, kind: Kind, name: str, namespace: str | None) -> Path:
-        return self.root / (namespace or "_cluster") / f"{kind.kind.lower()}-{name}.yaml"
+        path = self.root / (namespace or "_cluster") / f"{kind.kind.lower()}-{name}.yaml"
+        # A symbolic link inside the folder must not lead a write or a delete out of it.
+        if not path.parent.resolve().is_relative_to(self.root.resolve()):
+            raise FolderError(f"{path.parent} leads outside {self.root}; Portico will not write there.")
+        return path
 
     def apply(self, obj: dict) -> dict:
         meta = obj["metadata"]

@@ -9,6 +9,7 @@ from django.db import models
 
 from . import crypto
 from .choices import ClusterModeChoices, OutputChoices
+from .directory import cluster_folder, folder_problem
 from .kubeconfig import parse_kubeconfig
 
 dns_label = RegexValidator(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "Use lower-case letters, digits and '-' (a DNS label).")
@@ -179,5 +180,14 @@ class Cluster(models.Model):
         return json.loads(crypto.decrypt(self.kubeconfig_encrypted))
 
     def directory_path(self) -> Path:
-        path = Path(self.directory or self.name)
-        return path if path.is_absolute() else Path(settings.PORTICO_DIRECTORY_ROOT) / path
+        """The folder a directory cluster writes to, under PORTICO_DIRECTORY_ROOT. Raises FolderError for a folder
+        stored before the rule that leads elsewhere (clusters/directory.py)."""
+        return cluster_folder(self.directory, self.name, settings.PORTICO_DIRECTORY_ROOT)
+
+    def folder_problem(self) -> str | None:
+        """Why this directory cluster may not write to its folder (outside the root, or another cluster's), or None."""
+        # A cluster of the same name is this one (or, for a new cluster, a name clash reported on its own).
+        others = {name: (directory, name) for name, directory in
+                  Cluster.objects.filter(mode=ClusterModeChoices.DIRECTORY).exclude(pk=self.pk).exclude(name=self.name)
+                  .values_list("name", "directory")}
+        return folder_problem(self.directory, self.name, settings.PORTICO_DIRECTORY_ROOT, others)

@@ -49,6 +49,11 @@ def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) 
             add(field, f"{what} {value!r} is not a valid Kubernetes name: use at most 253 lower-case letters, "
                        'digits, "-" and ".", starting and ending with a letter or digit.')
 
+    if cluster.mode == ClusterModeChoices.DIRECTORY and "directory" not in errors:
+        problem = cluster.folder_problem()
+        if problem:
+            add("directory", problem)
+
     if kubeconfig:
         try:
             cluster.set_kubeconfig(kubeconfig, cluster.context or None)

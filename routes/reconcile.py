@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clusters.directory import DirectoryTarget
+from clusters.directory import DirectoryTarget, FolderError
 from clusters.kube import (
     CERTIFICATE, CLUSTER_ISSUER, CRD, ENDPOINT_SLICE, GATEWAY, HTTP_ROUTE, INGRESS, INGRESS_CLASS,
     MANAGED_KINDS_BY_OUTPUT, SERVICE, KubeClient, PermanentKubeError, TransientKubeError, kind_of,
@@ -69,8 +69,12 @@ class SyncReport:
 
 
 def open_target(cluster: Cluster):
-    """The cluster's API server, or its export folder for directory clusters."""
+    """The cluster's API server, or its export folder for directory clusters. Raises FolderError for a folder
+    that is not the cluster's own (stored before the folder rule): nothing is written or pruned there."""
     if cluster.is_directory:
+        problem = cluster.folder_problem()
+        if problem:
+            raise FolderError(problem)
         return DirectoryTarget(cluster.directory_path())
     return KubeClient.for_cluster(cluster)
 
@@ -177,6 +181,9 @@ def reconcile_route(route_id, *, listed: Listed | None = None, target=None) -> R
         except TransientKubeError as exc:
             _save_status(route, _transient_condition(route, exc))
             transient = exc
+        except FolderError as exc:
+            _save_status(route, _refused_condition(route, f"The cluster's folder is refused: {exc}"))
+            return Result.DEGRADED
     raise transient
 
 
@@ -465,6 +472,14 @@ def _transient_condition(route: Route, exc: TransientKubeError):
     return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
 
 
+def _refused_condition(route: Route, message: str):
+    """Nothing could be applied for a reason retrying cannot fix; the platform engineers' change is needed."""
+    conditions = [c for c in route.conditions if c.get("type") != "Applied"]
+    conditions.append({"type": "Applied", "status": "False", "reason": "Refused", "message": message,
+                       "last_transition_time": timezone.now().isoformat()})
+    return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
+
+
 def _save_status(route: Route, evaluation) -> None:
     """Write status fields; ``evaluation`` is a diagnostics.Evaluation or a dict of fields."""
     now = timezone.now()
@@ -552,6 +567,11 @@ def sync_cluster(cluster_id: int) -> SyncReport:
     except TransientKubeError as exc:
         report.errors.append(exc.message)
         logger.warning("cluster=%s sync failed: %s", cluster.name, exc.message)
+    except FolderError as exc:
+        message = f"The cluster's folder is refused, so nothing is written or pruned: {exc} Change the folder."
+        report.errors.append(str(exc))
+        Cluster.objects.filter(pk=cluster.pk).update(sync_error=message)
+        logger.warning("cluster=%s sync refused: %s", cluster.name, exc)
     except PermanentKubeError as exc:
         # Retrying cannot help (typically 403: Portico's service account lacks a permission). Say so where
         # platform engineers look, instead of failing the task with a traceback every interval.

@@ -155,6 +155,8 @@ def test_a_sync_never_prunes_the_objects_of_another_clusters_route(approve, kube
 
 
 def test_a_directory_sync_never_prunes_the_files_of_another_clusters_route(approved_route, cluster, shop):
+    """Two clusters on one folder are refused outright now (tests/clusters/test_directory_folders.py); a twin
+    stored before that rule still prunes nothing."""
     reconcile.reconcile_route(approved_route.pk)
     twin = Cluster.objects.create(name="twin", mode="directory", directory=cluster.directory or cluster.name)
 
