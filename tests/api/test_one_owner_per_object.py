@@ -112,3 +112,17 @@ def test_approving_a_revision_stored_before_the_rule_is_refused_with_409(api, su
     assert response.status_code == 409
     assert response.json() == {"backend": {"service_name": [owner_message(frontend)]}}
     assert Route.objects.get(pk=hijack.pk).approved_revision is None
+
+
+def test_lookalike_hosts_get_their_own_certificate_and_secret_in_the_manifests(api, alice, submit, pat, no_throttle):
+    """x-y.shop.example.com and x.y.shop.example.com used to render one Certificate and Secret name."""
+    routes = [services.approve_route(submit(name, host=host), user=pat)
+              for name, host in (("dashed", "x-y.shop.example.com"), ("dotted", "x.y.shop.example.com"))]
+
+    manifests = [api(alice).get(url(route, "manifests") + "?format=json").json() for route in routes]
+
+    certificates = [next(o for o in objects if o["kind"] == "Certificate") for objects in manifests]
+    secrets = [next(o for o in objects if o["kind"] == "Ingress")["spec"]["tls"][0]["secretName"] for objects in manifests]
+    assert [c["spec"]["dnsNames"] for c in certificates] == [["x-y.shop.example.com"], ["x.y.shop.example.com"]]
+    assert certificates[0]["metadata"]["name"] != certificates[1]["metadata"]["name"]
+    assert secrets == [c["spec"]["secretName"] for c in certificates] and secrets[0] != secrets[1]

@@ -25,6 +25,11 @@ processes (threads pool) on a real Redis, the live PostgreSQL test database, and
   and could overwrite a newer status with one evaluated from its older snapshot; reconcile_route trusted a
   sync's lists for a route another worker had settled meanwhile (a second apply); Django's error reports
   showed the kubeconfig and the bearer token in the kube client's frames.
+- Races between people and between writers, and what holds (docs/security.md, "One owner per object"): two
+  requests for one Service checked at the same moment can both be stored, but approval counts pending
+  revisions, so neither is approved while the other waits (tests/routes/test_one_owner_per_object.py); an
+  object deleted and re-created by someone else between Portico's read (or list) and its DELETE survives,
+  because the DELETE carries the uid that was read (tests/realkube/test_one_owner_per_object.py).
 """
 
 TITLES = {
