@@ -1,5 +1,6 @@
 """Teams, their policy, the append-only audit trail, and the teams' notifications (webhooks, deliveries)."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
@@ -10,8 +11,18 @@ from clusters.models import Cluster
 from .choices import DeliveryStatusChoices, NotificationEventChoices
 
 
+def validate_team_slug(value):
+    """A slug that can label Kubernetes objects (routes.policy.team_slug_problem); run by every team write
+    (portal.services.validate_team calls full_clean): the API, the admin and the commands."""
+    from routes.policy import team_slug_problem
+
+    problem = team_slug_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
 class Team(models.Model):
-    slug = models.SlugField(max_length=63, unique=True)
+    slug = models.SlugField(max_length=63, unique=True, validators=[validate_team_slug])
     name = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     # DNS suffixes the team may publish under: "shop.example.com" allows that host and any host below it.

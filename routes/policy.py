@@ -108,6 +108,17 @@ def is_label_key(value: str) -> bool:
     return len(name) <= MAX_LABEL_LENGTH and bool(_QUALIFIED_NAME.fullmatch(name))
 
 
+def team_slug_problem(slug: object) -> str | None:
+    """Why ``slug`` cannot be a team's slug, or None. A slug labels every object of the team's routes
+    (``portico.dev/team``) and names the team in URLs, so it is a DNS-1123 label, like a namespace."""
+    if not isinstance(slug, str) or not slug:
+        return "A team needs a slug."
+    reason = _label_reason(slug)
+    if reason is None:
+        return None
+    return f"Slug {_quote(slug)} is not valid: it {reason} ({LABEL_RULE}); it labels the objects of the team's routes."
+
+
 def is_label_value(value: str) -> bool:
     """True for a Kubernetes label value: empty, or at most 63 letters, digits, "-", "_" and "." inside."""
     if not isinstance(value, str) or len(value) > MAX_LABEL_LENGTH:
@@ -175,8 +186,8 @@ def _idna_problem(label: str) -> str | None:
             return None
         unicode = idna.ulabel(label)
     except (idna.IDNAError, UnicodeError) as exc:
-        # idna ends its messages by repeating the label (" in 'a\u200d'"); the message quotes it already.
-        detail = re.sub(r" (in|of) '.*'\Z", "", str(exc), flags=re.S)
+        # idna repeats the label in its messages (" in 'a\u200d'"); the message quotes it already.
+        detail = re.sub(r" (in|of) '.*?'", "", str(exc), flags=re.S)
         detail = "".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in detail)
         if label.isascii():
             return f'starts with "xn--" but is not valid punycode ({detail})'
@@ -215,7 +226,7 @@ def check_route(
     """
     namespace_violations = _check_dns_label("namespace", "Namespace", namespace)
     cluster_violations = _check_cluster(cluster)
-    violations = _check_dns_label("name", "Name", name) + namespace_violations + cluster_violations
+    violations = _check_team(team) + _check_dns_label("name", "Name", name) + namespace_violations + cluster_violations
     if not namespace_violations and not cluster_violations:
         violations += _check_namespace_allowed(team, cluster, namespace)
     violations += _check_host(spec.host, team, is_platform)
@@ -384,6 +395,20 @@ def _check_dns_label(field: str, what: str, value: object, *, letter_first: bool
         return []
     rule = SERVICE_NAME_RULE if letter_first else LABEL_RULE
     return [Violation(field, f"{what} {_quote(value)} is not valid: it {reason} ({rule}).")]
+
+
+def _check_team(team: TeamPolicy) -> list[Violation]:
+    """The team's slug labels every object of its routes (``portico.dev/team``): one that is not a label value
+    (stored before slugs were checked, portal.models.validate_team_slug) could never be applied."""
+    if is_label_value(team.slug) and team.slug:
+        return []
+    return [Violation(
+        "team",
+        f"Team {_quote(team.slug)} cannot own routes: its slug labels every object of its routes and is not a valid "
+        "Kubernetes label value (at most 63 letters, digits, \"-\", \"_\" and \".\", starting and ending with a letter "
+        "or digit). Ask a platform engineer to create a team with a valid slug.",
+        FORBIDDEN,
+    )]
 
 
 def _check_cluster(cluster: object) -> list[Violation]:
@@ -838,20 +863,19 @@ def _check_tls(tls: TLS, team: TeamPolicy) -> list[Violation]:
         violations.append(
             Violation("tls.issuer", f"Issuer {_quote(tls.issuer)} is not a valid ClusterIssuer name: {SUBDOMAIN_RULE}.")
         )
-    if tls.mode == "secret":
-        if tls.secret_name in (None, ""):
-            violations.append(
-                Violation(
-                    "tls.secret_name",
-                    'TLS mode "secret" needs the name of an existing TLS Secret in the route\'s namespace.',
-                )
+    # A secret name is checked whatever the mode: it is stored with the revision and shown back, and a later
+    # change of mode alone would put it to use.
+    if tls.mode == "secret" and tls.secret_name in (None, ""):
+        violations.append(
+            Violation(
+                "tls.secret_name",
+                'TLS mode "secret" needs the name of an existing TLS Secret in the route\'s namespace.',
             )
-        elif not is_dns1123_subdomain(tls.secret_name):
-            violations.append(
-                Violation(
-                    "tls.secret_name", f"Secret name {_quote(tls.secret_name)} is not a valid name: {SUBDOMAIN_RULE}."
-                )
-            )
+        )
+    elif tls.secret_name not in (None, "") and not is_dns1123_subdomain(tls.secret_name):
+        violations.append(
+            Violation("tls.secret_name", f"Secret name {_quote(tls.secret_name)} is not a valid name: {SUBDOMAIN_RULE}.")
+        )
     if tls.mode == "none" and not team.allow_plain_http:
         violations.append(
             Violation(

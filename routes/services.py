@@ -19,12 +19,17 @@ from portal.access import is_platform
 from portal.audit import record
 from portal.models import Team
 
-from . import policy
+from . import policy, render
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .models import HostClaim, Review, Route, RouteRevision
-from .spec import BACKEND_EXTERNAL, ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec, TeamPolicy, Violation
+from .spec import (
+    BACKEND_EXTERNAL, ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec, RouteTarget, TeamPolicy, Violation,
+)
 
 logger = logging.getLogger(__name__)
+
+# A request not yet saved has no id; its rendered objects carry this one (a valid label value) instead.
+UNSAVED_ROUTE_ID = "00000000-0000-0000-0000-000000000000"
 
 # Creator of routes the system adopts (import_ingresses without --as): inactive, cannot sign in.
 SYSTEM_USERNAME = "portico-system"
@@ -87,7 +92,11 @@ def normalized(spec: RouteSpec) -> RouteSpec:
 
 def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
                   route: Route | None = None) -> list[Violation]:
-    """Every rule and conflict for a route request, without saving anything (also the API's dry run)."""
+    """Every rule and conflict for a route request, without saving anything (also the API's dry run).
+
+    A request that breaks no rule is also rendered and its objects checked as the API server would check them
+    (``render_violations``), so what is accepted can be applied, and a dry run, the real request and the
+    approval answer alike."""
     spec = normalized(spec)
     violations = policy.check_route(
         name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team.policy(), is_platform=is_platform(user),
@@ -100,7 +109,34 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
         route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
         others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
     )
+    if all(v.code == policy.CONFLICT for v in violations):
+        violations += render_violations(team=team, cluster=cluster, namespace=namespace, name=name, spec=spec,
+                                        route=route)
     return violations
+
+
+def route_objects(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> list[dict]:
+    """The route's own objects (Service, Ingress or HTTPRoute) and the Certificate for its host, in apply order,
+    as the cluster's settings render them."""
+    from .reconcile import cluster_settings  # routes.reconcile imports this module
+
+    settings_ = cluster_settings(cluster)
+    objects = render.render_route(target, spec, settings_)
+    certificate = render.certificate_for(target, spec, settings_)
+    return objects + ([certificate] if certificate is not None else [])
+
+
+def render_violations(*, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
+                      route: Route | None = None) -> list[Violation]:
+    """What the cluster's API server would refuse in the objects this request renders to (names, labels and the
+    schemas of its Kubernetes version, ``render.validate_objects``, the worker's check before it applies), one
+    violation per problem under ``non_field_errors``. Policy is meant to refuse everything first; this is the
+    net under it, for what policy does not know (a team slug stored before slugs were checked)."""
+    target = RouteTarget(id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=name, team=team.slug,
+                         namespace=namespace, revision=route.revision + 1 if route else 1)
+    errors = render.validate_objects(route_objects(target, spec, cluster), cluster.kubernetes_minor)
+    return [Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
+            for error in errors]
 
 
 def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:

@@ -30,7 +30,7 @@ from clusters.models import Cluster
 from portal.access import is_platform, teams_of
 from portal.models import AuditEvent, TeamNamespace
 
-from . import adopt, policy, reconcile, render as manifests, services
+from . import adopt, policy, render as manifests, services
 from .choices import ApprovalChoices, HealthChoices
 from .diff import spec_diff
 from .filtersets import RouteFilterSet
@@ -114,10 +114,7 @@ def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str,
 
 def _manifests_yaml(route_target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> str:
     """The YAML Portico applies for this revision: the route's own objects and its host's Certificate."""
-    cluster_settings = reconcile.cluster_settings(cluster)
-    objects = manifests.render_route(route_target, spec, cluster_settings)
-    certificate = manifests.certificate_for(route_target, spec, cluster_settings)
-    return manifests.to_yaml(objects + ([certificate] if certificate else []))
+    return manifests.to_yaml(services.route_objects(route_target, spec, cluster))
 
 
 def _prefetch_revisions(routes: list[Route]) -> None:

@@ -5,33 +5,20 @@ Rendering itself is ``routes.render``; this module only decides which revision a
 import logging
 from dataclasses import dataclass
 
-from rest_framework import serializers
-
 from clusters.kube import kind_of
 from routes import render, services
 from routes.diff import unified
 from routes.models import Route
-from routes.reconcile import cluster_settings, open_target
+from routes.reconcile import open_target
 from routes.services import PolicyError
 from routes.spec import RouteSpec, RouteTarget
 
 logger = logging.getLogger(__name__)
 
-# A dry run saves nothing, so the route has no id yet; its objects carry this one instead.
-DRY_RUN_ROUTE_ID = "00000000-0000-0000-0000-000000000000"
-
-
-def route_objects(target: RouteTarget, spec: RouteSpec, cluster) -> list[dict]:
-    """The route's own objects (Service, Ingress) and the Certificate for its host, in apply order."""
-    settings_ = cluster_settings(cluster)
-    objects = render.render_route(target, spec, settings_)
-    certificate = render.certificate_for(target, spec, settings_)
-    return objects + ([certificate] if certificate is not None else [])
-
 
 def revision_objects(route: Route, number: int) -> list[dict]:
     """What revision ``number`` of the route renders to. Raises RouteRevision.DoesNotExist."""
-    return route_objects(route.target(number), route.revision_obj(number).to_spec(), route.cluster)
+    return services.route_objects(route.target(number), route.revision_obj(number).to_spec(), route.cluster)
 
 
 def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) -> list[dict]:
@@ -40,12 +27,8 @@ def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) 
     violations = services.check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec)
     if violations:
         raise PolicyError(violations)
-    target = RouteTarget(id=DRY_RUN_ROUTE_ID, name=name, team=team.slug, namespace=namespace, revision=1)
-    objects = route_objects(target, services.normalized(spec), cluster)
-    errors = render.validate_objects(objects, cluster.kubernetes_minor)
-    if errors:
-        raise serializers.ValidationError({"non_field_errors": errors})
-    return objects
+    target = RouteTarget(id=services.UNSAVED_ROUTE_ID, name=name, team=team.slug, namespace=namespace, revision=1)
+    return services.route_objects(target, services.normalized(spec), cluster)
 
 
 @dataclass(frozen=True)

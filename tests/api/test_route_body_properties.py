@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.models import Team, TeamNamespace
 from routes.models import Route
 from routes.policy import normalize_host
 
@@ -152,6 +153,34 @@ def test_any_unicode_host_is_stored_as_browsers_resolve_it_or_refused_on_host(cl
         assert stored.isascii() and stored == normalize_host(host)
         again = send(client, "post", url() + "?dry_run=true", route_body(host=idna.decode(stored)))
         assert next(o for o in again.json()["manifests"] if o["kind"] == "Ingress")["spec"]["rules"][0]["host"] == stored
+
+    check()
+
+
+@pytest.fixture
+def member_of_a_team_stored_with_a_bad_slug(alice, cluster):
+    """alice is also in a team whose slug was stored before slugs were checked: it cannot label objects, which
+    only the render validation of a request notices."""
+    team = Team.objects.create(slug="-sec-bad-", name="Sec", domains=["sec.example.com"])
+    TeamNamespace.objects.create(team=team, cluster=cluster, namespace="sec")
+    team.members.add(alice)
+
+
+def test_a_dry_run_answers_exactly_what_the_real_request_answers(client, member_of_a_team_stored_with_a_bad_slug):
+    bad_team_bodies = valid_bodies.map(lambda body: {**body, "team": "-sec-bad-", "namespace": "sec",
+                                                     "host": body["host"].replace(".shop.", ".sec.")})
+
+    @given(body=route_bodies | valid_bodies | bad_team_bodies)
+    @bounded(200)
+    def check(body):
+        GENERATED["hypothesis"] += 2
+        dry_run = send(client, "post", url() + "?dry_run=true", body)
+        real = send(client, "post", url(), body)
+        assert (dry_run.status_code, real.status_code) in ((200, 201), (400, 400), (409, 409)), body
+        if real.status_code == 201:
+            Route.objects.filter(pk=real.json()["id"]).delete()
+        else:
+            assert dry_run.json() == real.json()
 
     check()
 

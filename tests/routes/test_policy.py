@@ -23,6 +23,7 @@ from routes.policy import (
     is_label_value,
     normalize_host,
     parse_decimal,
+    team_slug_problem,
     violations_to_nested,
 )
 from routes.spec import (
@@ -175,6 +176,8 @@ BAD_ROUTES = [
     bad({"tls": TLS(mode=None)}, "tls.mode", "invalid", "TLS mode is required", id="tls-mode-missing"),
     bad({"tls": TLS(mode="secret")}, "tls.secret_name", "invalid", "needs the name of an existing TLS Secret", id="tls-secret-without-name"),
     bad({"tls": TLS(mode="secret", secret_name="My_Secret")}, "tls.secret_name", "invalid", 'Secret name "My_Secret" is not a valid name', id="tls-secret-bad-name"),
+    bad({"tls": TLS(secret_name="cart\ntls")}, "tls.secret_name", "invalid", 'Secret name "cart\\ntls" is not a valid name', id="tls-ignored-secret-name-still-checked"),
+    bad({"team": replace(TEAM, slug="-sec-bad-")}, "team", "forbidden", 'Team "-sec-bad-" cannot own routes: its slug labels every object', id="team-slug-not-a-label-value"),
     bad({"tls": TLS(issuer="Lets Encrypt")}, "tls.issuer", "invalid", "not a valid ClusterIssuer name", id="tls-issuer-bad-name"),
     bad({"tls": TLS(mode="none")}, "tls.mode", "forbidden", "may not serve plain HTTP", id="tls-plain-http"),
 ]
@@ -659,3 +662,21 @@ def test_no_name_under_a_cluster_or_private_suffix_is_ever_accepted(labels, suff
 
     assert check_external_name(name, cluster_namespaces=CLUSTER_NAMESPACES) != []
     assert check(backend=replace(EXTERNAL, external_name=name), is_platform=platform) != []
+
+
+@pytest.mark.parametrize(("slug", "fragment"), [
+    ("shop", None), ("a", None), ("shop-2", None), ("x" * 63, None),
+    ("-sec-bad-", "must start and end with a letter or digit"), ("Shop", "must be lower-case"),
+    ("sec_bad", 'may contain only lower-case letters, digits and "-"'), ("x" * 64, "is 64 characters long"),
+    ("", "A team needs a slug"), (None, "A team needs a slug"),
+])
+def test_team_slug_problem(slug, fragment):
+    problem = team_slug_problem(slug)
+
+    assert problem is None if fragment is None else fragment in problem
+
+
+@given(st.text(max_size=70))
+def test_a_team_slug_policy_accepts_always_labels_objects(slug):
+    if team_slug_problem(slug) is None:
+        assert is_label_value(slug) and is_dns1123_label(slug)
