@@ -16,12 +16,15 @@ import urllib3
 from django.views.decorators.debug import sensitive_variables
 from kubernetes.client.exceptions import ApiException
 
+from portal.outbound import status_text
+
 logger = logging.getLogger(__name__)
 
 FIELD_MANAGER = "portico"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 LIST_PAGE_SIZE = 500
 MAX_INLINE_RETRY_AFTER = 5.0  # seconds we wait in place for a 429; longer waits go back to the task's backoff
+MAX_DETAIL = 1000  # characters of an API server's Status message kept for a route's condition
 
 
 @dataclass(frozen=True)
@@ -66,14 +69,26 @@ def kind_of(obj: dict) -> Kind:
 
 
 class KubeError(Exception):
-    """A call to the API server failed. ``status`` is the HTTP status (0 when there was no answer)."""
+    """A call to the API server failed. ``status`` is the HTTP status (0 when there was no answer).
 
-    def __init__(self, message: str, *, status: int = 0, reason: str = "", retry_after: float | None = None):
+    ``message`` says what failed in Portico's own words (method, path, status and its standard phrase): safe to
+    show anyone. ``detail`` is the API server's explanation from a Kubernetes Status body, if it sent one; it is
+    shown only on the route whose object it concerns (``explanation``), never for a cluster as a whole.
+    """
+
+    def __init__(self, message: str, *, status: int = 0, reason: str = "", retry_after: float | None = None,
+                 detail: str = ""):
         super().__init__(message)
         self.message = message
         self.status = status
         self.reason = reason
         self.retry_after = retry_after
+        self.detail = detail
+
+    @property
+    def explanation(self) -> str:
+        """The message, with the API server's own explanation when it gave one (for a route's conditions)."""
+        return f"{self.message}: {self.detail}" if self.detail else self.message
 
 
 class TransientKubeError(KubeError):
@@ -189,12 +204,17 @@ class KubeClient:
         raise error
 
     def _error(self, method: str, path: str, status: int, response) -> KubeError:
+        # The message names the HTTP status and its standard phrase only, never anything the server sent: it is
+        # shown on the clusters page and in the API to every user, and logged (docs/security.md, "Outbound
+        # requests"). A Kubernetes Status body's own message (e.g. why a 422 object is invalid) is kept apart
+        # as ``detail``, for the route it concerns.
         try:
             payload = json.loads(response.data or b"{}")
         except ValueError:
             payload = {}
-        message = payload.get("message") if isinstance(payload, dict) else None
-        message = message or (response.data or b"").decode(errors="replace")[:300] or response.reason or "no message"
+        is_status = isinstance(payload, dict) and payload.get("kind") == "Status"
+        detail = payload.get("message") if is_status and isinstance(payload.get("message"), str) else ""
+        reason = payload.get("reason") if is_status and isinstance(payload.get("reason"), str) else ""
         retry_after = None
         header = response.getheader("Retry-After")
         if header:
@@ -203,8 +223,8 @@ class KubeClient:
             except ValueError:
                 retry_after = None
         cls = TransientKubeError if status == 429 or status >= 500 else PermanentKubeError
-        reason = payload.get("reason", "") if isinstance(payload, dict) else ""
-        return cls(f"{method} {path}: {status} {message}", status=status, reason=reason, retry_after=retry_after)
+        return cls(f"{method} {path}: {status_text(status)}", status=status, reason=reason[:100],
+                   retry_after=retry_after, detail=detail[:MAX_DETAIL])
 
     def apply(self, obj: dict) -> dict:
         """Server-side apply as field manager `portico`, forcing ownership of the fields we set."""
@@ -267,3 +287,4 @@ class KubeClient:
     def version(self) -> str:
         info = self.request("GET", "/version") or {}
         return info.get("gitVersion") or f"v{info.get('major', '?')}.{info.get('minor', '?')}"
+

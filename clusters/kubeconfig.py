@@ -2,7 +2,7 @@
 
 A kubeconfig is stored encrypted and used only as inline data. `exec` and `auth-provider` entries would
 run programs on the worker, and file references would read the worker's files, so both are rejected
-with a message saying what to do instead.
+with a message saying what to do instead. The server must be https: the credentials go with every request.
 """
 from dataclasses import dataclass
 
@@ -70,8 +70,11 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
     if unknown:
         raise KubeconfigError(f"The kubeconfig has entries Portico does not accept: {', '.join(sorted(map(str, unknown)))}.")
     server = cluster.get("server") or ""
-    if not isinstance(server, str) or not server.startswith(("https://", "http://")):
-        raise KubeconfigError("The kubeconfig's cluster has no https:// server address.")
+    if not isinstance(server, str) or not server.lower().startswith("https://"):
+        # The bearer token or client key travels with every request: never over plain HTTP (docs/security.md,
+        # "Outbound requests").
+        raise KubeconfigError("The kubeconfig's cluster server must be an https:// address: Portico sends the "
+                              "cluster's credentials with every request and never over plain HTTP.")
     insecure = bool(cluster.get("insecure-skip-tls-verify"))
     if insecure and not allow_insecure:
         raise KubeconfigError(

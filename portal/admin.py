@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from . import notifications, services
+from . import notifications, outbound, services
 from .admin_forms import ServiceCheckedForm
 from .audit import record
 from .choices import DeliveryStatusChoices, NotificationEventChoices
@@ -181,6 +181,13 @@ class TeamWebhookForm(forms.ModelForm):
     class Meta:
         model = TeamWebhook
         fields = ["team", "url", "events", "active"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        problem = outbound.url_problem(url)
+        if problem:
+            raise ValidationError(problem)
+        return url
 
     def clean(self):
         data = super().clean()

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.crypto import DecryptionError
+from portal import outbound
 from portal.access import PLATFORM_GROUP
 from portal.choices import DeliveryStatusChoices as Status
 from portal.choices import NotificationEventChoices as Event
@@ -347,7 +348,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+_opener = outbound.build_opener(_NoRedirect)
 
 
 def _post_webhook(delivery: NotificationDelivery) -> Attempt:
@@ -370,9 +371,11 @@ def _post_webhook(delivery: NotificationDelivery) -> Attempt:
             return Attempt(ok=True, code=response.status)
     except urllib.error.HTTPError as exc:
         transient = exc.code == 429 or exc.code >= 500
-        return Attempt(ok=False, transient=transient, code=exc.code, error=f"HTTP {exc.code} {exc.reason}",
+        return Attempt(ok=False, transient=transient, code=exc.code, error=f"HTTP {outbound.status_text(exc.code)}",
                        retry_after=_retry_after(exc.headers.get("Retry-After") if exc.headers else None))
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, outbound.BlockedAddress):
+            return Attempt(ok=False, error=f"Not sent: {exc.reason}")
         return Attempt(ok=False, transient=True, error=f"Could not connect: {exc.reason}")
     except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, malformed answers
         return Attempt(ok=False, transient=True, error=f"Could not connect: {type(exc).__name__}: {exc}")

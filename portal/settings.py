@@ -27,6 +27,7 @@ env = environ.Env(
     PORTICO_METRICS_TOKEN=(str, ""),
     PORTICO_NOTIFY_TIMEOUT=(float, 10.0),
     PORTICO_NOTIFY_MAX_ATTEMPTS=(int, 8),
+    PORTICO_ALLOW_PRIVATE_WEBHOOKS=(bool, False),
     CELERY_TASK_ALWAYS_EAGER=(bool, False),
 )
 
@@ -252,6 +253,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Portico <portico@loc
 PORTICO_BASE_URL = env.str("PORTICO_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PORTICO_NOTIFY_TIMEOUT = env("PORTICO_NOTIFY_TIMEOUT")
 PORTICO_NOTIFY_MAX_ATTEMPTS = env("PORTICO_NOTIFY_MAX_ATTEMPTS")
+# Webhooks go to public addresses only unless this allows loopback, link-local and private ones
+# (portal/outbound.py, docs/security.md "Outbound requests").
+PORTICO_ALLOW_PRIVATE_WEBHOOKS = env("PORTICO_ALLOW_PRIVATE_WEBHOOKS")
 EMAIL_TIMEOUT = PORTICO_NOTIFY_TIMEOUT
 
 # JSON lines in production (one object per line, with request/task/route/cluster ids); plain text with DEBUG.

@@ -266,7 +266,7 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
         if route.applied_revision is not None and route.applied_revision != route.approved_revision:
             wrote |= _prune_previous(route, settings_, desired, target)
     except PermanentKubeError as exc:
-        _save_status(route, _evaluate_failure(route, spec, exc.message))
+        _save_status(route, _evaluate_failure(route, spec, exc.explanation))
         return Result.DEGRADED
     previous = route.applied_revision
     route.applied_revision = route.approved_revision
@@ -468,7 +468,7 @@ def _transient_condition(route: Route, exc: TransientKubeError):
     now = timezone.now()
     conditions = [c for c in route.conditions if c.get("type") != "Applied"]
     conditions.append({"type": "Applied", "status": "False", "reason": "APIServerUnavailable",
-                       "message": f"{exc.message} (retrying with backoff)", "last_transition_time": now.isoformat()})
+                       "message": f"{exc.explanation} (retrying with backoff)", "last_transition_time": now.isoformat()})
     return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
 
 
@@ -712,7 +712,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
         except ForeignObjectError as exc:
             fail(obj, str(exc))
         except PermanentKubeError as exc:
-            fail(obj, exc.message)
+            fail(obj, exc.explanation)
             report.errors.append(exc.message)
 
     leftovers = {key: obj for key, obj in ours.items() if key not in desired and _route_label(obj) not in unsettled_ids}

@@ -75,11 +75,24 @@ def test_server_errors_are_transient(client, kube, status):
         client.apply(_service("web"))
 
 
-def test_invalid_is_permanent_with_the_servers_message(client, kube):
+def test_invalid_is_permanent_with_the_servers_message_kept_apart(client, kube):
     kube.fail_next(1, 422, methods=["PATCH"], message="spec.rules[0].host: Invalid value")
-    with pytest.raises(PermanentKubeError, match="spec.rules\\[0\\].host: Invalid value") as exc:
+    with pytest.raises(PermanentKubeError) as exc:
         client.apply(_service("web"))
-    assert exc.value.status == 422
+    assert exc.value.status == 422 and exc.value.reason == "Invalid"
+    assert exc.value.message == "PATCH /api/v1/namespaces/shop/services/web: 422 Unprocessable Entity"
+    assert "spec.rules[0].host: Invalid value" in exc.value.detail  # the Status message, for the route only
+    assert exc.value.explanation == f"{exc.value.message}: {exc.value.detail}"
+
+
+@pytest.mark.parametrize("body", ["INTERNAL-SECRET-PAGE: db_password=hunter2", b"\x00\xffhunter2",
+                                  {"message": "hunter2", "kind": "NotAStatus"}])
+def test_an_error_answer_that_is_no_kubernetes_status_is_reported_by_its_status_only(client, kube, body):
+    kube.fail_next(1, 404, body=body, path_contains="/version")
+    with pytest.raises(PermanentKubeError) as exc:
+        client.version()
+    assert (exc.value.message, exc.value.detail, exc.value.explanation) == ("GET /version: 404 Not Found", "",
+                                                                          "GET /version: 404 Not Found")
 
 
 def test_refused_connection_is_transient_and_not_retried_silently(client, kube):

@@ -79,7 +79,7 @@ def test_routes_report_the_outage_back_off_and_converge_after_recovery(
 
     # What the routes said while it lasted: each names the failure it met first.
     assert len(routes) == ROUTES
-    assert [": 500 etcdserver: request timed out" in first_message[f"r{i}"] for i in range(3)] == [True] * 3
+    assert [": 500 Internal Server Error: etcdserver: request timed out" in first_message[f"r{i}"] for i in range(3)] == [True] * 3
     assert ": 429 " in first_message["r3"]
     assert "Cannot reach the API server" in first_message["r4"]
 

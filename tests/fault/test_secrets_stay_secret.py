@@ -2,11 +2,16 @@
 Audit events cannot be changed or deleted through the admin (the model refuses too:
 tests/portal/test_audit_is_append_only.py)."""
 import base64
+import datetime
 import logging
 import sys
 
 import kubernetes
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.db import connection
 from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
@@ -19,9 +24,26 @@ from tests.reconcile.conftest import seed_cluster_addons
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]
 
+
+
+def client_certificate() -> tuple[bytes, bytes]:
+    """A client certificate and its key (PEM), which the client loads for every TLS connection."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portico-client")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
 # Inline client credentials alongside the token, as a real kubeconfig often carries them.
-CERT_DATA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIportico-client-cert\n-----END CERTIFICATE-----\n").decode()
-KEY_DATA = base64.b64encode(b"-----BEGIN PRIVATE KEY-----\nMIIportico-client-key\n-----END PRIVATE KEY-----\n").decode()
+CERT_PEM, KEY_PEM = client_certificate()
+CERT_DATA, KEY_DATA = base64.b64encode(CERT_PEM).decode(), base64.b64encode(KEY_PEM).decode()
+# A line from inside each PEM: found only if the decoded certificate or key leaked.
+CERT_LINE, KEY_LINE = CERT_PEM.decode().splitlines()[1], KEY_PEM.decode().splitlines()[1]
 
 
 @pytest.fixture
@@ -38,7 +60,7 @@ def secret_cluster(kube, shop):
 
 
 def secrets_of(kube) -> list[str]:
-    return [kube.token, CERT_DATA, KEY_DATA, "MIIportico-client-key", "MIIportico-client-cert"]
+    return [kube.token, CERT_DATA, KEY_DATA, CERT_LINE, KEY_LINE]
 
 
 def test_the_kubeconfig_is_stored_encrypted(secret_cluster, kube):

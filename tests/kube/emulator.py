@@ -5,18 +5,26 @@
         kubernetes.client.CoreV1Api(api).create_namespace({"metadata": {"name": "shop"}})
         assert kube.get("v1", "Namespace", None, "shop")["status"]["phase"] == "Active"
 
-The emulator listens on 127.0.0.1 (a free port) and runs its own asyncio event loop in a daemon
-thread, so test code, the Django test client and the reconciler can all call it synchronously.
+The emulator listens on 127.0.0.1 (a free port) over HTTPS, like every API server (Portico refuses
+cluster addresses without TLS; its kubeconfig carries the emulator's CA), and runs its own asyncio event loop
+in a daemon thread, so test code, the Django test client and the reconciler can all call it synchronously.
 What it emulates and what it does not is described in `ObjectStore` and in tests/kube/README.md.
 """
 
 import asyncio
+import base64
 import copy
+import ssl
+import tempfile
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
+import aiohttp.test_utils
 import aiohttp.web
 import kmock
+
+from clusters.devcluster.pki import ensure_pki
 
 from tests.kube.handler import DEFAULT_VERSION_INFO, Fault, KubeApiHandler, RecordedRequest
 from tests.kube.resources import ResourceType
@@ -44,6 +52,13 @@ class KubeEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: kmock.Server | None = None
+        # A CA and a serving certificate for 127.0.0.1, made once per emulator (clusters/devcluster/pki.py) and
+        # kept in memory only.
+        with tempfile.TemporaryDirectory(prefix="kube-emulator-") as folder:
+            pki = ensure_pki(Path(folder) / "pki")
+            self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._tls.load_cert_chain(pki.serving_cert, pki.serving_key)
+            self._ca_pem = pki.ca_pem
         self._stopping: asyncio.Event | None = None
         self._restore_timer: asyncio.TimerHandle | None = None
         self._port: int | None = None
@@ -74,12 +89,21 @@ class KubeEmulator:
     async def _serve(self, ready: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        async with self.handler, kmock.Server(self.handler, host="127.0.0.1") as server:
+        async with self.handler, kmock.Server(self.handler, host="127.0.0.1", server_cls=self._server_cls()) as server:
             self._server = server
             self._port = server.port
             ready.set()
             await self._stopping.wait()
         self._server = None
+
+    def _server_cls(self) -> type[aiohttp.test_utils.RawTestServer]:
+        tls = self._tls
+
+        class TLSServer(aiohttp.test_utils.RawTestServer):
+            async def start_server(self, loop=None, **kwargs):
+                await super().start_server(loop=loop, ssl=tls, **kwargs)
+
+        return TLSServer
 
     def stop(self) -> None:
         """Stop serving and wait for the server thread to end."""
@@ -120,7 +144,12 @@ class KubeEmulator:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_data(self) -> str:
+        """The CA that signed the emulator's certificate, base64 as a kubeconfig's certificate-authority-data."""
+        return base64.b64encode(self._ca_pem).decode()
 
     @property
     def token(self) -> str | None:
@@ -131,7 +160,7 @@ class KubeEmulator:
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
+            "clusters": [{"name": "emulator", "cluster": {"server": self.url, "certificate-authority-data": self.ca_data}}],
             "users": [{"name": "portico", "user": {"token": self.handler.token or ""}}],
             "contexts": [
                 {"name": "emulator", "context": {"cluster": "emulator", "user": "portico", "namespace": namespace}}
@@ -373,6 +402,7 @@ class KubeEmulator:
             self._restore_timer = None
         if not self.handler.refusing:
             return
-        site = aiohttp.web.TCPSite(self._server.server.runner, "127.0.0.1", self.port, reuse_address=True)
+        site = aiohttp.web.TCPSite(self._server.server.runner, "127.0.0.1", self.port, reuse_address=True,
+                                   ssl_context=self._tls)
         await site.start()
         self.handler.refusing = False

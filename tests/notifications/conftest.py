@@ -33,7 +33,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # Webhooks go to public addresses only; a receiver on loopback needs private targets allowed, as a
+    # deployment that posts to an in-cluster receiver would (docs/security.md, "Outbound requests").
+    settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS = True
     box = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -60,12 +63,33 @@ def receiver():
 
 
 @pytest.fixture
-def dead_url():
-    """A URL on a local port where nothing listens (connection refused)."""
+def dead_url(settings):
+    """A URL on a local port where nothing listens (connection refused); private targets allowed."""
+    settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS = True
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/hook"
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Answers for names these machines cannot resolve (no outside DNS here): ``dns["hooks.example.com"] =
+    ["93.184.215.14"]``; a list of lists answers one list per lookup, in turn (the last one from then on)."""
+    answers: dict[str, list] = {"hooks.example.com": ["93.184.215.14"]}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        found = answers.get(host)
+        if found is None:
+            return real(host, port, family, type, proto, flags)
+        if found and isinstance(found[0], list):
+            found = found.pop(0) if len(found) > 1 else found[0]
+        return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port, 0, 0)) if ":" in ip
+                else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port)) for ip in found]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
 
 
 @pytest.fixture

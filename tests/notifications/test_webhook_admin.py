@@ -44,7 +44,7 @@ def test_only_http_and_https_urls_are_accepted(staff, pat, shop, url):
         TeamWebhook(team=shop, url=url, secret_encrypted="x").full_clean()
 
 
-def test_a_new_webhook_needs_a_secret_and_an_edit_may_keep_it(staff, pat, shop, make_webhook):
+def test_a_new_webhook_needs_a_secret_and_an_edit_may_keep_it(staff, pat, shop, make_webhook, dns):
     client = staff(pat)
     response = client.post(ADD, _form(shop, "https://hooks.example.com/a"))
     assert response.status_code == 200 and "A new webhook needs a secret." in response.content.decode()

@@ -23,7 +23,7 @@ def unreachable_cluster() -> Cluster:
     cluster = Cluster(name="unreachable")
     cluster.set_kubeconfig({
         "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "t", "cluster": {"server": f"http://127.0.0.1:{closed_port()}"}}],
+        "clusters": [{"name": "t", "cluster": {"server": f"https://127.0.0.1:{closed_port()}"}}],
         "users": [{"name": "u", "user": {"token": TOKEN}}],
         "contexts": [{"name": "c", "context": {"cluster": "t", "user": "u"}}],
     })

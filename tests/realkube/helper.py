@@ -450,7 +450,9 @@ def recorder(requests: list[RecordedRequest]):
         try:
             return original(self, method, path, query=query, body=body, content_type=content_type)
         except KubeError as exc:
-            record.status, record.error = exc.status, exc.message
+            # The API server's own words (an RBAC refusal names the permission) are the Status message, kept as
+            # ``explanation``; ``message`` names the status only (docs/security.md, "Outbound requests").
+            record.status, record.error = exc.status, exc.explanation
             raise
         finally:
             del self.api.call_api

@@ -149,9 +149,10 @@ def test_sync_refused_by_the_api_server_is_reported_on_the_cluster_not_raised(ap
 
     report = reconcile.sync_cluster(kube_cluster.pk)
 
-    assert report.errors and "forbidden" in report.errors[0]
+    assert report.errors == ["GET /api/v1/services: 403 Forbidden"]
     kube_cluster.refresh_from_db()
     assert "refused by the API server" in kube_cluster.sync_error and "deploy/target-rbac.yaml" in kube_cluster.sync_error
+    assert "403 Forbidden" in kube_cluster.sync_error and "cannot list" not in kube_cluster.sync_error
     assert kube_cluster.sync_lease_owner == ""  # the lease is released for the next attempt
     assert not kube_cluster.healthy
 

@@ -1,0 +1,65 @@
+"""What an API server answers is never shown for a cluster: its health message, its sync error, the API,
+the clusters page and the logs name the HTTP status and its standard phrase only, for platform engineers too
+(developers see a summary without even that). A cluster pointed at some internal HTTP service would otherwise
+show that service's pages."""
+import logging
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from routes import reconcile
+
+pytestmark = pytest.mark.django_db
+
+SECRET_PAGE = "INTERNAL-SECRET-PAGE: db_password=hunter2 " + "A" * 300
+
+
+def shown_to(user, cluster) -> str:
+    """Everything a developer can read about the cluster: its API representation and the clusters page."""
+    api = APIClient()
+    api.force_authenticate(user)
+    page = Client()
+    page.force_login(user)
+    return api.get(f"/api/v1/clusters/{cluster.name}/").content.decode() + page.get("/clusters/").content.decode()
+
+
+def test_a_probe_answered_with_some_page_shows_its_status_only(kube, kube_cluster, alice, pat, caplog):
+    kube.fail_next(1, 404, body=SECRET_PAGE, path_contains="/version")
+
+    with caplog.at_level(logging.DEBUG):
+        cluster = reconcile.probe_cluster(kube_cluster.pk)
+
+    assert cluster.reachable is False
+    assert cluster.health_message == "The API server did not answer: GET /version: 404 Not Found"
+    assert "404 Not Found" in shown_to(pat, cluster)
+    assert "hunter2" not in shown_to(pat, cluster) + shown_to(alice, cluster) + caplog.text
+
+
+def test_a_refused_sync_shows_the_status_not_the_servers_message(kube, kube_cluster, approve, alice, pat, caplog):
+    reconcile.reconcile_route(approve().pk)
+    kube.fail_next(1, 403, message="services is forbidden: hunter2 and other internals", methods=["GET"],
+                   path_contains="services")
+
+    with caplog.at_level(logging.DEBUG):
+        reconcile.sync_cluster(kube_cluster.pk)
+
+    kube_cluster.refresh_from_db()
+    assert "GET /api/v1/services: 403 Forbidden" in kube_cluster.sync_error
+    assert "403 Forbidden" in shown_to(pat, kube_cluster)
+    assert "hunter2" not in shown_to(pat, kube_cluster) + shown_to(alice, kube_cluster) + caplog.text
+
+
+def test_a_route_still_shows_why_the_api_server_refused_its_object(kube, kube_cluster, approve):
+    # The API server's Status message explains a refused object to the team that asked for it (DESIGN:
+    # permanent errors mark the route Degraded with the API server's message); it stays on that route.
+    route = approve()
+    kube.fail_next(1, 422, methods=["PATCH"], message="spec.rules[0].host: Invalid value")
+
+    reconcile.reconcile_route(route.pk)
+
+    route.refresh_from_db()
+    kube_cluster.refresh_from_db()
+    applied = next(c for c in route.conditions if c["type"] == "Applied")
+    assert "422 Unprocessable Entity" in applied["message"] and "spec.rules[0].host: Invalid value" in applied["message"]
+    assert "Invalid value" not in kube_cluster.health_message + kube_cluster.sync_error
