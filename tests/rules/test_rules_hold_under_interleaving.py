@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from hypothesis import HealthCheck, strategies as st
@@ -32,7 +32,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from clusters.models import Cluster
+from portal import services as portal_services
+from portal.errors import ConflictError
 from portal.models import Team, TeamNamespace
+from clusters import services as cluster_services
 from clusters.kube import TransientKubeError
 from routes import reconcile, render, services
 from routes.choices import ApprovalChoices
@@ -110,7 +113,7 @@ class PorticoRules(RuleBasedStateMachine):
     # Requesters are members of the team they ask for (or platform engineers, who may ask for any team): a
     # non-member's request is refused up front and teaches the machine nothing. Managed Services come up often,
     # since they are the objects two routes can contend for.
-    @rule(who=st.sampled_from([(2, "shop"), (0, "shop"), (3, "blog"), (1, "blog")]), cluster=st.integers(0, 1),
+    @rule(who=st.sampled_from([(2, "shop"), (0, "shop"), (3, "blog"), (1, "blog")]), cluster=st.integers(0, 3),
           name=st.sampled_from(NAMES), host=st.sampled_from(HOSTS), path=st.sampled_from(PATHS),
           service=st.sampled_from(SERVICES), managed=st.sampled_from([True, True, False]),
           port=st.sampled_from([8080, 9999]), tls=st.sampled_from(TLS_MODES))
@@ -118,7 +121,7 @@ class PorticoRules(RuleBasedStateMachine):
         user, team = who
         try:
             services.submit_route(user=self.users[user], team=Team.objects.get(slug=team),
-                                  cluster=self.clusters[cluster], namespace=NAMESPACE, name=name,
+                                  cluster=self.clusters[cluster % len(self.clusters)], namespace=NAMESPACE, name=name,
                                   spec=_spec(host, path, service, managed, port, tls))
         except (services.PolicyError, PermissionDenied):
             pass
@@ -177,14 +180,33 @@ class PorticoRules(RuleBasedStateMachine):
         except (services.PolicyError, PermissionDenied):
             pass
 
-    @rule(team=st.sampled_from(["shop", "blog"]), on=st.booleans())
-    def platform_sets_auto_approve(self, team, on):
-        # However a team came to auto-approve, a platform engineer's own revisions must still need a second person.
-        Team.objects.filter(slug=team).update(auto_approve=on)
+    @rule(team=st.sampled_from(["shop", "blog"]), on=st.booleans(), user=st.integers(0, 1))
+    def platform_sets_auto_approve(self, team, on, user):
+        # Even on an auto-approving team, a platform engineer's own revisions still need a second person.
+        stored = Team.objects.get(slug=team)
+        stored.auto_approve = on
+        try:
+            portal_services.update_team(stored, user=self.users[user])
+        except (ValidationError, ConflictError):
+            pass
 
-    @rule(cluster=st.integers(0, 1))
+    # Folders a platform engineer might give a new directory cluster: its own, another cluster's, one inside
+    # another's, and ways out of PORTICO_DIRECTORY_ROOT. Only the first may be accepted.
+    @rule(name=st.sampled_from(["gitops", "edge"]), folder=st.sampled_from(
+        ["", "local", "local/shared", "../outside", "{outside}", "gitops/../../outside", "./local"]), user=st.integers(0, 1))
+    def platform_adds_directory_cluster(self, name, folder, user):
+        cluster = Cluster(name=name, mode="directory", directory=folder.format(outside=self.outside))
+        try:
+            cluster = cluster_services.create_cluster(cluster, user=self.users[user])
+        except (ValidationError, ConflictError):
+            return
+        for team in (self.shop, self.blog):
+            TeamNamespace.objects.create(team=team, cluster=cluster, namespace=NAMESPACE)
+        self.clusters.append(cluster)
+
+    @rule(cluster=st.integers(0, 3))
     def sync(self, cluster):
-        reconcile.sync_cluster(self.clusters[cluster].pk)
+        reconcile.sync_cluster(self.clusters[cluster % len(self.clusters)].pk)
 
     @rule(index=st.integers(0, 20))
     def reconcile_one(self, index):
@@ -291,12 +313,17 @@ class PorticoRules(RuleBasedStateMachine):
 
     @invariant()
     def nothing_is_written_outside_the_cluster_folder(self):
-        folder = self.directory.directory_path().resolve()
+        folders = {c.pk: c.directory_path().resolve() for c in self.clusters if c.is_directory}
         for path in self.root.rglob("*"):
-            if path.is_file():
-                assert folder in path.resolve().parents, f"{path} is outside {folder}"
+            if not path.is_file():
+                continue
+            owners = [pk for pk, folder in folders.items() if folder in path.resolve().parents]
+            assert len(owners) == 1, f"{path} lies in the folders of clusters {owners}"
+            route_id = ((yaml.safe_load(path.read_text())["metadata"].get("labels") or {}).get(render.ROUTE_LABEL))
+            if route_id:
+                route = Route.objects.get(pk=route_id)
+                assert route.cluster_id == owners[0], f"{path} belongs to route {route.name} of {route.cluster}"
         assert not any(self.outside.iterdir()), f"something was written to {self.outside}"
-
 
 def test_rules_hold_under_any_interleaving(kube, tmp_path, settings):
     root = tmp_path / "clusters"
