@@ -14,11 +14,15 @@ class PortalConfig(AppConfig):
 
 
 def grant_platform_permissions(sender, **kwargs):
-    """The `platform` group may manage everything Portico owns in the admin, but only view the audit trail."""
+    """The `platform` group may manage everything Portico owns in the admin, but only view the audit trail; it may
+    see and delete django-axes' sign-in lockouts (deleting one unlocks the account, docs/security.md)."""
     from django.contrib.auth.models import Group, Permission
 
     from portal.access import PLATFORM_GROUP
 
     group, _ = Group.objects.get_or_create(name=PLATFORM_GROUP)
     perms = Permission.objects.filter(content_type__app_label__in=["portal", "clusters", "routes", "authtoken"])
-    group.permissions.set(perms.exclude(content_type__model="auditevent", codename__regex=r"^(add|change|delete)_"))
+    perms = perms.exclude(content_type__model="auditevent", codename__regex=r"^(add|change|delete)_")
+    lockouts = Permission.objects.filter(content_type__app_label="axes",
+                                         codename__in=["view_accessattempt", "delete_accessattempt"])
+    group.permissions.set(perms.union(lockouts))

@@ -4,6 +4,7 @@ Defaults serve `make run` on a laptop (SQLite and a file-system broker under var
 DEBUG off, a missing SECRET_KEY or PORTICO_ENCRYPTION_KEYS stops the process at start instead of
 running with a guessable key.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -28,6 +29,9 @@ env = environ.Env(
     PORTICO_NOTIFY_TIMEOUT=(float, 10.0),
     PORTICO_NOTIFY_MAX_ATTEMPTS=(int, 8),
     PORTICO_ALLOW_PRIVATE_WEBHOOKS=(bool, False),
+    PORTICO_LOGIN_FAILURE_LIMIT=(int, 5),
+    PORTICO_LOGIN_COOLOFF_MINUTES=(int, 15),
+    PORTICO_TRUSTED_PROXIES=(int, 0),
     CELERY_TASK_ALWAYS_EAGER=(bool, False),
 )
 
@@ -61,6 +65,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "template_partials",
+    "axes",
     "portal",
     "clusters",
     "routes",
@@ -80,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -111,6 +118,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every web process when it points at Redis: API throttle counters and the form's cluster lookups.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Sign-in throttling (portal/signin.py, docs/security.md): django-axes locks a username out for one client
+# address after PORTICO_LOGIN_FAILURE_LIMIT failed sign-ins, for PORTICO_LOGIN_COOLOFF_MINUTES (every further
+# failure restarts the wait). Platform engineers unlock in the admin (Axes > Access attempts: delete) or with
+# `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env("PORTICO_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = timedelta(minutes=env("PORTICO_LOGIN_COOLOFF_MINUTES"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what counts; a row per successful sign-in is only load
+AXES_LOCKOUT_CALLABLE = "portal.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.signin.client_address"
+# Reverse proxies in front of Portico that append to X-Forwarded-For (0: use the connection's address). The
+# client address for sign-in lockouts and API throttles; X-Forwarded-For is never trusted beyond that.
+PORTICO_TRUSTED_PROXIES = env("PORTICO_TRUSTED_PROXIES")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -171,7 +194,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.signin.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
@@ -183,6 +206,9 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": env("PORTICO_API_THROTTLE"), "anon": "60/minute"},
+    # The client address is REMOTE_ADDR unless proxies are declared (portal.signin.client_address): without
+    # this DRF would take any X-Forwarded-For a client sends, and a new value would be a new address.
+    "NUM_PROXIES": env("PORTICO_TRUSTED_PROXIES"),
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {

@@ -18,7 +18,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from clusters import services as cluster_services
 from clusters.models import Cluster
 from portal.access import teams_of
 from portal.errors import ConflictError
+from portal.signin import ThrottledTokenAuthentication
 from portal.models import AuditEvent, TeamNamespace
 from routes import policy, services
 from routes.filtersets import RouteFilterSet
@@ -73,7 +74,8 @@ class APIViewSet(viewsets.GenericViewSet):
     """What every endpoint shares: authentication, JSON bodies, error mapping and documented errors."""
 
     # Token first: its WWW-Authenticate header is what makes DRF answer 401 (not 403) without credentials.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # Failed tokens count against the anonymous rate (portal/signin.py).
+    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
     schema = PorticoAutoSchema()
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

@@ -1,0 +1,94 @@
+"""Sign-in throttling (docs/security.md, "Sign-in throttling"): whose address a request comes from, and failed
+API token authentications counted against the anonymous rate.
+
+Password guessing at /login/ and the admin's login is django-axes' job (settings.py, ``AXES_*``): it locks a
+username out for one client address after PORTICO_LOGIN_FAILURE_LIMIT failures, for
+PORTICO_LOGIN_COOLOFF_MINUTES. An API token is checked by DRF before any throttle runs, so a bad token used
+to answer 401 at any rate; ``ThrottledTokenAuthentication`` counts those failures per client address and,
+past the anonymous rate, answers 429 with Retry-After without looking at the token.
+"""
+import math
+
+from django.conf import settings
+from django.shortcuts import render
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.throttling import SimpleRateThrottle
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or with PORTICO_TRUSTED_PROXIES = n reverse proxies in front, the
+    address the n-th proxy from the right of X-Forwarded-For saw (the same rule as DRF's NUM_PROXIES, which the
+    API throttles use). Earlier X-Forwarded-For entries are the client's to invent, so they are never trusted."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.PORTICO_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    return hops[-min(proxies, len(hops))] if hops else remote
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page django-axes answers a locked-out sign-in with (AXES_LOCKOUT_CALLABLE): 429, saying for how
+    long and how to get unlocked, with Retry-After."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
+    response = render(request, "registration/locked_out.html", {
+        "failure_limit": get_failure_limit(request, credentials),
+        "username": get_client_username(request, credentials) or "",
+        "minutes": minutes,
+    }, status=429)
+    if cool_off:
+        response["Retry-After"] = str(math.ceil(cool_off.total_seconds()))
+    return response
+
+
+class FailedTokenThrottle(SimpleRateThrottle):
+    """Failed token authentications per client address, at the anonymous rate ("anon")."""
+
+    scope = "anon"
+    cache_format = "throttle_failed_token_%(ident)s"
+
+    def get_cache_key(self, request, view=None):
+        return self.cache_format % {"ident": client_address(request)}
+
+    def over_limit(self, request) -> float | None:
+        """Seconds until the next attempt may be checked, or None while under the limit."""
+        if self.rate is None:
+            return None
+        self.key = self.get_cache_key(request)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return self.wait() if len(self.history) >= self.num_requests else None
+
+    def record_failure(self, request) -> None:
+        if self.rate is None:
+            return
+        self.over_limit(request)  # loads the current history
+        self.history.insert(0, self.now)
+        self.cache.set(self.key, self.history, self.duration)
+
+
+class ThrottledTokenAuthentication(TokenAuthentication):
+    """Token authentication whose failures count against the anonymous rate per client address: past it, any
+    token from that address answers 429 with Retry-After until the window moves on, so guessing is as slow as
+    the rate; good tokens do not count, and other addresses are not affected."""
+
+    def authenticate(self, request):
+        auth = get_authorization_header(request).split()
+        if not auth or auth[0].lower() != self.keyword.lower().encode():
+            return None  # no token offered: nothing to count
+        throttle = FailedTokenThrottle()
+        wait = throttle.over_limit(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait, detail="Too many failed token authentications from your address.")
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            throttle.record_failure(request)
+            raise
