@@ -745,10 +745,7 @@ METADATA_HOSTS = frozenset({
 })
 # Public DNS services that answer with the address written in the name (127.0.0.1.nip.io, 10-0-0-1.sslip.io,
 # 7f000001.nip.io) or always with loopback (lvh.me, localtest.me): any address, whoever owns it.
-ADDRESS_ECHO_DOMAINS = (
-    "nip.io", "sslip.io", "xip.io", "traefik.me", "backname.io", "localtest.me", "lvh.me", "vcap.me", "localho.st",
-    "fbi.com", "lacolhost.com", "local.gd",
-)
+ADDRESS_ECHO_DOMAINS = ("nip.io", "sslip.io", "xip.io", "traefik.me", "localtest.me", "lvh.me", "vcap.me", "localho.st")
 _DASHED_IPV4 = re.compile(r"(?<![0-9])([0-9]{1,3})-([0-9]{1,3})-([0-9]{1,3})-([0-9]{1,3})(?![0-9])")
 _PUBLISHES_A_SERVICE = (
     "an ExternalName is resolved inside the cluster, so it would publish that Service on your host. Use a backend "
