@@ -12,8 +12,14 @@ chown postgres:postgres "$work/pg"
 cleanup() {
     status=$?
     (cd "$work/pg" && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1) || true
-    if [ -f "$work/redis/redis.pid" ]; then kill "$(cat "$work/redis/redis.pid")" 2>/dev/null || true; fi
-    rm -rf "$work"
+    if [ -f "$work/redis/redis.pid" ]; then
+        pid=$(cat "$work/redis/redis.pid")
+        kill "$pid" 2>/dev/null || true
+        # Redis writes its log while it shuts down: removing its folder before it is gone fails ("Directory not
+        # empty") and, under set -e, turned a passing run into exit 1.
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$work" || true
     exit $status
 }
 trap cleanup EXIT INT TERM
