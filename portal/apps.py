@@ -25,4 +25,4 @@ def grant_platform_permissions(sender, **kwargs):
     perms = perms.exclude(content_type__model="auditevent", codename__regex=r"^(add|change|delete)_")
     lockouts = Permission.objects.filter(content_type__app_label="axes",
                                          codename__in=["view_accessattempt", "delete_accessattempt"])
-    group.permissions.set(perms.union(lockouts))
+    group.permissions.set([*perms, *lockouts])
