@@ -1,9 +1,10 @@
-"""Fixtures for adoption: the emulated cluster of tests/reconcile and Ingresses made by hand, as kubectl would."""
+"""Fixtures for adoption: the clusters of tests/reconcile (the local kube-apiserver; the emulator for injected faults)
+and Ingresses made by hand, as kubectl would."""
 import copy
 
 import pytest
 
-from tests.reconcile.conftest import approve, kube_cluster  # noqa: F401 - fixtures
+from tests.reconcile.conftest import approve, emulated_kube_cluster, kube_cluster  # noqa: F401 - fixtures
 from tests.web.conftest import htmx_headers, login  # noqa: F401 - fixtures
 
 INGRESS = ("networking.k8s.io/v1", "Ingress")
@@ -26,12 +27,16 @@ def ingress_body(name="cart", *, namespace="shop", host="cart.shop.example.com",
 
 
 @pytest.fixture
-def hand_made(kube):
-    """Create an Ingress on the emulator out of band (not through Portico); returns its spec as stored."""
+def hand_made(realkube):
+    """Create an Ingress on the local kube-apiserver out of band (not through Portico), in a namespace made for it
+    if need be; returns its spec as stored."""
 
     def _make(name="cart", **kwargs) -> dict:
         body = kwargs.pop("body", None) or ingress_body(name, **kwargs)
-        created = kube.create(body)
+        namespace = body["metadata"]["namespace"]
+        if namespace != realkube.namespace and namespace not in realkube.namespaces:
+            realkube.add_namespace(namespace)
+        created = realkube.create(body)
         return copy.deepcopy(created["spec"])
 
     return _make

@@ -11,13 +11,13 @@ from tests.browser.conftest import (  # noqa: F401 - fixtures
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_adopting_one_ingress_updates_the_list_in_place(sign_in, kube, kube_cluster, hand_made, pat):
+def test_adopting_one_ingress_updates_the_list_in_place(sign_in, realkube, kube_cluster, hand_made, pat):
     hand_made("cart")
     hand_made("legacy", host="legacy.shop.example.com", ingress_class="traefik")
     page = sign_in(pat)
     page.goto("/clusters/")
     page.get_by_role("link", name="Adopt existing Ingresses").click()
-    expect(page.get_by_role("heading", name="Adopt Ingresses on kind")).to_be_visible()
+    expect(page.get_by_role("heading", name="Adopt Ingresses on real")).to_be_visible()
     expect(page.locator("#ingress-shop-legacy")).to_contain_text("Not adoptable")
     mark_document(page)
 
@@ -31,7 +31,7 @@ def test_adopting_one_ingress_updates_the_list_in_place(sign_in, kube, kube_clus
     assert no_reload_since_marked(page)
     route = Route.objects.get(name="cart")
     assert (route.approval, route.applied_revision) == ("approved", 1)
-    assert kube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["portico.dev/route"] == str(route.pk)
+    assert realkube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["portico.dev/route"] == str(route.pk)
 
     result.get_by_role("link", name="cart").click()
     expect(page.get_by_role("heading", name="cart", exact=True)).to_be_visible()

@@ -1,5 +1,5 @@
-"""Adopting a hand-made Ingress against the emulator: traffic untouched, one metadata-only apply, and the
-reconciler afterwards finds nothing to write."""
+"""Adopting a hand-made Ingress on the local kube-apiserver (tests/realkube): traffic untouched, one metadata-only
+apply, and the reconciler afterwards finds nothing to write."""
 import json
 
 import pytest
@@ -17,22 +17,22 @@ def adopt_all(cluster, user=None):
     return candidates, adopt.adopt(cluster, candidates, user)
 
 
-def test_adopted_ingress_keeps_its_spec_and_gets_our_labels_with_one_metadata_only_apply(kube, kube_cluster, hand_made, pat):
+def test_adopted_ingress_keeps_its_spec_and_gets_our_labels_with_one_metadata_only_apply(realkube, kube_cluster, hand_made, pat):
     spec_before = hand_made("cart")
-    kube.clear_requests()
+    realkube.clear_requests()
 
     candidates, results = adopt_all(kube_cluster, pat)
 
     assert [(c.key, c.adoptable, c.team.slug) for c in candidates] == [("shop/cart", True, "shop")]
     assert [r.error for r in results] == [""]
-    live = kube.get(*INGRESS, "shop", "cart")
+    live = realkube.get(*INGRESS, "shop", "cart")
     assert json.dumps(live["spec"], sort_keys=True) == json.dumps(spec_before, sort_keys=True)
     route = Route.objects.get(cluster=kube_cluster, namespace="shop", name="cart")
     assert live["metadata"]["labels"] == {"app": "cart", "app.kubernetes.io/managed-by": "portico",
                                           "portico.dev/route": str(route.pk), "portico.dev/team": "shop"}
     annotations = live["metadata"]["annotations"]
     assert annotations["portico.dev/revision"] == "1" and len(annotations["portico.dev/spec-hash"]) == 16
-    writes = kube.writes()
+    writes = realkube.writes()
     assert len(writes) == 1
     write = writes[0]
     assert (write.method, write.content_type) == ("PATCH", "application/apply-patch+yaml")
@@ -62,23 +62,23 @@ def test_adopted_route_is_approved_applied_claimed_and_audited(kube_cluster, han
     assert AuditEvent.objects.get(verb="adopt").after["ingress"] == "shop/cart"
 
 
-def test_reconcile_and_sync_after_adoption_write_nothing(kube, kube_cluster, hand_made, pat):
+def test_reconcile_and_sync_after_adoption_write_nothing(realkube, kube_cluster, hand_made, pat):
     hand_made("cart")
     adopt_all(kube_cluster, pat)
     route = Route.objects.get(name="cart")
-    labelled = kube.get(*INGRESS, "shop", "cart")
-    kube.clear_requests()
+    labelled = realkube.get(*INGRESS, "shop", "cart")
+    realkube.clear_requests()
 
     assert reconcile.reconcile_route(route.pk) is reconcile.Result.UNCHANGED
     report = reconcile.sync_cluster(kube_cluster.pk)
 
-    assert kube.writes() == []
+    assert realkube.writes() == []
     assert (report.applied, report.deleted, report.errors) == (0, 0, [])
-    assert kube.get(*INGRESS, "shop", "cart") == labelled
+    assert realkube.get(*INGRESS, "shop", "cart") == labelled
     assert Route.objects.get(pk=route.pk).sync == "Synced"
 
 
-def test_plain_http_ingress_is_adopted_with_tls_none_when_the_team_allows_it(kube, kube_cluster, hand_made, shop, pat):
+def test_plain_http_ingress_is_adopted_with_tls_none_when_the_team_allows_it(realkube, kube_cluster, hand_made, shop, pat):
     shop.allow_plain_http = True
     shop.save()
     spec_before = hand_made("web", host="www.shop.example.com", secret=None, port="http")
@@ -88,10 +88,10 @@ def test_plain_http_ingress_is_adopted_with_tls_none_when_the_team_allows_it(kub
     assert [r.error for r in results] == [""]
     spec = Route.objects.get(name="web").latest_spec
     assert (spec.tls.mode, spec.backend.service_port) == ("none", "http")
-    assert kube.get(*INGRESS, "shop", "web")["spec"] == spec_before
-    kube.clear_requests()
+    assert realkube.get(*INGRESS, "shop", "web")["spec"] == spec_before
+    realkube.clear_requests()
     reconcile.sync_cluster(kube_cluster.pk)
-    assert kube.writes() == []
+    assert realkube.writes() == []
 
 
 def test_the_system_adopts_when_no_platform_engineer_is_named(kube_cluster, hand_made):
@@ -114,16 +114,16 @@ def test_a_developer_cannot_adopt(kube_cluster, hand_made, alice):
     assert not Route.objects.exists()
 
 
-def test_an_ingress_changed_since_it_was_listed_is_not_labelled_and_a_second_adoption_finishes(kube, kube_cluster,
+def test_an_ingress_changed_since_it_was_listed_is_not_labelled_and_a_second_adoption_finishes(realkube, kube_cluster,
                                                                                                 hand_made, pat):
     hand_made("cart")
     candidates = adopt.discover(kube_cluster)
-    kube.patch_out_of_band(*INGRESS, "shop", "cart", {"metadata": {"labels": {"tier": "web"}}})
+    realkube.patch_out_of_band(*INGRESS, "shop", "cart", {"metadata": {"labels": {"tier": "web"}}})
 
     [result] = adopt.adopt(kube_cluster, candidates, pat)
 
     assert "did not accept Portico's labels" in result.error and "adopt the Ingress again" in result.error
-    assert "portico.dev/route" not in kube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]
+    assert "portico.dev/route" not in realkube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]
     route = Route.objects.get(name="cart")
     assert (route.approved_revision, route.applied_revision) == (1, None)
 
@@ -133,32 +133,32 @@ def test_an_ingress_changed_since_it_was_listed_is_not_labelled_and_a_second_ado
 
     assert result.ok and Route.objects.count() == 1
     assert Route.objects.get(pk=route.pk).applied_revision == 1
-    assert kube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["portico.dev/route"] == str(route.pk)
+    assert realkube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["portico.dev/route"] == str(route.pk)
 
 
-def test_discover_skips_ingresses_portico_already_manages(kube, kube_cluster, approve, hand_made):
+def test_discover_skips_ingresses_portico_already_manages(realkube, kube_cluster, approve, hand_made):
     reconcile.reconcile_route(approve("managed", host="managed.shop.example.com").pk)
     hand_made("cart")
 
     assert [c.key for c in adopt.discover(kube_cluster)] == ["shop/cart"]
 
 
-def test_discover_lists_one_namespace_when_asked(kube, kube_cluster, hand_made):
+def test_discover_lists_one_namespace_when_asked(realkube, kube_cluster, hand_made):
     hand_made("cart")
     hand_made("blog", namespace="blog", host="blog.example.com")
-    kube.clear_requests()
+    realkube.clear_requests()
 
     assert [c.key for c in adopt.discover(kube_cluster, namespace="blog")] == ["blog/blog"]
-    [listing] = kube.requests
+    [listing] = realkube.requests
     assert listing.path == "/apis/networking.k8s.io/v1/namespaces/blog/ingresses"
     assert listing.query["labelSelector"] == "app.kubernetes.io/managed-by!=portico" and listing.query["limit"]
 
 
-def test_discover_follows_the_list_pages(kube, kube_cluster, hand_made, monkeypatch):
+def test_discover_follows_the_list_pages(realkube, kube_cluster, hand_made, monkeypatch):
     monkeypatch.setattr("clusters.kube.LIST_PAGE_SIZE", 2)
     for i in range(5):
         hand_made(f"app{i}", host=f"app{i}.shop.example.com")
-    kube.clear_requests()
+    realkube.clear_requests()
 
     assert [c.key for c in adopt.discover(kube_cluster)] == [f"shop/app{i}" for i in range(5)]
-    assert [(r.method, r.query.get("limit")) for r in kube.requests] == [("GET", "2")] * 3
+    assert [(r.method, r.query.get("limit")) for r in realkube.requests] == [("GET", "2")] * 3

@@ -8,7 +8,7 @@ from tests.adopt.conftest import INGRESS
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("routes:adopt", args=["kind"])
+URL = reverse("routes:adopt", args=["real"])
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def test_platform_engineer_sees_candidates_with_team_and_reasons(login, pat, two
 
     html = response.content.decode()
     assert response.status_code == 200 and "HX-Request" in response["Vary"]
-    assert "<h1>Adopt Ingresses on kind</h1>" in html
+    assert "<h1>Adopt Ingresses on real</h1>" in html
     cart = html[html.index('id="ingress-shop-cart"'):]
     cart = cart[:cart.index("</tr>")]
     assert 'name="ingress" value="shop/cart"' in cart and "cart.shop.example.com/" in cart
@@ -33,7 +33,7 @@ def test_platform_engineer_sees_candidates_with_team_and_reasons(login, pat, two
     assert "Its ingressClassName is &quot;traefik&quot;" in legacy
 
 
-def test_adopt_selected_answers_with_the_fragment_in_place(login, pat, two_ingresses, kube, htmx_headers):
+def test_adopt_selected_answers_with_the_fragment_in_place(login, pat, two_ingresses, realkube, htmx_headers):
     response = login(pat).post(URL, {"ingress": ["shop/cart"]}, **htmx_headers)
 
     html = response.content.decode()
@@ -43,7 +43,7 @@ def test_adopt_selected_answers_with_the_fragment_in_place(login, pat, two_ingre
     assert f'Adopted <code>shop/cart</code> as route <a href="/routes/{route.pk}/">cart</a>' in html
     assert 'id="ingress-shop-cart"' not in html  # it carries Portico's label now
     assert 'id="ingress-shop-legacy"' in html
-    assert kube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["portico.dev/route"] == str(route.pk)
+    assert realkube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["portico.dev/route"] == str(route.pk)
     assert route.created_by == pat
 
 
@@ -64,12 +64,12 @@ def test_a_selected_ingress_that_cannot_be_adopted_is_reported_not_adopted(login
     assert not Route.objects.exists()
 
 
-def test_a_developer_gets_403_and_adopts_nothing(login, alice, two_ingresses, kube):
+def test_a_developer_gets_403_and_adopts_nothing(login, alice, two_ingresses, realkube):
     client = login(alice)
 
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"ingress": ["shop/cart"]}).status_code == 403
-    assert not Route.objects.exists() and kube.writes() == []
+    assert not Route.objects.exists() and realkube.writes() == []
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, two_ingresses):
@@ -78,12 +78,12 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, two_ingresses):
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_a_post_without_csrf_token_is_refused(pat, two_ingresses, kube):
+def test_a_post_without_csrf_token_is_refused(pat, two_ingresses, realkube):
     client = Client(enforce_csrf_checks=True)
     client.force_login(pat)
 
     assert client.post(URL, {"ingress": ["shop/cart"]}).status_code == 403
-    assert not Route.objects.exists() and kube.writes() == []
+    assert not Route.objects.exists() and realkube.writes() == []
 
 
 def test_a_post_with_the_csrf_token_is_accepted(pat, two_ingresses):
@@ -107,16 +107,18 @@ def test_a_directory_cluster_says_adoption_needs_a_kubernetes_cluster(login, pat
     assert "Adoption needs a kubernetes-mode cluster." in html and "Adopt selected" not in html
 
 
-def test_an_unreachable_cluster_is_explained(login, pat, two_ingresses, kube):
+def test_an_unreachable_cluster_is_explained(login, pat, emulated_kube_cluster, kube):
+    """On the emulator: it refuses connections on demand."""
     kube.refuse_connections()
 
-    html = login(pat).get(URL).content.decode()
+    html = login(pat).get(reverse("routes:adopt", args=[emulated_kube_cluster.name])).content.decode()
+    kube.restore()
 
     assert "kind did not answer: Cannot reach the API server" in html and "Adopt selected" not in html
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_query_count_does_not_grow_with_the_ingresses(login, pat, kube_cluster, kube, hand_made, count,
+def test_query_count_does_not_grow_with_the_ingresses(login, pat, kube_cluster, realkube, hand_made, count,
                                                       django_assert_max_num_queries):
     for i in range(count):
         hand_made(f"app{i}", host=f"app{i}.shop.example.com")

@@ -13,11 +13,11 @@ def run(*args):
     call_command("import_ingresses", *args)
 
 
-def test_prints_a_table_and_adopts_what_it_can(kube_cluster, hand_made, kube, capsys):
+def test_prints_a_table_and_adopts_what_it_can(kube_cluster, hand_made, realkube, capsys):
     hand_made("cart")
     hand_made("legacy", host="legacy.shop.example.com", ingress_class="traefik")
 
-    run("--cluster", "kind")
+    run("--cluster", "real")
 
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -29,61 +29,68 @@ def test_prints_a_table_and_adopts_what_it_can(kube_cluster, hand_made, kube, ca
     route = Route.objects.get(name="cart")
     assert f"adopted shop/cart as route {route.pk} (team shop)" in out
     assert route.created_by.username == "portico-system"
-    assert kube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "portico"
+    assert realkube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "portico"
     assert not Route.objects.filter(name="legacy").exists()
 
 
-def test_dry_run_writes_nothing(kube_cluster, hand_made, kube, capsys):
+def test_dry_run_writes_nothing(kube_cluster, hand_made, realkube, capsys):
     hand_made("cart")
-    kube.clear_requests()
+    realkube.clear_requests()
 
-    run("--cluster", "kind", "--dry-run")
+    run("--cluster", "real", "--dry-run")
 
     assert "Dry run: nothing was changed." in capsys.readouterr().out
-    assert kube.writes() == [] and not Route.objects.exists()
+    assert realkube.writes() == [] and not Route.objects.exists()
 
 
 def test_adopts_as_a_named_platform_engineer(kube_cluster, hand_made, pat):
     hand_made("cart")
 
-    run("--cluster", "kind", "--as", "pat")
+    run("--cluster", "real", "--as", "pat")
 
     assert Route.objects.get(name="cart").created_by == pat
 
 
-def test_refuses_to_act_as_someone_who_is_not_a_platform_engineer(kube_cluster, hand_made, alice, kube):
+def test_refuses_to_act_as_someone_who_is_not_a_platform_engineer(kube_cluster, hand_made, alice, realkube):
     hand_made("cart")
 
     with pytest.raises(CommandError, match='"alice" is not a platform engineer'):
-        run("--cluster", "kind", "--as", "alice")
-    assert kube.writes() == []
+        run("--cluster", "real", "--as", "alice")
+    assert realkube.writes() == []
 
 
 def test_only_the_namespace_asked_for(kube_cluster, hand_made, capsys):
     hand_made("cart")
     hand_made("blog", namespace="blog", host="blog.example.com")
 
-    run("--cluster", "kind", "--namespace", "blog", "--dry-run")
+    run("--cluster", "real", "--namespace", "blog", "--dry-run")
 
     out = capsys.readouterr().out
     assert "blog/blog" in out and "shop/cart" not in out
 
 
 def test_says_so_when_there_is_nothing_to_adopt(kube_cluster, capsys):
-    run("--cluster", "kind")
+    run("--cluster", "real")
 
-    assert "No Ingresses without Portico's label on kind." in capsys.readouterr().out
+    assert "No Ingresses without Portico's label on real." in capsys.readouterr().out
 
 
-def test_an_unreachable_cluster_exits_non_zero(kube_cluster, kube):
+def test_an_unreachable_cluster_exits_non_zero(emulated_kube_cluster, kube):
+    """On the emulator: it refuses connections on demand."""
     kube.refuse_connections()
 
-    with pytest.raises(CommandError, match="Cannot list the Ingresses of kind: Cannot reach the API server"):
-        run("--cluster", "kind")
+    try:
+        with pytest.raises(CommandError, match="Cannot list the Ingresses of kind: Cannot reach the API server"):
+            run("--cluster", "kind")
+    finally:
+        kube.restore()
 
 
-def test_a_failed_adoption_exits_non_zero(kube_cluster, hand_made, kube, capsys):
-    hand_made("cart")
+def test_a_failed_adoption_exits_non_zero(emulated_kube_cluster, kube, capsys):
+    """On the emulator: a real server does not answer 500 on demand."""
+    from tests.adopt.conftest import ingress_body
+
+    kube.create(ingress_body("cart"))
     kube.fail_next(n=1, status=500, methods=["PATCH"])
 
     with pytest.raises(CommandError, match="1 adoption"):
@@ -104,5 +111,5 @@ def test_an_unknown_cluster_exits_non_zero(db):
 def test_an_unknown_user_exits_non_zero(kube_cluster):
     make_user("someone")
     with pytest.raises(CommandError, match='No user named "nobody"'):
-        run("--cluster", "kind", "--as", "nobody")
+        run("--cluster", "real", "--as", "nobody")
     assert not Route.objects.exists()

@@ -24,19 +24,19 @@ def refused(cluster, *needles):
     return candidate
 
 
-def test_two_rules_are_refused(kube_cluster, kube):
+def test_two_rules_are_refused(kube_cluster, realkube):
     body = ingress_body("cart")
     body["spec"]["rules"].append({"host": "api.shop.example.com", "http": body["spec"]["rules"][0]["http"]})
-    kube.create(body)
+    realkube.create(body)
 
     refused(kube_cluster, "It has 2 rules; a route has exactly one host and one path.")
 
 
-def test_two_paths_are_refused(kube_cluster, kube):
+def test_two_paths_are_refused(kube_cluster, realkube):
     body = ingress_body("cart")
     paths = body["spec"]["rules"][0]["http"]["paths"]
     paths.append({**paths[0], "path": "/api"})
-    kube.create(body)
+    realkube.create(body)
 
     refused(kube_cluster, "It has 2 paths; a route has exactly one path.")
 
@@ -47,11 +47,11 @@ def test_a_default_backend_is_refused(kube_cluster, hand_made):
     refused(kube_cluster, "It has a defaultBackend")
 
 
-def test_a_resource_backend_is_refused(kube_cluster, kube):
+def test_a_resource_backend_is_refused(kube_cluster, realkube):
     body = ingress_body("cart")
     body["spec"]["rules"][0]["http"]["paths"][0]["backend"] = {
         "resource": {"apiGroup": "k8s.example.com", "kind": "StorageBucket", "name": "static"}}
-    kube.create(body)
+    realkube.create(body)
 
     refused(kube_cluster, 'Its path sends traffic to a resource (StorageBucket "static"), not to a Service')
 
@@ -59,7 +59,7 @@ def test_a_resource_backend_is_refused(kube_cluster, kube):
 def test_another_ingress_class_is_refused(kube_cluster, hand_made):
     hand_made("cart", ingress_class="traefik")
 
-    refused(kube_cluster, 'Its ingressClassName is "traefik" but kind uses "nginx": Portico would hand it to another controller.')
+    refused(kube_cluster, 'Its ingressClassName is "traefik" but real uses "nginx": Portico would hand it to another controller.')
 
 
 def test_no_ingress_class_is_refused_because_portico_would_set_one(kube_cluster, hand_made):
@@ -109,7 +109,7 @@ def test_a_host_claimed_by_another_team_is_refused(kube_cluster, hand_made, shop
     assert not Route.objects.exists()
 
 
-def test_the_same_path_as_a_portico_route_is_refused(kube_cluster, approve, hand_made, kube):
+def test_the_same_path_as_a_portico_route_is_refused(kube_cluster, approve, hand_made, realkube):
     reconcile.reconcile_route(approve("cart-v2", host="cart.shop.example.com", path="/").pk)
     hand_made("cart", host="cart.shop.example.com", path="/")
 
@@ -124,7 +124,7 @@ def test_a_pending_route_with_the_ingress_name_is_refused(kube_cluster, submit, 
 
 
 def test_two_ingresses_that_would_become_the_same_route_are_both_reported_and_neither_adopted(kube_cluster, hand_made,
-                                                                                                kube, pat):
+                                                                                                realkube, pat):
     hand_made("cart")
     hand_made("cart-old", secret="cart-old-tls")
     hand_made("api", host="api.shop.example.com")
@@ -138,15 +138,15 @@ def test_two_ingresses_that_would_become_the_same_route_are_both_reported_and_ne
     results = adopt.adopt(kube_cluster, list(candidates.values()), pat)
     assert sorted(r.candidate.key for r in results if r.ok) == ["shop/api"]
     assert list(Route.objects.values_list("name", flat=True)) == ["api"]
-    assert "portico.dev/route" not in kube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]
+    assert "portico.dev/route" not in realkube.get(*INGRESS, "shop", "cart")["metadata"]["labels"]
 
 
-def test_a_clash_with_an_ingress_that_cannot_be_adopted_is_reported_on_both(kube_cluster, kube, hand_made):
+def test_a_clash_with_an_ingress_that_cannot_be_adopted_is_reported_on_both(kube_cluster, realkube, hand_made):
     hand_made("cart")
     body = ingress_body("legacy")
     paths = body["spec"]["rules"][0]["http"]["paths"]
     paths.append({**paths[0], "path": "/old"})
-    kube.create(body)
+    realkube.create(body)
 
     candidates = {c.key: c for c in adopt.discover(kube_cluster)}
 
@@ -164,7 +164,7 @@ def test_no_matching_team_is_refused(kube_cluster, hand_made):
 def test_a_namespace_no_team_may_use_is_refused(kube_cluster, hand_made):
     hand_made("cart", namespace="legacy")
 
-    refused(kube_cluster, 'namespace "legacy" on kind')
+    refused(kube_cluster, 'namespace "legacy" on real')
 
 
 def test_several_matching_teams_are_refused(kube_cluster, hand_made):

@@ -1,4 +1,5 @@
-"""The route detail follows a real reconcile against the emulated API server; another team cannot open it."""
+"""The route detail follows a real reconcile against the local kube-apiserver (tests/realkube); another team cannot
+open it."""
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from tests.reconcile.conftest import approve, kube_cluster  # noqa: F401 - fixtu
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_status_turns_synced_without_a_reload_after_the_worker_applies(sign_in, approve, kube, alice, bob):
+def test_status_turns_synced_without_a_reload_after_the_worker_applies(sign_in, approve, realkube, alice, bob):
     route = approve()
     page = sign_in(alice)
     page.goto(f"/routes/{route.pk}/")
@@ -21,7 +22,7 @@ def test_status_turns_synced_without_a_reload_after_the_worker_applies(sign_in, 
     mark_document(page)
 
     assert reconcile.reconcile_route(route.pk) is reconcile.Result.APPLIED
-    assert kube.get("networking.k8s.io/v1", "Ingress", "shop", "cart") is not None
+    assert realkube.get("networking.k8s.io/v1", "Ingress", "shop", "cart") is not None
 
     expect(status).to_contain_text("Synced", timeout=8_000)
     expect(status).not_to_contain_text("Out of sync")

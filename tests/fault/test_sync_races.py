@@ -1,5 +1,6 @@
-"""A cluster sync racing another worker's reconcile_route, made deterministic: the other worker acts at the
-worst moment, between the sync's lists (or its database snapshot) and its writes."""
+"""A cluster sync racing another worker's reconcile_route on the local kube-apiserver (tests/realkube), made
+deterministic: the other worker acts at the worst moment, between the sync's lists (or its database snapshot) and
+its writes."""
 import pytest
 
 from routes import reconcile, render, services
@@ -10,15 +11,15 @@ from tests.reconcile.conftest import INGRESS, approve, kube_cluster  # noqa: F40
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]
 
 
-def _patches(kube, name):
-    return [w for w in kube.writes() if w.method == "PATCH" and w.path.endswith(f"/ingresses/{name}")]
+def _patches(realkube, name):
+    return [w for w in realkube.writes() if w.method == "PATCH" and w.path.endswith(f"/ingresses/{name}")]
 
 
-def _paths(kube, name):
-    return kube.get(*INGRESS, "shop", name)["spec"]["rules"][0]["http"]["paths"][0]["path"]
+def _paths(realkube, name):
+    return realkube.get(*INGRESS, "shop", name)["spec"]["rules"][0]["http"]["paths"][0]["path"]
 
 
-def test_a_revision_applied_after_the_sync_listed_is_not_applied_again(approve, kube, alice, pat, monkeypatch):
+def test_a_revision_applied_after_the_sync_listed_is_not_applied_again(approve, realkube, alice, pat, monkeypatch):
     route = approve()
     reconcile.reconcile_route(route.pk)
     services.edit_route(route, user=alice, spec=spec(path="/v2"))
@@ -31,18 +32,18 @@ def test_a_revision_applied_after_the_sync_listed_is_not_applied_again(approve, 
         return lists
 
     monkeypatch.setattr(reconcile, "_list_live", list_then_other_worker_applies)
-    kube.clear_requests()
+    realkube.clear_requests()
 
     reconcile.sync_cluster(route.cluster_id)
 
-    assert len(_patches(kube, "cart")) == 1  # reconcile_route's; the sync saw a stale list, not drift
-    assert _paths(kube, "cart") == "/v2"
+    assert len(_patches(realkube, "cart")) == 1  # reconcile_route's; the sync saw a stale list, not drift
+    assert _paths(realkube, "cart") == "/v2"
 
 
-def test_a_sync_never_writes_back_a_revision_older_than_the_route_has_now(approve, kube, alice, pat, monkeypatch):
+def test_a_sync_never_writes_back_a_revision_older_than_the_route_has_now(approve, realkube, alice, pat, monkeypatch):
     route = approve()
     reconcile.reconcile_route(route.pk)
-    kube.patch_out_of_band(*INGRESS, "shop", "cart", {"spec": {"ingressClassName": "traefik"}})  # drift to repair
+    realkube.patch_out_of_band(*INGRESS, "shop", "cart", {"spec": {"ingressClassName": "traefik"}})  # drift to repair
     services.edit_route(route, user=alice, spec=spec(path="/v2"))
     desired_objects = render.desired_objects
 
@@ -57,19 +58,19 @@ def test_a_sync_never_writes_back_a_revision_older_than_the_route_has_now(approv
 
     reconcile.sync_cluster(route.cluster_id)
 
-    assert _paths(kube, "cart") == "/v2"
-    assert kube.get(*INGRESS, "shop", "cart")["metadata"]["annotations"]["portico.dev/revision"] == "2"
+    assert _paths(realkube, "cart") == "/v2"
+    assert realkube.get(*INGRESS, "shop", "cart")["metadata"]["annotations"]["portico.dev/revision"] == "2"
 
 
-def test_a_sync_does_not_overwrite_the_status_another_worker_just_wrote(approve, kube, alice, pat, monkeypatch):
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
+def test_a_sync_does_not_overwrite_the_status_another_worker_just_wrote(approve, realkube, alice, pat, monkeypatch):
+    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
                  "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
     route = approve()
     reconcile.reconcile_route(route.pk)
     services.edit_route(route, user=alice, spec=spec(backend=spec().backend.__class__(
         service_name="cart-v2", service_port=8080)))
     # Something the sync will notice, so its (stale) evaluation differs from the row it read.
-    kube.set_status(*INGRESS, "shop", "cart", {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}})
+    realkube.set_status(*INGRESS, "shop", "cart", {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}})
     desired_objects = render.desired_objects
 
     def snapshot_then_other_worker_applies(*args, **kwargs):
@@ -89,7 +90,7 @@ def test_a_sync_does_not_overwrite_the_status_another_worker_just_wrote(approve,
 
 
 def test_a_route_another_worker_settled_after_the_sync_listed_is_not_applied_again(
-    approve, kube, alice, pat, monkeypatch,
+    approve, realkube, alice, pat, monkeypatch,
 ):
     route = approve()
     reconcile.reconcile_route(route.pk)
@@ -104,9 +105,9 @@ def test_a_route_another_worker_settled_after_the_sync_listed_is_not_applied_aga
         return objects
 
     monkeypatch.setattr(render, "desired_objects", snapshot_then_other_worker_applies)
-    kube.clear_requests()
+    realkube.clear_requests()
 
     reconcile.sync_cluster(route.cluster_id)
 
-    assert len(_patches(kube, "cart")) == 1
-    assert _paths(kube, "cart") == "/v2"
+    assert len(_patches(realkube, "cart")) == 1
+    assert _paths(realkube, "cart") == "/v2"

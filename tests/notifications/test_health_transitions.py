@@ -1,40 +1,39 @@
 """Route degraded / healthy again: sent once per transition, where health is saved (a route's reconcile and the
-cluster sync's bulk refresh), never on every sync. Driven against the Kubernetes API emulator."""
+cluster sync's bulk refresh), never on every sync. Driven against the local kube-apiserver (tests/realkube)."""
 import pytest
 
 from portal.models import NotificationDelivery
 from portal.notifications import health_event
 from routes import reconcile
 from routes.models import Route
-from tests.reconcile.conftest import CERTIFICATE, INGRESS, approve, kube_cluster, serve_cart  # noqa: F401 - fixtures
+from tests.reconcile.conftest import INGRESS, approve, kube_cluster  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
 SLICE = ("discovery.k8s.io/v1", "EndpointSlice")
 
 
-def _serve(kube):
+def _serve(realkube):
     """What a working cluster shows for route cart: its Service with a ready pod, an address, a certificate."""
-    serve_cart(kube)
+    realkube.serve("cart", port=8080)
 
 
-def _pods_ready(kube, ready: bool):
-    kube.patch_out_of_band(*SLICE, "shop", "cart-abc",
+def _pods_ready(realkube, ready: bool):
+    realkube.patch_out_of_band(*SLICE, "shop", "cart-abc",
                            {"endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": ready}}]})
 
 
-def _address(kube, ip: str | None):
-    kube.set_status(*INGRESS, "shop", "cart", {"loadBalancer": {"ingress": [{"ip": ip}] if ip else []}})
+def _address(realkube, ip: str | None):
+    realkube.set_status(*INGRESS, "shop", "cart", {"loadBalancer": {"ingress": [{"ip": ip}] if ip else []}})
 
 
 @pytest.fixture
-def healthy_route(approve, kube):
+def healthy_route(approve, realkube):
     route = approve()
-    _serve(kube)
+    _serve(realkube)
     reconcile.reconcile_route(route.pk)
-    _address(kube, "203.0.113.7")
-    kube.set_status(*CERTIFICATE, "shop", "cart-shop-example-com", {
-        "conditions": [{"type": "Ready", "status": "True", "reason": "Ready"}], "notAfter": "2027-02-01T00:00:00Z"})
+    _address(realkube, "203.0.113.7")
+    realkube.set_certificate_ready("cart-shop-example-com")
     reconcile.sync_cluster(route.cluster_id)
     assert Route.objects.get(pk=route.pk).health == "Healthy"
     return route
@@ -61,14 +60,14 @@ def test_becoming_healthy_for_the_first_time_sends_nothing(healthy_route):
     assert _health_events(healthy_route) == []
 
 
-def test_degraded_and_healthy_again_are_sent_once_per_transition(healthy_route, kube, sync, addresses, mailoutbox):
-    _pods_ready(kube, False)
+def test_degraded_and_healthy_again_are_sent_once_per_transition(healthy_route, realkube, sync, addresses, mailoutbox):
+    _pods_ready(realkube, False)
     assert sync(healthy_route) == "Degraded"
     assert sync(healthy_route) == "Degraded"
     assert sync(healthy_route) == "Degraded"
     assert _health_events(healthy_route) == ["degraded"]
 
-    _pods_ready(kube, True)
+    _pods_ready(realkube, True)
     assert sync(healthy_route) == "Healthy"
     assert sync(healthy_route) == "Healthy"
 
@@ -80,9 +79,9 @@ def test_degraded_and_healthy_again_are_sent_once_per_transition(healthy_route, 
     assert "none is ready" in mailoutbox[0].body and "Fix:" in mailoutbox[0].body
 
 
-def test_the_degraded_payload_says_what_broke(healthy_route, kube, sync, receiver, make_webhook):
+def test_the_degraded_payload_says_what_broke(healthy_route, realkube, sync, receiver, make_webhook):
     make_webhook(receiver.url, events=["degraded"])
-    _pods_ready(kube, False)
+    _pods_ready(realkube, False)
     sync(healthy_route)
 
     [request] = receiver.requests
@@ -93,24 +92,24 @@ def test_the_degraded_payload_says_what_broke(healthy_route, kube, sync, receive
     assert "none is ready" in problem["detail"] and "kubectl -n shop" in problem["fix"]
 
 
-def test_healthy_again_is_sent_when_the_repair_passes_through_progressing(healthy_route, kube, sync, addresses,
+def test_healthy_again_is_sent_when_the_repair_passes_through_progressing(healthy_route, realkube, sync, addresses,
                                                                            mailoutbox):
-    _pods_ready(kube, False)
+    _pods_ready(realkube, False)
     assert sync(healthy_route) == "Degraded"
-    _pods_ready(kube, True)
-    _address(kube, None)
+    _pods_ready(realkube, True)
+    _address(realkube, None)
     assert sync(healthy_route) == "Progressing"
-    _address(kube, "203.0.113.7")
+    _address(realkube, "203.0.113.7")
     assert sync(healthy_route) == "Healthy"
 
     assert _health_events(healthy_route) == ["degraded", "healthy"]
     assert [m.subject.split(":")[0] for m in mailoutbox] == ["[Portico] Degraded", "[Portico] Healthy again"]
 
 
-def test_a_reconcile_that_finds_the_route_broken_sends_degraded_once(approve, kube, committed, eager_tasks, addresses,
+def test_a_reconcile_that_finds_the_route_broken_sends_degraded_once(approve, realkube, committed, eager_tasks, addresses,
                                                                        mailoutbox):
     route = approve()
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
+    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
                  "spec": {"selector": {"app": "kart"}, "ports": [{"port": 8080}]}})
 
     with committed():

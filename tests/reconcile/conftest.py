@@ -1,3 +1,8 @@
+"""Clusters for the reconciler's tests: on the local kube-apiserver (tests/realkube: RBAC, admission, CRD schemas,
+server-side apply as a real server does it) unless a test needs a fault only the emulator (tests/kube) can inject
+on demand: a 5xx or 429 answer, a refused or cut connection. Those tests use the ``emulated_*`` fixtures and say
+why in their docstring.
+"""
 import pytest
 
 from clusters.models import Cluster
@@ -33,8 +38,16 @@ def serve_cart(kube):
 
 
 @pytest.fixture
-def kube_cluster(kube, kube_kubeconfig, shop):
-    """A kubernetes-mode cluster pointing at the emulator, probed, where team shop may use namespace shop."""
+def kube_cluster(realkube, shop):
+    """A kubernetes-mode cluster on the local kube-apiserver, registered with add_cluster as deploy/target-rbac.yaml's
+    identity and probed, where team shop may use namespace shop."""
+    return realkube.cluster(shop)
+
+
+@pytest.fixture
+def emulated_kube_cluster(kube, kube_kubeconfig, shop):
+    """A kubernetes-mode cluster on the emulator, for faults a real server cannot produce on demand; probed, where
+    team shop may use namespace shop."""
     seed_cluster_addons(kube)
     return emulated_cluster(kube, kube_kubeconfig, shop, name="kind")
 
@@ -53,7 +66,7 @@ def emulated_cluster(kube, kubeconfig: dict, team, **fields) -> Cluster:
 
 @pytest.fixture
 def approve(submit, kube_cluster, pat):
-    """Submit as alice on the emulated cluster and approve as pat."""
+    """Submit as alice on the local kube-apiserver's cluster and approve as pat."""
     from routes import services
 
     def _approve(name="cart", **kwargs):
@@ -62,14 +75,27 @@ def approve(submit, kube_cluster, pat):
     return _approve
 
 
+@pytest.fixture
+def approve_on_emulator(submit, emulated_kube_cluster, pat):
+    """Submit as alice on the emulated cluster and approve as pat."""
+    from routes import services
+
+    def _approve(name="cart", **kwargs):
+        return services.approve_route(submit(name, on=emulated_kube_cluster, **kwargs), user=pat)
+
+    return _approve
+
+
 HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
 GATEWAY = ("gateway.networking.k8s.io/v1", "Gateway")
 
 
-def seed_gateway(kube, *, name="public", namespace="gateway-system", address="203.0.113.9"):
+def seed_gateway(realkube, *, name="public", namespace="gateway-system", address="203.0.113.9"):
     """A shared Gateway as a platform team runs it: an HTTPS listener for the shop's hosts whose certificate
     cert-manager's Gateway support issues (the annotation), programmed by its controller, with an address."""
-    return kube.create({
+    if namespace not in realkube.namespaces:
+        realkube.add_namespace(namespace)
+    gateway = realkube.create({
         "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
         "metadata": {"name": name, "namespace": namespace,
                      "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
@@ -79,17 +105,17 @@ def seed_gateway(kube, *, name="public", namespace="gateway-system", address="20
              "allowedRoutes": {"namespaces": {"from": "All"}},
              "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]}},
         ]},
-        "status": {"addresses": [{"type": "IPAddress", "value": address}],
-                   "conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed"}]},
     })
+    realkube.set_gateway_status(name, namespace, address=address)
+    return gateway
 
 
 @pytest.fixture
-def gateway_cluster(kube, kube_kubeconfig, shop):
-    """A kubernetes-mode cluster with Gateway API output, attached to Gateway gateway-system/public on the
-    emulator, probed, where team shop may use namespace shop."""
-    seed_gateway(kube)
-    return emulated_cluster(kube, kube_kubeconfig, shop, name="gw", output="gateway", gateway_name="public",
+def gateway_cluster(realkube, shop):
+    """A kubernetes-mode cluster with Gateway API output, attached to Gateway gateway-system/public on the local
+    kube-apiserver, probed, where team shop may use namespace shop."""
+    seed_gateway(realkube)
+    return realkube.cluster(shop, name="gw", output="gateway", gateway_name="public",
                             gateway_namespace="gateway-system")
 
 

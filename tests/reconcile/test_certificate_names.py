@@ -39,14 +39,14 @@ def test_lookalike_hosts_each_get_their_own_certificate_on_a_directory_cluster(s
         assert ingress["spec"]["tls"] == [{"hosts": [route.host], "secretName": secret_for[route.host]}]
 
 
-def test_lookalike_hosts_each_get_their_own_certificate_on_kubernetes(approve, kube, kube_cluster):
+def test_lookalike_hosts_each_get_their_own_certificate_on_kubernetes(approve, realkube, kube_cluster):
     approve("dashed", host="x-y.shop.example.com")
     approve("dotted", host="x.y.shop.example.com")
 
     reconcile.sync_cluster(kube_cluster.pk)
     reconcile.sync_cluster(kube_cluster.pk)
 
-    certificates = kube.list_objects(*CERTIFICATE, "shop")
+    certificates = realkube.list_objects(*CERTIFICATE, "shop")
     assert sorted(c["spec"]["dnsNames"] for c in certificates) == [["x-y.shop.example.com"], ["x.y.shop.example.com"]]
     assert len({c["spec"]["secretName"] for c in certificates}) == 2
 
@@ -70,19 +70,19 @@ def test_a_certificate_under_its_old_name_is_pruned_by_the_next_sync_on_a_direct
 
 
 def test_a_certificate_under_its_old_name_is_pruned_by_the_next_sync_on_kubernetes(
-    approve, kube, kube_cluster, monkeypatch
+    approve, realkube, kube_cluster, monkeypatch
 ):
     host = "x-y.shop.example.com"
     with monkeypatch.context() as old_portico:
         old_portico.setattr(render, "_host_slug", legacy_slug)
         approve("dashed", host=host)
         reconcile.sync_cluster(kube_cluster.pk)
-    assert [c["metadata"]["name"] for c in kube.list_objects(*CERTIFICATE, "shop")] == ["x-y-shop-example-com"]
-    kube.clear_requests()
+    assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == ["x-y-shop-example-com"]
+    realkube.clear_requests()
 
     reconcile.sync_cluster(kube_cluster.pk)
 
-    assert [c["metadata"]["name"] for c in kube.list_objects(*CERTIFICATE, "shop")] == [render.certificate_name(host)]
-    assert kube.get(*INGRESS, "shop", "dashed")["spec"]["tls"][0]["secretName"] == render.tls_secret_name(host)
-    deletes = [r for r in kube.requests if r.method == "DELETE"]
+    assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == [render.certificate_name(host)]
+    assert realkube.get(*INGRESS, "shop", "dashed")["spec"]["tls"][0]["secretName"] == render.tls_secret_name(host)
+    deletes = [r for r in realkube.requests if r.method == "DELETE"]
     assert [r.path.rsplit("/", 1)[-1] for r in deletes] == ["x-y-shop-example-com"]

@@ -9,15 +9,16 @@ from routes.models import Route
 pytestmark = pytest.mark.django_db
 
 
-def test_add_cluster_stores_an_encrypted_kubeconfig(kube_kubeconfig, tmp_path, capsys):
+def test_add_cluster_stores_an_encrypted_kubeconfig(realkube, tmp_path, capsys):
+    kubeconfig = realkube.kubeconfig()
     path = tmp_path / "kubeconfig.yaml"
-    path.write_text(yaml.safe_dump(kube_kubeconfig))
+    path.write_text(yaml.safe_dump(kubeconfig))
 
     call_command("add_cluster", "prod-eu", "--kubeconfig", str(path), "--ingress-class", "traefik", "--issuer", "zerossl")
 
     cluster = Cluster.objects.get(name="prod-eu")
     assert (cluster.mode, cluster.ingress_class, cluster.default_issuer) == ("kubernetes", "traefik", "zerossl")
-    assert cluster.get_kubeconfig()["clusters"][0]["cluster"]["server"] == kube_kubeconfig["clusters"][0]["cluster"]["server"]
+    assert cluster.get_kubeconfig()["clusters"][0]["cluster"]["server"] == realkube.url
     assert "Added cluster prod-eu" in capsys.readouterr().out
 
 
@@ -38,15 +39,16 @@ def test_add_cluster_with_a_missing_file_says_so(tmp_path):
         call_command("add_cluster", "prod", "--kubeconfig", str(tmp_path / "nope"))
 
 
-def test_reconcile_route_command_applies_and_reports(approve, kube, capsys):
+def test_reconcile_route_command_applies_and_reports(approve, realkube, capsys):
     route = approve()
     call_command("reconcile", "--route", str(route.pk))
     assert f"route {route.pk}: applied" in capsys.readouterr().out
     assert Route.objects.get(pk=route.pk).applied_revision == 1
 
 
-def test_reconcile_command_exits_non_zero_when_a_cluster_fails(approve, kube):
-    route = approve()
+def test_reconcile_command_exits_non_zero_when_a_cluster_fails(approve_on_emulator, kube):
+    """On the emulator: it refuses connections on demand and serves again at the same address."""
+    route = approve_on_emulator()
     kube.refuse_connections()
     try:
         with pytest.raises(CommandError, match="did not sync cleanly"):
@@ -55,9 +57,10 @@ def test_reconcile_command_exits_non_zero_when_a_cluster_fails(approve, kube):
         kube.restore()
 
 
-def test_reconcile_command_exits_non_zero_for_a_degraded_route(approve, kube):
+def test_reconcile_command_exits_non_zero_for_a_degraded_route(approve, realkube):
     route = approve()
-    kube.fail_next(1, 422, methods=["PATCH"])
+    realkube.create({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",  # not Portico's: it will not touch it
+                     "metadata": {"name": "cart"}, "spec": {"rules": [{"host": "legacy.example.com"}]}})
     with pytest.raises(CommandError, match="degraded"):
         call_command("reconcile", "--route", str(route.pk))
 

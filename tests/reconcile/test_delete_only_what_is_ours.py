@@ -13,7 +13,7 @@ from portal.models import TeamNamespace
 from routes import reconcile, services
 from routes.spec import Backend
 from tests.factories import stored_before_the_rule
-from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE, emulated_cluster
+from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def shared_kube_cluster(kube_cluster, rival):
 
 
 def test_deleting_a_route_that_names_another_routes_service_sends_no_delete_for_it(
-    submit, pat, kube, shared_kube_cluster, rival, mallory
+    submit, pat, realkube, shared_kube_cluster, rival, mallory
 ):
     victim = services.approve_route(submit("frontend", host="shop.example.com", backend=FRONTEND,
                                            on=shared_kube_cluster), user=pat)
@@ -74,16 +74,16 @@ def test_deleting_a_route_that_names_another_routes_service_sends_no_delete_for_
                backend=Backend(service_name="other", service_port=80, target_port=9999, selector={"app": "evil"})),
         user=pat)
     stored_before_the_rule(hijack, Backend(service_name="frontend"))
-    kube.clear_requests()
+    realkube.clear_requests()
 
     services.request_deletion(hijack, user=mallory)
     reconcile.reconcile_route(hijack.pk)
 
-    assert kube.get(*SERVICE, "shop", "frontend")["metadata"]["labels"]["portico.dev/route"] == str(victim.pk)
-    assert [r.path for r in kube.requests if r.method == "DELETE" and "/services/" in r.path] == []
+    assert realkube.get(*SERVICE, "shop", "frontend")["metadata"]["labels"]["portico.dev/route"] == str(victim.pk)
+    assert [r.path for r in realkube.requests if r.method == "DELETE" and "/services/" in r.path] == []
 
 
-def replaced_after_read(monkeypatch, kube, method: str, api_version: str, kind: str, name: str):
+def replaced_after_read(monkeypatch, realkube, method: str, api_version: str, kind: str, name: str):
     """After Portico reads (``get``) or lists (``list``) objects of this kind, someone deletes the object and
     creates it again under the same name, labels included: a new object with a new uid."""
     original = getattr(KubeClient, method)
@@ -93,64 +93,64 @@ def replaced_after_read(monkeypatch, kube, method: str, api_version: str, kind: 
         result = original(self, kind_, *args, **kwargs)
         if kind_.kind == kind and not done:
             done.append(True)
-            old = kube.get(api_version, kind, "shop", name)
-            kube.delete(api_version, kind, "shop", name)
+            old = realkube.get(api_version, kind, "shop", name)
+            realkube.delete(api_version, kind, "shop", name)
             fresh = {**old, "metadata": {k: v for k, v in old["metadata"].items()
                                          if k in ("name", "namespace", "labels", "annotations")}}
-            done.append((old["metadata"]["uid"], kube.create(fresh)["metadata"]["uid"]))
+            done.append((old["metadata"]["uid"], realkube.create(fresh)["metadata"]["uid"]))
         return result
 
     monkeypatch.setattr(KubeClient, method, read_then_replace)
     return done
 
 
-def test_deletion_does_not_remove_an_object_recreated_since_it_was_read(approve, kube, alice, monkeypatch):
+def test_deletion_does_not_remove_an_object_recreated_since_it_was_read(approve, realkube, alice, monkeypatch):
     route = approve()
     reconcile.reconcile_route(route.pk)
     services.request_deletion(route, user=alice)
-    replaced = replaced_after_read(monkeypatch, kube, "get", *INGRESS, "cart")
-    kube.clear_requests()
+    replaced = replaced_after_read(monkeypatch, realkube, "get", *INGRESS, "cart")
+    realkube.clear_requests()
 
     reconcile.reconcile_route(route.pk)
 
     old_uid, new_uid = replaced[1]
-    assert kube.get(*INGRESS, "shop", "cart")["metadata"]["uid"] == new_uid
-    delete = next(r for r in kube.requests if r.method == "DELETE" and r.path.endswith("/ingresses/cart"))
+    assert realkube.get(*INGRESS, "shop", "cart")["metadata"]["uid"] == new_uid
+    delete = next(r for r in realkube.requests if r.method == "DELETE" and r.path.endswith("/ingresses/cart"))
     assert delete.body["preconditions"] == {"uid": old_uid}
     assert delete.status == 409
 
 
-def test_prune_does_not_remove_an_object_recreated_since_the_list(approve, kube, monkeypatch):
+def test_prune_does_not_remove_an_object_recreated_since_the_list(approve, realkube, monkeypatch):
     route = approve()
     reconcile.reconcile_route(route.pk)
-    leftover = kube.get(*INGRESS, "shop", "cart")
-    kube.create({**leftover, "metadata": {"name": "old", "namespace": "shop", "labels": {
+    leftover = realkube.get(*INGRESS, "shop", "cart")
+    realkube.create({**leftover, "metadata": {"name": "old", "namespace": "shop", "labels": {
         **leftover["metadata"]["labels"], "portico.dev/route": "00000000-0000-0000-0000-000000000000"}}})
-    replaced = replaced_after_read(monkeypatch, kube, "list", *INGRESS, "old")
-    kube.clear_requests()
+    replaced = replaced_after_read(monkeypatch, realkube, "list", *INGRESS, "old")
+    realkube.clear_requests()
 
     report = reconcile.sync_cluster(route.cluster_id)
 
     old_uid, new_uid = replaced[1]
-    assert kube.get(*INGRESS, "shop", "old")["metadata"]["uid"] == new_uid
-    delete = next(r for r in kube.requests if r.method == "DELETE")
+    assert realkube.get(*INGRESS, "shop", "old")["metadata"]["uid"] == new_uid
+    delete = next(r for r in realkube.requests if r.method == "DELETE")
     assert (delete.body["preconditions"], delete.status, report.deleted) == ({"uid": old_uid}, 409, 0)
 
 
-def test_a_sync_never_prunes_the_objects_of_another_clusters_route(approve, kube, kube_kubeconfig, shop, pat, submit):
+def test_a_sync_never_prunes_the_objects_of_another_clusters_route(approve, realkube, shop):
     """Two clusters registered on one API server (or, for directory clusters, one folder): neither prunes the
     other's objects."""
     route = approve()
     reconcile.reconcile_route(route.pk)
-    twin = emulated_cluster(kube, kube_kubeconfig, shop, name="kind-again")
+    twin = realkube.cluster(shop, name="real-again")
 
     report = reconcile.sync_cluster(twin.pk)
 
     assert report.deleted == 0
-    assert kube.get(*INGRESS, "shop", "cart") is not None and kube.get(*CERTIFICATE, "shop", "cart-shop-example-com")
+    assert realkube.get(*INGRESS, "shop", "cart") is not None and realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com")
     assert sorted(report.errors) == [
-        "Certificate shop/cart-shop-example-com belongs to a route of cluster kind; not pruned",
-        "Ingress shop/cart belongs to a route of cluster kind; not pruned",
+        "Certificate shop/cart-shop-example-com belongs to a route of cluster real; not pruned",
+        "Ingress shop/cart belongs to a route of cluster real; not pruned",
     ]
 
 
