@@ -95,19 +95,43 @@ def _hash_of(obj: dict | None) -> str | None:
     return (((obj or {}).get("metadata") or {}).get("annotations") or {}).get(render.SPEC_HASH_ANNOTATION)
 
 
-def _contains(live, desired) -> bool:
-    """Everything we set is still there with our values (the server may add defaults and status)."""
+# Lists the API server merges item by item in server-side apply (`x-kubernetes-list-type: map` in the Kubernetes
+# OpenAPI schema), by kind and path, with their keys and the keys' defaults. An item another field manager added
+# (a mesh's metrics port) survives Portico's forced apply, which never removes what Portico does not own, so it
+# is not drift: re-applying would change nothing (docs/reliability.md, "On a real API server"). Every other list
+# Portico writes (Ingress rules, paths and tls, Certificate dnsNames, HTTPRoute rules) is atomic: an apply
+# replaces it whole, so any difference there is drift.
+MERGED_LISTS = {
+    ("Service", ("spec", "ports")): (("port", None), ("protocol", "TCP")),
+}
+
+
+def _contains(live, desired, merged: dict | None = None, path: tuple = ()) -> bool:
+    """Everything we set is still there with our values (the server may add defaults and status, and other
+    managers may add items to the lists of ``merged``, by path: those are theirs)."""
     if isinstance(desired, dict):
-        return isinstance(live, dict) and all(k in live and _contains(live[k], v) for k, v in desired.items())
+        return isinstance(live, dict) and all(
+            k in live and _contains(live[k], v, merged, path + (k,)) for k, v in desired.items())
     if isinstance(desired, list):
-        return isinstance(live, list) and len(live) == len(desired) and all(map(_contains, live, desired))
+        if not isinstance(live, list):
+            return False
+        keys = (merged or {}).get(path)
+        if keys is None:
+            return len(live) == len(desired) and all(map(_contains, live, desired))
+        return all(any(_same_item(have, want, keys) and _contains(have, want) for have in live) for want in desired)
     return live == desired
+
+
+def _same_item(have, want: dict, keys) -> bool:
+    """The two items of a merged list have the same key (each key field, or its default when absent)."""
+    return isinstance(have, dict) and all(have.get(name, default) == want.get(name, default) for name, default in keys)
 
 
 def _in_sync(live: dict | None, desired: dict) -> bool:
     """Unchanged: same spec-hash (our last write was this revision) and nobody changed what we own since.
     The hash alone would miss an out-of-band edit, which leaves our annotation in place."""
-    return live is not None and _hash_of(live) == _hash_of(desired) and _contains(live, desired)
+    merged = {path: keys for (kind, path), keys in MERGED_LISTS.items() if kind == desired.get("kind")}
+    return live is not None and _hash_of(live) == _hash_of(desired) and _contains(live, desired, merged)
 
 
 def _labels(obj: dict) -> dict:
