@@ -86,7 +86,8 @@ class DirectoryTarget:
             raise FolderError(f"{path.parent} leads outside {self.root}; Portico will not write there.")
         return path
 
-    def apply(self, obj: dict) -> dict:
+    def apply(self, obj: dict, *, uid: str | None = None) -> dict:
+        """Write the object's file (``uid`` is for KubeClient's signature: files have none)."""
         meta = obj["metadata"]
         path = self._file(kind_of(obj), meta["name"], meta.get("namespace"))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -99,6 +99,11 @@ class PermanentKubeError(KubeError):
     """4xx answers other than 429: the request is wrong and repeating it will not help."""
 
 
+class ReplacedObjectError(PermanentKubeError):
+    """The object Portico read under a name was deleted and another created under that name since: the new object
+    is not Portico's, and Portico's apply, which named the uid it read, was refused by the API server."""
+
+
 class RateLimiter:
     """A token bucket: on average ``qps`` requests a second, bursts up to ``burst``. Thread-safe."""
 
@@ -226,14 +231,38 @@ class KubeClient:
         return cls(f"{method} {path}: {status_text(status)}", status=status, reason=reason[:100],
                    retry_after=retry_after, detail=detail[:MAX_DETAIL])
 
-    def apply(self, obj: dict) -> dict:
-        """Server-side apply as field manager `portico`, forcing ownership of the fields we set."""
+    def apply(self, obj: dict, *, uid: str | None = None) -> dict:
+        """Server-side apply as field manager `portico`, forcing ownership of the fields we set.
+
+        ``uid`` is the uid of the live object the caller read and judged its own. It goes in the applied
+        metadata, so the API server applies to that very object only: one deleted and re-created under the name
+        since (by someone else, without our labels) is refused, and this raises ReplacedObjectError instead of
+        taking it over (docs/reliability.md, "On a real API server"). An object merely deleted since is created
+        again, as an apply without ``uid`` would.
+        """
         kind = kind_of(obj)
         meta = obj["metadata"]
-        return self.request(
-            "PATCH", kind.path(meta.get("namespace"), meta["name"]),
-            query=[("fieldManager", FIELD_MANAGER), ("force", "true")], body=obj, content_type=APPLY_CONTENT_TYPE,
-        )
+        body = {**obj, "metadata": {**meta, "uid": uid}} if uid else obj
+        try:
+            return self.request(
+                "PATCH", kind.path(meta.get("namespace"), meta["name"]),
+                query=[("fieldManager", FIELD_MANAGER), ("force", "true")], body=body, content_type=APPLY_CONTENT_TYPE,
+            )
+        except PermanentKubeError as exc:
+            # kube-apiserver answers 422 "metadata.uid: field is immutable" when another object holds the name,
+            # and 409 "uid mismatch ... no existing object was found" when none does; read which it is.
+            if not uid or exc.status not in (409, 422):
+                raise
+            current = self.get(kind, meta["name"], meta.get("namespace"))
+            if current is None:
+                return self.apply(obj)
+            if (current.get("metadata") or {}).get("uid") != uid:
+                where = f"{meta.get('namespace')}/{meta['name']}" if meta.get("namespace") else meta["name"]
+                raise ReplacedObjectError(
+                    f"{kind.kind} {where} was deleted and created again by someone else since Portico read it; the "
+                    "new object is not Portico's and Portico did not change it. Remove it (or rename the route) "
+                    "for Portico to create its own.", status=409, reason="Conflict") from exc
+            raise
 
     def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict | None:
         try:

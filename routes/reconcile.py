@@ -22,7 +22,7 @@ from django.utils import timezone
 from clusters.directory import DirectoryTarget, FolderError
 from clusters.kube import (
     CERTIFICATE, CLUSTER_ISSUER, CRD, ENDPOINT_SLICE, GATEWAY, HTTP_ROUTE, INGRESS, INGRESS_CLASS,
-    MANAGED_KINDS_BY_OUTPUT, SERVICE, KubeClient, PermanentKubeError, TransientKubeError, kind_of,
+    MANAGED_KINDS_BY_OUTPUT, SERVICE, KubeClient, PermanentKubeError, ReplacedObjectError, TransientKubeError, kind_of,
 )
 from clusters.models import Cluster
 from portal import notifications
@@ -283,7 +283,7 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
             if _in_sync(current, obj):
                 live[render.object_key(obj)] = current
                 continue
-            live[render.object_key(obj)] = target.apply(obj)
+            live[render.object_key(obj)] = target.apply(obj, uid=_uid(current) if current is not None else None)
             if listed is not None:
                 listed.objects[render.object_key(obj)] = live[render.object_key(obj)]
             wrote = True
@@ -856,7 +856,10 @@ def _repair(target, obj: dict, route: Route | None, cluster: Cluster) -> dict | 
             raise ForeignObjectError(_held_message(obj, holder, cluster))
         if _in_sync(current, obj):
             return None
-        return target.apply(obj)
+        try:
+            return target.apply(obj, uid=_uid(current) if current is not None else None)
+        except ReplacedObjectError as exc:
+            raise ForeignObjectError(exc.message) from exc
 
 
 class ForeignObjectError(Exception):
