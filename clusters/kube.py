@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 FIELD_MANAGER = "portico"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 LIST_PAGE_SIZE = 500
+# How many times one list starts again from its first page after its continue token expired (410).
+MAX_LIST_RESTARTS = 3
 MAX_INLINE_RETRY_AFTER = 5.0  # seconds we wait in place for a 429; longer waits go back to the task's backoff
 MAX_DETAIL = 1000  # characters of an API server's Status message kept for a route's condition
 
@@ -273,16 +275,36 @@ class KubeClient:
             raise
 
     def list(self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None) -> list[dict]:
-        """Every object of a kind, following `continue` tokens page by page."""
+        """Every object of a kind, following `continue` tokens page by page.
+
+        A continue token expires when the API server's storage compacts the revision the list started at (etcd
+        compaction, every 5 minutes by default): the next page answers 410 Gone. The list then starts again from
+        its first page (a consistent snapshot, never pages of two), up to MAX_LIST_RESTARTS times.
+        """
         items: list[dict] = []
         token = None
+        restarts = 0
         while True:
             query = [("limit", str(LIST_PAGE_SIZE))]
             if label_selector:
                 query.append(("labelSelector", label_selector))
             if token:
                 query.append(("continue", token))
-            page = self.request("GET", kind.path(namespace), query=query) or {}
+            try:
+                page = self.request("GET", kind.path(namespace), query=query) or {}
+            except PermanentKubeError as exc:
+                if not (token and exc.status == 410):
+                    raise
+                if restarts >= MAX_LIST_RESTARTS:
+                    raise TransientKubeError(
+                        f"The list of {kind.plural} expired {restarts + 1} times before its last page (410 Gone: the "
+                        f"API server compacted its history faster than Portico read {LIST_PAGE_SIZE} objects a "
+                        "page); the next sync lists again.", status=410) from exc
+                restarts += 1
+                logger.info("list of %s: continue token expired (%s); listing again from the first page",
+                            kind.plural, exc.message)
+                items, token = [], None
+                continue
             for item in page.get("items") or []:
                 item.setdefault("apiVersion", kind.api_version)
                 item.setdefault("kind", kind.kind)

@@ -7,8 +7,10 @@ registers the cluster in Portico. Every call here is made as the admin identity 
 """
 from __future__ import annotations
 
+import base64
 import copy
 from concurrent.futures import ThreadPoolExecutor
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import kubernetes
+import urllib3
 import yaml
 
 from clusters.devcluster import ApiError, LocalCluster
@@ -275,6 +278,32 @@ class RealKube:
         return self.set_status("gateway.networking.k8s.io/v1", "HTTPRoute", namespace or self.namespace, name,
                                {"parents": [{"parentRef": parent_ref, "controllerName": controller,
                                              "conditions": conditions}]})
+
+    # etcd
+
+    def compact(self) -> int:
+        """Compact etcd's history up to its current revision, as kube-apiserver does every 5 minutes
+        (--etcd-compaction-interval): continue tokens and resourceVersions from before are too old now, and
+        requests that need them from etcd answer 410 Gone. Returns the revision compacted at.
+
+        Lists served from the API server's watch cache keep their snapshots a while longer; kinds without a
+        watch cache (Events) reach etcd at once."""
+        http = urllib3.PoolManager()
+        url = self.etcd_url
+        answer = http.request("POST", f"{url}/v3/kv/range", body=json.dumps({"key": base64.b64encode(b"/").decode()}))
+        revision = int(json.loads(answer.data)["header"]["revision"])
+        done = http.request("POST", f"{url}/v3/kv/compaction", body=json.dumps({"revision": revision, "physical": True}))
+        assert done.status == 200, done.data
+        return revision
+
+    @property
+    def etcd_url(self) -> str:
+        """etcd's client URL (its v3 JSON gateway), from the command line the server was started with."""
+        for process in self.server._processes:
+            for arg in process.popen.args:
+                if arg.startswith("--listen-client-urls="):
+                    return arg.split("=", 1)[1].split(",")[0]
+        raise AssertionError("etcd is not running")
 
     # Workloads, as the team's own deployment would have made them
 
