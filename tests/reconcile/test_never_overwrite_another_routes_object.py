@@ -66,17 +66,17 @@ def test_a_second_owner_is_degraded_and_the_service_keeps_its_owner_on_a_directo
     assert service_file(cluster) == before
 
 
-def test_a_second_owner_sends_no_write_to_the_service_on_kubernetes(submit, pat, kube, kube_cluster):
+def test_a_second_owner_sends_no_write_to_the_service_on_kubernetes(submit, pat, realkube, kube_cluster):
     victim, hijack = victim_and_hijack(submit, pat, on=kube_cluster)
-    before = kube.get(*SERVICE, "shop", "frontend")
-    kube.clear_requests()
+    before = realkube.get(*SERVICE, "shop", "frontend")
+    realkube.clear_requests()
 
     reconcile.reconcile_route(hijack.pk)
     reconcile.sync_cluster(kube_cluster.pk)
     reconcile.sync_cluster(kube_cluster.pk)
 
-    assert [r.path for r in kube.writes() if "/services/frontend" in r.path] == []
-    assert kube.get(*SERVICE, "shop", "frontend") == before
+    assert [r.path for r in realkube.writes() if "/services/frontend" in r.path] == []
+    assert realkube.get(*SERVICE, "shop", "frontend") == before
     hijack = Route.objects.get(pk=hijack.pk)
     assert hijack.health == "Degraded" and held_message(victim) in [c["message"] for c in hijack.conditions]
     assert Route.objects.get(pk=victim.pk).sync == "Synced"
