@@ -32,6 +32,45 @@ processes (threads pool) on a real Redis, the live PostgreSQL test database, and
   because the DELETE carries the uid that was read (tests/realkube/test_one_owner_per_object.py).
 """
 
+ON_A_REAL_API_SERVER = """## On a real API server
+
+Conflicts that only a real kube-apiserver produces, each tested on the local one (tests/realkube: etcd and
+kube-apiserver built from their Go modules, server-side apply, RBAC and admission as on any cluster), and what
+Portico does:
+
+- **Another field manager edits a Portico object** (`kubectl edit`, an Update; or `kubectl apply --server-side
+  --force-conflicts` as manager `kubectl`), changing a field Portico applies (`spec.ingressClassName`) and
+  adding one it does not (an annotation). The next sync sees the drift and re-applies with `force=true`: the
+  field is Portico's again (managedFields name `portico` for it), the other manager's annotation stays its own,
+  untouched, and later syncs send no PATCH. Portico compares only what it applies, so fields others add are
+  never drift (tests/reconcile/test_other_field_managers.py).
+- **A second controller adds a port to a Service Portico manages** (a mesh's `metrics` port, by server-side
+  apply). Service `ports` is a list the server merges by `port` and `protocol`, so the port survives Portico's
+  applies. Drift is judged the way the server merges (`routes/reconcile.py`, `MERGED_LISTS`): an item another
+  manager added to such a list is not drift, while a change to Portico's own port (its `targetPort`) is
+  repaired, the foreign port kept. Before, the compare expected the list to be exactly Portico's and every sync
+  re-applied the Service, forever (the emulator replaced the whole list, so tests converged). Every other list
+  Portico writes is atomic on the server (Ingress rules, paths and tls; Certificate dnsNames; HTTPRoute rules):
+  any difference there is drift, and the forced apply replaces it whole.
+- **An object is deleted and created again by someone else, without Portico's labels, between Portico's read
+  (or the sync's list) and its apply.** Portico's apply names the uid it read (`metadata.uid`), so the server
+  refuses to apply it to the new object (422, `metadata.uid` is immutable): the new object is left exactly as
+  its author made it, and the route goes Degraded with "... was deleted and created again by someone else since
+  Portico read it; the new object is not Portico's". The next sync lists it as an object Portico does not
+  manage and says so. An object only deleted meanwhile is created again. Before, the forced apply took the
+  stranger's object over: Portico's labels on it, its fields overwritten
+  (tests/reconcile/test_replaced_between_read_and_apply.py). Deletes carry the uid the same way.
+- **A paginated list outlives its continue token.** kube-apiserver compacts etcd's history every 5 minutes; a
+  list continued past that answers 410 Gone ("continue parameter is too old"). Portico lists in pages of 500
+  and starts such a list again from its first page (a consistent snapshot, never pages of two), up to 3 times,
+  then leaves it to the next sync as a transient error. Before, the 410 failed the whole sync as a permanent
+  error blamed on permissions. The test compacts etcd for real between two pages
+  (tests/clusters/test_list_continue_expired.py). It lists Events, which have no watch cache: from 1.33 the API
+  server serves continued lists of cached kinds from its cache's snapshots for a while, before 1.33 always from
+  etcd.
+"""
+
+
 TITLES = {
     "test_worker_killed_mid_reconcile": "1. A worker SIGKILLed in the middle of reconciling 200 routes",
     "test_api_server_outage": "2. API server: 500, then 429 with Retry-After, then connection refused",
@@ -64,6 +103,7 @@ def render(run: dict) -> str:
         lines += [f"## {TITLES.get(module, module)}", "", f"`{entry['test']}`", "", "| figure | value |", "| --- | --- |"]
         lines += [f"| {name.replace('_', ' ')} | {_value(value)} |" for name, value in entry["figures"].items()]
         lines.append("")
+    lines.append(ON_A_REAL_API_SERVER)
     return "\n".join(lines)
 
 
