@@ -24,7 +24,9 @@ def shown_to(user, cluster) -> str:
     return api.get(f"/api/v1/clusters/{cluster.name}/").content.decode() + page.get("/clusters/").content.decode()
 
 
-def test_a_probe_answered_with_some_page_shows_its_status_only(kube, kube_cluster, alice, pat, caplog):
+def test_a_probe_answered_with_some_page_shows_its_status_only(kube, emulated_kube_cluster, alice, pat, caplog):
+    """On the emulator: it answers with any page on demand (a real API server answers with its own)."""
+    kube_cluster = emulated_kube_cluster
     kube.fail_next(1, 404, body=SECRET_PAGE, path_contains="/version")
 
     with caplog.at_level(logging.DEBUG):
@@ -36,8 +38,11 @@ def test_a_probe_answered_with_some_page_shows_its_status_only(kube, kube_cluste
     assert "hunter2" not in shown_to(pat, cluster) + shown_to(alice, cluster) + caplog.text
 
 
-def test_a_refused_sync_shows_the_status_not_the_servers_message(kube, kube_cluster, approve, alice, pat, caplog):
-    reconcile.reconcile_route(approve().pk)
+def test_a_refused_sync_shows_the_status_not_the_servers_message(kube, emulated_kube_cluster, approve_on_emulator,
+                                                                 alice, pat, caplog):
+    """On the emulator: the refusal carries a message the test chose, to look for it everywhere."""
+    kube_cluster = emulated_kube_cluster
+    reconcile.reconcile_route(approve_on_emulator().pk)
     kube.fail_next(1, 403, message="services is forbidden: hunter2 and other internals", methods=["GET"],
                    path_contains="services")
 
@@ -50,10 +55,13 @@ def test_a_refused_sync_shows_the_status_not_the_servers_message(kube, kube_clus
     assert "hunter2" not in shown_to(pat, kube_cluster) + shown_to(alice, kube_cluster) + caplog.text
 
 
-def test_a_route_still_shows_why_the_api_server_refused_its_object(kube, kube_cluster, approve):
+def test_a_route_still_shows_why_the_api_server_refused_its_object(kube, emulated_kube_cluster, approve_on_emulator):
+    """On the emulator: Portico validates every object before it applies it, so a real server never refuses one
+    as invalid; the 422 is injected."""
     # The API server's Status message explains a refused object to the team that asked for it (DESIGN:
     # permanent errors mark the route Degraded with the API server's message); it stays on that route.
-    route = approve()
+    kube_cluster = emulated_kube_cluster
+    route = approve_on_emulator()
     kube.fail_next(1, 422, methods=["PATCH"], message="spec.rules[0].host: Invalid value")
 
     reconcile.reconcile_route(route.pk)
