@@ -55,8 +55,9 @@ test: install-test kube-bins
 	scripts/test.sh -m "not worker and not fault and not serial" -n auto $(PYTEST_ARGS)
 	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault or serial" $(PYTEST_ARGS)
 
-# Benchmarks (bench/): loopback only, their own database, emulator, gunicorn and worker. BENCH_ARGS=--quick for a short run.
-bench: install-test
+# Benchmarks (bench/): loopback only, their own database, emulator, local kube-apiserver, gunicorn and worker.
+# BENCH_ARGS=--quick for a short run.
+bench: install-test kube-bins
 	$(PIP) install --quiet -e '.[test,bench]'
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || echo "wrk not installed: the web benchmark uses its Python load generator"
 	scripts/with-services.sh $(PY) -m bench $(BENCH_ARGS)

@@ -1,5 +1,6 @@
 """`python -m bench [--quick] [--only SECTION ...]`: run the benchmarks, print the table, write results.md and
-results.png. Starts and stops everything it needs (its database, the emulator, gunicorn, a Celery worker)."""
+results.png. Starts and stops everything it needs (its database, the emulator, the local kube-apiserver,
+gunicorn, a Celery worker)."""
 import argparse
 import shutil
 import signal
@@ -10,10 +11,12 @@ from pathlib import Path
 
 from . import env
 
-SECTIONS = ("first", "noop", "drift", "web", "worker")
+SECTIONS = ("first", "noop", "drift", "web", "worker", "real")
+# "real": first apply, no-op sync and drift repair again on the local kube-apiserver (bench/local_server.py).
 FULL = {"first": [100, 1000], "noop": [100, 300, 1000, 3000], "drift": [1000, 3000], "web": (1000, 10000, 8.0),
-        "approvals": 200}
-QUICK = {"first": [100], "noop": [100, 300], "drift": [300], "web": (300, 1000, 2.0), "approvals": 30}
+        "approvals": 200, "real": {"first": [200, 1000], "noop": [200, 1000], "drift": [1000]}}
+QUICK = {"first": [100], "noop": [100, 300], "drift": [300], "web": (300, 1000, 2.0), "approvals": 30,
+         "real": {"first": [100], "noop": [100], "drift": [300]}}
 
 
 def parse(argv):
@@ -68,6 +71,7 @@ def run(args, scratch: Path, started: float) -> int:
         section("drift", lambda: [reconcile_bench.drift_repair(kube, world, n) for n in sizes["drift"]])
         section("worker", lambda: worker_bench.run(kube, world, approvals=sizes["approvals"], scratch=scratch))
         kube.reset()
+    section("real", lambda: real_server(sizes["real"], world, scratch))
     n_small, n_large, seconds = sizes["web"]
     section("web", lambda: web_bench.run(world, seed.make_cluster(world, "web"), n_small=n_small, n_large=n_large,
                                          seconds=seconds, scratch=scratch))
@@ -80,6 +84,20 @@ def run(args, scratch: Path, started: float) -> int:
     report.plot(results, args.out / "results.png")
     print(f"[bench] wrote {args.out / 'results.md'} and {args.out / 'results.png'} in {results['elapsed']:.0f}s")
     return 1 if results["errors"] else 0
+
+
+def real_server(sizes: dict, world, scratch: Path) -> dict:
+    """Benchmarks 1-3 against the local kube-apiserver, in processes of its own."""
+    from . import reconcile_bench
+    from .local_server import LocalServer
+
+    with LocalServer(scratch / "kube-apiserver") as kube:
+        return {
+            "server": kube.describe(),
+            "first": [reconcile_bench.first_apply(kube, world, n) for n in sizes["first"]],
+            "noop": [reconcile_bench.noop_sync(kube, world, n) for n in sizes["noop"]],
+            "drift": [reconcile_bench.drift_repair(kube, world, n) for n in sizes["drift"]],
+        }
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 loopback; the benchmarks then create their own database (`portico_bench`) in that server.
 """
 import os
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -34,7 +35,12 @@ def bench_database_url() -> str:
 def configure() -> dict:
     """Environment for this process and for every process it starts (gunicorn, the Celery worker)."""
     scratch = Path(tempfile.mkdtemp(prefix="portico-bench-"))
+    # The local kube-apiserver's binaries are cached under the real HOME (scripts/kube-bins.sh): find them
+    # before HOME moves to the scratch folder.
+    bin_dir = os.environ.get("PORTICO_KUBE_BIN_DIR") or subprocess.run(
+        [str(ROOT / "scripts" / "kube-bins.sh"), "--print-dir"], capture_output=True, text=True).stdout.strip()
     env = {
+        "PORTICO_KUBE_BIN_DIR": bin_dir,
         "DATABASE_URL": bench_database_url(),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "SECRET_KEY": "bench-secret-key-not-for-production",

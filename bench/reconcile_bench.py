@@ -1,8 +1,9 @@
-"""Benchmarks 1-3: first apply, no-op sync and drift repair against the emulated cluster, each beside its floor.
+"""Benchmarks 1-3: first apply, no-op sync and drift repair, each beside its floor, against the emulated cluster
+and against the local kube-apiserver (bench/local_server.py); ``kube`` is either.
 
 The floor is what the same work costs with nothing of Portico's around it: a plain loop of server-side apply
 PATCHes of the same rendered manifests, with the same client (clusters.kube.KubeClient, so the same
-`kubernetes` ApiClient and connection pool), against the same emulator.
+`kubernetes` ApiClient and connection pool), against the same server.
 """
 import time
 from collections import Counter
@@ -14,10 +15,12 @@ from routes.models import Route, RouteRevision
 
 from . import seed
 
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
 
 @dataclass
 class Run:
-    """One measured run: wall time and the requests the emulator received."""
+    """One measured run: wall time and the requests the server received."""
 
     seconds: float
     requests: int
@@ -36,7 +39,7 @@ def measure(kube, fn) -> Run:
     # A paginated list is one list of several pages: the pages after the first carry a continue token.
     lists = Counter(r.path for r in requests if _verb(r) == "list" and "continue" not in r.query)
     extra = {**extra, "lists_per_kind": max(lists.values(), default=0), "kinds_listed": len(lists)}
-    return Run(seconds, len(requests), sum(1 for r in requests if r.is_write), dict(verbs), extra)
+    return Run(seconds, len(requests), sum(1 for r in requests if r.method in WRITES), dict(verbs), extra)
 
 
 def _verb(record) -> str:
@@ -77,8 +80,9 @@ def fresh_cluster(kube, world, name: str, n: int, *, applied: bool = False):
     from tests.reconcile.conftest import seed_cluster_addons
 
     kube.reset()
-    seed_cluster_addons(kube)
-    cluster = seed.make_cluster(world, name, kube.kubeconfig())
+    if not getattr(kube, "addons_installed", False):
+        seed_cluster_addons(kube)
+    cluster = seed.make_cluster(world, getattr(kube, "cluster_prefix", "") + name, kube.kubeconfig())
     seed.add_routes(world, cluster, 0, n, applied=applied)
     return cluster
 
