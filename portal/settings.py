@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.limits.RequestSizeLimitMiddleware",  # before anything reads a body (sessions, CSRF, views)
+    # Outside the session (whose save may meet a locked database too), inside the security headers.
+    "portal.errors.DatabaseBusyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,7 +116,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # make run has web, worker and beat writing one file: wait for the lock instead of failing at once. A
     # transaction takes the write lock when it begins (IMMEDIATE): one that read first and wrote later would
     # otherwise fail at once ("database is locked") when another had written meanwhile, without waiting.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    # WAL: readers never wait for the writer, nor it for them. A lock still held after PORTICO_SQLITE_TIMEOUT
+    # seconds answers 503 (portal/errors.py), never 500 (docs/security.md, "SQLite in the demo").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=env.int("PORTICO_SQLITE_TIMEOUT", default=20), transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL;")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every web process when it points at Redis: API throttle counters and the form's cluster lookups.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from clusters.kube import (
 from clusters.models import Cluster
 from portal import notifications
 from portal.audit import record
+from portal.errors import is_lock_timeout
 
 from . import policy, render
 from .choices import HealthChoices, SyncChoices
@@ -761,6 +762,13 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
             report.reconciled += 1
         except TransientKubeError as exc:
             report.errors.append(exc.message)
+        except OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            # The route's transaction rolled back; whatever it wrote to the cluster is found again next time
+            # (a removal finds its objects gone and records the deletion), so the others go on now.
+            report.errors.append(f"route {route_id}: the database stayed locked")
+            logger.warning("cluster=%s route=%s: database locked, left for the next sync", cluster.name, route_id)
 
     _refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
     Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now(), sync_error="")

@@ -4,9 +4,11 @@ import random
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
+from portal.errors import is_lock_timeout
 
 from . import reconcile
 
@@ -23,12 +25,16 @@ def _backoff(retries: int, retry_after: float | None = None) -> float:
 def reconcile_route(self, route_id: str) -> str:
     try:
         return reconcile.reconcile_route(route_id).value
-    except TransientKubeError as exc:
+    except (TransientKubeError, OperationalError) as exc:
+        # A database that stayed locked (make run's SQLite) is as transient as a busy API server: the route's
+        # transaction rolled back, and the next attempt finds what this one already did on the cluster.
+        if isinstance(exc, OperationalError) and not is_lock_timeout(exc):
+            raise
         if self.request.retries >= settings.PORTICO_RECONCILE_MAX_RETRIES:
             logger.warning("route=%s giving up after %s retries: %s; the cluster sync will try again", route_id,
                            self.request.retries, exc)
             return "gave-up"
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries, exc.retry_after))
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries, getattr(exc, "retry_after", None)))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
