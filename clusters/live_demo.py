@@ -15,6 +15,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+LIVE_CLUSTER = "live"  # the Cluster row `make run` registers (portal/management/commands/load_demo.py)
+
 BUILDING = "building"
 STARTING = "starting"
 READY = "ready"
@@ -63,6 +65,22 @@ def read_note(now: float | None = None) -> LiveDemoNote | None:
     if not _alive(pid):
         return None
     elapsed = _duration((now or time.time()) - since)
+    note = _note(state, status, elapsed)
+    if note is not None and state != READY and _registered_before():
+        # The row of an earlier run still points at that run's server, so its probe fails until this one is up.
+        note = LiveDemoNote(state, f"{note.text} Cluster \"{LIVE_CLUSTER}\" below was registered by an earlier "
+                                   "`make run`; its server is not running now, so its checks fail until it is up "
+                                   "again.", note.level)
+    return note
+
+
+def _registered_before() -> bool:
+    from .models import Cluster
+
+    return Cluster.objects.filter(name=LIVE_CLUSTER).exists()
+
+
+def _note(state: str, status: dict, elapsed: str) -> LiveDemoNote | None:
     if state == BUILDING:
         return LiveDemoNote(state, (
             f"The live demo cluster is being built: kube-apiserver and etcd from their Go modules, for {elapsed} so "

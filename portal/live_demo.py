@@ -197,7 +197,7 @@ class LiveDemo:
         from clusters.models import Cluster
         from routes.tasks import probe_cluster, sync_cluster
 
-        live = Cluster.objects.get(name="live")
+        live = Cluster.objects.get(name=status.LIVE_CLUSTER)
         try:
             probe_cluster.delay(live.pk)
             sync_cluster.delay(live.pk)

@@ -4,6 +4,7 @@ import subprocess
 import pytest
 
 from clusters import live_demo
+from clusters.models import Cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,16 @@ def test_once_up_the_page_says_what_is_real_and_what_is_simulated(page):
     assert "real kube-apiserver" in html
     assert "manage.py demo_controllers" in html
     assert "No traffic flows" in html
+
+
+def test_a_live_cluster_left_from_an_earlier_run_is_explained_while_this_one_is_not_up(page):
+    Cluster.objects.create(name="live", mode="kubernetes", reachable=False)
+    live_demo.write_status(live_demo.NO_GO)
+
+    assert "registered by an earlier `make run`; its server is not running now" in page()
+
+    live_demo.write_status(live_demo.READY)
+    assert "registered by an earlier" not in page()
 
 
 def test_a_note_left_by_a_make_run_that_is_gone_is_not_shown(page):

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from clusters import services as cluster_services
+from clusters.live_demo import LIVE_CLUSTER
 from clusters.models import Cluster
 from portal import services as team_services
 from portal.models import Team
@@ -24,7 +25,6 @@ DEMO_USERS = {
     "dev": ("dev-demo", "developer in team shop"),
     "blogger": ("blogger-demo", "developer in team blog"),
 }
-LIVE_CLUSTER = "live"
 LIVE_DISPLAY_NAME = "Live (local kube-apiserver)"
 
 
