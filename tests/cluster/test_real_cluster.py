@@ -1,7 +1,7 @@
-"""Against a real cluster (kind, k3d, the compose k3s): run with PORTICO_TEST_KUBECONFIG=path/to/kubeconfig.
+"""Against a real cluster: any cluster named by PORTICO_TEST_KUBECONFIG=path/to/kubeconfig (kind, k3d, the compose
+k3s), or else the tests' local kube-apiserver (tests/realkube), so the tier always runs.
 
-Uses namespace `portico-test` (created if missing, objects removed afterwards). Skipped when the variable
-is unset, which is the case in CI here: no kube-apiserver can run on these machines.
+Uses namespace `portico-test` (created if missing, objects removed afterwards).
 """
 import os
 import uuid
@@ -18,23 +18,27 @@ from routes.spec import TLS, Backend
 
 KUBECONFIG = os.environ.get("PORTICO_TEST_KUBECONFIG")
 NAMESPACE = "portico-test"
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(not KUBECONFIG, reason="PORTICO_TEST_KUBECONFIG is not set: no real cluster to test against"),
-]
+pytestmark = [pytest.mark.cluster] + ([] if KUBECONFIG else [pytest.mark.realkube])
 
 
 @pytest.fixture
-def real_cluster(shop):
-    config = yaml.safe_load(Path(KUBECONFIG).read_text())
+def real_cluster(request, shop):
+    if KUBECONFIG:
+        config = yaml.safe_load(Path(KUBECONFIG).read_text())
+    else:
+        realkube = request.getfixturevalue("realkube")
+        # Namespaces are the platform's to create; Portico's own identity (deploy/target-rbac.yaml) may not.
+        realkube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+        config = realkube.kubeconfig("portico")
     cluster = Cluster(name="real", mode="kubernetes", default_issuer=os.environ.get("PORTICO_TEST_ISSUER", "letsencrypt"))
     cluster.set_kubeconfig(config)
     cluster.save()
     TeamNamespace.objects.create(team=shop, cluster=cluster, namespace=NAMESPACE)
-    with KubeClient.for_cluster(cluster) as client:
-        namespaces = Kind("v1", "Namespace", "namespaces", namespaced=False)
-        if client.get(namespaces, NAMESPACE) is None:
-            client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+    if KUBECONFIG:
+        with KubeClient.for_cluster(cluster) as client:
+            namespaces = Kind("v1", "Namespace", "namespaces", namespaced=False)
+            if client.get(namespaces, NAMESPACE) is None:
+                client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
     reconcile.probe_cluster(cluster.pk)
     cluster.refresh_from_db()
     return cluster
