@@ -53,9 +53,9 @@ def test_reconcile_moves_the_counters_and_the_route_gauges(client, approve):
 
 def test_cluster_health_is_exported_per_check(client, kube_cluster):
     text = scrape(client)
-    assert sample(text, "portico_cluster_up", cluster="kind", mode="kubernetes") == 1
+    assert sample(text, "portico_cluster_up", cluster="real", mode="kubernetes") == 1
     for check in ("ingress_class", "cert_manager", "issuer"):
-        assert sample(text, "portico_cluster_check", cluster="kind", check=check) == 1
+        assert sample(text, "portico_cluster_check", cluster="real", check=check) == 1
 
 
 def test_pending_reviews_are_counted_across_states(client, submit, approve):
