@@ -154,6 +154,14 @@ def emulated_cluster(kube, kube_kubeconfig, shop):
     return reconcile_conftest.emulated_cluster(kube, kube_kubeconfig, shop, name="kind")
 
 
+@pytest.fixture
+def real_cluster(realkube, shop):
+    """A probed kubernetes cluster on the local kube-apiserver (tests/realkube) whose Service shop/cart has a ready
+    endpoint, registered as deploy/target-rbac.yaml's identity."""
+    realkube.serve("cart", port=8080)
+    return realkube.cluster(shop)
+
+
 def host_of(i: int) -> str:
     return f"r{i}.shop.example.com"
 
@@ -170,7 +178,8 @@ def many_routes(submit, pat, emulated_cluster):
 
 
 def serve_everything(kube) -> None:
-    """Act as the ingress controller and cert-manager: give every Ingress an address, every Certificate Ready."""
+    """Act as the ingress controller and cert-manager: give every Ingress an address, every Certificate Ready
+    (``kube``: the emulator or the local kube-apiserver, both write status through the status subresource)."""
     for ingress in kube.list_objects(*INGRESS):
         if not (ingress.get("status") or {}).get("loadBalancer", {}).get("ingress"):
             meta = ingress["metadata"]

@@ -12,9 +12,9 @@ INTRO = """# Reliability: faults never cost a route
 Figures from one real run of the fault tests (`tests/fault`, marker `fault`), written by the run itself
 (`PORTICO_RELIABILITY_DOC=docs/reliability.md`, see tests/fault/report.py). Each test runs real Celery worker
 processes (threads pool) on a real Redis, the live PostgreSQL test database, and an API server over HTTP with
-the official client, all on loopback: the local kube-apiserver (tests/realkube) for the out-of-band changes, the
-Kubernetes API emulator (tests/kube) where faults are injected or the figures count the requests a worker
-process sent, which only the emulator's own log sees.
+the official client, all on loopback: the local kube-apiserver (tests/realkube) for Redis down and the
+out-of-band changes, the Kubernetes API emulator (tests/kube) where faults are injected or the figures count
+the requests a worker process sent, which only the emulator's own log sees.
 
 - Run: {date} on {machine}; pytest exit status {exitstatus}.
 - Recovery paths exercised: Redis redelivers a message a killed worker fetched but never acknowledged
