@@ -21,6 +21,7 @@ from routes.models import Route
 from routes.spec import Backend
 from tests.adopt.conftest import ingress_body
 from tests.factories import spec
+from tests.reconcile.conftest import seed_gateway
 
 RBAC = Path(__file__).resolve().parents[2] / "deploy" / "target-rbac.yaml"
 pytestmark = pytest.mark.django_db
@@ -169,16 +170,7 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
 @pytest.fixture
 def prepared(realkube):
     """What the scenarios need besides Portico: Service cart's slice comes later; Gateway gateway-system/public."""
-    realkube.add_namespace("gateway-system")
-    realkube.create({
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-        "metadata": {"name": "public", "namespace": "gateway-system"},
-        "spec": {"gatewayClassName": "example", "listeners": [
-            {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.shop.example.com",
-             "allowedRoutes": {"namespaces": {"from": "All"}},
-             "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]}}]},
-    })
-    realkube.set_gateway_status("public", "gateway-system")
+    seed_gateway(realkube)
     return realkube
 
 

@@ -5,6 +5,7 @@ import pytest
 from routes import reconcile, services
 from routes.models import Route
 from routes.spec import Backend
+from tests.reconcile.conftest import seed_gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -72,16 +73,7 @@ def test_a_managed_service_is_created_and_gets_a_cluster_ip(realkube, real_clust
 
 
 def test_gateway_output_applies_an_httproute_the_crd_accepts(realkube, shop, submit, pat):
-    realkube.add_namespace("gateway-system")
-    realkube.create({
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-        "metadata": {"name": "public", "namespace": "gateway-system"},
-        "spec": {"gatewayClassName": "example", "listeners": [
-            {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.shop.example.com",
-             "allowedRoutes": {"namespaces": {"from": "All"}},
-             "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]}}]},
-    })
-    realkube.set_gateway_status("public", "gateway-system")
+    seed_gateway(realkube)
     cluster = realkube.cluster(shop, name="gw", output="gateway", gateway_name="public",
                                gateway_namespace="gateway-system")
     assert cluster.gateway_present is True
