@@ -323,6 +323,18 @@ def _ownership_conflicts(
             continue
         if (other.kind, other.namespace, other.name) not in mine or other.route_name == name:
             continue
+        if other.used:
+            # Creating the Service another route sends traffic to would decide where that route's traffic goes
+            # (and deleting this route would remove it): a team sharing the namespace could capture it.
+            violations.append(Violation(
+                "backend.service_name",
+                f'Route "{other.namespace}/{other.route_name}" of team "{other.team}" sends traffic to Service '
+                f'"{other.namespace}/{other.name}" as an existing Service, so Portico will not manage a Service of '
+                "that name for another route: it would decide where that route's traffic goes. Choose another "
+                "Service name, or send traffic to that Service as an existing Service too.",
+                CONFLICT,
+            ))
+            continue
         state = "asked for by the pending revision of" if other.pending else "managed by"
         violations.append(Violation(
             "backend.service_name" if other.kind == "Service" else "name",

@@ -177,12 +177,18 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
             others.append(ExistingRoute(id=str(r.route_id), name=r.route.name, team=r.route.team.slug,
                                         namespace=r.route.namespace, host=r.host, path=r.path, path_type=r.path_type))
         if r.route.namespace == namespace:
-            for kind, obj_namespace, obj_name in policy.owned_objects(r.route.name, namespace, r.to_spec(), cluster.output):
+            other_spec = r.to_spec()
+            pending = r.number not in (r.route.approved_revision, r.route.applied_revision)
+            for kind, obj_namespace, obj_name in policy.owned_objects(r.route.name, namespace, other_spec, cluster.output):
                 if obj_name in names:
                     owned.add(OwnedObject(
                         kind=kind, namespace=obj_namespace, name=obj_name, route_id=str(r.route_id),
-                        route_name=r.route.name, team=r.route.team.slug,
-                        pending=r.number not in (r.route.approved_revision, r.route.applied_revision)))
+                        route_name=r.route.name, team=r.route.team.slug, pending=pending))
+            backend = other_spec.backend
+            if backend is not None and not backend.manages_service and backend.service_name in names:
+                owned.add(OwnedObject(
+                    kind="Service", namespace=namespace, name=backend.service_name, route_id=str(r.route_id),
+                    route_name=r.route.name, team=r.route.team.slug, pending=pending, used=True))
     parent = host.split(".", 1)[1] if "." in host else host
     claim_filter = Q(host=host) | Q(host=f"*.{parent}")
     if host.startswith("*."):

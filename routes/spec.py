@@ -141,7 +141,9 @@ class ExistingRoute:
 @dataclass(frozen=True)
 class OwnedObject:
     """An object on a cluster that a live route owns: written by its approved or applied revision, or asked for
-    by its pending one (``pending``). Conflict checks refuse a second owner (docs/security.md)."""
+    by its pending one (``pending``); or, with ``used``, an existing Service the route sends traffic to without
+    owning it. Conflict checks refuse a second owner, and an owner for a Service another route uses
+    (docs/security.md)."""
 
     kind: str
     namespace: str
@@ -150,6 +152,7 @@ class OwnedObject:
     route_name: str
     team: str
     pending: bool = False
+    used: bool = False
 
 
 @dataclass(frozen=True)

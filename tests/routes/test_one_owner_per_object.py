@@ -66,6 +66,37 @@ def test_an_existing_services_name_is_read_not_owned():
     assert policy.owned_objects("cart", "shop", make_spec()) == [("Ingress", "shop", "cart")]
 
 
+def test_managing_a_service_another_route_sends_traffic_to_is_a_conflict():
+    [violation] = conflicts(make_spec(backend=MANAGED), [owner(used=True)])
+
+    assert (violation.field, violation.code) == ("backend.service_name", policy.CONFLICT)
+    assert violation.message.startswith('Route "shop/frontend" of team "blog" sends traffic to Service "shop/web" as '
+                                        "an existing Service")
+
+
+def test_sending_traffic_to_a_service_another_route_uses_is_no_conflict():
+    assert conflicts(make_spec(backend=Backend(service_name="web", service_port=80)), [owner(used=True)]) == []
+
+
+@pytest.mark.django_db
+def test_a_team_sharing_the_namespace_cannot_create_the_service_another_teams_route_uses(
+        submit, pat, rival, mallory, cluster):
+    """Team shop's route sends traffic to Service "web", which does not exist yet (its deployment comes later).
+    A rival team sharing the namespace asking Portico to create "web" with its own selector would capture that
+    traffic, and deleting its route would remove the Service shop relies on."""
+    services.approve_route(submit("shop-web", host="web.shop.example.com",
+                                  backend=Backend(service_name="web", service_port=80)), user=pat)
+
+    with pytest.raises(services.PolicyError) as refused:
+        services.submit_route(user=mallory, team=rival, cluster=cluster, namespace="shop", name="grab",
+                              spec=make_spec(host="grab.rival.example.com", backend=MANAGED))
+
+    [violation] = refused.value.violations
+    assert violation.field == "backend.service_name" and violation.code == policy.CONFLICT
+    assert 'Route "shop/shop-web" of team "shop" sends traffic to Service "shop/web"' in violation.message
+    assert not Route.objects.filter(name="grab").exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_racing_for_one_service_are_never_both_approved(shop, alice, pat, quinn, cluster, monkeypatch):
     """Both requests are checked before either is stored, so both are stored pending; approval then sees the
