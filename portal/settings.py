@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
-    "template_partials",
     "axes",
     "portal",
     "clusters",
