@@ -7,7 +7,7 @@ export PORTICO_VAR_DIR ?= $(CURDIR)/var
 # `make run RUN_ADDR=127.0.0.1:8001` when port 8000 is taken.
 RUN_ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test system-deps kube-bins dev-cluster web worker beat bench screenshots clean
+.PHONY: run test install install-test system-deps kube-bins dev-cluster bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
