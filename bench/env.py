@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "portico_bench"
-# The per-cluster client rate limit (DESIGN.md: about 20 requests/s) is raised for every benchmark, so they
+# The per-cluster client rate limit (PORTICO_KUBE_QPS, 20 requests/s by default) is raised for every benchmark, so they
 # measure Portico's own cost rather than the politeness delay. results.md says so.
 KUBE_QPS = "1000000"
 KUBE_BURST = "1000000"

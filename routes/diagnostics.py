@@ -4,7 +4,7 @@ Pure: takes an ``Observed`` snapshot (plain values and the live objects as JSON 
 ``Evaluation``; no ORM, no network. The reconciler gathers the snapshot, calls ``evaluate`` and stores the
 result on the route; the pages and the API only present it.
 
-The chain follows the layers traffic passes through (DESIGN "Diagnostics"): cluster -> IngressClass (an
+The chain follows the layers traffic passes through (docs/architecture.md, "Diagnostics"): cluster -> IngressClass (an
 ingress controller is installed) -> Ingress with an address -> Service with the port -> ready endpoints ->
 certificate -> host claim. On a cluster with Gateway API output the chain is cluster -> parent Gateway ->
 HTTPRoute accepted by the Gateway -> its references resolved -> Service -> ready endpoints -> TLS at the

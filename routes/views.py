@@ -2,7 +2,7 @@
 
 Every route is looked up through ``Route.objects.visible_to(user)``, so another team's route answers 404
 on every page and fragment. A view renders its full page, or only its fragment when htmx asks for it
-(STYLE rule 6), and says so with ``Vary: HX-Request`` so no cache hands one to the other.
+(docs/architecture.md, "Pages"), and says so with ``Vary: HX-Request`` so no cache hands one to the other.
 """
 import logging
 from dataclasses import dataclass, field

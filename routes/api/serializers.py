@@ -1,4 +1,4 @@
-"""The JSON shapes of REST API v1 (DESIGN "REST API v1").
+"""The JSON shapes of REST API v1 (docs/api.md).
 
 Serializers check shapes only (types, nesting, unknown keys, lookups by slug). Every rule about what a route
 may be comes from ``routes.services`` (which applies ``routes.policy``); its violations reach the client

@@ -1,4 +1,4 @@
-"""REST API v1 endpoints (DESIGN "REST API v1"). Thin: parse with a serializer, call one service, present.
+"""REST API v1 endpoints (docs/api.md). Thin: parse with a serializer, call one service, present.
 
 Error mapping, the same for every endpoint:
 - policy violations (``services.PolicyError``) answer 400 with field errors, or 409 when every violation is a

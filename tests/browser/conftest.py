@@ -1,6 +1,6 @@
 """Playwright against Debian's Chromium and pytest-django's live server.
 
-Never run `playwright install`: the browser is /usr/bin/chromium (DESIGN "Tests talk to real things").
+Never run `playwright install`: the browser is /usr/bin/chromium (docs/architecture.md, "Tests").
 """
 import os
 import tempfile

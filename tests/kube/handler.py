@@ -3,7 +3,7 @@
 kmock 0.8 brings the server, the discovery endpoints and the Status error format
 (`kmock.KubernetesScaffold`). Its stateful `KubernetesEmulator` is not used for resources: its path
 parser fails on `/api/v1/namespaces`, and its writes lack the semantics Portico relies on (see
-DESIGN.md). Resource requests are served here from `ObjectStore`; everything else (discovery,
+README.md here). Resource requests are served here from `ObjectStore`; everything else (discovery,
 /version, health) goes to kmock's own reactions.
 """
 

@@ -1,7 +1,7 @@
 """The API emulator, driven by the official `kubernetes` client, behaves as Portico needs a cluster to.
 
-Each test states one behaviour of kube-apiserver that kmock 0.8 alone lacks (DESIGN.md, "Tests talk to
-real things") or that the reconciler's tests rely on, and checks it both through the client and in the
+Each test states one behaviour of kube-apiserver that kmock 0.8 alone lacks (docs/architecture.md, "Tests")
+or that the reconciler's tests rely on, and checks it both through the client and in the
 emulator's store and request log.
 """
 

@@ -1,4 +1,4 @@
-"""make run's SQLite under concurrent writes (the review's reproduction): Portico served by `manage.py runserver`
+"""make run's SQLite under concurrent writes (the failure it reproduces): Portico served by `manage.py runserver`
 on a SQLite file, as make run serves it, with three people acting on one route at the same moment, round after
 round. No request fails for the lock (it used to answer 500 "database is locked"); one that could not get the
 database within PORTICO_SQLITE_TIMEOUT answers 503 with Retry-After and saved nothing; the route ends in a

@@ -1,6 +1,6 @@
 """A reconcile whose database write meets a lock (make run's SQLite) after it already changed the cluster
 converges on the next attempt: the task retries it, and a sync goes on with the other routes and takes it up
-again. The review's case: a removal deleted a directory cluster's files, then the database update failed, and
+again. The case that was seen: a removal deleted a directory cluster's files, then the database update failed, and
 the route stayed "being deleted"."""
 import pytest
 from django.db import OperationalError

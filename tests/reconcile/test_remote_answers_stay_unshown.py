@@ -58,8 +58,8 @@ def test_a_refused_sync_shows_the_status_not_the_servers_message(kube, emulated_
 def test_a_route_still_shows_why_the_api_server_refused_its_object(kube, emulated_kube_cluster, approve_on_emulator):
     """On the emulator: Portico validates every object before it applies it, so a real server never refuses one
     as invalid; the 422 is injected."""
-    # The API server's Status message explains a refused object to the team that asked for it (DESIGN:
-    # permanent errors mark the route Degraded with the API server's message); it stays on that route.
+    # The API server's Status message explains a refused object to the team that asked for it (permanent errors
+    # mark the route Degraded with the API server's message, docs/architecture.md); it stays on that route.
     kube_cluster = emulated_kube_cluster
     route = approve_on_emulator()
     kube.fail_next(1, 422, methods=["PATCH"], message="spec.rules[0].host: Invalid value")

@@ -15,7 +15,7 @@ from tests.factories import make_user, spec
 
 pytestmark = pytest.mark.django_db
 
-# Reproduced in the security review: each was accepted with "valid: true".
+# Each was accepted with "valid: true" before the rule (docs/security.md, "What a route may publish").
 INSIDE = ["frontend.shop.svc.cluster.local", "kubernetes.default.svc", "metadata.google.internal",
           "instance-data.ec2.internal", "frontend.shop", "127.0.0.1.nip.io"]
 

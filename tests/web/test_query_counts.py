@@ -1,4 +1,4 @@
-"""Pages cost a fixed number of queries however many routes there are (DESIGN "Scale")."""
+"""Pages cost a fixed number of queries however many routes there are (docs/architecture.md, "Scale")."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -1,5 +1,5 @@
 """Page-side security: CSRF on every POST, escaping of user-supplied text, team isolation on every URL, and
-hostname takeover attempts through the form (DESIGN "Security rules", "Policy")."""
+hostname takeover attempts through the form (docs/security.md)."""
 import html as html_lib
 import re
 
