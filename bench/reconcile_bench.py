@@ -10,7 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from clusters.kube import KubeClient
-from routes import reconcile, render
+from routes import reconcile
+from routes.adapters import cluster_settings, revision_spec, route_target
+from routes.domain import render
 from routes.models import Route, RouteRevision
 
 from . import seed
@@ -63,9 +65,9 @@ def _is_named(path: str) -> bool:
 def desired_for(cluster) -> list[dict]:
     """The manifests Portico renders for every approved route of the cluster, in apply order."""
     routes = Route.objects.live().filter(cluster=cluster, approved_revision__isnull=False).select_related("team")
-    specs = {rev.route_id: rev.to_spec() for rev in RouteRevision.objects.filter(route__cluster=cluster, number=1)}
-    objects = render.desired_objects([(r.target(r.approved_revision), specs[r.pk]) for r in routes],
-                                     reconcile.cluster_settings(cluster))
+    specs = {rev.route_id: revision_spec(rev) for rev in RouteRevision.objects.filter(route__cluster=cluster, number=1)}
+    objects = render.desired_objects([(route_target(r, r.approved_revision), specs[r.pk]) for r in routes],
+                                     cluster_settings(cluster))
     order = {"Service": 0, "Ingress": 1, "Certificate": 2}
     return sorted(objects, key=lambda o: order[o["kind"]])
 

@@ -13,7 +13,7 @@ from clusters.models import Cluster
 from portal.models import Team, TeamNamespace
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 from routes.models import HostClaim, Route, RouteRevision
-from routes.spec import TLS, Backend, RouteSpec
+from routes.domain.values import TLS, Backend, RouteSpec
 
 NAMESPACES = [f"ns{i}" for i in range(10)]
 DOMAIN = "bench.example.com"

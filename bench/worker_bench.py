@@ -15,7 +15,7 @@ from django.db import transaction
 
 from routes import services
 from routes.models import Route
-from routes.spec import TLS, Backend, RouteSpec
+from routes.domain.values import TLS, Backend, RouteSpec
 
 from . import env, seed
 

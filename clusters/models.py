@@ -4,19 +4,26 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
+
+from core.names import is_dns1123_label, is_dns1123_subdomain
 
 from . import crypto
 from .choices import ClusterModeChoices, OutputChoices
 from .directory import cluster_folder, folder_problem
 from .kubeconfig import parse_kubeconfig
 
-dns_label = RegexValidator(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "Use lower-case letters, digits and '-' (a DNS label).")
-dns_subdomain = RegexValidator(
-    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-    "Use lower-case letters, digits, '-' and '.' (a DNS subdomain, at most 253 characters).",
-)
+def dns_label(value: str) -> None:
+    """Validator: ``value`` is a DNS-1123 label (core.names), such as a cluster or namespace name."""
+    if not is_dns1123_label(value):
+        raise ValidationError("Use lower-case letters, digits and '-' (a DNS label).", code="invalid")
+
+
+def dns_subdomain(value: str) -> None:
+    """Validator: ``value`` is a DNS-1123 subdomain (core.names), such as a Gateway or listener name."""
+    if not is_dns1123_subdomain(value):
+        raise ValidationError("Use lower-case letters, digits, '-' and '.' (a DNS subdomain, at most 253 characters).",
+                              code="invalid")
 
 
 def gateway_reference_errors(output: str, name: str, namespace: str) -> dict[str, str]:

@@ -10,13 +10,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core.names import is_dns1123_subdomain
 from portal.audit import cluster_snapshot, record
 from portal.errors import ConflictError
 
 from . import crypto
 from .choices import ClusterModeChoices
 from .kubeconfig import KubeconfigError
-from .models import Cluster, dns_subdomain
+from .models import Cluster
 
 # Fields a change of credentials is judged under: the stored kubeconfig was accepted with the old values.
 _CREDENTIAL_SETTINGS = ("insecure_skip_tls_verify", "context")
@@ -45,7 +46,7 @@ def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) 
         add("name", "A cluster cannot be renamed; routes and teams refer to it.")
     for field, what in (("ingress_class", "Ingress class"), ("default_issuer", "Issuer")):
         value = getattr(cluster, field)
-        if field not in errors and not _is_dns_subdomain(value):
+        if field not in errors and not is_dns1123_subdomain(value):
             add(field, f"{what} {value!r} is not a valid Kubernetes name: use at most 253 lower-case letters, "
                        'digits, "-" and ".", starting and ending with a letter or digit.')
 
@@ -81,14 +82,6 @@ def _rejudge_stored_kubeconfig(cluster: Cluster, stored: Cluster, changed: list[
     except KubeconfigError as exc:
         add(field, f"The stored kubeconfig does not allow this change: {exc} Send a kubeconfig that does "
                    "together with the change.")
-
-
-def _is_dns_subdomain(value: str) -> bool:
-    try:
-        dns_subdomain(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def create_cluster(cluster: Cluster, *, user, kubeconfig: str | dict | None = None) -> Cluster:

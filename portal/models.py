@@ -7,15 +7,27 @@ from django.utils import timezone
 
 from clusters import crypto
 from clusters.models import Cluster
+from core.names import LABEL_RULE, label_problem
 
 from .choices import DeliveryStatusChoices, NotificationEventChoices
 
 
-def validate_team_slug(value):
-    """A slug that can label Kubernetes objects (routes.policy.team_slug_problem); run by every team write
-    (portal.services.validate_team calls full_clean): the API, the admin and the commands."""
-    from routes.policy import team_slug_problem
+def team_slug_problem(slug: object) -> str | None:
+    """Why ``slug`` cannot be a team's slug, or None. A slug labels every object of the team's routes
+    (``portico.dev/team``) and names the team in URLs, so it is a DNS-1123 label, like a namespace."""
+    if not isinstance(slug, str) or not slug:
+        return "A team needs a slug."
+    reason = label_problem(slug)
+    if reason is None:
+        return None
+    shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in
+                    (slug if len(slug) <= 80 else slug[:77] + "…"))
+    return f'Slug "{shown}" is not valid: it {reason} ({LABEL_RULE}); it labels the objects of the team\'s routes.'
 
+
+def validate_team_slug(value):
+    """A slug that can label Kubernetes objects (``team_slug_problem``); run by every team write
+    (portal.services.validate_team calls full_clean): the API, the admin and the commands."""
     problem = team_slug_problem(value)
     if problem:
         raise ValidationError(problem)
@@ -28,7 +40,7 @@ class Team(models.Model):
     # DNS suffixes the team may publish under: "shop.example.com" allows that host and any host below it.
     domains = models.JSONField(default=list, blank=True)
     # DNS suffixes the team's ExternalName backends may point at; empty allows any public name that passes
-    # policy (routes.policy.check_external_name, docs/security.md "What a route may publish").
+    # policy (routes.domain.policy.external.check_external_name, docs/security.md "What a route may publish").
     external_domains = models.JSONField(
         default=list, blank=True,
         help_text='DNS suffixes the team\'s external (ExternalName) backends may point at, such as "partner.example.com" '
@@ -47,21 +59,6 @@ class Team(models.Model):
 
     def __str__(self):
         return self.slug
-
-    def policy(self):
-        """This team's permissions as plain values for routes.policy (namespaces must be prefetched or are queried once)."""
-        from routes.spec import TeamPolicy
-
-        return TeamPolicy(
-            slug=self.slug,
-            domains=tuple(self.domains or ()),
-            external_domains=tuple(self.external_domains or ()),
-            namespaces=frozenset((ns.cluster.name, ns.namespace) for ns in self.namespaces.all()),
-            allow_node_port=self.allow_node_port,
-            allow_load_balancer=self.allow_load_balancer,
-            allow_plain_http=self.allow_plain_http,
-            auto_approve=self.auto_approve,
-        )
 
 
 class TeamNamespace(models.Model):

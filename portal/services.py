@@ -13,9 +13,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from routes import policy
+from core.names import LABEL_RULE, is_dns1123_label, is_dns1123_subdomain
 from routes import services as route_services
-from routes.spec import TeamPolicy
+from routes.adapters import team_policy
+from routes.domain.policy.hosts import normalize_host
 
 from . import notifications
 from .audit import record, team_snapshot
@@ -58,8 +59,8 @@ def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[t
     if namespaces is not None:
         unique = list({(cluster.pk, namespace): (cluster, namespace) for cluster, namespace in namespaces}.values())
         for cluster, namespace in unique:
-            if not policy.is_dns1123_label(namespace):
-                add("namespaces", f"Namespace {namespace!r} on {cluster.name} is not valid: {policy.LABEL_RULE}.")
+            if not is_dns1123_label(namespace):
+                add("namespaces", f"Namespace {namespace!r} on {cluster.name} is not valid: {LABEL_RULE}.")
     if errors:
         raise ValidationError(errors)
     if team.pk is not None:
@@ -76,8 +77,8 @@ def _suffixes(value, field: str, add, *, what: str) -> list:
         return value
     normalized = []
     for raw in value:
-        suffix = policy.normalize_host(raw)
-        if "." not in suffix or not policy.is_dns1123_subdomain(suffix):
+        suffix = normalize_host(raw)
+        if "." not in suffix or not is_dns1123_subdomain(suffix):
             add(field, f'{what} "{raw[:80]}" is not a DNS name such as "shop.example.com".')
         elif suffix not in normalized:
             normalized.append(suffix)
@@ -90,12 +91,7 @@ def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | No
     approval checks the policy again, and the review queue shows them failing."""
     if namespaces is None:
         namespaces = [(ns.cluster, ns.namespace) for ns in team.namespaces.select_related("cluster")]
-    new = TeamPolicy(
-        slug=team.slug, domains=tuple(team.domains or ()), external_domains=tuple(team.external_domains or ()),
-        namespaces=frozenset((cluster.name, namespace) for cluster, namespace in namespaces),
-        allow_node_port=team.allow_node_port, allow_load_balancer=team.allow_load_balancer,
-        allow_plain_http=team.allow_plain_http, auto_approve=team.auto_approve,
-    )
+    new = team_policy(team, namespaces)
     errors: dict[str, list[str]] = {}
     for route, revision, violation in route_services.routes_outside_policy(team, new):
         field = _POLICY_FIELDS.get(violation.field, NON_FIELD_ERRORS)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
-from .diff import spec_diff
+from .domain.diff import spec_diff
 from .models import HostClaim, Review, Route, RouteRevision
 from .services import PolicyError, approve_route, reject_route, release_claim, routes_using_host
 

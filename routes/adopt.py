@@ -25,11 +25,15 @@ from portal.access import is_platform
 from portal.audit import record
 from portal.models import Team
 
-from . import policy, render, services
+from . import services
+from .adapters import cluster_settings, revision_spec, route_target, team_policy
 from .choices import ApprovalChoices, SyncChoices
+from .domain import render
+from .domain.policy.conflicts import check_conflicts
+from .domain.policy.hosts import host_within_suffixes, normalize_host
+from .domain.policy.route import check_route
+from .domain.values import TLS, Backend, ExistingRoute, ForeignIngressPath, RouteSpec, RouteTarget
 from .models import HostClaim, Route, RouteRevision
-from .reconcile import cluster_settings
-from .spec import TLS, Backend, ExistingRoute, ForeignIngressPath, RouteSpec, RouteTarget
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +177,7 @@ def _metadata_only(route: Route, cluster: Cluster, resource_version: str) -> dic
     nothing else, so Portico owns only those fields and the spec stays as it is. The resourceVersion seen by
     ``discover`` makes the write conditional: an Ingress changed since is refused (409), not labelled."""
     number = route.approved_revision
-    rendered = render.render_route(route.target(number), route.revision_obj(number).to_spec(), cluster_settings(cluster))
+    rendered = render.render_route(route_target(route, number), revision_spec(route.revision_obj(number)), cluster_settings(cluster))
     ingress = next(obj for obj in rendered if obj["kind"] == "Ingress")
     meta = ingress["metadata"]
     metadata = {"name": meta["name"], "namespace": meta["namespace"], "labels": meta["labels"],
@@ -316,7 +320,7 @@ def _rendering_differs(candidate: Candidate, live_spec: dict, cluster: Cluster) 
 def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
     """Find each candidate's team and its conflicts, in a fixed number of queries for any number of candidates."""
     teams = list(Team.objects.filter(namespaces__cluster=cluster).distinct().prefetch_related("namespaces__cluster"))
-    policies = {team.pk: team.policy() for team in teams}
+    policies = {team.pk: team_policy(team) for team in teams}
     with_spec = [c for c in candidates if c.spec is not None]
     hosts = {c.spec.host for c in with_spec}
     claims = _claims_for(hosts)
@@ -324,7 +328,7 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
 
     for candidate in with_spec:
         host, spec = candidate.spec.host, candidate.spec
-        matching = [t for t in teams if policy.host_within_suffixes(host, t.domains)
+        matching = [t for t in teams if host_within_suffixes(host, t.domains)
                     and (cluster.name, candidate.namespace) in policies[t.pk].namespaces]
         owner = claims.get(host)
         if len(matching) > 1 and owner in {t.slug for t in matching}:
@@ -341,14 +345,14 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
         slug = team.slug if team else ""
         if team is not None:
             candidate.team = team
-            candidate.reasons += [v.message for v in policy.check_route(
+            candidate.reasons += [v.message for v in check_route(
                 name=candidate.name, namespace=candidate.namespace, cluster=cluster.name, spec=spec,
                 team=policies[team.pk], is_platform=True, output=cluster.output)]
         resumable = unapplied.get((candidate.namespace, candidate.name))
         if resumable is not None and team is not None and resumable[0].team_id == team.pk and resumable[1] == spec:
             candidate.route = resumable[0]
-        others = [o for o in existing if policy.normalize_host(o.host) == host or (o.namespace, o.name) == (candidate.namespace, candidate.name)]
-        candidate.reasons += [v.message for v in policy.check_conflicts(
+        others = [o for o in existing if normalize_host(o.host) == host or (o.namespace, o.name) == (candidate.namespace, candidate.name)]
+        candidate.reasons += [v.message for v in check_conflicts(
             route_id=str(candidate.route.pk) if candidate.route else None, name=candidate.name, team=slug,
             namespace=candidate.namespace, spec=spec, others=others, claims=claims, foreign=())]
     _find_clashes(candidates)
@@ -359,7 +363,7 @@ def _find_clashes(candidates: list[Candidate]) -> None:
     (policy decides what "the same path" is), and adopt neither."""
     by_host: dict[str, list[Candidate]] = {}
     for candidate in candidates:
-        for host in {policy.normalize_host(h) for h, _ in candidate.served if h}:
+        for host in {normalize_host(h) for h, _ in candidate.served if h}:
             by_host.setdefault(host, []).append(candidate)
     for candidate in candidates:
         if candidate.spec is None:
@@ -369,7 +373,7 @@ def _find_clashes(candidates: list[Candidate]) -> None:
                 continue
             paths = [ForeignIngressPath(namespace=other.namespace, name=other.name, host=h, path=p)
                      for h, p in other.served]
-            if policy.check_conflicts(route_id=None, name=candidate.name, team="", namespace=candidate.namespace,
+            if check_conflicts(route_id=None, name=candidate.name, team="", namespace=candidate.namespace,
                                       spec=candidate.spec, others=(), claims={}, foreign=paths):
                 candidate.conflicts_with.append(other.key)
                 candidate.reasons.append(
@@ -412,5 +416,5 @@ def _routes_for(cluster: Cluster, hosts: set[str], names: set[tuple[str, str]]):
                                       namespace=route.namespace, host=rev.host, path=rev.path, path_type=rev.path_type))
         if (rev.number == route.approved_revision and route.applied_revision is None
                 and route.deletion_requested_at is None):
-            unapplied[(route.namespace, route.name)] = (route, rev.to_spec())
+            unapplied[(route.namespace, route.name)] = (route, revision_spec(rev))
     return existing, unapplied

@@ -1,15 +1,21 @@
-"""Route states: approval of a revision, sync with the cluster, and traffic health."""
+"""Route states as Django choices: approval of a revision, sync with the cluster, and traffic health.
+
+The values are ``routes.domain.status``'s (the pure domain names states there); this module adds the labels
+and badge colours that the API, the pages and the admin show.
+"""
 from portal.choices import ColoredChoices
+
+from .domain.status import Approval, Health, Sync
 
 
 class ApprovalChoices(ColoredChoices):
     """A revision's approval. ``superseded``: a newer revision was made before this one was decided, so it can
     no longer be (only the latest revision is reviewed)."""
 
-    PENDING = "pending", "Pending review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    SUPERSEDED = "superseded", "Superseded"
+    PENDING = Approval.PENDING.value, "Pending review"
+    APPROVED = Approval.APPROVED.value, "Approved"
+    REJECTED = Approval.REJECTED.value, "Rejected"
+    SUPERSEDED = Approval.SUPERSEDED.value, "Superseded"
 
     @classmethod
     def _colors(cls):
@@ -22,9 +28,9 @@ ROUTE_APPROVAL_CHOICES = [(value, label) for value, label in ApprovalChoices.cho
 
 
 class SyncChoices(ColoredChoices):
-    SYNCED = "Synced", "Synced"
-    OUT_OF_SYNC = "OutOfSync", "Out of sync"
-    UNKNOWN = "Unknown", "Unknown"
+    SYNCED = Sync.SYNCED.value, "Synced"
+    OUT_OF_SYNC = Sync.OUT_OF_SYNC.value, "Out of sync"
+    UNKNOWN = Sync.UNKNOWN.value, "Unknown"
 
     @classmethod
     def _colors(cls):
@@ -32,11 +38,11 @@ class SyncChoices(ColoredChoices):
 
 
 class HealthChoices(ColoredChoices):
-    HEALTHY = "Healthy", "Healthy"
-    PROGRESSING = "Progressing", "Progressing"
-    DEGRADED = "Degraded", "Degraded"
-    MISSING = "Missing", "Missing"
-    UNKNOWN = "Unknown", "Unknown"
+    HEALTHY = Health.HEALTHY.value, "Healthy"
+    PROGRESSING = Health.PROGRESSING.value, "Progressing"
+    DEGRADED = Health.DEGRADED.value, "Degraded"
+    MISSING = Health.MISSING.value, "Missing"
+    UNKNOWN = Health.UNKNOWN.value, "Unknown"
 
     @classmethod
     def _colors(cls):

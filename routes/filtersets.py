@@ -6,6 +6,7 @@ from clusters.models import Cluster
 from portal.models import Team
 
 from .choices import ROUTE_APPROVAL_CHOICES, HealthChoices, SyncChoices
+from .domain.policy.hosts import normalize_host
 from .models import Route
 
 
@@ -24,8 +25,6 @@ class RouteFilterSet(django_filters.FilterSet):
         fields = ["team", "cluster", "namespace", "host", "approval", "sync", "health", "q"]
 
     def filter_host(self, queryset, name, value):
-        from .policy import normalize_host
-
         return queryset.filter(host=normalize_host(value))
 
     def search(self, queryset, name, value):

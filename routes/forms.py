@@ -10,10 +10,14 @@ from clusters.models import Cluster
 from portal.access import teams_of
 from portal.models import Team, TeamNamespace
 
-from . import policy, services
+from . import services
 from .choices import PathTypeChoices, ServiceTypeChoices, TLSModeChoices
+from .domain.decimals import parse_decimal
+from .domain.policy.hosts import normalize_host
+from .domain.values import (
+    BACKEND_EXISTING, BACKEND_EXTERNAL, BACKEND_MANAGED, CONFLICT, TLS, Backend, RouteSpec, Violation,
+)
 from .models import HostClaim, Route
-from .spec import BACKEND_EXISTING, BACKEND_EXTERNAL, BACKEND_MANAGED, TLS, Backend, RouteSpec, Violation
 
 BACKEND_KINDS = [
     (BACKEND_EXISTING, "An existing Service in the namespace"),
@@ -228,7 +232,7 @@ class RouteForm(forms.Form):
 
     def renderable(self) -> bool:
         """The request is well-formed enough to render manifests: conflicts do not change what renders."""
-        return self.checked_spec is not None and all(v.code == policy.CONFLICT for v in self.violations)
+        return self.checked_spec is not None and all(v.code == CONFLICT for v in self.violations)
 
     def typed_errors(self) -> dict[str, list[str]]:
         """Errors to show while the developer types: only for fields that hold something, so a half-filled
@@ -251,9 +255,9 @@ class RouteForm(forms.Form):
         """Who holds the typed host, for the availability panel; None until the host itself is valid."""
         if self.checked_spec is None:
             return None
-        host = policy.normalize_host(self.checked_spec.host)
+        host = normalize_host(self.checked_spec.host)
         problems = [v for v in self.violations if v.field == "host"]
-        conflicts = [v.message for v in problems if v.code == policy.CONFLICT]
+        conflicts = [v.message for v in problems if v.code == CONFLICT]
         if conflicts:
             return {"state": "taken", "host": host, "message": conflicts[0]}
         if problems:
@@ -299,7 +303,7 @@ def _port(text: str) -> int | str | None:
     text = (text or "").strip()
     if not text:
         return None
-    number = policy.parse_decimal(text)
+    number = parse_decimal(text)
     return text if number is None else number
 
 

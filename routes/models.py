@@ -9,8 +9,9 @@ from django.urls import reverse
 from clusters.models import Cluster
 from portal.models import Team
 
+from .adapters import revision_spec
 from .choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, PathTypeChoices, SyncChoices
-from .spec import ExistingRoute, RouteSpec, RouteTarget
+from .domain.values import RouteSpec
 
 
 class RouteQuerySet(models.QuerySet):
@@ -110,7 +111,7 @@ class Route(models.Model):
 
     @property
     def latest_spec(self) -> RouteSpec:
-        return self.revision_obj(self.revision).to_spec()
+        return revision_spec(self.revision_obj(self.revision))
 
     def revision_obj(self, number: int) -> "RouteRevision":
         cache = getattr(self, "_revision_cache", None)
@@ -120,9 +121,6 @@ class Route(models.Model):
             prefetched = [rev for rev in getattr(self, "_prefetched_latest", ()) if rev.number == number]
             cache[number] = prefetched[0] if prefetched else self.revisions.get(number=number)
         return cache[number]
-
-    def target(self, revision: int) -> RouteTarget:
-        return RouteTarget(id=str(self.pk), name=self.name, team=self.team.slug, namespace=self.namespace, revision=revision)
 
     @property
     def is_deleted(self) -> bool:
@@ -142,12 +140,6 @@ class Route(models.Model):
         return self.applied_revision == self.approved_revision and self.health in (
             HealthChoices.HEALTHY,
             HealthChoices.DEGRADED,
-        )
-
-    def as_existing(self) -> ExistingRoute:
-        return ExistingRoute(
-            id=str(self.pk), name=self.name, team=self.team.slug, namespace=self.namespace,
-            host=self.host, path=self.path, path_type=self.path_type,
         )
 
 
@@ -174,9 +166,6 @@ class RouteRevision(models.Model):
 
     def __str__(self):
         return f"{self.route_id} r{self.number}"
-
-    def to_spec(self) -> RouteSpec:
-        return RouteSpec.from_dict(self.spec)
 
 
 class Review(models.Model):

@@ -29,12 +29,16 @@ from portal import notifications
 from portal.audit import record
 from portal.errors import is_lock_timeout
 
-from . import policy, render
+from .adapters import cluster_settings, foreign_paths, revision_spec, route_target, team_policy
 from .choices import HealthChoices, SyncChoices
-from .diagnostics import Observed, evaluate
+from .domain import render
+from .domain.diagnostics.evaluate import Observed, evaluate
+from .domain.policy.conflicts import owned_objects
+from .domain.policy.external import check_external_name
+from .domain.validation import validate_objects
+from .domain.values import BACKEND_EXTERNAL, ClusterSettings, RouteSpec
 from .models import HostClaim, Route, RouteRevision
 from .services import cluster_namespaces
-from .spec import BACKEND_EXTERNAL, ClusterSettings, ForeignIngressPath, RouteSpec, TeamPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +82,6 @@ def open_target(cluster: Cluster):
             raise FolderError(problem)
         return DirectoryTarget(cluster.directory_path())
     return KubeClient.for_cluster(cluster)
-
-
-def cluster_settings(cluster: Cluster) -> ClusterSettings:
-    return ClusterSettings(name=cluster.name, ingress_class=cluster.ingress_class, default_issuer=cluster.default_issuer,
-                           output=cluster.output, gateway_name=cluster.gateway_name,
-                           gateway_namespace=cluster.gateway_namespace,
-                           gateway_section_name=cluster.gateway_section_name)
 
 
 def _is_ours(obj: dict | None) -> bool:
@@ -220,12 +217,12 @@ def _approved_group(route: Route) -> list[tuple]:
                          route__deletion_requested_at__isnull=True, number=F("route__approved_revision"))
                  .filter(Q(host=route.revision_obj(route.approved_revision).host) | Q(route=route))
                  .select_related("route__team"))
-    return [(rev.route.target(rev.number), rev.to_spec()) for rev in revisions]
+    return [(route_target(rev.route, rev.number), revision_spec(rev)) for rev in revisions]
 
 
 def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, listed: Listed | None) -> list[dict]:
     """This route's own objects plus the Certificate for its host, in apply order."""
-    objects = render.render_route(route.target(route.approved_revision), spec, settings_)
+    objects = render.render_route(route_target(route, route.approved_revision), spec, settings_)
     cert_key = _key(CERTIFICATE, render.certificate_name(spec.host), route.namespace)
     if not render.uses_certificate(spec, settings_):
         pass
@@ -247,20 +244,19 @@ def refused_publication(route: Route, spec: RouteSpec, namespaces: frozenset[str
         return None
     if namespaces is None:
         namespaces = cluster_namespaces(route.cluster, spec)
-    violations = policy.check_external_name(spec.backend.external_name, cluster_namespaces=namespaces,
-                                            team=TeamPolicy(slug=route.team.slug,
-                                                            external_domains=tuple(route.team.external_domains or ())))
+    violations = check_external_name(spec.backend.external_name, cluster_namespaces=namespaces,
+                                     team=team_policy(route.team, namespaces=()))  # judged: its external domains
     return " ".join(v.message for v in violations) or None
 
 
 def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None = None) -> Result:
-    spec = route.revision_obj(route.approved_revision).to_spec()
+    spec = revision_spec(route.revision_obj(route.approved_revision))
     if refused := refused_publication(route, spec):
         _save_status(route, _evaluate_failure(route, spec, "Not applied: " + refused))
         return Result.DEGRADED
     settings_ = cluster_settings(cluster)
     desired = _desired_for(route, spec, settings_, listed)
-    errors = render.validate_objects(desired, cluster.kubernetes_minor)
+    errors = validate_objects(desired, cluster.kubernetes_minor)
     if errors:
         _save_status(route, _evaluate_failure(route, spec, "Rendered objects are invalid: " + "; ".join(errors)))
         return Result.DEGRADED
@@ -315,11 +311,8 @@ def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict
         previous_rev = route.revision_obj(route.applied_revision)
     except RouteRevision.DoesNotExist:
         return False
-    previous_spec = previous_rev.to_spec()
-    previous = render.render_route(route.target(route.applied_revision), previous_spec, settings_)
-    cert = render.certificate_for(route.target(route.applied_revision), previous_spec, settings_)
-    if cert is not None and not _host_still_served(route, previous_spec.host):
-        previous.append(cert)
+    previous_spec = revision_spec(previous_rev)
+    previous = _own_objects(route, route.applied_revision, previous_spec, settings_)
     wanted = {render.object_key(o) for o in desired}
     deleted = False
     for obj in previous:
@@ -327,6 +320,13 @@ def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict
             continue
         deleted |= _delete_if_ours(target, obj)
     return deleted
+
+
+def _own_objects(route: Route, number: int, spec: RouteSpec, settings_: ClusterSettings) -> list[dict]:
+    """What revision ``number`` put on the cluster for this route alone: its objects, and its host's Certificate
+    unless another live, approved route still uses it."""
+    return [obj for obj in render.route_objects(route_target(route, number), spec, settings_)
+            if obj["kind"] != "Certificate" or not _host_still_served(route, spec.host)]
 
 
 def _host_still_served(route: Route, host: str) -> bool:
@@ -380,7 +380,7 @@ def _held_by_other_route(live: dict | None, desired: dict) -> Route | None:
     wanted = (desired["kind"], desired["metadata"].get("namespace"), desired["metadata"]["name"])
     output = route.cluster.output
     for rev in route.revisions.filter(number__in={route.approved_revision, route.applied_revision} - {None}):
-        if wanted in policy.owned_objects(route.name, route.namespace, rev.to_spec(), output):
+        if wanted in owned_objects(route.name, route.namespace, revision_spec(rev), output):
             return route
     return None
 
@@ -403,12 +403,8 @@ def _remove_route(route: Route, target) -> None:
     settings_ = cluster_settings(route.cluster)
     revisions = {n for n in (route.applied_revision, route.approved_revision) if n}
     for number in sorted(revisions):
-        spec = route.revision_obj(number).to_spec()
-        objects = render.render_route(route.target(number), spec, settings_)
-        cert = render.certificate_for(route.target(number), spec, settings_)
-        if cert is not None and not _host_still_served(route, spec.host):
-            objects.append(cert)
-        for obj in objects:
+        spec = revision_spec(route.revision_obj(number))
+        for obj in _own_objects(route, number, spec, settings_):
             _delete_if_ours(target, obj)
     now = timezone.now()
     Route.objects.filter(pk=route.pk).update(
@@ -462,10 +458,7 @@ def _observed(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Obse
     claim_team = getattr(route, "_claim_team_id", None)
     if claim_team is None:
         claim_team = HostClaim.objects.filter(host=spec.host).values_list("team_id", flat=True).first()
-    foreign = tuple(
-        ForeignIngressPath(**f) for f in cluster.foreign_ingresses
-        if f.get("host") == spec.host and f.get("path") == spec.path
-    )
+    foreign = foreign_paths(cluster, spec.host, spec.path)
     return Observed(
         directory=cluster.is_directory, cluster_reachable=cluster.reachable, ingress_class=cluster.ingress_class,
         ingress_class_present=cluster.ingress_class_present, cert_manager_present=cluster.cert_manager_present,
@@ -684,7 +677,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
     routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
     report.routes = len(routes)
     specs = {
-        (rev.route_id, rev.number): rev.to_spec()
+        (rev.route_id, rev.number): revision_spec(rev)
         for rev in RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True,
                                                 number=F("route__approved_revision"))
     }
@@ -706,7 +699,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
             continue
         active.append(r)
     desired = {render.object_key(o): o for o in render.desired_objects(
-        [(r.target(r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
+        [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
     unsettled_ids = {str(pk) for pk in unsettled}
     settled_by_id = {str(r.pk): r for r in settled}
     failures.update(_settle_contests(cluster, active, specs, settings_, seen, desired))
@@ -819,7 +812,7 @@ def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, setting
     claimants: dict[tuple, list[Route]] = {}
     for route in active:
         spec = specs[(route.pk, route.approved_revision)]
-        for owned in policy.owned_objects(route.name, route.namespace, spec, settings_.output):
+        for owned in owned_objects(route.name, route.namespace, spec, settings_.output):
             claimants.setdefault(owned, []).append(route)
     refused = {}
     for key, obj in desired.items():
@@ -829,7 +822,7 @@ def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, setting
         holder = _route_label(seen.get(key) or {})
         keeper = next((r for r in routes if str(r.pk) == holder), min(routes, key=lambda r: str(r.pk)))
         if _route_label(obj) != str(keeper.pk):
-            rendered = render.render_route(keeper.target(keeper.approved_revision),
+            rendered = render.render_route(route_target(keeper, keeper.approved_revision),
                                            specs[(keeper.pk, keeper.approved_revision)], settings_)
             desired[key] = next(o for o in rendered if render.object_key(o) == key)
         for route in routes:

@@ -19,12 +19,15 @@ from portal.access import is_platform
 from portal.audit import record
 from portal.models import Team
 
-from . import policy, render
+from .adapters import cluster_settings, existing_route, foreign_paths, revision_spec, team_policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
+from .domain import render
+from .domain.policy.conflicts import check_conflicts, owned_objects
+from .domain.policy.hosts import normalize_host
+from .domain.policy.route import check_route
+from .domain.validation import validate_objects
+from .domain.values import BACKEND_EXTERNAL, CONFLICT, OwnedObject, RouteSpec, RouteTarget, TeamPolicy, Violation
 from .models import HostClaim, Review, Route, RouteRevision
-from .spec import (
-    BACKEND_EXTERNAL, ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec, RouteTarget, TeamPolicy, Violation,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ def can_review(user, route: Route, revision: int | None = None) -> bool:
 
 
 def normalized(spec: RouteSpec) -> RouteSpec:
-    return replace(spec, host=policy.normalize_host(spec.host))
+    return replace(spec, host=normalize_host(spec.host))
 
 
 def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
@@ -98,43 +101,32 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
     (``render_violations``), so what is accepted can be applied, and a dry run, the real request and the
     approval answer alike."""
     spec = normalized(spec)
-    violations = policy.check_route(
-        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team.policy(), is_platform=is_platform(user),
+    violations = check_route(
+        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team_policy(team), is_platform=is_platform(user),
         output=cluster.output, cluster_namespaces=cluster_namespaces(cluster, spec),
     )
     if any(v.field == "host" for v in violations):
         return violations
     others, claims, foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, route, spec)
-    violations += policy.check_conflicts(
+    violations += check_conflicts(
         route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
         others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
     )
-    if all(v.code == policy.CONFLICT for v in violations):
+    if all(v.code == CONFLICT for v in violations):
         violations += render_violations(team=team, cluster=cluster, namespace=namespace, name=name, spec=spec,
                                         route=route)
     return violations
 
 
-def route_objects(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> list[dict]:
-    """The route's own objects (Service, Ingress or HTTPRoute) and the Certificate for its host, in apply order,
-    as the cluster's settings render them."""
-    from .reconcile import cluster_settings  # routes.reconcile imports this module
-
-    settings_ = cluster_settings(cluster)
-    objects = render.render_route(target, spec, settings_)
-    certificate = render.certificate_for(target, spec, settings_)
-    return objects + ([certificate] if certificate is not None else [])
-
-
 def render_violations(*, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
                       route: Route | None = None) -> list[Violation]:
     """What the cluster's API server would refuse in the objects this request renders to (names, labels and the
-    schemas of its Kubernetes version, ``render.validate_objects``, the worker's check before it applies), one
+    schemas of its Kubernetes version, ``validate_objects``, the worker's check before it applies), one
     violation per problem under ``non_field_errors``. Policy is meant to refuse everything first; this is the
     net under it, for what policy does not know (a team slug stored before slugs were checked)."""
     target = RouteTarget(id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=name, team=team.slug,
                          namespace=namespace, revision=route.revision + 1 if route else 1)
-    errors = render.validate_objects(route_objects(target, spec, cluster), cluster.kubernetes_minor)
+    errors = validate_objects(render.route_objects(target, spec, cluster_settings(cluster)), cluster.kubernetes_minor)
     return [Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
             for error in errors]
 
@@ -148,7 +140,7 @@ def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:
 
 
 def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec):
-    """Gather, in two queries, what policy.check_conflicts compares against: the other live routes on this
+    """Gather, in two queries, what check_conflicts compares against: the other live routes on this
     host or with this name, the claims on the host, the foreign Ingresses on it, and the objects other routes
     of the namespace own under the names the request (``spec``) would give its own.
 
@@ -156,7 +148,7 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
     (still on the cluster). Counting pending revisions at approval too means two requests racing for one
     object can never both be approved: whichever is reviewed sees the other (docs/security.md,
     "One owner per object")."""
-    names = {obj_name for _, _, obj_name in policy.owned_objects(name, namespace, spec, cluster.output)
+    names = {obj_name for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
              if isinstance(obj_name, str) and obj_name}
     live_revisions = (
         RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
@@ -174,12 +166,11 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
         is_pending = r.number == r.route.revision and r.approval == ApprovalChoices.PENDING
         if ((r.number == r.route.approved_revision or is_pending)
                 and (r.host == host or (r.route.namespace, r.route.name) == (namespace, name))):
-            others.append(ExistingRoute(id=str(r.route_id), name=r.route.name, team=r.route.team.slug,
-                                        namespace=r.route.namespace, host=r.host, path=r.path, path_type=r.path_type))
+            others.append(existing_route(r.route, r))
         if r.route.namespace == namespace:
-            other_spec = r.to_spec()
+            other_spec = revision_spec(r)
             pending = r.number not in (r.route.approved_revision, r.route.applied_revision)
-            for kind, obj_namespace, obj_name in policy.owned_objects(r.route.name, namespace, other_spec, cluster.output):
+            for kind, obj_namespace, obj_name in owned_objects(r.route.name, namespace, other_spec, cluster.output):
                 if obj_name in names:
                     owned.add(OwnedObject(
                         kind=kind, namespace=obj_namespace, name=obj_name, route_id=str(r.route_id),
@@ -194,8 +185,7 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
     if host.startswith("*."):
         claim_filter |= Q(host__endswith=host[1:])
     claims = {c.host: c.team.slug for c in HostClaim.objects.filter(claim_filter).select_related("team")}
-    foreign = [ForeignIngressPath(**f) for f in cluster.foreign_ingresses if f.get("host") == host]
-    return others, claims, foreign, sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
+    return others, claims, list(foreign_paths(cluster, host)), sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
 
 
 def _raise_if(violations: list[Violation]) -> None:
@@ -339,7 +329,7 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
             raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")])
         before = _snapshot(locked)
         if decision == ApprovalChoices.APPROVED:
-            spec = rev.to_spec()
+            spec = revision_spec(rev)
             _raise_if(check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
                                     namespace=locked.namespace, name=locked.name, spec=spec, route=locked))
             _claim_host(locked, spec.host, reviewer)
@@ -379,8 +369,8 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
     if user is not None and not is_platform(user):
         raise PermissionDenied("Only platform engineers can adopt Ingresses.")
     spec = normalized(spec)
-    violations = policy.check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
-                                    team=team.policy(), is_platform=True, output=cluster.output)
+    violations = check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
+                                    team=team_policy(team), is_platform=True, output=cluster.output)
     _raise_if(violations)
     creator = user
     if creator is None:
@@ -393,7 +383,7 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
         with transaction.atomic():
             others, claims, _foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, None, spec)
             # The live Ingresses were compared by the caller, from a fresher list than the last sync's record.
-            _raise_if(policy.check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
+            _raise_if(check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
                                              others=others, claims=claims, foreign=(), owned=owned,
                                              output=cluster.output))
             route = Route.objects.create(
@@ -499,7 +489,7 @@ def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, Rout
     rule that a live revision (approved or applied, of a route not yet deleted) passes under the team's current
     policy and would break under ``new``. Rules it already broke are not counted, so a rule tightened since
     cannot block an unrelated change (docs/security.md, "Team policy changes")."""
-    current = Team.objects.prefetch_related("namespaces__cluster").get(pk=team.pk).policy()
+    current = team_policy(Team.objects.prefetch_related("namespaces__cluster").get(pk=team.pk))
     if new == current:
         return []
     live = (RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
@@ -510,10 +500,10 @@ def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, Rout
     for rev in live:
         route = rev.route
         # Wildcards were a platform engineer's to request and were approved; only the team's policy is judged.
-        judge = dict(name=route.name, namespace=route.namespace, cluster=route.cluster.name, spec=rev.to_spec(),
+        judge = dict(name=route.name, namespace=route.namespace, cluster=route.cluster.name, spec=revision_spec(rev),
                      is_platform=True, output=route.cluster.output)
-        allowed = {(v.field, v.code) for v in policy.check_route(team=current, **judge)}
-        for violation in policy.check_route(team=new, **judge):
+        allowed = {(v.field, v.code) for v in check_route(team=current, **judge)}
+        for violation in check_route(team=new, **judge):
             key = (route.pk, violation.field, violation.code)
             if (violation.field, violation.code) not in allowed and key not in seen:
                 seen.add(key)

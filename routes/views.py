@@ -30,13 +30,16 @@ from clusters.models import Cluster
 from portal.access import is_platform, teams_of
 from portal.models import AuditEvent, TeamNamespace
 
-from . import adopt, policy, render as manifests, services
+from . import adopt, services
+from .adapters import cluster_settings, revision_spec, route_target, team_policy
 from .choices import ApprovalChoices, HealthChoices
-from .diff import spec_diff
+from .domain.decimals import parse_decimal
+from .domain.diff import spec_diff
+from .domain.render import route_objects, to_yaml
 from .filtersets import RouteFilterSet
 from .forms import RouteForm, initial_for
+from .domain.values import RouteSpec, RouteTarget, Violation
 from .models import MAX_REVISION, HostClaim, Route, RouteRevision
-from .spec import RouteSpec, RouteTarget, Violation
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +115,9 @@ def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str,
                      old_label=old_label, new_label=new_label)
 
 
-def _manifests_yaml(route_target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> str:
+def _manifests_yaml(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> str:
     """The YAML Portico applies for this revision: the route's own objects and its host's Certificate."""
-    return manifests.to_yaml(services.route_objects(route_target, spec, cluster))
+    return to_yaml(route_objects(target, spec, cluster_settings(cluster)))
 
 
 def _prefetch_revisions(routes: list[Route]) -> None:
@@ -209,13 +212,13 @@ def route_detail(request, pk):
     live = route.revision_obj(route.approved_revision) if route.approved_revision else None
     latest = route.revision_obj(route.revision)
     context.update({
-        "spec": latest.to_spec(),
+        "spec": revision_spec(latest),
         "latest": latest,
         "live": live,
         "history": history,
         "pending_diff": _pending_diff(route, live, latest),
-        "live_yaml": _manifests_yaml(route.target(live.number), live.to_spec(), route.cluster) if live else "",
-        "latest_yaml": (_manifests_yaml(route.target(latest.number), latest.to_spec(), route.cluster)
+        "live_yaml": _manifests_yaml(route_target(route, live.number), revision_spec(live), route.cluster) if live else "",
+        "latest_yaml": (_manifests_yaml(route_target(route, latest.number), revision_spec(latest), route.cluster)
                         if latest != live else ""),
         "reviews": list(route.reviews.select_related("reviewer")),
         "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
@@ -254,7 +257,7 @@ def _form_context(form: RouteForm) -> dict:
         "preview": preview,
         "host_status": form.host_status(),
         "team": team,
-        "team_namespaces": sorted(team.policy().namespaces) if team else [],
+        "team_namespaces": sorted(team_policy(team).namespaces) if team else [],
         # An edit cannot move the route, so its pickers always ask about the route's own cluster and namespace.
         "fixed_query": urlencode({"cluster": form.route.cluster.name, "namespace": form.route.namespace})
         if form.route else "",
@@ -424,7 +427,7 @@ def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
         live = route.revision_obj(route.approved_revision) if route.approved_revision else None
         violations = services.check_request(
             user=user, team=route.team, cluster=route.cluster, namespace=route.namespace, name=route.name,
-            spec=pending.to_spec(), route=route,
+            spec=revision_spec(pending), route=route,
         )
         authors = services.change_authors(route, pending.number)
         items.append(ReviewItem(
@@ -463,7 +466,7 @@ def _reviewed_revision(raw: str) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    number = policy.parse_decimal(raw)
+    number = parse_decimal(raw)
     if number is None or not 1 <= number <= MAX_REVISION:
         raise services.PolicyError([Violation(
             "revision", f'Revision "{raw[:20]}" is not a revision number; reload the review queue and decide again.',

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from clusters.models import Cluster
 from portal.models import Team, TeamNamespace
 from routes import services
-from routes.spec import TLS, Backend, RouteSpec
+from routes.domain.values import TLS, Backend, RouteSpec
 
 
 def make_user(username: str, *, platform: bool = False, teams=()) -> User:

@@ -1,7 +1,7 @@
 """How the API reads request bodies and writes manifests: JSON in, JSON or multi-document YAML out."""
 from rest_framework import exceptions, parsers, renderers
 
-from routes.render import to_yaml
+from routes.domain.render import to_yaml
 
 
 class JSONParser(parsers.JSONParser):
@@ -40,7 +40,7 @@ def _is_unicode(data) -> bool:
 
 
 class ManifestYAMLRenderer(renderers.BaseRenderer):
-    """Kubernetes objects as multi-document YAML, exactly as ``routes.render.to_yaml`` writes them."""
+    """Kubernetes objects as multi-document YAML, exactly as ``routes.domain.render.to_yaml`` writes them."""
 
     media_type = "application/yaml"
     format = "yaml"

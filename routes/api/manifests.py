@@ -1,24 +1,27 @@
 """Rendered objects as the API shows them: a revision's manifests, a dry run, and the diff of the latest revision.
 
-Rendering itself is ``routes.render``; this module only decides which revision and which baseline to render.
+Rendering itself is ``routes.domain.render``; this module only decides which revision and which baseline to render.
 """
 import logging
 from dataclasses import dataclass
 
 from clusters.kube import kind_of
-from routes import render, services
-from routes.diff import unified
+from routes import services
+from routes.adapters import cluster_settings, revision_spec, route_target
+from routes.domain import render
+from routes.domain.diff import unified
+from routes.domain.values import RouteSpec, RouteTarget
 from routes.models import Route
 from routes.reconcile import open_target
 from routes.services import PolicyError
-from routes.spec import RouteSpec, RouteTarget
 
 logger = logging.getLogger(__name__)
 
 
 def revision_objects(route: Route, number: int) -> list[dict]:
     """What revision ``number`` of the route renders to. Raises RouteRevision.DoesNotExist."""
-    return services.route_objects(route.target(number), route.revision_obj(number).to_spec(), route.cluster)
+    return render.route_objects(route_target(route, number), revision_spec(route.revision_obj(number)),
+                                cluster_settings(route.cluster))
 
 
 def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) -> list[dict]:
@@ -28,7 +31,7 @@ def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) 
     if violations:
         raise PolicyError(violations)
     target = RouteTarget(id=services.UNSAVED_ROUTE_ID, name=name, team=team.slug, namespace=namespace, revision=1)
-    return services.route_objects(target, services.normalized(spec), cluster)
+    return render.route_objects(target, services.normalized(spec), cluster_settings(cluster))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The JSON shapes of REST API v1 (docs/api.md).
 
 Serializers check shapes only (types, nesting, unknown keys, lookups by slug). Every rule about what a route
-may be comes from ``routes.services`` (which applies ``routes.policy``); its violations reach the client
+may be comes from ``routes.services`` (which applies ``routes.domain.policy``); its violations reach the client
 through the views' error mapping, so the API, the form and the worker judge a route the same way.
 """
 from collections.abc import Mapping
@@ -15,10 +15,11 @@ from clusters.models import Cluster, dns_label
 from portal import services as team_services
 from portal.access import is_platform, teams_of
 from portal.models import AuditEvent, Team
-from routes import policy, services
+from routes import services
 from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
+from routes.domain.policy.hosts import MAX_HOST_LENGTH
+from routes.domain.values import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
-from routes.spec import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 
 MAX_COMMENT_LENGTH = 10_000
 
@@ -471,11 +472,11 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                           help_text="Usernames.")
     namespaces = TeamNamespaceSerializer(many=True, required=False)
     domains = serializers.ListField(
-        child=serializers.CharField(max_length=policy.MAX_HOST_LENGTH), required=False,
+        child=serializers.CharField(max_length=MAX_HOST_LENGTH), required=False,
         help_text='DNS suffixes: "shop.example.com" allows that host and any host under it.',
     )
     external_domains = serializers.ListField(
-        child=serializers.CharField(max_length=policy.MAX_HOST_LENGTH), required=False,
+        child=serializers.CharField(max_length=MAX_HOST_LENGTH), required=False,
         help_text='DNS suffixes the team\'s external (ExternalName) backends may point at; empty allows any public '
                   'DNS name. A private zone such as "corp.internal" is allowed only by listing it here.',
     )

@@ -30,12 +30,14 @@ from portal.access import teams_of
 from portal.errors import ConflictError
 from portal.signin import ThrottledTokenAuthentication
 from portal.models import AuditEvent, TeamNamespace
-from routes import policy, services
+from routes import services
+from routes.domain.policy.hosts import normalize_host
+from routes.domain.render import to_yaml
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision
-from routes.render import to_yaml
 
 from . import manifests
+from .errors import violations_to_nested
 from .exceptions import Conflict
 from .formats import JSONParser, ManifestYAMLRenderer
 from .permissions import IsPlatformOrReadOnly
@@ -90,7 +92,7 @@ class APIViewSet(viewsets.GenericViewSet):
 
     def handle_exception(self, exc):
         if isinstance(exc, services.PolicyError):
-            errors = policy.violations_to_nested(exc.violations)
+            errors = violations_to_nested(exc.violations)
             exc = Conflict(errors) if exc.is_conflict else exceptions.ValidationError(errors)
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(str(exc) or None)
@@ -308,7 +310,7 @@ class HostClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIView
 
     def get_object(self):
         # Hosts are stored normalised; "Cart.Shop.Example.com." names the same claim.
-        self.kwargs[self.lookup_field] = policy.normalize_host(self.kwargs[self.lookup_field])
+        self.kwargs[self.lookup_field] = normalize_host(self.kwargs[self.lookup_field])
         return super().get_object()
 
     def destroy(self, request, *args, **kwargs):

@@ -8,7 +8,7 @@ import pytest
 
 from routes import reconcile, services
 from routes.models import Route
-from routes.spec import Backend, RouteSpec
+from routes.domain.values import Backend, RouteSpec
 from tests.factories import stored_before_the_rule
 
 from .conftest import route_body, url

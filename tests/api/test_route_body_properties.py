@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from portal.models import Team, TeamNamespace
 from routes.models import Route
-from routes.policy import normalize_host
+from routes.domain.policy.hosts import normalize_host
 
 from .conftest import GENERATED, route_body, url
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from routes import reconcile, services
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.browser.conftest import mark_document, no_reload_since_marked, screenshot
 from tests.factories import spec
 

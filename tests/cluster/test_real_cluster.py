@@ -14,7 +14,7 @@ from clusters.kube import INGRESS, SERVICE, KubeClient, Kind
 from clusters.models import Cluster
 from portal.models import TeamNamespace
 from routes import reconcile, services
-from routes.spec import TLS, Backend
+from routes.domain.values import TLS, Backend
 
 KUBECONFIG = os.environ.get("PORTICO_TEST_KUBECONFIG")
 NAMESPACE = "portico-test"

@@ -18,7 +18,7 @@ import yaml
 
 from routes import adopt, reconcile, services
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.adopt.conftest import ingress_body
 from tests.factories import spec
 from tests.reconcile.conftest import seed_gateway

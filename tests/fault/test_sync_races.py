@@ -3,7 +3,8 @@ deterministic: the other worker acts at the worst moment, between the sync's lis
 its writes."""
 import pytest
 
-from routes import reconcile, render, services
+from routes import reconcile, services
+from routes.domain import render
 from routes.models import Route
 from tests.factories import spec
 from tests.reconcile.conftest import INGRESS, approve, kube_cluster  # noqa: F401  (fixtures)

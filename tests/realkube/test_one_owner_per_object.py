@@ -6,9 +6,10 @@ from dataclasses import replace
 import pytest
 
 from clusters.kube import KubeClient
-from routes import reconcile, render, services
+from routes import reconcile, services
+from routes.domain import render
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.factories import stored_before_the_rule
 
 pytestmark = pytest.mark.django_db

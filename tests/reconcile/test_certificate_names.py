@@ -7,7 +7,8 @@ injective now; a Certificate an older Portico wrote under the old name is pruned
 import pytest
 import yaml
 
-from routes import reconcile, render, services
+from routes import reconcile, services
+from routes.domain import render
 from tests.reconcile.conftest import CERTIFICATE, INGRESS
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from clusters.kube import KubeClient
 from clusters.models import Cluster
 from portal.models import TeamNamespace
 from routes import reconcile, services
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.factories import stored_before_the_rule
 from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE
 

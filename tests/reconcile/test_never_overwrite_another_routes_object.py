@@ -13,7 +13,7 @@ import yaml
 
 from routes import reconcile, services
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.factories import stored_before_the_rule
 from tests.reconcile.conftest import SERVICE
 

@@ -11,7 +11,7 @@ tracks field ownership and merges keyed lists as on any cluster (docs/reliabilit
 import pytest
 
 from routes import reconcile
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.reconcile.conftest import INGRESS, SERVICE
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from routes import reconcile
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from routes.choices import HealthChoices
-from routes.diagnostics import Observed, count_endpoints, evaluate, ingress_address
-from routes.spec import ForeignIngressPath
+from routes.domain.diagnostics.evaluate import Observed, count_endpoints, evaluate, ingress_address
+from routes.domain.values import ForeignIngressPath
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 EARLIER = "2025-05-30T08:15:00+00:00"

@@ -8,9 +8,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routes.policy import check_route
-from routes.render import certificate_name, desired_objects, host_label_value, tls_secret_name, validate_objects
-from routes.spec import Backend, ClusterSettings, RouteSpec, RouteTarget, TeamPolicy
+from routes.domain.policy.route import check_route
+from routes.domain.render import certificate_name, desired_objects, host_label_value, tls_secret_name
+from routes.domain.validation import validate_objects
+from routes.domain.values import Backend, ClusterSettings, RouteSpec, RouteTarget, TeamPolicy
 
 CLUSTER = ClusterSettings(name="prod-eu")
 DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")

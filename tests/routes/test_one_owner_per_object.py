@@ -6,10 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from routes import policy, services
+from routes import services
 from routes.models import Route
-from routes.render import render_route
-from routes.spec import Backend, ClusterSettings, OwnedObject, RouteSpec, RouteTarget
+from routes.domain.policy.conflicts import check_conflicts, owned_objects
+from routes.domain.render import render_route
+from routes.domain.values import CONFLICT, Backend, ClusterSettings, OwnedObject, RouteSpec, RouteTarget
 from tests.factories import spec as make_spec
 from tests.factories import stored_before_the_rule
 
@@ -27,7 +28,7 @@ def test_owned_objects_are_the_objects_render_route_writes_for_the_route(backend
 
     rendered = [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in render_route(target, spec, cluster)]
 
-    assert policy.owned_objects("cart", "shop", spec, output) == rendered
+    assert owned_objects("cart", "shop", spec, output) == rendered
 
 
 def owner(**changes) -> OwnedObject:
@@ -36,14 +37,14 @@ def owner(**changes) -> OwnedObject:
 
 
 def conflicts(spec, owned, *, route_id=None, name="cart", output="ingress"):
-    return policy.check_conflicts(route_id=route_id, name=name, team="shop", namespace="shop", spec=spec, others=(),
+    return check_conflicts(route_id=route_id, name=name, team="shop", namespace="shop", spec=spec, others=(),
                                   claims={}, foreign=(), owned=owned, output=output)
 
 
 def test_a_service_another_route_owns_is_a_conflict_on_the_service_name():
     [violation] = conflicts(make_spec(backend=MANAGED), [owner()])
 
-    assert (violation.field, violation.code) == ("backend.service_name", policy.CONFLICT)
+    assert (violation.field, violation.code) == ("backend.service_name", CONFLICT)
     assert violation.message.startswith('Service "shop/web" is managed by route "shop/frontend" of team "blog"')
 
 
@@ -63,13 +64,13 @@ def test_the_route_itself_and_other_namespaces_and_kinds_are_no_conflict():
 
 
 def test_an_existing_services_name_is_read_not_owned():
-    assert policy.owned_objects("cart", "shop", make_spec()) == [("Ingress", "shop", "cart")]
+    assert owned_objects("cart", "shop", make_spec()) == [("Ingress", "shop", "cart")]
 
 
 def test_managing_a_service_another_route_sends_traffic_to_is_a_conflict():
     [violation] = conflicts(make_spec(backend=MANAGED), [owner(used=True)])
 
-    assert (violation.field, violation.code) == ("backend.service_name", policy.CONFLICT)
+    assert (violation.field, violation.code) == ("backend.service_name", CONFLICT)
     assert violation.message.startswith('Route "shop/frontend" of team "blog" sends traffic to Service "shop/web" as '
                                         "an existing Service")
 
@@ -92,7 +93,7 @@ def test_a_team_sharing_the_namespace_cannot_create_the_service_another_teams_ro
                               spec=make_spec(host="grab.rival.example.com", backend=MANAGED))
 
     [violation] = refused.value.violations
-    assert violation.field == "backend.service_name" and violation.code == policy.CONFLICT
+    assert violation.field == "backend.service_name" and violation.code == CONFLICT
     assert 'Route "shop/shop-web" of team "shop" sends traffic to Service "shop/web"' in violation.message
     assert not Route.objects.filter(name="grab").exists()
 

@@ -10,23 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routes.policy import (
-    check_conflicts,
-    check_external_name,
-    check_route,
-    host_within_suffixes,
-    is_dns1035_label,
-    is_dns1123_label,
-    is_dns1123_subdomain,
-    is_iana_svc_name,
-    is_label_key,
-    is_label_value,
-    normalize_host,
-    parse_decimal,
-    team_slug_problem,
-    violations_to_nested,
-)
-from routes.spec import (
+from core.names import is_dns1123_label, is_label_value
+from portal.models import team_slug_problem
+from routes.api.errors import violations_to_nested
+from routes.domain.decimals import parse_decimal
+from routes.domain.policy.conflicts import check_conflicts
+from routes.domain.policy.external import check_external_name
+from routes.domain.policy.hosts import host_within_suffixes, normalize_host
+from routes.domain.policy.route import check_route
+from routes.domain.values import (
     PATH_TYPES,
     SERVICE_TYPES,
     TLS,
@@ -372,29 +364,6 @@ def test_normalize_host(raw, expected):
 )
 def test_host_within_suffixes(host, suffixes, within):
     assert host_within_suffixes(host, suffixes) is within
-
-
-@pytest.mark.parametrize(
-    ("is_valid", "value", "expected"),
-    [
-        pytest.param(is_dns1123_label, "cart-api", True, id="label"),
-        pytest.param(is_dns1123_label, "1cart", True, id="label-digit-first"),
-        pytest.param(is_dns1123_label, "cart\n", False, id="label-trailing-newline"),
-        pytest.param(is_dns1123_label, "a" * 64, False, id="label-too-long"),
-        pytest.param(is_dns1035_label, "cart", True, id="service-name"),
-        pytest.param(is_dns1035_label, "1cart", False, id="service-name-digit-first"),
-        pytest.param(is_dns1123_subdomain, "cart.shop-tls", True, id="subdomain"),
-        pytest.param(is_dns1123_subdomain, "cart..tls", False, id="subdomain-empty-label"),
-        pytest.param(is_iana_svc_name, "http", True, id="port-name"),
-        pytest.param(is_iana_svc_name, "8080", False, id="port-name-digits-only"),
-        pytest.param(is_label_key, "app.kubernetes.io/name", True, id="label-key-prefixed"),
-        pytest.param(is_label_key, "/name", False, id="label-key-empty-prefix"),
-        pytest.param(is_label_value, "", True, id="label-value-empty"),
-        pytest.param(is_label_value, "-cart", False, id="label-value-leading-hyphen"),
-    ],
-)
-def test_name_helpers(is_valid, value, expected):
-    assert is_valid(value) is expected
 
 
 def test_violations_to_nested_groups_by_dotted_field_in_order_without_duplicates():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from routes.render import (
+from routes.domain.render import (
     HOST_LABEL,
     MANAGED_BY,
     MANAGED_BY_LABEL,
@@ -33,9 +33,9 @@ from routes.render import (
     spec_hash,
     tls_secret_name,
     to_yaml,
-    validate_objects,
 )
-from routes.spec import TLS, Backend, ClusterSettings, RouteSpec, RouteTarget
+from routes.domain.validation import validate_objects
+from routes.domain.values import TLS, Backend, ClusterSettings, RouteSpec, RouteTarget
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 KUBERNETES_VERSIONS = ["1.29", "1.37"]

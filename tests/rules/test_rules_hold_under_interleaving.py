@@ -37,10 +37,12 @@ from portal.errors import ConflictError
 from portal.models import Team, TeamNamespace
 from clusters import services as cluster_services
 from clusters.kube import TransientKubeError
-from routes import reconcile, render, services
+from routes import reconcile, services
+from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.choices import ApprovalChoices
+from routes.domain import render
 from routes.models import HostClaim, Review, Route, RouteRevision
-from routes.spec import TLS, Backend, RouteSpec
+from routes.domain.values import TLS, Backend, RouteSpec
 from tests.factories import make_user
 from tests.reconcile.conftest import seed_cluster_addons
 
@@ -234,7 +236,7 @@ class PorticoRules(RuleBasedStateMachine):
     @invariant()
     def every_object_has_one_owning_route(self):
         for cluster in self.clusters:
-            settings_ = reconcile.cluster_settings(cluster)
+            settings_ = cluster_settings(cluster)
             objects = self._objects(cluster)
             for obj in objects:
                 meta = obj["metadata"]
@@ -247,7 +249,7 @@ class PorticoRules(RuleBasedStateMachine):
                 # The owner's applied revision renders this very object (same name and content Portico owns).
                 numbers = {n for n in (route.applied_revision, route.approved_revision) if n}
                 rendered = [o for n in numbers for o in render.render_route(
-                    route.target(n), route.revision_obj(n).to_spec(), settings_)]
+                    route_target(route, n), revision_spec(route.revision_obj(n)), settings_)]
                 matching = [o for o in rendered if o["kind"] == obj["kind"] and o["metadata"]["name"] == meta["name"]]
                 assert matching, f"{obj['kind']} {meta['name']} is not an object of its owner route {route.name}"
                 assert any(reconcile._contains(obj, o) for o in matching) or route.deletion_requested_at, (
@@ -258,8 +260,8 @@ class PorticoRules(RuleBasedStateMachine):
             settled = Route.objects.filter(cluster=cluster, deleted_at__isnull=True, deletion_requested_at__isnull=True,
                                            applied_revision__isnull=False, applied_revision=F("approved_revision"))
             for route in settled:
-                for wanted in render.render_route(route.target(route.applied_revision),
-                                                  route.revision_obj(route.applied_revision).to_spec(), settings_):
+                for wanted in render.render_route(route_target(route, route.applied_revision),
+                                                  revision_spec(route.revision_obj(route.applied_revision)), settings_):
                     meta = wanted["metadata"]
                     live = by_key.get((wanted["kind"], meta.get("namespace"), meta["name"]))
                     assert live is not None, f"{route.name}'s {wanted['kind']} {meta['name']} is gone from {cluster}"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from portal.models import AuditEvent
 from routes import services
 from routes.models import Review
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.api.conftest import url
 from tests.factories import spec
 

@@ -10,7 +10,7 @@ from portal.errors import ConflictError
 from portal.models import AuditEvent, Team
 from routes import services
 from routes.models import Route
-from routes.spec import TLS, Backend
+from routes.domain.values import TLS, Backend
 from tests.factories import spec
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from routes import services
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.factories import stored_before_the_rule
 from tests.web.test_route_form import errors_of
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from routes import services
 from routes.models import Review, Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.factories import spec
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from routes import reconcile, services
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.factories import spec
 
 POLL = 'hx-trigger="every 2s"'

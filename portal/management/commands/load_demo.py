@@ -17,7 +17,7 @@ from portal import services as team_services
 from portal.models import Team
 from routes import reconcile, services
 from routes.models import Route
-from routes.spec import TLS, Backend, RouteSpec
+from routes.domain.values import TLS, Backend, RouteSpec
 
 DEMO_USERS = {
     "platform": ("platform-demo", "platform engineer: reviews and approves"),

@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clusters.directory import DirectoryTarget
 from clusters.models import Cluster
-from routes import render
+from routes.adapters import cluster_settings, revision_spec, route_target
+from routes.domain import render
 from routes.models import Route, RouteRevision
-from routes.reconcile import cluster_settings
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         routes = {r.pk: r for r in Route.objects.live().filter(cluster=target_cluster, approved_revision__isnull=False,
                                                                  deletion_requested_at__isnull=True).select_related("team")}
         revisions = RouteRevision.objects.filter(route_id__in=routes, number__in={r.approved_revision for r in routes.values()})
-        pairs = [(routes[rev.route_id].target(rev.number), rev.to_spec()) for rev in revisions
+        pairs = [(route_target(routes[rev.route_id], rev.number), revision_spec(rev)) for rev in revisions
                  if rev.number == routes[rev.route_id].approved_revision]
         objects = render.desired_objects(pairs, cluster_settings(target_cluster))
         target = DirectoryTarget(dir)

@@ -1,4 +1,4 @@
-"""Plain value types shared by policy, rendering, the form, the API and the worker.
+"""Plain value types shared by policy, rendering, diagnostics, the form, the API and the worker.
 
 Nothing here touches the ORM or the network: a route revision is stored as ``RouteSpec.to_dict()``
 in a JSON column and read back with ``RouteSpec.from_dict()``.
@@ -17,6 +17,11 @@ TLS_MODES = ("cert-manager", "secret", "none")
 BACKEND_EXISTING = "existing"
 BACKEND_MANAGED = "managed"
 BACKEND_EXTERNAL = "external"
+
+# Violation codes: the API answers 400 for invalid and forbidden, 409 for conflict.
+INVALID = "invalid"
+FORBIDDEN = "forbidden"
+CONFLICT = "conflict"
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class TeamPolicy:
     slug: str
     domains: tuple[str, ...] = ()
     namespaces: frozenset[tuple[str, str]] = frozenset()  # (cluster name, namespace)
-    # Where ExternalName backends may point; empty: any public name (routes.policy.check_external_name).
+    # Where ExternalName backends may point; empty: any public name (routes.domain.policy.external.check_external_name).
     external_domains: tuple[str, ...] = ()
     allow_node_port: bool = False
     allow_load_balancer: bool = False
@@ -172,4 +177,4 @@ class Violation:
 
     field: str
     message: str
-    code: str = "invalid"
+    code: str = INVALID

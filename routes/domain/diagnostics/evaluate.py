@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .choices import HealthChoices
-from .policy import parse_decimal
-from .spec import OUTPUT_GATEWAY, ForeignIngressPath
+from routes.domain.decimals import parse_decimal
+from routes.domain.status import Health
+from routes.domain.values import OUTPUT_GATEWAY, ForeignIngressPath
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 
@@ -57,25 +57,25 @@ _CERT_FAILURE_WORDS = ("fail", "error", "denied", "invalid", "expired")
 # Which finding decides health when several things are wrong: a missing Ingress first, then the layers in
 # the order traffic needs them, and an Ingress still waiting for its address last (it is usually just slow).
 _HEALTH_PRECEDENCE = (
-    ("ingress", {HealthChoices.MISSING}),
-    ("claim", {HealthChoices.DEGRADED}),
-    ("ingress-class", {HealthChoices.DEGRADED}),
-    ("service", {HealthChoices.DEGRADED}),
-    ("endpoints", {HealthChoices.DEGRADED}),
-    ("certificate", {HealthChoices.DEGRADED, HealthChoices.PROGRESSING}),
-    ("ingress", {HealthChoices.PROGRESSING}),
+    ("ingress", {Health.MISSING}),
+    ("claim", {Health.DEGRADED}),
+    ("ingress-class", {Health.DEGRADED}),
+    ("service", {Health.DEGRADED}),
+    ("endpoints", {Health.DEGRADED}),
+    ("certificate", {Health.DEGRADED, Health.PROGRESSING}),
+    ("ingress", {Health.PROGRESSING}),
 )
 _GATEWAY_HEALTH_PRECEDENCE = (
-    ("http-route", {HealthChoices.MISSING}),
-    ("claim", {HealthChoices.DEGRADED}),
-    ("gateway", {HealthChoices.DEGRADED}),
-    ("http-route", {HealthChoices.DEGRADED}),
-    ("refs", {HealthChoices.DEGRADED}),
-    ("service", {HealthChoices.DEGRADED}),
-    ("endpoints", {HealthChoices.DEGRADED}),
-    ("tls", {HealthChoices.DEGRADED, HealthChoices.PROGRESSING}),
-    ("http-route", {HealthChoices.PROGRESSING}),
-    ("gateway", {HealthChoices.PROGRESSING}),
+    ("http-route", {Health.MISSING}),
+    ("claim", {Health.DEGRADED}),
+    ("gateway", {Health.DEGRADED}),
+    ("http-route", {Health.DEGRADED}),
+    ("refs", {Health.DEGRADED}),
+    ("service", {Health.DEGRADED}),
+    ("endpoints", {Health.DEGRADED}),
+    ("tls", {Health.DEGRADED, Health.PROGRESSING}),
+    ("http-route", {Health.PROGRESSING}),
+    ("gateway", {Health.PROGRESSING}),
 )
 
 # The steps that read live objects; their conditions become Unknown when the cluster cannot be reached.
@@ -179,7 +179,7 @@ class Observed:
 class Evaluation:
     """A route's status as stored on it and shown by the pages and the API."""
 
-    health: str  # a HealthChoices value
+    health: str  # a Health value
     conditions: list[dict]  # [{type, status, reason, message, last_transition_time}]
     diagnostics: list[dict]  # [{step, title, status, detail, fix}] in chain order
     address: str  # LB IP or hostname of the Ingress, "" if none
@@ -343,20 +343,20 @@ def _endpoint_key(endpoint: dict) -> Any:
 
 def _health(o: Observed, findings: dict[str, _Finding]) -> str:
     if o.deleting:
-        return HealthChoices.PROGRESSING
+        return Health.PROGRESSING
     if o.apply_error:
-        return HealthChoices.DEGRADED
+        return Health.DEGRADED
     if not o.synced:
-        return HealthChoices.PROGRESSING
+        return Health.PROGRESSING
     if o.directory:
-        return HealthChoices.HEALTHY
+        return Health.HEALTHY
     if o.cluster_reachable is False:
-        return HealthChoices.UNKNOWN
+        return Health.UNKNOWN
     precedence = _GATEWAY_HEALTH_PRECEDENCE if o.output == OUTPUT_GATEWAY else _HEALTH_PRECEDENCE
     for step, outcomes in precedence:
         if findings[step].health in outcomes:
             return findings[step].health
-    return HealthChoices.HEALTHY
+    return Health.HEALTHY
 
 
 def _cluster_step(ctx: _Context) -> _Finding:
@@ -391,7 +391,7 @@ def _ingress_class_step(ctx: _Context) -> _Finding:
             "A platform engineer should install an ingress controller that provides this class (for example "
             "ingress-nginx), or set the cluster's ingress class in Portico to one listed by "
             "`kubectl get ingressclass`.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
         )
     if o.ingress_class_present is None:
         return _Finding(SKIP, "Portico has not checked this cluster's IngressClasses yet.")
@@ -455,7 +455,7 @@ def _ingress_step(ctx: _Context) -> _Finding:
             f"If it keeps disappearing, find what deletes it: `kubectl -n {ctx.namespace} get events "
             "--field-selector involvedObject.kind=Ingress`, and make sure no GitOps tool or cleanup job prunes "
             "objects labelled `app.kubernetes.io/managed-by=portico`.",
-            health=HealthChoices.MISSING,
+            health=Health.MISSING,
             condition="False",
             reason="IngressMissing",
         )
@@ -467,7 +467,7 @@ def _ingress_step(ctx: _Context) -> _Finding:
             f"If it stays without an address, check the controller picked it up: `kubectl -n {ctx.namespace} "
             f"describe ingress {name}` (look at Events), and that the controller's own Service of type "
             "LoadBalancer has an external IP (`kubectl get svc -A | grep -i ingress`).",
-            health=HealthChoices.PROGRESSING,
+            health=Health.PROGRESSING,
             condition="False",
             reason="AddressPending",
         )
@@ -493,7 +493,7 @@ def _service_step(ctx: _Context) -> _Finding:
             f"{ctx.proxy} has nowhere to send requests and answers 503.",
             f"Create the Service, or change the route's service name in Portico to an existing one "
             f"(`kubectl -n {ns} get services`).",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="ServiceMissing",
         )
@@ -513,7 +513,7 @@ def _service_step(ctx: _Context) -> _Finding:
             f"{offered}: {ctx.proxy} cannot connect and answers 503.",
             f"Change the route's service port in Portico to one the Service exposes, by number or by name, or "
             f"add the port to the Service (`kubectl -n {ns} get service {name} -o yaml`).",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="PortNotFound",
         )
@@ -599,7 +599,7 @@ def _endpoints_step(ctx: _Context) -> _Finding:
                 f"endpoints by hand: requests have nowhere to go.{leaving}",
                 f"Give the Service a selector matching your pods' labels (`kubectl -n {ns} get pods "
                 "--show-labels`), or route to a Service that has one.",
-                health=HealthChoices.DEGRADED,
+                health=Health.DEGRADED,
                 condition="False",
                 reason="NoEndpoints",
             )
@@ -611,7 +611,7 @@ def _endpoints_step(ctx: _Context) -> _Finding:
             f"Compare `kubectl -n {ns} get pods --show-labels` with the selector ({label_query}); fix the labels "
             "in your Deployment's pod template, or the route's selector in Portico for a Service Portico "
             f"manages. If there simply are no pods, scale up: `kubectl -n {ns} get deployments`.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="NoEndpoints",
         )
@@ -624,7 +624,7 @@ def _endpoints_step(ctx: _Context) -> _Finding:
             f"or failing their readiness probe, so the Service sends them no traffic.{leaving}",
             f"See why: `{list_pods}` then `kubectl -n {ns} describe pod <pod>` (readiness "
             f"probe failures show under Events) and `kubectl -n {ns} logs <pod>`.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="NoReadyEndpoints",
         )
@@ -675,7 +675,7 @@ def _certificate_step(ctx: _Context) -> _Finding:
             "certificate is issued for your host and HTTPS does not work.",
             "A platform engineer should install cert-manager on the cluster, or edit the route in Portico to use "
             "TLS mode secret with a Secret you provide.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="CertManagerMissing",
         )
@@ -690,7 +690,7 @@ def _certificate_step(ctx: _Context) -> _Finding:
             "and HTTPS does not work.",
             "Edit the route in Portico to use an issuer listed by `kubectl get clusterissuer`, or ask a platform "
             "engineer to create this one.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="IssuerMissing",
         )
@@ -700,7 +700,7 @@ def _certificate_step(ctx: _Context) -> _Finding:
             "The cert-manager Certificate for your host is not on the cluster yet; Portico creates it when it "
             "applies the route, and re-creates it at the next sync if it was deleted.",
             f"If this persists, look for it: `kubectl -n {ns} get certificates`.",
-            health=HealthChoices.PROGRESSING,
+            health=Health.PROGRESSING,
             condition="False",
             reason="CertificateMissing",
         )
@@ -724,7 +724,7 @@ def _unready_certificate(ctx: _Context, cert: dict, ready: dict | None, describe
             f"cert-manager failed to issue the certificate ({reason}): {message or 'no message given'}. Until it "
             "succeeds, browsers reject HTTPS to your host.",
             chase,
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason=_camel(reason) or "Failed",
         )
@@ -741,7 +741,7 @@ def _unready_certificate(ctx: _Context, cert: dict, ready: dict | None, describe
         WARN,
         detail,
         f"If it takes longer than ten minutes: {chase}",
-        health=HealthChoices.PROGRESSING,
+        health=Health.PROGRESSING,
         condition="False",
         reason=_camel(reason) or "Pending",
     )
@@ -755,7 +755,7 @@ def _ready_certificate(ctx: _Context, issuer: str, describe: str) -> _Finding:
             FAIL,
             f"The certificate expired on {ctx.not_after}; browsers reject HTTPS to your host.",
             f"Find out why cert-manager did not renew it: {describe}.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason="Expired",
         )
@@ -831,7 +831,7 @@ def _gateway_step(ctx: _Context) -> _Finding:
             "A platform engineer should create the Gateway (with a GatewayClass whose controller is installed: "
             "`kubectl get gatewayclass`), or set the cluster's Gateway in Portico to one listed by "
             "`kubectl get gateways -A`.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
         )
     if o.gateway_present is None:
         return _Finding(SKIP, "Portico has not checked this cluster's Gateway yet.")
@@ -845,7 +845,7 @@ def _gateway_step(ctx: _Context) -> _Finding:
             "the Gateway serves no traffic.",
             f"A platform engineer should look at `kubectl describe gateway {_gateway_arg(o)}` (Events and listener "
             "status) and at the Gateway controller's logs.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
         )
     if not ctx.address:
         return _Finding(
@@ -854,7 +854,7 @@ def _gateway_step(ctx: _Context) -> _Finding:
             "host has nothing to point at. This usually takes a few seconds to a minute.",
             f"If it stays without an address, check the Gateway's status: `kubectl describe gateway "
             f"{_gateway_arg(o)}`, and that its GatewayClass has a running controller (`kubectl get gatewayclass`).",
-            health=HealthChoices.PROGRESSING,
+            health=Health.PROGRESSING,
         )
     return _Finding(
         OK,
@@ -922,7 +922,7 @@ def _http_route_step(ctx: _Context) -> _Finding:
             f"If it keeps disappearing, find what deletes it: `kubectl -n {ctx.namespace} get events "
             "--field-selector involvedObject.kind=HTTPRoute`, and make sure no GitOps tool or cleanup job prunes "
             "objects labelled `app.kubernetes.io/managed-by=portico`.",
-            health=HealthChoices.MISSING,
+            health=Health.MISSING,
             condition="False",
             reason="HTTPRouteMissing",
         )
@@ -934,7 +934,7 @@ def _http_route_step(ctx: _Context) -> _Finding:
             f"HTTPRoute {ctx.namespace}/{name} exists, but Gateway {ref}'s controller has not reported on it yet "
             "(no Accepted condition for this Gateway in its status). This usually takes seconds.",
             f"If it stays like this, check that Gateway {ref} exists and has a running controller, then {describe}.",
-            health=HealthChoices.PROGRESSING,
+            health=Health.PROGRESSING,
             condition="Unknown",
             reason=(accepted or {}).get("reason") or "Pending",
         )
@@ -946,7 +946,7 @@ def _http_route_step(ctx: _Context) -> _Finding:
             FAIL,
             f"Gateway {ref} did not accept your HTTPRoute ({reason}): {detail}.",
             fix,
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason=reason,
         )
@@ -976,7 +976,7 @@ def _refs_step(ctx: _Context) -> _Finding:
             FAIL,
             f"The Gateway could not resolve your HTTPRoute's references ({reason}): {detail}.",
             fix,
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
             condition="False",
             reason=reason,
         )
@@ -1040,7 +1040,7 @@ def _gateway_tls_step(ctx: _Context) -> _Finding:
             f"A platform engineer should add an HTTPS listener for {host} (or a wildcard covering it) with a "
             f"certificate to the Gateway ({describe}); with cert-manager, annotate the Gateway with "
             "`cert-manager.io/cluster-issuer` so cert-manager issues the listener's certificate.",
-            health=HealthChoices.DEGRADED,
+            health=Health.DEGRADED,
         )
     listener = listeners[0]
     secrets = ", ".join(ref_.get("name", "") for ref_ in (listener.get("tls") or {}).get("certificateRefs") or [])
@@ -1061,7 +1061,7 @@ def _gateway_tls_step(ctx: _Context) -> _Finding:
             f"Look at the Secret and the listener's status ({describe})"
             + (f" and at cert-manager: `kubectl -n {o.gateway_namespace or ctx.namespace} get certificates`." if waiting
                else "; a platform engineer should provide a valid TLS Secret for the listener."),
-            health=HealthChoices.PROGRESSING if waiting else HealthChoices.DEGRADED,
+            health=Health.PROGRESSING if waiting else Health.DEGRADED,
         )
     if o.tls_mode == "cert-manager" and not issuer:
         return _Finding(
@@ -1100,7 +1100,7 @@ def _claim_step(ctx: _Context) -> _Finding:
             "or bring it under Portico with `manage.py import_ingresses --cluster <cluster>`."
         )
     if problems:
-        return _Finding(FAIL, " ".join(problems), " ".join(fixes), health=HealthChoices.DEGRADED)
+        return _Finding(FAIL, " ".join(problems), " ".join(fixes), health=Health.DEGRADED)
     if o.output == OUTPUT_GATEWAY:
         return _Finding(OK, f"Your team holds the claim on {host}.")
     return _Finding(OK, f"Your team holds the claim on {host}, and no other Ingress serves this path.")

@@ -1,26 +1,25 @@
-"""Turn approved route revisions into the Kubernetes objects that serve them, and check those objects.
+"""Turn approved route revisions into the Kubernetes objects that serve them, and write them as YAML.
 
-Pure: plain values from ``routes.spec`` in, plain dicts out; no ORM, no network, no Django. The API
+Pure: plain values from ``routes.domain.values`` in, plain dicts out; no ORM, no network, no Django. The API
 (dry runs, manifests, diffs), the form's YAML preview, the worker and the GitOps export all render here,
-so what a reviewer sees is byte for byte what gets applied.
+so what a reviewer sees is byte for byte what gets applied. ``routes.domain.validation`` checks the result
+as the API server would.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-import jsonschema
-import kubernetes_validate
 import yaml
-from kubernetes_validate.utils import all_versions, major_minor, schema_contents
-from referencing import Registry, Resource
 
-from routes.policy import parse_decimal
-from routes.spec import BACKEND_EXTERNAL, OUTPUT_GATEWAY, OUTPUT_INGRESS, Backend, ClusterSettings, RouteSpec, RouteTarget
+from core.names import is_label_value
+from routes.domain.decimals import parse_decimal
+from routes.domain.values import (
+    BACKEND_EXTERNAL, OUTPUT_GATEWAY, OUTPUT_INGRESS, Backend, ClusterSettings, RouteSpec, RouteTarget,
+)
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "portico"
@@ -53,14 +52,7 @@ _SPEC_HASH_LENGTH = 16
 # least surprising choice.
 _EXTERNAL_DEFAULT_PORT = 80
 
-_CERTIFICATE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "certificate-v1.json"
-_HTTP_ROUTE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "httproute-v1.json"
 
-_DNS1123_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
-_DNS1123_SUBDOMAIN_RE = re.compile(rf"{_DNS1123_LABEL}(?:\.{_DNS1123_LABEL})*")
-_DNS1035_LABEL_RE = re.compile(r"[a-z](?:[-a-z0-9]*[a-z0-9])?")
-_QUALIFIED_NAME_RE = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
 # to_yaml puts these keys first, in this order, at the top of an object and in its metadata; every other
 # key is sorted, so the same object always reads the same whatever order its dicts were built in.
@@ -72,8 +64,8 @@ _LEADING_KEYS = {
 
 def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict]:
     """The objects one route owns, in apply order: its Service (managed or external backends only), then its
-    Ingress, or its HTTPRoute on a cluster with Gateway API output. The Certificate is shared per host and
-    comes from ``certificate_for`` / ``desired_objects``."""
+    Ingress, or its HTTPRoute on a cluster with Gateway API output. The Certificate is shared per host:
+    ``route_objects`` adds it."""
     if cluster.output not in (OUTPUT_INGRESS, OUTPUT_GATEWAY):
         raise ValueError(
             f"cluster {cluster.name!r} asks for output {cluster.output!r}; only 'ingress' and 'gateway' can be rendered"
@@ -136,6 +128,16 @@ def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettin
     )
 
 
+def route_objects(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict]:
+    """A route's objects and the Certificate for its host, in apply order: what one revision puts on the cluster.
+
+    The one place that pairs ``render_route`` with ``certificate_for``: the worker (apply, prune, remove), the
+    pages, the API's manifests, dry runs and diffs, and ``desired_objects`` all build a route this way.
+    """
+    certificate = certificate_for(target, spec, cluster)
+    return render_route(target, spec, cluster) + ([certificate] if certificate is not None else [])
+
+
 def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: ClusterSettings) -> list[dict]:
     """Everything that should exist on ``cluster`` for these approved routes, sorted by ``object_key``.
 
@@ -147,9 +149,7 @@ def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: Cl
     """
     desired: dict[tuple[str, str, str, str], dict] = {}
     for target, spec in sorted(routes, key=lambda route: route[0].id):
-        certificate = certificate_for(target, spec, cluster)
-        extra = [certificate] if certificate is not None else []
-        for obj in render_route(target, spec, cluster) + extra:
+        for obj in route_objects(target, spec, cluster):
             desired.setdefault(object_key(obj), obj)
     return [desired[key] for key in sorted(desired)]
 
@@ -192,7 +192,7 @@ def certificate_name(host: str) -> str:
 def host_label_value(host: str) -> str:
     """Value of the ``portico.dev/host`` label: the host itself when it is a valid label value, otherwise
     ``h-`` and a stable hash (hosts over 63 characters, wildcard hosts)."""
-    if host and _is_label_value(host):
+    if host and is_label_value(host):
         return host
     return "h-" + _digest(host, _LABEL_HASH_LENGTH)
 
@@ -204,26 +204,6 @@ def to_yaml(objects: Iterable[dict]) -> str:
     return yaml.safe_dump_all(
         documents, explicit_start=True, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16
     )
-
-
-def validate_objects(objects: Iterable[dict], kubernetes_version: str = "1.37") -> list[str]:
-    """Check objects against the schemas of that Kubernetes minor version; return one readable message per
-    problem (an empty list means valid).
-
-    Built-in kinds use kubernetes-validate's strict schemas (unknown fields are errors). cert-manager's
-    Certificate and Gateway API's HTTPRoute use the schemas vendored in ``routes/schemas``. Names and labels get the API server's
-    metadata rules, which neither schema expresses. A kind with no schema is an error. Value ranges the
-    schemas do not state (a port above 65535) are policy's to reject before rendering.
-    """
-    version_error = _unsupported_version(kubernetes_version)
-    if version_error:
-        return [version_error]
-    errors = []
-    for obj in objects:
-        where = _describe(obj)
-        problems = _metadata_errors(obj) + _schema_errors(obj, kubernetes_version)
-        errors.extend(f"{where}: {problem}" for problem in problems)
-    return errors
 
 
 def _service(target: RouteTarget, backend: Backend) -> dict:
@@ -388,124 +368,23 @@ def _readable(value: Any, parent: str | None = None) -> Any:
     return value
 
 
-@lru_cache(maxsize=32)
-def _unsupported_version(kubernetes_version: str) -> str | None:
-    # Cached: all_versions() lists kubernetes-validate's schema folders on disk at every call.
-    match = re.match(r"v?(\d+)\.(\d+)", kubernetes_version)
-    supported = sorted({tuple(int(part) for part in v.split(".")[:2]) for v in all_versions()})
-    if match and supported[0] <= (int(match[1]), int(match[2])) <= supported[-1]:
-        return None
-    oldest, newest = (".".join(map(str, v)) for v in (supported[0], supported[-1]))
-    return (
-        f"cannot validate for Kubernetes {kubernetes_version!r}: kubernetes-validate {kubernetes_validate.__version__} "
-        f"has schemas for {oldest} to {newest}"
-    )
 
 
-def _describe(obj: dict) -> str:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    return f"{obj.get('kind', '<no kind>')} {metadata.get('namespace', '')}/{metadata.get('name', '')}"
 
 
-def _schema_errors(obj: dict, kubernetes_version: str) -> list[str]:
-    api_version, kind = obj.get("apiVersion"), obj.get("kind")
-    if not isinstance(api_version, str) or not isinstance(kind, str):
-        return ["apiVersion and kind are required strings"]
-    vendored = {(CERTIFICATE_API_VERSION, "Certificate"): _CERTIFICATE_SCHEMA,
-                (GATEWAY_API_VERSION, "HTTPRoute"): _HTTP_ROUTE_SCHEMA}.get((api_version, kind))
-    if vendored is not None:
-        found = sorted(_vendored_validator(vendored).iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
-        return [f"{_field_path(error.absolute_path)}: {error.message}" for error in found]
-    try:
-        validator = _builtin_validator(kind, api_version, kubernetes_version)
-    except kubernetes_validate.SchemaNotFoundError:
-        return [f"unknown kind {kind} ({api_version}): no schema for Kubernetes {kubernetes_version}"]
-    error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
-    return [f"{_field_path(error.absolute_path)}: {error.message}"] if error is not None else []
 
 
-@lru_cache(maxsize=8)
-def _definitions(schema_dir: str, minor: str) -> Resource:
-    """The shared definitions of one schema version (megabytes), parsed once for all kinds."""
-    return Resource.from_contents(schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", minor))
 
 
-@lru_cache(maxsize=64)
-def _builtin_validator(kind: str, api_version: str, kubernetes_version: str) -> jsonschema.Draft202012Validator:
-    """kubernetes-validate's strict schema for one kind and version, loaded once.
-
-    ``kubernetes_validate.validate`` reads and parses the schema files (the shared definitions are megabytes)
-    on every call, which cost about 12 ms per object, ten times an API request; this builds the same validator,
-    with the same file choice and error (jsonschema's best match), once per (kind, apiVersion, version).
-    """
-    minor = major_minor(kubernetes_version.lstrip("v"))
-    version = [v for v in all_versions() if major_minor(v) <= minor][-1]
-    schema_dir = f"v{version}-local-strict"
-    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    try:
-        schema = schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json", minor)
-    except FileNotFoundError:
-        raise kubernetes_validate.SchemaNotFoundError(version=minor, kind=kind, api_version=api_version) from None
-    registry = _definitions(schema_dir, minor) @ (Resource.from_contents(schema) @ Registry())
-    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
-@lru_cache(maxsize=4)
-def _vendored_validator(path: Path) -> jsonschema.Draft202012Validator:
-    """The validator of a CRD schema vendored in ``routes/schemas`` (the CRDs are not in kubernetes-validate)."""
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
 
 
-def _field_path(path: Iterable[str | int]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(object)"
 
 
-def _metadata_errors(obj: dict) -> list[str]:
-    metadata = obj.get("metadata")
-    if not isinstance(metadata, dict):
-        return ["metadata is required"]
-    errors = []
-    name = metadata.get("name")
-    if obj.get("kind") == "Service":
-        if not _matches(_DNS1035_LABEL_RE, name, 63):
-            errors.append(f"metadata.name {name!r}: a Service name must be a DNS-1035 label "
-                          "(lower-case letters, digits and '-', starting with a letter, at most 63 characters)")
-    elif not _matches(_DNS1123_SUBDOMAIN_RE, name, 253):
-        errors.append(f"metadata.name {name!r}: must be a DNS-1123 subdomain "
-                      "(lower-case letters, digits, '-' and '.', at most 253 characters)")
-    namespace = metadata.get("namespace")
-    if not _matches(_DNS1123_LABEL_RE, namespace, 63):
-        errors.append(f"metadata.namespace {namespace!r}: must be a DNS-1123 label "
-                      "(lower-case letters, digits and '-', at most 63 characters)")
-    for field in ("labels", "annotations"):
-        for key in metadata.get(field) or {}:
-            if not _is_qualified_key(key):
-                errors.append(f"metadata.{field} key {key!r}: must be [prefix/]name, prefix a DNS subdomain, "
-                              "name at most 63 characters of letters, digits, '-', '_', '.'")
-    for key, value in (metadata.get("labels") or {}).items():
-        if not _is_label_value(value):
-            errors.append(f"metadata.labels[{key!r}] value {value!r}: must be at most 63 characters of "
-                          "letters, digits, '-', '_', '.', starting and ending with a letter or digit")
-    return errors
 
 
-def _matches(pattern: re.Pattern, value: object, max_length: int) -> bool:
-    return isinstance(value, str) and len(value) <= max_length and pattern.fullmatch(value) is not None
 
 
-def _is_qualified_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    prefix, slash, name = key.rpartition("/")
-    if slash and not _matches(_DNS1123_SUBDOMAIN_RE, prefix, 253):
-        return False
-    return _matches(_QUALIFIED_NAME_RE, name, 63)
 
 
-def _is_label_value(value: object) -> bool:
-    return value == "" or _matches(_QUALIFIED_NAME_RE, value, 63)
