@@ -60,7 +60,7 @@ def run(args, scratch: Path, started: float) -> int:
         print(f"[bench] {name} ...", flush=True)
         try:
             results[name] = fn()
-        except Exception:
+        except Exception:  # noqa: BLE001 - any benchmark's failure is reported and the others still run
             results["errors"][name] = traceback.format_exc()
             print(results["errors"][name], file=sys.stderr, flush=True)
         print(f"[bench] {name} done in {time.monotonic() - t:.1f}s", flush=True)

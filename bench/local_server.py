@@ -37,7 +37,7 @@ class LocalServer:
         self.kube: RealKube | None = None
         self.cleaner: Cleaner | None = None
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         self.server.start()
         self.kube = RealKube(self.server, tmp_path=self.workdir)
         self.cleaner = Cleaner(self.server)

@@ -53,10 +53,7 @@ def _verb(record) -> str:
 def _is_named(path: str) -> bool:
     parts = path.strip("/").split("/")
     # /api/v1/<plural>, /api/v1/namespaces/<ns>/<plural>, /apis/<g>/<v>/... : a list ends with a plural.
-    if parts[0] == "api":
-        rest = parts[2:]
-    else:
-        rest = parts[3:]
+    rest = parts[2:] if parts[0] == "api" else parts[3:]
     if rest[:1] == ["namespaces"]:
         rest = rest[2:]
     return len(rest) >= 2

@@ -1,8 +1,9 @@
 """The results table (printed and written to results.md), the machine it ran on, and the plot."""
+import contextlib
 import os
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import env, web_bench
@@ -28,11 +29,9 @@ def machine() -> dict:
     except OSError:
         pass
     cpu = "?"
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
@@ -42,7 +41,7 @@ def machine() -> dict:
         redis = "?"
     return {"cores": os.cpu_count(), "cpu": cpu, "ram": mem, "python": platform.python_version(),
             "postgresql": pg, "redis": redis.removeprefix("v="), "kernel": platform.release(),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "load_before": loadavg()}
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "load_before": loadavg()}
 
 
 def _ok(flag) -> str:
@@ -109,10 +108,10 @@ def _reconcile_tables(results: dict, where: str) -> list[str]:
     out = []
     if results.get("first"):
         out += ["", f"{'###' if where else '##'} 1. First apply{where}", "",
-                "N approved routes never applied (2 routes per host sharing a Certificate; 1 in 3 with a managed "
+                ("N approved routes never applied (2 routes per host sharing a Certificate; 1 in 3 with a managed "
                 "Service). *Floor*: a plain loop of server-side apply PATCHes of the same rendered manifests with "
                 "the same client. *Portico, cluster sync*: one `sync_cluster` (what beat does). *Portico, per "
-                "approval*: `reconcile_route` once per route (what the worker does after each approval).", "",
+                "approval*: `reconcile_route` once per route (what the worker does after each approval)."), "",
                 "| N | objects | floor | Portico, cluster sync | Portico, per approval |",
                 "| ---: | ---: | --- | --- | --- |"]
         for r in results["first"]:
@@ -120,9 +119,9 @@ def _reconcile_tables(results: dict, where: str) -> list[str]:
             out.append(f"| {r['n']:,} | {r['objects']:,} | " + " | ".join(cells) + " |")
     if results.get("noop"):
         out += ["", f"{'###' if where else '##'} 2. No-op sync{where}", "",
-                "Everything already applied and settled (one sync run before measuring). *Re-apply*: the floor loop "
+                ("Everything already applied and settled (one sync run before measuring). *Re-apply*: the floor loop "
                 "PATCHing every object again. Lists are paginated at 500 items, so a list of more than 500 objects "
-                "takes several requests (pages), still one list.", "",
+                "takes several requests (pages), still one list."), "",
                 "| N | objects | re-apply every object | no-op sync | lists (kinds x per kind) | speed-up |",
                 "| ---: | ---: | --- | --- | --- | ---: |"]
         for r in results["noop"]:
@@ -133,8 +132,8 @@ def _reconcile_tables(results: dict, where: str) -> list[str]:
                        f"{r['reapply'].seconds / s.seconds:.1f}x |")
     if results.get("drift"):
         out += ["", f"{'###' if where else '##'} 3. Drift repair{where}", "",
-                "1% of the objects changed out of band (Ingress class, Service selector or a label on a Certificate), "
-                "then one sync. *Floor*: PATCHing exactly the drifted objects (the least any repair can do).", "",
+                ("1% of the objects changed out of band (Ingress class, Service selector or a label on a Certificate), "
+                "then one sync. *Floor*: PATCHing exactly the drifted objects (the least any repair can do)."), "",
                 "| N | objects | drifted | floor | sync | repaired |", "| ---: | ---: | ---: | --- | --- | ---: |"]
         for r in results["drift"]:
             out.append(f"| {r['n']:,} | {r['objects']:,} | {r['drifted']} | {_ms(r['floor'].seconds)}, "
@@ -149,17 +148,17 @@ def render(results: dict) -> str:
     if results["quick"]:
         out += ["**Quick run** (`--quick`): small sizes, short load runs. Not the committed figures.", ""]
     out += [
-        f"Run {m['date']} in {results.get('elapsed', 0):.0f} s. Machine: {m['cores']} cores ({m['cpu']}), {m['ram']} RAM, "
+        (f"Run {m['date']} in {results.get('elapsed', 0):.0f} s. Machine: {m['cores']} cores ({m['cpu']}), {m['ram']} RAM, "
         f"Linux {m['kernel']}, Python {m['python']}, PostgreSQL {m['postgresql']}, Redis {m['redis']}. "
-        f"Load average before/after: {m['load_before']} / {m.get('load_after', '?')}.",
+        f"Load average before/after: {m['load_before']} / {m.get('load_after', '?')}."),
         "",
-        f"Everything on loopback. The per-cluster client rate limit is raised for the benchmarks "
+        (f"Everything on loopback. The per-cluster client rate limit is raised for the benchmarks "
         f"(`PORTICO_KUBE_QPS={env.KUBE_QPS}`, `PORTICO_KUBE_BURST={env.KUBE_BURST}`; production default 20/s, "
         "burst 40), so the figures are Portico's own cost, not its politeness. Which API server: sections 1-3 "
         "and 5 use the project's kmock-based emulator (tests/kube) served from a thread of the benchmark process, "
         "so its CPU time competes with the client's for the GIL in both Portico's runs and the floors; section "
         "\"1-3 on a real kube-apiserver\" (rows marked *(kube-apiserver)* below) repeats 1-3 against the local "
-        "kube-apiserver and etcd in processes of their own. Section 4 talks to no API server.",
+        "kube-apiserver and etcd in processes of their own. Section 4 talks to no API server."),
         "",
         "## Targets",
         "",
@@ -174,22 +173,22 @@ def render(results: dict) -> str:
     real = results.get("real")
     if real:
         out += ["", "## 1-3 on a real kube-apiserver", "",
-                f"The same three benchmarks against the local API server of the tests and `make run` "
+                (f"The same three benchmarks against the local API server of the tests and `make run` "
                 f"(clusters/devcluster; {real['server']}): its own processes, so it shares no GIL with the client "
                 "(only the 2 cores); TLS, RBAC authorization (Portico as deploy/target-rbac.yaml's least-privilege "
                 "identity), the default admission plugins, CRD validation, server-side apply with managedFields, "
                 "etcd with `--unsafe-no-fsync` (a production etcd also waits for its disk). The floors are measured "
                 "on the same server. No controllers run: statuses stay empty, so routes are judged Progressing, "
-                "which costs Portico the same evaluation as any other state."]
+                "which costs Portico the same evaluation as any other state.")]
         out += _reconcile_tables(real, " (kube-apiserver)")
     web = results.get("web")
     if web:
         first = next(iter(web["latency"].values()))
         out += ["", "## 4. Web and API", "",
-                f"{web['n_large']:,} routes in PostgreSQL, gunicorn with 2 sync workers, load from {first['tool']} with "
+                (f"{web['n_large']:,} routes in PostgreSQL, gunicorn with 2 sync workers, load from {first['tool']} with "
                 f"{web_bench.CONCURRENCY} connections for {web['seconds']:.0f} s per endpoint (after a warm-up), "
                 "logged in as a platform engineer (sees every route). *Floors* (bench/views.py, mounted only by "
-                "bench/urls.py): the same page of 50 rows (and its count) with `values()` as JSON, and one row.", "",
+                "bench/urls.py): the same page of 50 rows (and its count) with `values()` as JSON, and one row."), "",
                 f"| endpoint | HTTP | p50 | p95 | req/s | SQL queries at {web['n_small']:,} | at {web['n_large']:,} |",
                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for label, *_ in web["endpoints"]:
@@ -200,12 +199,12 @@ def render(results: dict) -> str:
     worker = results.get("worker")
     if worker:
         out += ["", "## 5. Approve -> applied", "",
-                f"{worker['approvals']} approvals one after another through `routes.services.approve_route`, a real "
+                (f"{worker['approvals']} approvals one after another through `routes.services.approve_route`, a real "
                 "Redis broker and one real Celery worker process (threads pool, concurrency 2). Time from the "
-                "approval's commit until `applied_revision` is visible in the database.", "",
+                "approval's commit until `applied_revision` is visible in the database."), "",
                 "| approvals | p50 | p95 | mean | max | never applied (30 s) |", "| ---: | ---: | ---: | ---: | ---: | ---: |",
-                f"| {worker['approvals']} | {worker['p50']:.0f} ms | {worker['p95']:.0f} ms | {worker['mean']:.0f} ms | "
-                f"{worker['max']:.0f} ms | {worker['lost']} |"]
+                (f"| {worker['approvals']} | {worker['p50']:.0f} ms | {worker['p95']:.0f} ms | {worker['mean']:.0f} ms | "
+                f"{worker['max']:.0f} ms | {worker['lost']} |")]
     if NOTES.exists():
         out += ["", NOTES.read_text().strip()]
     return "\n".join(out) + "\n"

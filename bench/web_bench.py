@@ -91,7 +91,8 @@ class Gunicorn:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.__exit__()
-                    raise RuntimeError(f"gunicorn did not start:\n{self.log.read_text(errors='replace')[-2000:]}")
+                    raise RuntimeError(
+                        f"gunicorn did not start:\n{self.log.read_text(errors='replace')[-2000:]}") from None
                 time.sleep(0.2)
 
     def __exit__(self, *exc):
@@ -123,7 +124,7 @@ def load(url: str, headers: dict, seconds: float) -> dict:
         args = [wrk, "-t2", f"-c{CONCURRENCY}", f"-d{max(1, int(seconds))}s", "--timeout", "10s", "-s", str(HERE / "wrk_report.lua")]
         for name, value in headers.items():
             args += ["-H", f"{name}: {value}"]
-        out = subprocess.run(args + [url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+        out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
         stats = json.loads(out.strip().splitlines()[-1])
         return {"tool": "wrk", "p50": stats["p50"] / 1000, "p95": stats["p95"] / 1000, "requests": stats["requests"],
                 "rps": stats["requests"] / (stats["duration_us"] / 1e6), "errors": stats["non2xx"] + stats["socket_errors"]}

@@ -23,7 +23,7 @@ from .models import Cluster
 _CREDENTIAL_SETTINGS = ("insecure_skip_tls_verify", "context")
 
 
-def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) -> None:
+def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) -> None:  # noqa: C901 - one check per field
     """Judge ``cluster`` (new, or a stored one carrying its changes) before it is saved.
 
     A given ``kubeconfig`` is checked (clusters/kubeconfig.py) and stored encrypted on ``cluster``; without
@@ -120,8 +120,8 @@ def delete_cluster(cluster: Cluster, *, user) -> None:
             cluster.delete()
     except ProtectedError:
         raise ConflictError({NON_FIELD_ERRORS: [
-            f'Cluster "{cluster.name}" still has routes (deleted routes are kept in history and count too); '
-            "it cannot be removed."
+            (f'Cluster "{cluster.name}" still has routes (deleted routes are kept in history and count too); '
+            "it cannot be removed.")
         ]}) from None
 
 

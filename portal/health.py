@@ -60,7 +60,7 @@ def healthz(request):
 def readyz(request):
     checks = {"database": check_database(), "broker": check_broker()}
     failed = {name: problem for name, problem in checks.items() if problem}
-    for name, problem in failed.items():
+    for problem in failed.values():
         logger.warning("not ready: %s", problem)
     body = {"status": "unavailable" if failed else "ok",
             "checks": {name: problem or "ok" for name, problem in checks.items()}}

@@ -10,6 +10,8 @@ import contextvars
 import logging
 import re
 import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from django.core.signals import request_finished
 from django.dispatch import receiver
@@ -19,7 +21,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's request id is reused only when it looks like an id: it is written to logs and sent back.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("portico_log_context", default={})
+# Never mutated in place (each bind sets a new dict), so the shared default is read-only.
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "portico_log_context", default=MappingProxyType({}))
 
 
 def current() -> dict:

@@ -12,6 +12,7 @@ Two sources:
 it answers 403 to everyone (and ``check --deploy`` warns); only ``make run`` (``DEBUG``) serves it without one
 (docs/security.md, "What developers see").
 """
+import contextlib
 import hmac
 import logging
 import time
@@ -87,10 +88,8 @@ def _task_started(sender=None, task_id=None, task=None, args=None, kwargs=None, 
 
         # One indexed lookup, so every line of this reconcile names its cluster as well as its route.
         fields["route_id"] = subject
-        try:
+        with contextlib.suppress(ValueError, ValidationError):  # not a route id: the task itself reports that
             fields["cluster_id"] = Route.objects.filter(pk=subject).values_list("cluster_id", flat=True).first()
-        except (ValueError, ValidationError):
-            pass  # not a route id: the task itself reports that
     elif task.name in ("routes.tasks.sync_cluster", "routes.tasks.probe_cluster"):
         fields["cluster_id"] = subject
     request.portico_log_token = logs.bind(**fields)

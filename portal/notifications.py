@@ -273,7 +273,7 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
         for pk in delivery_ids:
             try:
                 send_notification.apply_async((pk,), countdown=countdown)
-            except Exception as exc:  # broker down: stop trying, the sweep will pick them up
+            except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep will pick them up
                 logger.warning("could not enqueue %s notification(s) (%s); the sweep will send them",
                                len(delivery_ids), exc)
                 return

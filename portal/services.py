@@ -170,8 +170,8 @@ def delete_team(team: Team, *, user) -> None:
             team.delete()
     except ProtectedError:
         raise ConflictError({NON_FIELD_ERRORS: [
-            f'Team "{team.slug}" still has routes or host claims (deleted routes are kept in history and '
-            "count too); it cannot be removed."
+            (f'Team "{team.slug}" still has routes or host claims (deleted routes are kept in history and '
+            "count too); it cannot be removed.")
         ]}) from None
 
 

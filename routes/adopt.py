@@ -216,7 +216,7 @@ def _reasons_text(candidate: Candidate) -> str:
     return " ".join(candidate.reasons)
 
 
-def _read(obj: dict, cluster: Cluster) -> Candidate:
+def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch per reason an Ingress is refused
     """The candidate for one Ingress: its route spec when it has exactly one, and what stops a faithful adoption."""
     meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}

@@ -21,8 +21,21 @@ from django.utils import timezone
 
 from clusters.directory import DirectoryTarget, FolderError
 from clusters.kube import (
-    CERTIFICATE, CLUSTER_ISSUER, CRD, ENDPOINT_SLICE, GATEWAY, HTTP_ROUTE, INGRESS, INGRESS_CLASS,
-    MANAGED_KINDS_BY_OUTPUT, SERVICE, KubeClient, PermanentKubeError, ReplacedObjectError, TransientKubeError, kind_of,
+    CERTIFICATE,
+    CLUSTER_ISSUER,
+    CRD,
+    ENDPOINT_SLICE,
+    GATEWAY,
+    HTTP_ROUTE,
+    INGRESS,
+    INGRESS_CLASS,
+    MANAGED_KINDS_BY_OUTPUT,
+    SERVICE,
+    KubeClient,
+    PermanentKubeError,
+    ReplacedObjectError,
+    TransientKubeError,
+    kind_of,
 )
 from clusters.models import Cluster
 from portal import notifications
@@ -109,7 +122,7 @@ def _contains(live, desired, merged: dict | None = None, path: tuple = ()) -> bo
     managers may add items to the lists of ``merged``, by path: those are theirs)."""
     if isinstance(desired, dict):
         return isinstance(live, dict) and all(
-            k in live and _contains(live[k], v, merged, path + (k,)) for k, v in desired.items())
+            k in live and _contains(live[k], v, merged, (*path, k)) for k, v in desired.items())
     if isinstance(desired, list):
         if not isinstance(live, list):
             return False
@@ -666,7 +679,7 @@ def _ingress_paths(obj: dict) -> list[dict]:
     return paths
 
 
-def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | None = None) -> None:
+def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | None = None) -> None:  # noqa: C901 - the steps in order
     # List before reading the database: anything on the cluster was then put there for a route
     # approved before our snapshot, so pruning cannot remove a route approved in between.
     ours, seen, foreign = _list_live(cluster, target)

@@ -34,7 +34,7 @@ def reconcile_route(self, route_id: str) -> str:
             logger.warning("route=%s giving up after %s retries: %s; the cluster sync will try again", route_id,
                            self.request.retries, exc)
             return "gave-up"
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries, getattr(exc, "retry_after", None)))
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries, getattr(exc, "retry_after", None))) from exc
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

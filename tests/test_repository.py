@@ -8,7 +8,7 @@ TEXT_SUFFIXES = {".py", ".md", ".html", ".toml", ".yml", ".yaml", ".sh", ".txt",
 SKIPPED_DIRS = {".venv", ".git", ".hypothesis", "var", "node_modules", "__pycache__"}
 # Design notes and reviews kept outside the repository (spelled in pieces so this file does not match itself).
 OUTSIDE = re.compile("|".join([
-    r"\bDESIGN" r"(?:\.md)?\b", r"\bSTYLE" r"(?:\.md| rule)", r"\.\./" r"shared/", r"\breviews" r"/20\d\d",
+    (r"\bDESIGN" r"(?:\.md)?\b"), (r"\bSTYLE" r"(?:\.md| rule)"), (r"\.\./" r"shared/"), (r"\breviews" r"/20\d\d"),
 ]))
 CITED_DOC = re.compile(r"(?<![\w/.])((?:docs|tests/\w+|bench)/[\w./-]+\.md)\b")
 
@@ -47,12 +47,12 @@ def test_the_citation_patterns_match_what_they_are_for():
 
 def makefile_phony_targets() -> list[str]:
     text = (ROOT / "Makefile").read_text()
-    return [name for line in re.findall(r"^\.PHONY:(.*)$", text, re.M) for name in line.split()]
+    return [name for line in re.findall(r"^\.PHONY:(.*)$", text, re.MULTILINE) for name in line.split()]
 
 
 def test_every_phony_target_of_the_makefile_exists():
     text = (ROOT / "Makefile").read_text()
-    rules = set(re.findall(r"^([\w.-]+)\s*:(?!=)", text, re.M))
+    rules = set(re.findall(r"^([\w.-]+)\s*:(?!=)", text, re.MULTILINE))
 
     assert makefile_phony_targets()
     assert not [name for name in makefile_phony_targets() if name not in rules]

@@ -5,4 +5,4 @@ See server.LocalCluster and docs/dev-cluster.md.
 from .pki import PORTICO_USER
 from .server import ApiError, BinariesMissing, LocalCluster, LocalClusterError, binaries
 
-__all__ = ["ApiError", "BinariesMissing", "LocalCluster", "LocalClusterError", "PORTICO_USER", "binaries"]
+__all__ = ["PORTICO_USER", "ApiError", "BinariesMissing", "LocalCluster", "LocalClusterError", "binaries"]

@@ -85,7 +85,7 @@ def ensure_pki(folder: Path) -> Pki:
         return pki
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portico-dev-cluster-ca")])
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())

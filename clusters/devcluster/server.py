@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import ctypes
 import json
 import os
@@ -123,7 +124,7 @@ class LocalCluster:
 
     # Lifecycle
 
-    def __enter__(self) -> "LocalCluster":
+    def __enter__(self) -> LocalCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -133,7 +134,7 @@ class LocalCluster:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> "LocalCluster":
+    def start(self) -> LocalCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pki = ensure_pki(self.workdir / "pki")
         self._http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_cert_data=self.pki.ca_pem.decode(),
@@ -148,7 +149,8 @@ class LocalCluster:
             except _PortTaken:
                 self.stop()
                 if attempt == 2 or self.requested_port:
-                    raise LocalClusterError("The local API server could not bind its ports (address already in use).")
+                    raise LocalClusterError(
+                        "The local API server could not bind its ports (address already in use).") from None
         try:
             self._set_up(deadline)
         except BaseException:
@@ -361,10 +363,8 @@ def _die_with_parent() -> None:
 def _signal_group(popen: subprocess.Popen, sig: int) -> None:
     if popen.poll() is not None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(popen.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
-__all__ = ["ApiError", "BinariesMissing", "LocalCluster", "LocalClusterError", "PORTICO_USER", "binaries"]
+__all__ = ["PORTICO_USER", "ApiError", "BinariesMissing", "LocalCluster", "LocalClusterError", "binaries"]

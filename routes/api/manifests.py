@@ -104,5 +104,5 @@ def _project(live, shape):
     if isinstance(live, dict) and isinstance(shape, dict):
         return {key: _project(live[key], shape[key]) for key in shape if key in live}
     if isinstance(live, list) and isinstance(shape, list) and len(live) == len(shape):
-        return [_project(item, item_shape) for item, item_shape in zip(live, shape)]
+        return [_project(item, item_shape) for item, item_shape in zip(live, shape, strict=True)]
     return live

@@ -44,8 +44,8 @@ class ErrorSerializer(serializers.Serializer):
         ),
         OpenApiExample(
             "Conflict",
-            value={"host": ['Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
-                            "there. Ask them to add your path, or ask a platform engineer to release the claim."]},
+            value={"host": [('Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
+                            "there. Ask them to add your path, or ask a platform engineer to release the claim.")]},
             response_only=True,
             status_codes=["409"],
         ),

@@ -5,8 +5,9 @@ in a JSON column and read back with ``RouteSpec.from_dict()``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 PATH_TYPES = ("Prefix", "Exact")
 OUTPUT_INGRESS = "ingress"
@@ -78,7 +79,7 @@ class RouteSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RouteSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> RouteSpec:
         backend = dict(data.get("backend") or {})
         if backend.get("selector") is not None:
             backend["selector"] = dict(backend["selector"])

@@ -5,7 +5,10 @@ from playwright.sync_api import expect
 from routes.models import Route
 from tests.adopt.conftest import INGRESS
 from tests.browser.conftest import (  # noqa: F401 - fixtures
-    browser_type_launch_args, mark_document, no_reload_since_marked, sign_in,
+    browser_type_launch_args,
+    mark_document,
+    no_reload_since_marked,
+    sign_in,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -33,8 +33,8 @@ def test_taken_path_names_the_route_serving_it(client, submit):
 
     assert response.status_code == 409
     assert response.json() == {"path": [
-        'Route "shop/cart" of team "shop" already serves Prefix path "/" on host "cart.shop.example.com"; '
-        "choose another path or change that route."
+        ('Route "shop/cart" of team "shop" already serves Prefix path "/" on host "cart.shop.example.com"; '
+        "choose another path or change that route.")
     ]}
 
 
@@ -87,9 +87,9 @@ def test_releasing_a_host_still_in_use_names_the_routes(client, approved_route):
 
     assert response.status_code == 409
     assert response.json() == {"host": [
-        'Host "cart.shop.example.com" is still used by route prod-eu/shop/cart (r1 approved); it can be released '
+        ('Host "cart.shop.example.com" is still used by route prod-eu/shop/cart (r1 approved); it can be released '
         "once no route serves or requests it (delete the routes, or move them to another host and let the change "
-        "be applied)."
+        "be applied).")
     ]}
     assert HostClaim.objects.filter(host=approved_route.host).exists()
 

@@ -12,5 +12,5 @@ def test_at_least_1000_generated_inputs_were_checked(request):
         pytest.skip("under pytest-xdist the generators are spread over processes (make test runs them serially)")
 
     total = sum(GENERATED.values())
-    print(f"generated inputs: {total} {dict(GENERATED)}")
+    print(f"generated inputs: {total} {dict(GENERATED)}")  # noqa: T201 - the count, for a run with -s
     assert total >= 1000, dict(GENERATED)

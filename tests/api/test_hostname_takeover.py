@@ -23,9 +23,8 @@ def second_cluster(cluster):
 
 @pytest.fixture
 def rival(cluster, second_cluster):
-    team = make_team("rival", domains=["shop.example.com"],
+    return make_team("rival", domains=["shop.example.com"],
                      namespaces=[(cluster, "rival"), (second_cluster, "rival")])
-    return team
 
 
 @pytest.fixture
@@ -76,9 +75,9 @@ def test_platform_engineer_cannot_put_a_wildcard_over_a_claimed_host_for_another
 
     assert response.status_code == 409
     assert response.json()["host"] == [
-        'Wildcard host "*.shop.example.com" would cover "cart.shop.example.com", which is claimed by team "shop"; '
+        ('Wildcard host "*.shop.example.com" would cover "cart.shop.example.com", which is claimed by team "shop"; '
         "only that team can add routes there. Ask them to add your path, or ask a platform engineer to release "
-        "the claim."
+        "the claim.")
     ]
     assert not Route.objects.filter(team__slug="rival").exists()
 

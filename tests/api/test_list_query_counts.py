@@ -76,7 +76,7 @@ def test_team_list(n, api, pat, cluster, django_assert_max_num_queries):
     teams = Team.objects.bulk_create(Team(slug=f"t{i}", name=f"T{i}", domains=[f"t{i}.example.com"]) for i in range(n))
     users = User.objects.bulk_create(User(username=f"u{i}") for i in range(n))
     TeamNamespace.objects.bulk_create(TeamNamespace(team=t, cluster=cluster, namespace=t.slug) for t in teams)
-    Team.members.through.objects.bulk_create(Team.members.through(team=t, user=u) for t, u in zip(teams, users))
+    Team.members.through.objects.bulk_create(Team.members.through(team=t, user=u) for t, u in zip(teams, users, strict=True))
     client = api(pat)
 
     with django_assert_max_num_queries(MAX_QUERIES):

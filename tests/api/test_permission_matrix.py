@@ -81,4 +81,4 @@ def test_each_role_gets_the_documented_status(method, path, body, expected, api,
         with transaction.atomic():
             answered[role] = getattr(api(users[role]), method.lower())(path, body, format="json").status_code
             transaction.set_rollback(True)
-    assert answered == dict(zip(ROLES, expected))
+    assert answered == dict(zip(ROLES, expected, strict=True))

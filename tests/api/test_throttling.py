@@ -40,7 +40,7 @@ def test_anonymous_callers_are_throttled_by_address(api, low_rates):
 def test_the_configured_rate_applies_by_default():
     from django.conf import settings
 
-    assert SimpleRateThrottle.THROTTLE_RATES == settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == SimpleRateThrottle.THROTTLE_RATES
     assert SimpleRateThrottle.THROTTLE_RATES["user"] == "600/minute"
 
 

@@ -34,4 +34,4 @@ def test_status_turns_synced_without_a_reload_after_the_worker_applies(sign_in, 
     response = other.goto(f"/routes/{route.pk}/")
     assert response.status == 404
     expect(other.locator("body")).not_to_contain_text("cart.shop.example.com")
-    expect(other.locator("body")).to_contain_text(re.compile("not found", re.I))
+    expect(other.locator("body")).to_contain_text(re.compile("not found", re.IGNORECASE))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clusters.kube import INGRESS, SERVICE, KubeClient, Kind
+from clusters.kube import INGRESS, SERVICE, Kind, KubeClient
 from clusters.models import Cluster
 from portal.models import TeamNamespace
 from routes import reconcile, services

@@ -60,7 +60,7 @@ def test_printed_kubeconfig_talks_to_the_cluster(kube, admin_kubeconfig, capsys)
 
 
 def test_service_account_kubeconfig_says_what_to_do_without_the_secret(kube, admin_kubeconfig):
-    with pytest.raises(CommandError, match="Apply deploy/target-rbac.yaml first"):
+    with pytest.raises(CommandError, match=r"Apply deploy/target-rbac\.yaml first"):
         call_command("service_account_kubeconfig", "--kubeconfig", str(admin_kubeconfig))
 
 

@@ -78,8 +78,8 @@ def test_a_folder_inside_another_clusters_folder_or_holding_it_is_refused(api, r
 
     assert response.status_code == 400
     assert response.json() == {"directory": [
-        'This folder and the folder of cluster "prod-eu" lie one inside the other; each directory cluster needs a '
-        "folder of its own, outside the others."]}
+        ('This folder and the folder of cluster "prod-eu" lie one inside the other; each directory cluster needs a '
+        "folder of its own, outside the others.")]}
 
 
 def test_a_folder_of_its_own_is_accepted_and_used(api, root, cluster):

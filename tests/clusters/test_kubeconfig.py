@@ -16,7 +16,7 @@ def kubeconfig(cluster=None, user=None):
     })
 
 
-@pytest.mark.parametrize("user, words", [
+@pytest.mark.parametrize(("user", "words"), [
     ({"exec": {"command": "aws"}}, '"exec", which runs a program'),
     ({"auth-provider": {"name": "gcp"}}, '"auth-provider", which runs a program'),
     ({"tokenFile": "/var/run/token"}, 'refers to a file with "tokenFile"'),
@@ -40,7 +40,7 @@ def test_insecure_skip_tls_verify_needs_the_explicit_flag():
     assert parse_kubeconfig(text, allow_insecure=True).insecure_skip_tls_verify
 
 
-@pytest.mark.parametrize("text, words", [
+@pytest.mark.parametrize(("text", "words"), [
     ("clusters: [unclosed", "not valid YAML"),
     ("- a list", "must be a YAML mapping"),
     ("{}", "no contexts"),

@@ -2,6 +2,7 @@
 the API and the commands accept and refuse the same changes with the same messages, and audit them alike."""
 import pytest
 import yaml
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
@@ -58,7 +59,7 @@ def refusal(cluster: Cluster, **changes) -> dict:
     for field, value in changes.items():
         setattr(cluster, field, value)
     kubeconfig = changes.pop("kubeconfig", None)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         services.validate_cluster(cluster, kubeconfig=kubeconfig)
     return refused.value.message_dict
 

@@ -77,5 +77,5 @@ def test_images_are_pinned():
         image = service.get("image", "")
         assert image and ":" in image and not image.endswith(":latest"), name
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11\.\d+-slim", dockerfile, re.M)
-    assert re.search(r"^USER 10001", dockerfile, re.M)
+    assert re.search(r"^FROM python:3\.11\.\d+-slim", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER 10001", dockerfile, re.MULTILINE)

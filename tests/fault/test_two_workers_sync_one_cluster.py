@@ -9,7 +9,7 @@ from routes import reconcile, services
 from routes.models import Route
 from routes.tasks import sync_cluster
 from tests.factories import spec
-from tests.fault.conftest import applies_per_object, elapsed, host_of, serve_everything
+from tests.fault.conftest import applies_per_object, elapsed, serve_everything
 from tests.reconcile.conftest import INGRESS
 from tests.worker.conftest import log_messages, wait_for
 
@@ -32,7 +32,7 @@ def test_concurrent_syncs_apply_each_repair_once_and_lose_no_status(
     reconcile.sync_cluster(emulated_cluster.pk)
     assert set(Route.objects.values_list("health", flat=True)) == {"Healthy"}
     clean_broker.flushall()  # the approvals' wake-up calls were served in-process above
-    for i in range(0, 20):  # deleted by hand
+    for i in range(20):  # deleted by hand
         kube.delete(*INGRESS, "shop", f"r{i}")
     for i in range(20, 40):  # edited by hand
         kube.patch_out_of_band(*INGRESS, "shop", f"r{i}", {"spec": {"ingressClassName": "traefik"}})

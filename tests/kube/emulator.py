@@ -25,7 +25,6 @@ import aiohttp.web
 import kmock
 
 from clusters.devcluster.pki import ensure_pki
-
 from tests.kube.handler import DEFAULT_VERSION_INFO, Fault, KubeApiHandler, RecordedRequest
 from tests.kube.resources import ResourceType
 from tests.kube.selectors import parse_label_selector
@@ -75,7 +74,7 @@ class KubeEmulator:
         def run() -> None:
             try:
                 asyncio.run(self._serve(ready))
-            except BaseException as exc:  # reported to start() below; a daemon thread has nobody else to tell
+            except BaseException as exc:  # noqa: BLE001 - reported to start() below; a daemon thread has nobody else to tell
                 failures.append(exc)
                 ready.set()
 

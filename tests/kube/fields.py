@@ -38,7 +38,7 @@ def now() -> str:
 def _walk(value: object, prefix: Path) -> Iterator[Path]:
     if isinstance(value, dict) and value:
         for key, item in value.items():
-            yield from _walk(item, prefix + (key,))
+            yield from _walk(item, (*prefix, key))
     else:
         yield prefix
 
@@ -132,7 +132,7 @@ def from_fields_v1(tree: dict, prefix: Path = ()) -> set[Path]:
             if prefix:
                 paths.add(prefix)
         elif key.startswith("f:"):
-            child = prefix + (key[2:],)
+            child = (*prefix, key[2:])
             paths.update(from_fields_v1(sub, child) if sub else {child})
         elif prefix:
             paths.add(prefix)

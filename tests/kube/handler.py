@@ -266,9 +266,7 @@ class KubeApiHandler(kmock.KubernetesScaffold):
             response = await self._respond(raw_request, record)
         except asyncio.CancelledError:
             raise
-        except (
-            Exception
-        ) as exc:  # a bug in the emulator: answer like kube-apiserver's panic handler, keep it for the report
+        except Exception as exc:  # noqa: BLE001 - a bug in the emulator: answer like kube-apiserver's panic handler, keep it for the report
             self.server_errors.append(exc)
             response = status_response(
                 500,

@@ -836,7 +836,7 @@ class ObjectStore:
         if (rtype.group, rtype.plural) == ("", "namespaces") and new is None:
             namespace = old["metadata"]["name"]
             served = {(t.group, t.plural): t for t in self.types.values()}
-            for (resource, ns, name), stored in list(self.objects.items()):
+            for (resource, ns, _name), stored in list(self.objects.items()):
                 if ns == namespace and not stored.deleted and (resource.group, resource.plural) in served:
                     self._remove(served[resource.group, resource.plural], stored.raw)
 

@@ -84,7 +84,7 @@ def test_the_degraded_payload_says_what_broke(healthy_route, realkube, sync, rec
     _pods_ready(realkube, False)
     sync(healthy_route)
 
-    [request] = receiver.requests
+    [_request] = receiver.requests
     payload = NotificationDelivery.objects.get(event="degraded").payload
     assert payload["event"] == "degraded" and payload["route"]["health"] == "Degraded"
     assert payload["health"]["previous"] == "Healthy" and payload["health"]["current"] == "Degraded"

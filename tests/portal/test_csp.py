@@ -4,8 +4,8 @@ import re
 import pytest
 
 # A <script type="application/json"> is data, never run, so the policy has nothing to block there.
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
-INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.IGNORECASE)
+INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 PAGES = ["/login/", "/", "/routes/", "/routes/new/", "/reviews/", "/clusters/", "/api/docs/", "/admin/",
          "/admin/routes/route/", "/api/v1/routes/?format=api"]
 

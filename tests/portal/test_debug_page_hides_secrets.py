@@ -1,6 +1,5 @@
 """Even Django's debug error page (DEBUG on, as in `make run`) never shows a cluster's credentials."""
 import socket
-import sys
 
 import pytest
 from django.test import RequestFactory
@@ -37,13 +36,9 @@ def test_error_page_of_a_failing_kube_call_shows_no_token(settings, debug):
     settings.DEBUG = debug
     settings.PORTICO_KUBE_TIMEOUT = 1
     cluster = unreachable_cluster()
-    with pytest.raises(KubeError):
-        try:
-            with KubeClient.for_cluster(cluster) as client:
-                client.version()
-        except KubeError:
-            exc_info = sys.exc_info()
-            raise
+    with pytest.raises(KubeError) as raised, KubeClient.for_cluster(cluster) as client:
+        client.version()
+    exc_info = (raised.type, raised.value, raised.tb)
 
     page = technical_500_response(RequestFactory().get("/"), *exc_info).content.decode()
     assert "version" in page  # the traceback is there

@@ -46,23 +46,22 @@ def server(tmp_path_factory):
     manage("load_demo")
     tokens = {user: manage("create_token", user).strip().splitlines()[-1] for user in ("platform", "reviewer", "dev")}
     port = free_port()
-    log = open(var / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=ROOT,
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail((var / "server.log").read_text()[-3000:])
-    yield {"base": base, "tokens": tokens, "db": var / "portico.sqlite3", "log": var / "server.log"}
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    with open(var / "server.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            process.kill()
+            pytest.fail((var / "server.log").read_text()[-3000:])
+        yield {"base": base, "tokens": tokens, "db": var / "portico.sqlite3", "log": var / "server.log"}
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def call(server, user, method, path, body=None):
@@ -91,7 +90,7 @@ def test_three_people_acting_on_one_route_at_once_never_get_a_500(server):
         start = threading.Barrier(len(actions))
         answers = [None] * len(actions)
 
-        def act(i, user, method, path, body):
+        def act(i, user, method, path, body, start=start, answers=answers):
             start.wait()
             answers[i] = call(server, user, method, path, body)
 

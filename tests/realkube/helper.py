@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import copy
-from concurrent.futures import ThreadPoolExecutor
 import json
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode

@@ -48,19 +48,18 @@ def gone(folder: Path, timeout: float = 20.0) -> bool:
 def dev_cluster(tmp_path):
     """`python -m clusters.devcluster` started as make starts it, once it says it is ready."""
     folder = tmp_path / "dev-cluster"
-    log = open(tmp_path / "out.log", "w+")
-    process = subprocess.Popen([sys.executable, "-m", "clusters.devcluster", "--dir", str(folder),
-                                "--port", str(free_port())], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while "ready at" not in (tmp_path / "out.log").read_text():
-        assert process.poll() is None, (tmp_path / "out.log").read_text()
-        assert time.monotonic() < deadline, (tmp_path / "out.log").read_text()
-        time.sleep(0.2)
-    yield process, folder
-    if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=30)
-    log.close()
+    with open(tmp_path / "out.log", "w+") as log:
+        process = subprocess.Popen([sys.executable, "-m", "clusters.devcluster", "--dir", str(folder),
+                                    "--port", str(free_port())], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while "ready at" not in (tmp_path / "out.log").read_text():
+            assert process.poll() is None, (tmp_path / "out.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "out.log").read_text()
+            time.sleep(0.2)
+        yield process, folder
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def test_its_kubeconfig_registers_a_cluster_that_reconciles_cleanly(dev_cluster, shop, submit, pat):

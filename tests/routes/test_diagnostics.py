@@ -8,7 +8,7 @@ reconciler will really hand over.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from routes.choices import HealthChoices
 from routes.domain.diagnostics.evaluate import Observed, count_endpoints, evaluate, ingress_address
 from routes.domain.values import ForeignIngressPath
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 EARLIER = "2025-05-30T08:15:00+00:00"
 NS = "shop"
 HOST = "cart.shop.example.com"

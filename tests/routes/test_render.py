@@ -469,7 +469,7 @@ def test_revision_bump_changes_route_objects_but_not_the_certificate():
     old = desired_objects([(target(revision=1), spec(backend=MANAGED))], CLUSTER)
     new = desired_objects([(target(revision=2), spec(backend=MANAGED))], CLUSTER)
 
-    changed = {obj["kind"] for obj, was in zip(new, old) if spec_hash(obj) != spec_hash(was)}
+    changed = {obj["kind"] for obj, was in zip(new, old, strict=True) if spec_hash(obj) != spec_hash(was)}
     assert changed == {"Service", "Ingress"}
 
 

@@ -1,8 +1,5 @@
 """The admin goes through the same services: the four-eyes rule and policy hold there too."""
 import pytest
-from django.contrib.auth.models import User
-
-from routes.models import Route
 
 
 def _action(client, action, route, **extra):

@@ -29,7 +29,7 @@ def assert_announced(mailoutbox, *, team="shop", actor="pat", to=("quinn@example
     assert set(NotificationDelivery.objects.values_list("event", "status")) == {("auto_approve", "delivered")}
 
 
-@pytest.mark.parametrize("role, status", [("anonymous", 401), ("owner", 403), ("other_team", 403), ("platform", 200)])
+@pytest.mark.parametrize(("role", "status"), [("anonymous", 401), ("owner", 403), ("other_team", 403), ("platform", 200)])
 def test_api_switch_on_is_announced_and_only_by_platform(api, shop, alice, bob, pat, quinn, addresses, committed,
                                                          eager_tasks, mailoutbox, role, status):
     user = {"anonymous": None, "owner": alice, "other_team": bob, "platform": pat}[role]

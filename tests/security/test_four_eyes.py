@@ -93,7 +93,7 @@ def test_developers_never_review(carried, alice, bob):
 
 
 @pytest.mark.parametrize("verb", ["approve", "reject"])
-@pytest.mark.parametrize("role, status", [
+@pytest.mark.parametrize(("role", "status"), [
     ("anonymous", 401), ("owner", 403), ("other_team", 404), ("author", 403), ("reviewer", 200),
 ])
 def test_api_refuses_every_author_of_the_change(api, carried, alice, bob, pat, quinn, verb, role, status):
@@ -160,7 +160,7 @@ def test_queue_refuses_an_author_without_htmx_with_a_page_that_says_why(login, c
     assert_still_pending(carried)
 
 
-@pytest.mark.parametrize("role, status", [("owner", 403), ("other_team", 403), ("reviewer", 200)])
+@pytest.mark.parametrize(("role", "status"), [("owner", 403), ("other_team", 403), ("reviewer", 200)])
 def test_queue_decisions_by_role(login, carried, alice, bob, quinn, role, status):
     user = {"owner": alice, "other_team": bob, "reviewer": quinn}[role]
     response = decide(login(user), carried, "approve")

@@ -35,7 +35,7 @@ def assert_held():
     return claim
 
 
-@pytest.mark.parametrize("role, status", [("anonymous", 401), ("owner", 409), ("other_team", 404), ("platform", 409)])
+@pytest.mark.parametrize(("role", "status"), [("anonymous", 401), ("owner", 409), ("other_team", 404), ("platform", 409)])
 def test_api_refuses_release_while_the_approved_revision_serves_the_host(api, moved, alice, bob, pat, role, status):
     user = {"anonymous": None, "owner": alice, "other_team": bob, "platform": pat}[role]
 
@@ -44,9 +44,9 @@ def test_api_refuses_release_while_the_approved_revision_serves_the_host(api, mo
     assert response.status_code == status, response.content
     if status == 409:
         assert response.json() == {"host": [
-            f'Host "{HOST}" is still used by route prod-eu/shop/cart (r1 approved); it can be released once no '
+            (f'Host "{HOST}" is still used by route prod-eu/shop/cart (r1 approved); it can be released once no '
             "route serves or requests it (delete the routes, or move them to another host and let the change be "
-            "applied)."]}
+            "applied).")]}
     assert_held()
 
 

@@ -26,7 +26,7 @@ def assert_unchanged(team):
     assert not AuditEvent.objects.filter(object_type="team", verb="edit").exists()
 
 
-@pytest.mark.parametrize("role, status", [("anonymous", 401), ("owner", 403), ("other_team", 403), ("platform", 409)])
+@pytest.mark.parametrize(("role", "status"), [("anonymous", 401), ("owner", 403), ("other_team", 403), ("platform", 409)])
 def test_api_refuses_domains_that_leave_a_live_route_outside(api, approved_route, shop, alice, bob, pat, role, status):
     user = {"anonymous": None, "owner": alice, "other_team": bob, "platform": pat}[role]
 

@@ -97,8 +97,8 @@ def test_external_domains_must_be_dns_names(api, pat, other_team):
     response = api(pat).patch("/api/v1/teams/blog/", {"external_domains": ["not a domain"]}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"external_domains": ['External domain "not a domain" is not a DNS name such as '
-                                                    '"shop.example.com".']}
+    assert response.json() == {"external_domains": [('External domain "not a domain" is not a DNS name such as '
+                                                    '"shop.example.com".')]}
 
 
 def test_narrowing_external_domains_under_a_live_route_is_refused(api, bob, pat, other_team, cluster):

@@ -30,9 +30,9 @@ def test_the_slug_message_says_why(api, pat):
     response = api(pat).post("/api/v1/teams/", {"slug": "-sec-bad-", "name": "Sec"}, format="json")
 
     assert response.json()["slug"] == [
-        'Slug "-sec-bad-" is not valid: it must start and end with a letter or digit (use at most 63 lower-case '
+        ('Slug "-sec-bad-" is not valid: it must start and end with a letter or digit (use at most 63 lower-case '
         'letters, digits and "-", starting and ending with a letter or digit); it labels the objects of the '
-        "team's routes."
+        "team's routes.")
     ]
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 
 def nav(html: str) -> str:
-    return re.search(r'<nav class="nav".*?</nav>', html, re.S).group(0)
+    return re.search(r'<nav class="nav".*?</nav>', html, re.DOTALL).group(0)
 
 
 @pytest.mark.django_db

@@ -69,7 +69,7 @@ def check(response, expected, role, name):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
-@pytest.mark.parametrize("name,method,url,htmx,data,expected", MATRIX, ids=[row[0] for row in MATRIX])
+@pytest.mark.parametrize(("name", "method", "url", "htmx", "data", "expected"), MATRIX, ids=[row[0] for row in MATRIX])
 def test_page_answers_each_role(world, form_data, role_index, name, method, url, htmx, data, expected):
     role = ROLES[role_index]
     client = client_for(world, role)
@@ -81,7 +81,7 @@ def test_page_answers_each_role(world, form_data, role_index, name, method, url,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
-@pytest.mark.parametrize("name,url,htmx,data,expected,effective", WRITES, ids=[row[0] for row in WRITES])
+@pytest.mark.parametrize(("name", "url", "htmx", "data", "expected", "effective"), WRITES, ids=[row[0] for row in WRITES])
 def test_state_changing_post_answers_each_role_and_only_takes_effect_when_allowed(
         world, role_index, name, url, htmx, data, expected, effective):
     role = ROLES[role_index]

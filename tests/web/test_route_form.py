@@ -13,7 +13,7 @@ from tests.factories import make_team, make_user, spec
 
 
 def errors_of(response, field: str) -> str:
-    match = re.search(rf'<div class="field-errors" id="id_{field}_error"[^>]*>(.*?)</div>', response.content.decode(), re.S)
+    match = re.search(rf'<div class="field-errors" id="id_{field}_error"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL)
     assert match, f"no error container for {field}"
     return html_lib.unescape(match.group(1))
 
@@ -22,7 +22,7 @@ def errors_of(response, field: str) -> str:
 def test_form_offers_only_the_users_teams_clusters_and_namespaces(login, alice, other_team, cluster):
     html = login(alice).get(reverse("routes:create")).content.decode()
 
-    team_select = re.search(r'<select name="team".*?</select>', html, re.S).group(0)
+    team_select = re.search(r'<select name="team".*?</select>', html, re.DOTALL).group(0)
     assert '<option value="shop">shop</option>' in team_select and "blog" not in html
     assert '<optgroup label="prod-eu">' in html and '<option value="shop"' in html
     assert "Policy of team shop" in html

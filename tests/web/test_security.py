@@ -18,7 +18,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def host_errors(response) -> str:
-    match = re.search(r'<div class="field-errors" id="id_host_error"[^>]*>(.*?)</div>', response.content.decode(), re.S)
+    match = re.search(r'<div class="field-errors" id="id_host_error"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL)
     assert match, "no host error container"
     return html_lib.unescape(match.group(1))
 
@@ -76,7 +76,7 @@ def test_every_post_form_on_every_page_carries_the_token_and_htmx_sends_it(login
 
     for url in pages:
         html = client.get(url).content.decode()
-        forms = re.findall(r'<form[^>]*method="post".*?</form>', html, re.S)
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', html, re.DOTALL)
         assert forms, url
         for form in forms:
             assert 'name="csrfmiddlewaretoken"' in form, url

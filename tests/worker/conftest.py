@@ -16,9 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def worker_env(live_db_url):
     if not os.environ.get("PORTICO_WORKER_TESTS"):
         pytest.skip("worker tests run in make test's second pass (PORTICO_WORKER_TESTS=1, Redis broker)")
-    env = {**os.environ, "DATABASE_URL": live_db_url, "PORTICO_KUBE_QPS": "100000", "PORTICO_KUBE_BURST": "100000",
+    return {**os.environ, "DATABASE_URL": live_db_url, "PORTICO_KUBE_QPS": "100000", "PORTICO_KUBE_BURST": "100000",
            "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "tests.worker.settings"}
-    return env
 
 
 @pytest.fixture

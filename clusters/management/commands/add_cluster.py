@@ -28,7 +28,7 @@ class Command(BaseCommand):
         try:
             text = kubeconfig.read_text()
         except OSError as exc:
-            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}")
+            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}") from exc
         cluster = Cluster.objects.filter(name=name).first() or Cluster(name=name, mode="kubernetes")
         created = cluster.pk is None
         cluster.insecure_skip_tls_verify = insecure_skip_tls_verify
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             try:
                 parsed = parse_kubeconfig(text, context, allow_insecure=insecure_skip_tls_verify)
             except KubeconfigError as exc:
-                raise CommandError(str(exc))
+                raise CommandError(str(exc)) from exc
             parsed.config["clusters"][0]["cluster"]["server"] = server
             text = parsed.config
         save = services.create_cluster if created else services.update_cluster
@@ -49,5 +49,5 @@ class Command(BaseCommand):
             save(cluster, user=None, kubeconfig=text)
         except ValidationError as exc:
             raise CommandError(" ".join(f"{field}: {message}" for field, messages in exc.message_dict.items()
-                                        for message in messages))
+                                        for message in messages)) from exc
         self.stdout.write(f"{'Added' if created else 'Updated'} cluster {cluster.name} (context {cluster.context}).")

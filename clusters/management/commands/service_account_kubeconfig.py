@@ -33,14 +33,14 @@ class Command(BaseCommand):
         try:
             admin = parse_kubeconfig(kubeconfig.read_text(), context)
         except OSError as exc:
-            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}")
+            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}") from exc
         except KubeconfigError as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         try:
             with KubeClient(admin.config, name=f"admin:{admin.server}") as client:
                 obj = client.get(SECRET, secret, namespace)
         except KubeError as exc:
-            raise CommandError(f"The API server refused to read Secret {namespace}/{secret}: {exc.message}")
+            raise CommandError(f"The API server refused to read Secret {namespace}/{secret}: {exc.message}") from exc
         if obj is None:
             raise CommandError(
                 f"Secret {namespace}/{secret} does not exist. Apply deploy/target-rbac.yaml first "
@@ -69,5 +69,5 @@ class Command(BaseCommand):
         try:
             parse_kubeconfig(config)  # the rules add_cluster and the cluster services apply
         except KubeconfigError as exc:
-            raise CommandError(f"Portico would refuse this kubeconfig: {exc}")
+            raise CommandError(f"Portico would refuse this kubeconfig: {exc}") from exc
         self.stdout.write(yaml.safe_dump(config, sort_keys=False))

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         try:
             config = yaml.safe_load(kubeconfig.read_text())
         except OSError as exc:
-            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}")
+            raise CommandError(f"Cannot read {kubeconfig}: {exc.strerror}") from exc
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())

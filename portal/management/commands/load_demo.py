@@ -29,8 +29,8 @@ LIVE_DISPLAY_NAME = "Live (local kube-apiserver)"
 
 
 class Command(BaseCommand):
-    help = "Load demo users, teams, a directory cluster and routes in every state (once); --live-kubeconfig adds "\
-           "the live demo cluster and its routes."
+    help = ("Load demo users, teams, a directory cluster and routes in every state (once); --live-kubeconfig adds "
+            "the live demo cluster and its routes.")
 
     def add_arguments(self, parser):
         parser.add_argument("--live-kubeconfig", type=Path,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from routes.domain.decimals import parse_decimal
@@ -98,20 +98,20 @@ _GATEWAY_CONDITION_OF_STEP = {
 # and {listener} are filled in.
 _ACCEPTED_REASONS = {
     "NotAllowedByListeners": (
-        "none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
-        "Gateway ignores your HTTPRoute and serves nothing for {host}",
-        "A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
-        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`.",
+        ("none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
+        "Gateway ignores your HTTPRoute and serves nothing for {host}"),
+        ("A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
+        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`."),
     ),
     "NoMatchingListenerHostname": (
         "no listener of Gateway {gateway} has a hostname matching {host}, so the Gateway does not serve it",
-        "A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
-        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`).",
+        ("A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
+        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`)."),
     ),
     "NoMatchingParent": (
         "Gateway {gateway} has no listener named {listener} (or on the port) the HTTPRoute's parentRef asks for",
-        "A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
-        "listeners in `kubectl get gateway {gateway_arg} -o yaml`.",
+        ("A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
+        "listeners in `kubectl get gateway {gateway_arg} -o yaml`."),
     ),
     "UnsupportedValue": (
         "the Gateway's controller does not support a value in the HTTPRoute",
@@ -120,15 +120,15 @@ _ACCEPTED_REASONS = {
 }
 _RESOLVED_REFS_REASONS = {
     "BackendNotFound": (
-        "Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
-        "for {host}",
-        "Create the Service, or change the route's service name in Portico to an existing one "
-        "(`kubectl -n {ns} get services`).",
+        ("Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
+        "for {host}"),
+        ("Create the Service, or change the route's service name in Portico to an existing one "
+        "(`kubectl -n {ns} get services`)."),
     ),
     "RefNotPermitted": (
         "the HTTPRoute refers to a backend in another namespace, and no ReferenceGrant there allows it",
-        "Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
-        "Service in namespace {ns}.",
+        ("Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
+        "Service in namespace {ns}."),
     ),
     "InvalidKind": (
         "the HTTPRoute refers to a backend of a kind the Gateway's controller does not support",
@@ -233,9 +233,9 @@ def evaluate(
     ``previous_conditions`` are the route's stored conditions; a condition whose status did not change keeps
     its ``last_transition_time``, so pages can say "Degraded since 10:42" rather than "since the last sync".
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     gateway = observed.output == OUTPUT_GATEWAY
     ctx = _Context(
         observed=observed,
@@ -734,9 +734,8 @@ def _unready_certificate(ctx: _Context, cert: dict, ready: dict | None, describe
     else:
         reason = ready.get("reason") or "Pending"
         message = ready.get("message") or ""
-        detail = f"cert-manager is issuing the certificate ({reason}){': ' + message if message else ''}. " + (
-            "This usually takes under a few minutes."
-        )
+        detail = (f"cert-manager is issuing the certificate ({reason}){': ' + message if message else ''}. "
+                  "This usually takes under a few minutes.")
     return _Finding(
         WARN,
         detail,
@@ -892,8 +891,8 @@ def _explain(reasons: dict, ctx: _Context, condition: dict, fallback: str) -> tu
     values = {"host": o.host or "your host", "ns": ctx.namespace, "gateway": _gateway_ref(o),
               "gateway_arg": _gateway_arg(o), "service": o.service_name or "<service>",
               "listener": o.gateway_section_name or "(any)"}
-    meaning, fix = reasons.get(reason, (fallback, f"Read the message, then `kubectl -n {ctx.namespace} describe "
-                                                  f"httproute {_get(o.http_route, 'metadata', 'name') or '<name>'}`."))
+    meaning, fix = reasons.get(reason, (fallback, (f"Read the message, then `kubectl -n {ctx.namespace} describe "
+                                                  f"httproute {_get(o.http_route, 'metadata', 'name') or '<name>'}`.")))
     message = condition.get("message")
     detail = meaning.format(**values) + (f" (the Gateway says: {message.rstrip('.')})" if message else "")
     return detail, fix.format(**values)
@@ -1208,10 +1207,10 @@ def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _camel(reason: str | None) -> str:

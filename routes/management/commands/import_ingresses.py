@@ -27,9 +27,9 @@ class Command(BaseCommand):
         try:
             candidates = adopt.discover(target, namespace=namespace)
         except adopt.AdoptionUnavailable as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         except KubeError as exc:
-            raise CommandError(f"Cannot list the Ingresses of {target.name}: {exc.message}")
+            raise CommandError(f"Cannot list the Ingresses of {target.name}: {exc.message}") from exc
         if not candidates:
             self.stdout.write(f"No Ingresses without Portico's label on {target.name}"
                               f"{f' in namespace {namespace}' if namespace else ''}.")
@@ -70,4 +70,4 @@ class Command(BaseCommand):
             rows.append((c.key, c.where or "-", c.team.slug if c.team else "-", verdict))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
-            self.stdout.write("  ".join(value.ljust(width) for value, width in zip(row, widths)) + "  " + row[3])
+            self.stdout.write("  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True)) + "  " + row[3])

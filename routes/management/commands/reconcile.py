@@ -21,7 +21,7 @@ class Command(BaseCommand):
             try:
                 result = reconcile.reconcile_route(route)
             except TransientKubeError as exc:
-                raise CommandError(f"route {route}: {exc.message}")
+                raise CommandError(f"route {route}: {exc.message}") from exc
             self.stdout.write(f"route {route}: {result.value}")
             if result is reconcile.Result.DEGRADED:
                 raise CommandError(f"route {route} is degraded: see its status.")
