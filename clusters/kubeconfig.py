@@ -41,9 +41,9 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
     if not isinstance(data, dict):
         raise KubeconfigError("The kubeconfig must be a YAML mapping with clusters, users and contexts.")
 
-    entries = data.get("contexts") if isinstance(data.get("contexts"), list) else []
-    contexts = {
-        c["name"]: c.get("context") if isinstance(c.get("context"), dict) else {}
+    entries = data["contexts"] if isinstance(data.get("contexts"), list) else []
+    contexts: dict[str, dict] = {
+        c["name"]: c["context"] if isinstance(c.get("context"), dict) else {}
         for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)
     }
     if not contexts:

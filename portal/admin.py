@@ -17,12 +17,6 @@ from .choices import DeliveryStatusChoices, NotificationEventChoices
 from .models import AuditEvent, NotificationDelivery, Team, TeamNamespace, TeamWebhook
 
 
-class TeamNamespaceInline(admin.TabularInline):
-    model = TeamNamespace
-    extra = 1
-    autocomplete_fields = ["cluster"]
-
-
 class TeamAdminForm(ServiceCheckedForm):
     """Checked with portal.services, which the admin then saves through; namespaces are checked in the inline."""
 
@@ -54,7 +48,11 @@ def _namespace_rows(formset) -> list[tuple]:
             and form.cleaned_data.get("cluster") and form.cleaned_data.get("namespace")]
 
 
-TeamNamespaceInline.formset = TeamNamespaceFormSet
+class TeamNamespaceInline(admin.TabularInline):
+    model = TeamNamespace
+    formset = TeamNamespaceFormSet
+    extra = 1
+    autocomplete_fields = ["cluster"]
 
 
 @admin.register(Team)
@@ -190,7 +188,7 @@ class TeamWebhookForm(forms.ModelForm):
         return url
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("secret"):
             self.instance.set_secret(data["secret"])
         elif not self.instance.secret_encrypted:
@@ -231,8 +229,8 @@ class NotificationDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["target", "route_id"]
     list_select_related = ["team"]
     date_hierarchy = "created_at"
-    readonly_fields = ["team", "webhook", "target", "event", "route_id", "status", "attempts", "response_code",
-                       "last_error", "next_attempt_at", "created_at", "delivered_at", "payload_json"]
+    readonly_fields = ("team", "webhook", "target", "event", "route_id", "status", "attempts", "response_code",
+                       "last_error", "next_attempt_at", "created_at", "delivered_at", "payload_json")
     fields = readonly_fields
 
     def has_add_permission(self, request):

@@ -15,7 +15,7 @@ class ServiceCheckedForm(forms.ModelForm):
         raise NotImplementedError
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if self.errors:
             return data
         try:

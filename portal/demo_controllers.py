@@ -104,7 +104,8 @@ class DemoControllers:
         return f"{kind}/{meta['namespace']}/{meta['name']}/{meta['uid']}"
 
     def _list(self, path: str) -> list[dict]:
-        items, token = [], ""
+        items: list[dict] = []
+        token = ""
         while True:
             listed = self._request("GET", f"{path}?limit=500" + (f"&continue={token}" if token else ""))
             items += listed.get("items") or []

@@ -57,6 +57,7 @@ class DatabaseBusyMiddleware:
         if not getattr(request, "database_busy", False):
             return response
         message = "The database is busy; nothing was saved. Try again in a few seconds."
+        busy: HttpResponse
         if request.path_info.startswith("/api/"):
             busy = JsonResponse({"detail": message}, status=503)
         else:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 
 logger = logging.getLogger(__name__)
-BROKER_TIMEOUT = 2.0
+BROKER_TIMEOUT = 2
 
 
 def check_database() -> str | None:
@@ -38,7 +38,7 @@ def check_broker() -> str | None:
         return None
     if url.startswith("filesystem://"):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        missing = [key for key in ("data_folder_in", "control_folder") if not os.path.isdir(options.get(key, ""))]
+        missing = [key for key in ("data_folder_in", "control_folder") if not os.path.isdir(str(options.get(key, "")))]
         return f"broker folders missing: {', '.join(missing)}" if missing else None
     try:
         with Connection(url, connect_timeout=BROKER_TIMEOUT,

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, cast
 
 import yaml
 from django.conf import settings
@@ -135,11 +136,12 @@ class LiveDemo:
                                        stdin=subprocess.DEVNULL, start_new_session=True)
         started = last_progress = time.monotonic()
         lines: list[str] = []
+        output = cast(IO[bytes], self._build.stdout)  # stdout=PIPE: always a stream
         with selectors.DefaultSelector() as selector:
-            selector.register(self._build.stdout, selectors.EVENT_READ)
+            selector.register(output, selectors.EVENT_READ)
             while True:
                 if selector.select(timeout=1.0):
-                    raw = self._build.stdout.readline()
+                    raw = output.readline()
                     if not raw:
                         break
                     log.write(raw)
@@ -185,6 +187,8 @@ class LiveDemo:
     def _write_kubeconfig(self, identity: str) -> Path:
         path = self.workdir / f"{identity}.kubeconfig"
         tmp = path.with_suffix(".tmp")
+        if self.cluster is None:
+            raise RuntimeError("The live cluster is not running.")
         tmp.write_text(yaml.safe_dump(self.cluster.kubeconfig(identity), sort_keys=False))
         tmp.chmod(0o600)
         tmp.replace(path)

@@ -89,7 +89,7 @@ def _task_started(sender=None, task_id=None, task=None, args=None, kwargs=None, 
         # One indexed lookup, so every line of this reconcile names its cluster as well as its route.
         fields["route_id"] = subject
         with contextlib.suppress(ValueError, ValidationError):  # not a route id: the task itself reports that
-            fields["cluster_id"] = Route.objects.filter(pk=subject).values_list("cluster_id", flat=True).first()
+            fields["cluster_id"] = Route.objects.filter(pk=str(subject)).values_list("cluster_id", flat=True).first()
     elif task.name in ("routes.tasks.sync_cluster", "routes.tasks.probe_cluster"):
         fields["cluster_id"] = subject
     request.portico_log_token = logs.bind(**fields)

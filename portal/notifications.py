@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -67,22 +68,24 @@ def build_payload(event: str, route: dict, *, actor: str | None, at: datetime, c
 def _summary(event: str, route: dict, actor: str) -> str:
     name = f'{route["team"]}/{route["name"]}'
     where = f'{route["url"]} on {route["cluster"]}'
-    return {
+    summaries: dict[str, str] = {
         Event.SUBMITTED: f'{actor} submitted revision {route["revision"]} of route {name} ({where}) for review.',
         Event.APPROVED: f'Revision {route["revision"]} of route {name} ({where}) was approved by {actor}.',
         Event.REJECTED: f'Revision {route["revision"]} of route {name} ({where}) was rejected by {actor}.',
         Event.DEGRADED: f"Route {name} ({where}) is degraded: traffic may not reach the service.",
         Event.HEALTHY: f"Route {name} ({where}) is healthy again.",
-    }.get(event, f"Event {event} for route {name}.")
+    }
+    return summaries.get(event, f"Event {event} for route {name}.")
 
 
 def team_payload(event: str, team: dict, *, actor: str | None, at: datetime) -> dict:
     """The JSON body of a team event (``auto_approve``): the team instead of a route. Holds no secret."""
     actor = actor or "system"
-    summary = {
+    summaries: dict[str, str] = {
         Event.AUTO_APPROVE: f'{actor} turned on auto-approval for team {team["slug"]}: its members\' revisions that '
                             "pass every check are now approved with nobody reviewing them.",
-    }.get(event, f'Event {event} for team {team["slug"]}.')
+    }
+    summary = summaries.get(event, f'Event {event} for team {team["slug"]}.')
     return {"event": event, "occurred_at": at.isoformat(), "actor": actor, "summary": summary, "team": team}
 
 
@@ -272,7 +275,10 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
 
         for pk in delivery_ids:
             try:
-                send_notification.apply_async((pk,), countdown=countdown)
+                if countdown is None:
+                    send_notification.apply_async((pk,))
+                else:
+                    send_notification.apply_async((pk,), countdown=countdown)
             except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep will pick them up
                 logger.warning("could not enqueue %s notification(s) (%s); the sweep will send them",
                                len(delivery_ids), exc)
@@ -323,7 +329,7 @@ def send_delivery(delivery_id: int, *, now: datetime | None = None, rand=random.
 
 
 def _record(delivery: NotificationDelivery, attempt: Attempt, now: datetime, rand) -> Outcome:
-    values = {"response_code": attempt.code, "last_error": attempt.error[:2000]}
+    values: dict[str, Any] = {"response_code": attempt.code, "last_error": attempt.error[:2000]}
     retry_in = None
     if attempt.ok:
         values.update(status=Status.DELIVERED, delivered_at=now)

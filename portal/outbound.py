@@ -51,7 +51,7 @@ def resolve_public(host: str, port: int) -> list[tuple]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     if not private_targets_allowed():
         for *_, sockaddr in infos:
-            kind = address_kind(sockaddr[0])
+            kind = address_kind(str(sockaddr[0]))
             if kind is not None:
                 article = "an" if kind[0] in "aeiou" else "a"
                 what = (f"is {article} {kind} address" if host.strip("[]") == sockaddr[0]
@@ -82,14 +82,18 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def _connect_public(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kwargs):
+# socket's private "no timeout given" sentinel, which create_connection's callers pass; typeshed omits it.
+_DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+
+
+def _connect_public(address, timeout=_DEFAULT_TIMEOUT, source_address=None, **kwargs):
     """``socket.create_connection``, to the addresses just checked (never a second lookup)."""
     host, port = address
     error = None
     for family, type_, proto, _, sockaddr in resolve_public(host, port):
         sock = socket.socket(family, type_, proto)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+            if timeout is not _DEFAULT_TIMEOUT:
                 sock.settimeout(timeout)
             if source_address:
                 sock.bind(source_address)
@@ -121,7 +125,8 @@ class _PublicHTTPHandler(urllib.request.HTTPHandler):
 
 class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req):
-        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+        # HTTPSHandler keeps its SSL context in _context (CPython's urllib.request); typeshed does not declare it.
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
 
 
 def build_opener(*handlers) -> urllib.request.OpenerDirector:

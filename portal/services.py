@@ -112,7 +112,7 @@ _POLICY_FIELDS = {"host": "domains", "namespace": "namespaces", "tls.mode": "all
 
 def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespaces | None = ()) -> Team:
     """Validate and save a new team (``team`` unsaved) with its members and namespaces, and audit it."""
-    namespaces = validate_team(team, namespaces=namespaces or ())
+    namespaces = validate_team(team, namespaces=namespaces or ()) or []
     taken = ConflictError({"slug": [f'A team with slug "{team.slug}" already exists.']})
     try:
         with transaction.atomic():

@@ -51,6 +51,9 @@ class FailedTokenThrottle(SimpleRateThrottle):
 
     scope = "anon"
     cache_format = "throttle_failed_token_%(ident)s"
+    # Set by SimpleRateThrottle.__init__ from the rate; djangorestframework-stubs does not declare them.
+    duration: int
+    num_requests: int
 
     def get_cache_key(self, request, view=None):
         return self.cache_format % {"ident": client_address(request)}

@@ -1,6 +1,7 @@
 """Admin for routes: the same services as the API and pages, so the four-eyes rule holds here too."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,7 +20,7 @@ def badge(value: str, choices) -> str:
 
 class RouteRevisionInline(admin.TabularInline):
     model = RouteRevision
-    fields = ["number", "approval", "host", "path", "path_type", "created_by", "created_at"]
+    fields = ("number", "approval", "host", "path", "path_type", "created_by", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -31,7 +32,7 @@ class RouteRevisionInline(admin.TabularInline):
 
 class ReviewInline(admin.TabularInline):
     model = Review
-    fields = ["revision", "decision", "reviewer", "automatic", "comment", "at"]
+    fields = ("revision", "decision", "reviewer", "automatic", "comment", "at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -51,10 +52,10 @@ class RouteAdmin(admin.ModelAdmin):
     list_filter = ["approval", "sync", "health", "team", "cluster"]
     search_fields = ["name", "host", "path", "namespace"]
     list_select_related = ["team", "cluster"]
-    readonly_fields = ["id", "name", "team", "cluster", "namespace", "host", "path", "path_type", "revision",
+    readonly_fields = ("id", "name", "team", "cluster", "namespace", "host", "path", "path_type", "revision",
                        "approved_revision", "applied_revision", "approval", "sync", "health", "conditions", "address",
                        "certificate", "endpoints", "last_synced_at", "deletion_requested_at", "deleted_at",
-                       "created_by", "created_at", "pending_diff"]
+                       "created_by", "created_at", "pending_diff")
     fields = readonly_fields
     inlines = [RouteRevisionInline, ReviewInline]
     actions = ["approve_selected", "reject_selected"]
@@ -111,7 +112,7 @@ class RouteAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request), "title": "Reject routes", "routes": queryset, "form": form,
             "opts": self.model._meta, "action": "reject_selected",
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/routes/reject.html", context)
 

@@ -4,6 +4,8 @@ The form only parses (ports, selector labels, which backend fields apply). Every
 syntax to conflicts with other teams, comes from ``services.check_request``: the same function the API
 and the worker use, so the page and the API never disagree about a route.
 """
+from typing import cast
+
 from django import forms
 
 from clusters.models import Cluster
@@ -123,9 +125,10 @@ class RouteForm(forms.Form):
             kwargs.setdefault("initial", initial_for(route))
         super().__init__(*args, **kwargs)
         teams = teams_of(user).prefetch_related("namespaces__cluster")
-        self.fields["team"].queryset = teams
-        self.fields["cluster"].queryset = Cluster.objects.filter(team_namespaces__team__in=teams).distinct()
-        self.fields["namespace"].choices = _namespace_choices(teams)
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
+        cast(forms.ModelChoiceField, self.fields["cluster"]).queryset = Cluster.objects.filter(
+            team_namespaces__team__in=teams).distinct()
+        cast(forms.ChoiceField, self.fields["namespace"]).choices = _namespace_choices(teams)
         if route is not None:
             for name in PLACEMENT_FIELDS:
                 self.fields[name].disabled = True
@@ -167,7 +170,7 @@ class RouteForm(forms.Form):
         return labels or None
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("backend_kind") == BACKEND_EXTERNAL and not (data.get("external_name") or "").strip():
             self.add_error("external_name", 'Enter the host outside the cluster, such as "api.partner.example.com".')
         return data
@@ -221,6 +224,12 @@ class RouteForm(forms.Form):
         self.add_violations(self.violations)
         return not self.violations
 
+    def valid_spec(self) -> RouteSpec:
+        """The spec ``check()`` parsed; only after it did."""
+        if self.checked_spec is None:
+            raise ValueError("RouteForm.check() has not parsed a spec yet.")
+        return self.checked_spec
+
     def add_violations(self, violations: list[Violation]) -> None:
         for violation in violations:
             field = VIOLATION_FIELDS.get(violation.field)
@@ -240,7 +249,7 @@ class RouteForm(forms.Form):
         shown = {}
         for name, field in self.fields.items():
             value = self.data.get(name, "") if not field.disabled else "x"
-            shown[name] = list(self.errors.get(name, [])) if str(value).strip() else []
+            shown[name] = [str(error) for error in self.errors.get(name, [])] if str(value).strip() else []
         return shown
 
     def selected_team(self) -> Team | None:
@@ -248,7 +257,7 @@ class RouteForm(forms.Form):
         if self.route is not None:
             return self.route.team
         slug = self.data.get("team") if self.is_bound else None
-        teams = list(self.fields["team"].queryset)
+        teams = list(cast(forms.ModelChoiceField, self.fields["team"]).queryset or [])
         return next((t for t in teams if t.slug == slug), teams[0] if teams else None)
 
     def host_status(self) -> dict | None:

@@ -48,6 +48,11 @@ class RouteQuerySet(models.QuerySet):
 
 
 class Route(models.Model):
+    # Per-instance caches set by the code that loads routes in bulk (not fields): revisions by number, and the
+    # team holding the route's host claim as a sync read it.
+    _revision_cache: dict[int, "RouteRevision"]
+    _claim_team_id: int | None
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=63)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="routes")
@@ -114,7 +119,7 @@ class Route(models.Model):
         return revision_spec(self.revision_obj(self.revision))
 
     def revision_obj(self, number: int) -> "RouteRevision":
-        cache = getattr(self, "_revision_cache", None)
+        cache: dict[int, RouteRevision] | None = getattr(self, "_revision_cache", None)
         if cache is None:
             cache = self._revision_cache = {}
         if number not in cache:

@@ -122,6 +122,18 @@ class LocalCluster:
         self._http: urllib3.PoolManager | None = None
         self._owner_pid = os.getpid()
 
+    @property
+    def _keys(self) -> Pki:
+        if self.pki is None:
+            raise LocalClusterError("The local API server has not been started.")
+        return self.pki
+
+    @property
+    def _pool(self) -> urllib3.PoolManager:
+        if self._http is None:
+            raise LocalClusterError("The local API server has not been started.")
+        return self._http
+
     # Lifecycle
 
     def __enter__(self) -> LocalCluster:
@@ -137,7 +149,7 @@ class LocalCluster:
     def start(self) -> LocalCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pki = ensure_pki(self.workdir / "pki")
-        self._http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_cert_data=self.pki.ca_pem.decode(),
+        self._http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_cert_data=self._keys.ca_pem.decode(),
                                          retries=False, maxsize=8)
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
@@ -194,7 +206,7 @@ class LocalCluster:
             f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
             f"--initial-cluster=default={peer_url}", "--unsafe-no-fsync", "--log-level=warn",
         ])
-        pki = self.pki
+        pki = self._keys
         cert_dir = self.workdir / "apiserver"
         cert_dir.mkdir(exist_ok=True)
         self._spawn("kube-apiserver", [
@@ -229,8 +241,8 @@ class LocalCluster:
                     raise _PortTaken(failed)
                 raise LocalClusterError(f"The local API server did not start: {failed}")
             try:
-                response = self._http.request("GET", f"{self.url}/readyz", timeout=5.0,
-                                              headers={"Authorization": f"Bearer {self.pki.admin_token}"})
+                response = self._pool.request("GET", f"{self.url}/readyz", timeout=5.0,
+                                              headers={"Authorization": f"Bearer {self._keys.admin_token}"})
                 if response.status == 200:
                     return
             except urllib3.exceptions.HTTPError:
@@ -284,27 +296,27 @@ class LocalCluster:
         return {
             "apiVersion": "v1", "kind": "Config", "current-context": identity,
             "clusters": [{"name": "dev-cluster", "cluster": {
-                "server": self.url, "certificate-authority-data": base64.b64encode(self.pki.ca_pem).decode()}}],
+                "server": self.url, "certificate-authority-data": base64.b64encode(self._keys.ca_pem).decode()}}],
             "users": [{"name": identity, "user": {"token": token}}],
             "contexts": [{"name": identity, "context": {"cluster": "dev-cluster", "user": identity}}],
         }
 
     def token(self, identity: str) -> str:
         if identity == "admin":
-            return self.pki.admin_token
+            return self._keys.admin_token
         if identity == "portico":
-            return self.pki.portico_token
+            return self._keys.portico_token
         raise ValueError(f"Unknown identity {identity!r}: {IDENTITIES}")
 
     def request(self, method: str, path: str, body: dict | list | None = None, *, content_type: str | None = None,
                 token: str | None = None, timeout: float = 30.0) -> dict | None:
         """One call as admin (or with ``token``); the decoded JSON answer. Raises ApiError for an error status."""
-        headers = {"Authorization": f"Bearer {token or self.pki.admin_token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {token or self._keys.admin_token}", "Accept": "application/json"}
         data = None
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
             data = json.dumps(body).encode()
-        response = self._http.request(method, self.url + path, body=data, headers=headers, timeout=timeout)
+        response = self._pool.request(method, self.url + path, body=data, headers=headers, timeout=timeout)
         payload: dict | str
         try:
             payload = json.loads(response.data) if response.data else {}
@@ -318,7 +330,13 @@ class LocalCluster:
         """Server-side apply as ``manager`` (admin unless ``token``)."""
         path = self.path_of(obj)
         query = f"?fieldManager={manager}" + ("&force=true" if force else "")
-        return self.request("PATCH", path + query, obj, content_type="application/apply-patch+yaml", token=token)
+        return self._object("PATCH", path + query, obj, content_type="application/apply-patch+yaml", token=token)
+
+    def _object(self, method: str, path: str, body: dict | None = None, **kwargs) -> dict:
+        answer = self.request(method, path, body, **kwargs)
+        if answer is None:
+            raise LocalClusterError(f"{method} {path.split('?')[0]} answered no JSON object.")
+        return answer
 
     def path_of(self, obj: dict) -> str:
         """The URL path of one object, from the served resources (CRDs included)."""
@@ -337,7 +355,7 @@ class LocalCluster:
         cache = self.__dict__.setdefault("_resources", {})
         if api_version not in cache:
             base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            cache[api_version] = [r for r in self.request("GET", base)["resources"] if "/" not in r["name"]]
+            cache[api_version] = [r for r in self._object("GET", base)["resources"] if "/" not in r["name"]]
         for r in cache[api_version]:
             if kind in (r["kind"], r["name"], r.get("singularName")):
                 return r["name"], r["namespaced"]

@@ -5,6 +5,7 @@ may be comes from ``routes.services`` (which applies ``routes.domain.policy``); 
 through the views' error mapping, so the API, the form and the worker judge a route the same way.
 """
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -62,7 +63,14 @@ class FieldErrorsSerializer(serializers.Serializer):
 # Building blocks
 
 
-class RejectUnknownFieldsMixin:
+# The mixin is only ever mixed into Serializers; the type checker sees it as one.
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
+
+class RejectUnknownFieldsMixin(_SerializerBase):
     """Answer 400 for keys the serializer does not know, so a misspelt field never passes silently.
     Read-only fields are known: a client may send back what it read."""
 
@@ -79,10 +87,12 @@ def documented_enum(values, **kwargs) -> serializers.CharField:
     """A text field documented with its allowed values. Which values are allowed is policy's to judge (with a
     message saying what each choice means), so the serializer itself accepts any text."""
     field = serializers.CharField(trim_whitespace=False, **kwargs)
-    schema = {"type": "string", "enum": list(values)}
+    schema: dict[str, object] = {"type": "string", "enum": list(values)}
     if kwargs.get("allow_null"):
         schema = {"type": "string", "enum": [*values, None], "nullable": True}
-    return extend_schema_field(schema)(field)
+    # extend_schema_field decorates field instances too (drf-spectacular's documentation); its annotation
+    # covers classes and functions only.
+    return extend_schema_field(schema)(field)  # type: ignore[type-var]
 
 
 @extend_schema_field({"anyOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})

@@ -10,6 +10,8 @@ Error mapping, the same for every endpoint:
 - a team the user does not belong to, named in a route, is a 400 field error on ``team`` that reads the same
   whether or not the team exists.
 """
+from typing import cast
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -153,7 +155,7 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if dry_run:
-            objects = manifests.dry_run(**serializer.request_args())
+            objects = manifests.dry_run(**cast(RouteSerializer, serializer).request_args())
             return Response({"valid": True, "manifests": objects, "yaml": to_yaml(objects)})
         route = serializer.save()
         headers = {"Location": request.build_absolute_uri(f"{request.path}{route.pk}/")}

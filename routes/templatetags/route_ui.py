@@ -5,11 +5,12 @@ the API agree on what green or red means; the markup lives once, in ``templates/
 """
 from django import template
 
+from portal.choices import ColoredChoices
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 
 register = template.Library()
 
-STATE_CHOICES = {"approval": ApprovalChoices, "sync": SyncChoices, "health": HealthChoices}
+STATE_CHOICES: dict[str, type[ColoredChoices]] = {"approval": ApprovalChoices, "sync": SyncChoices, "health": HealthChoices}
 
 
 @register.inclusion_tag("includes/_badge.html")

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         for folder in ("data_folder_in", "control_folder", "processed_folder"):
             path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
             if path:
-                os.makedirs(path, exist_ok=True)
+                os.makedirs(str(path), exist_ok=True)
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
@@ -45,9 +45,9 @@ class Command(BaseCommand):
         reported = False
         try:
             while all(p.poll() is None for p in procs.values()):
-                failed = live.failed_process() if live is not None else None
-                if failed and not reported:
-                    self.stderr.write(f"live cluster: {failed}")
+                live_failure = live.failed_process() if live is not None else None
+                if live_failure and not reported:
+                    self.stderr.write(f"live cluster: {live_failure}")
                     reported = True
                 time.sleep(0.5)
             failed = [name for name, p in procs.items() if p.poll() is not None]

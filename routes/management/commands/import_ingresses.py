@@ -43,7 +43,7 @@ class Command(BaseCommand):
             return
         failed = 0
         for result in adopt.adopt(target, adoptable, user):
-            if result.ok:
+            if result.ok and result.route is not None:
                 self.stdout.write(f"adopted {result.candidate.key} as route {result.route.pk} "
                                   f"(team {result.route.team.slug})")
             else:
