@@ -11,13 +11,16 @@ from .models import Route
 
 
 class RouteFilterSet(django_filters.FilterSet):
-    team = django_filters.ModelChoiceFilter(field_name="team", to_field_name="slug", queryset=Team.objects.all())
-    cluster = django_filters.ModelChoiceFilter(field_name="cluster", to_field_name="name", queryset=Cluster.objects.all())
+    # "Any" is the empty choice of every choice filter on the route list page.
+    team = django_filters.ModelChoiceFilter(field_name="team", to_field_name="slug", queryset=Team.objects.all(),
+                                            empty_label="Any")
+    cluster = django_filters.ModelChoiceFilter(field_name="cluster", to_field_name="name",
+                                               queryset=Cluster.objects.all(), empty_label="Any")
     namespace = django_filters.CharFilter()
     host = django_filters.CharFilter(method="filter_host")
-    approval = django_filters.ChoiceFilter(choices=ROUTE_APPROVAL_CHOICES)
-    sync = django_filters.ChoiceFilter(choices=SyncChoices.choices)
-    health = django_filters.ChoiceFilter(choices=HealthChoices.choices)
+    approval = django_filters.ChoiceFilter(choices=ROUTE_APPROVAL_CHOICES, empty_label="Any")
+    sync = django_filters.ChoiceFilter(choices=SyncChoices.choices, empty_label="Any")
+    health = django_filters.ChoiceFilter(choices=HealthChoices.choices, empty_label="Any")
     q = django_filters.CharFilter(method="search", label="Search")
 
     class Meta:

@@ -7,9 +7,9 @@ on every page and fragment. A view renders its full page, or only its fragment w
 import logging
 from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any, cast
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_filters import ModelChoiceFilter
 from django_htmx.http import HttpResponseClientRedirect
 
 from clusters import kube
@@ -111,7 +112,7 @@ def _readable_spec(spec: dict | None) -> dict | None:
 
 
 def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str, new_label: str) -> str:
-    return spec_diff(_readable_spec(old.spec if old else None), _readable_spec(new.spec),
+    return spec_diff(_readable_spec(old.spec if old else None), _readable_spec(new.spec) or {},
                      old_label=old_label, new_label=new_label)
 
 
@@ -167,12 +168,7 @@ def route_list(request):
     routes = Route.objects.visible_to(request.user).live().with_related()
     filterset = RouteFilterSet(request.GET or None, queryset=routes, request=request)
     # Only offer teams the user may see; filtering by another team would show nothing anyway.
-    filterset.filters["team"].queryset = teams_of(request.user)
-    for form_field in filterset.form.fields.values():
-        if isinstance(form_field, forms.ModelChoiceField):
-            form_field.empty_label = "Any"
-        elif isinstance(form_field, forms.ChoiceField):
-            form_field.choices = [("", "Any"), *[choice for choice in form_field.choices if choice[0] != ""]]
+    cast(ModelChoiceFilter, filterset.filters["team"]).queryset = teams_of(request.user)
     page = Paginator(filterset.qs, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -249,7 +245,7 @@ def _form_context(form: RouteForm) -> dict:
             id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=placement["name"], team=placement["team"].slug,
             namespace=placement["namespace"], revision=route.revision + 1 if route else 1,
         )
-        preview = _manifests_yaml(target, services.normalized(form.checked_spec), placement["cluster"])
+        preview = _manifests_yaml(target, services.normalized(form.valid_spec()), placement["cluster"])
     team = form.selected_team()
     return {
         "form": form,
@@ -271,7 +267,7 @@ def route_create(request):
     form = RouteForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.check():
         try:
-            route = services.submit_route(user=request.user, **form.placement(), spec=form.checked_spec)
+            route = services.submit_route(user=request.user, **form.placement(), spec=form.valid_spec())
         except services.PolicyError as exc:  # lost a race with another request for the same host or name
             form.add_violations(exc.violations)
         except PermissionDenied as exc:
@@ -294,7 +290,7 @@ def route_edit(request, pk):
     if form.check() and request.method == "POST":
         try:
             before = route.revision
-            route = services.edit_route(route, user=request.user, spec=form.checked_spec)
+            route = services.edit_route(route, user=request.user, spec=form.valid_spec())
         except services.PolicyError as exc:
             form.add_violations(exc.violations)
         except PermissionDenied as exc:
@@ -328,9 +324,9 @@ def cluster_offers(request):
     namespace = request.GET.get("namespace", "")
     allowed = cluster is not None and TeamNamespace.objects.filter(
         team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
-    offers = _offers(cluster, namespace) if allowed else {"note": ""}
+    offers: dict = _offers(cluster, namespace) if cluster is not None and allowed else {"note": ""}
     chosen = request.GET.get("service_name", "").strip()
-    ports = next((service["ports"] for service in offers.get("services", []) if service["name"] == chosen), [])
+    ports: list = next((service["ports"] for service in offers.get("services", []) if service["name"] == chosen), [])
     context = {"offers": offers, "cluster": cluster if allowed else None, "namespace": namespace, "ports": ports,
                "query": request.GET.urlencode()}
     return _render(request, "routes/htmx/_cluster_offers.html", context)
@@ -532,7 +528,7 @@ def adopt_ingresses(request, name):
     if not is_platform(request.user):
         raise PermissionDenied("Only platform engineers adopt Ingresses.")
     cluster = get_object_or_404(Cluster.objects.defer("foreign_ingresses"), name=name)
-    context = {"cluster": cluster, "candidates": [], "results": [], "unavailable": "", "error": ""}
+    context: dict[str, Any] = {"cluster": cluster, "candidates": [], "results": [], "unavailable": "", "error": ""}
     try:
         if request.method == "POST":
             selected = set(request.POST.getlist("ingress"))

@@ -1,4 +1,6 @@
 """The route list: filters, search, pagination, and a table that polls only while something is moving."""
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -42,6 +44,18 @@ def test_team_filter_offers_only_the_users_teams(login, alice, other_team):
     html = login(alice).get(reverse("routes:list")).content.decode()
 
     assert 'value="shop"' in html and 'value="blog"' not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["team", "cluster", "approval", "sync", "health"])
+def test_each_choice_filter_starts_with_one_any_and_no_dashes(login, alice, name):
+    html = login(alice).get(reverse("routes:list")).content.decode()
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.DOTALL).group(1)
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)
+
+    assert options[0] == ("", "Any")
+    assert [label for value, label in options if value == ""] == ["Any"]
+    assert "-----" not in select
 
 
 @pytest.mark.django_db
