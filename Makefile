@@ -7,7 +7,7 @@ export PORTICO_VAR_DIR ?= $(CURDIR)/var
 # `make run RUN_ADDR=127.0.0.1:8001` when port 8000 is taken.
 RUN_ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test system-deps kube-bins dev-cluster bench screenshots clean
+.PHONY: run test lint fmt install install-test install-lint system-deps kube-bins dev-cluster bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-lint: $(VENV)/.installed pyproject.toml
+	$(PIP) install --quiet -e '.[lint]'
+	touch $@
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test system-deps
+
+install-lint: $(VENV)/.installed-lint
 
 # Debian packages the tests need: Redis for the worker tests, Chromium for the browser tests.
 system-deps:
@@ -54,6 +60,18 @@ dev-cluster: install kube-bins
 test: install-test kube-bins
 	scripts/test.sh -m "not worker and not fault and not serial" -n auto $(PYTEST_ARGS)
 	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault or serial" $(PYTEST_ARGS)
+
+# The checks CI runs before the tests (docs/architecture.md, "Tools"): lint rules, formatting, types, the import
+# contracts between the layers. `make fmt` applies the fixable lint findings and the formatting.
+lint: install-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+fmt: install-lint
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # Benchmarks (bench/): loopback only, their own database, emulator, local kube-apiserver, gunicorn and worker.
 # BENCH_ARGS=--quick for a short run.
