@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from clusters.models import Cluster
 from portal.models import Team, TeamNamespace
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
-from routes.models import HostClaim, Route, RouteRevision
 from routes.domain.values import TLS, Backend, RouteSpec
+from routes.models import HostClaim, Route, RouteRevision
 
 NAMESPACES = [f"ns{i}" for i in range(10)]
 DOMAIN = "bench.example.com"

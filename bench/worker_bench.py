@@ -14,8 +14,8 @@ from pathlib import Path
 from django.db import transaction
 
 from routes import services
-from routes.models import Route
 from routes.domain.values import TLS, Backend, RouteSpec
+from routes.models import Route
 
 from . import env, seed
 

@@ -13,6 +13,7 @@ from .choices import ClusterModeChoices, OutputChoices
 from .directory import cluster_folder, folder_problem
 from .kubeconfig import parse_kubeconfig
 
+
 def dns_label(value: str) -> None:
     """Validator: ``value`` is a DNS-1123 label (core.names), such as a cluster or namespace name."""
     if not is_dns1123_label(value):

@@ -17,7 +17,14 @@ from .choices import PathTypeChoices, ServiceTypeChoices, TLSModeChoices
 from .domain.decimals import parse_decimal
 from .domain.policy.hosts import normalize_host
 from .domain.values import (
-    BACKEND_EXISTING, BACKEND_EXTERNAL, BACKEND_MANAGED, CONFLICT, TLS, Backend, RouteSpec, Violation,
+    BACKEND_EXISTING,
+    BACKEND_EXTERNAL,
+    BACKEND_MANAGED,
+    CONFLICT,
+    TLS,
+    Backend,
+    RouteSpec,
+    Violation,
 )
 from .models import HostClaim, Route
 

@@ -4,6 +4,7 @@ Used alike by the API, the pages, the admin and management commands. Each functi
 permissions, applies policy, writes the change and an AuditEvent in one transaction, and wakes
 the reconciler after commit.
 """
+import functools
 import logging
 from dataclasses import replace
 
@@ -217,9 +218,10 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
             _add_revision(route, 1, spec, user)
             record(user, "create", route, after=_snapshot(route), team=team)
             notifications.route_event(route, "submitted", actor=user)
-    except IntegrityError:
+    except IntegrityError as exc:
         # Lost a race with an identical request: the constraint holds the line, report it like the policy would.
-        raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")])
+        raise PolicyError([Violation(
+            "name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]) from exc
     if team.auto_approve:
         _auto_approve(route)
     return route
@@ -399,9 +401,9 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
             Review.objects.create(route=route, revision=1, reviewer=user, decision=ApprovalChoices.APPROVED,
                                   comment=comment, automatic=user is None)
             record(user, "adopt", route, after={**_snapshot(route), "ingress": source}, team=team)
-    except IntegrityError:
+    except IntegrityError as exc:
         raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.',
-                                     "conflict")])
+                                     "conflict")]) from exc
     return route
 
 
@@ -500,10 +502,11 @@ def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, Rout
     for rev in live:
         route = rev.route
         # Wildcards were a platform engineer's to request and were approved; only the team's policy is judged.
-        judge = dict(name=route.name, namespace=route.namespace, cluster=route.cluster.name, spec=revision_spec(rev),
-                     is_platform=True, output=route.cluster.output)
-        allowed = {(v.field, v.code) for v in check_route(team=current, **judge)}
-        for violation in check_route(team=new, **judge):
+        judge = functools.partial(check_route, name=route.name, namespace=route.namespace,
+                                  cluster=route.cluster.name, spec=revision_spec(rev), is_platform=True,
+                                  output=route.cluster.output)
+        allowed = {(v.field, v.code) for v in judge(team=current)}
+        for violation in judge(team=new):
             key = (route.pk, violation.field, violation.code)
             if (violation.field, violation.code) not in allowed and key not in seen:
                 seen.add(key)
@@ -520,7 +523,7 @@ def enqueue_reconcile(route_id) -> None:
 
         try:
             reconcile_route.delay(str(route_id))
-        except Exception as exc:  # broker down: the request is stored, the sweep will pick it up
+        except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep picks it up
             logger.warning("could not enqueue reconcile for route %s (%s); the next sync will pick it up", route_id, exc)
 
     transaction.on_commit(send)

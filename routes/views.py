@@ -37,9 +37,9 @@ from .choices import ApprovalChoices, HealthChoices
 from .domain.decimals import parse_decimal
 from .domain.diff import spec_diff
 from .domain.render import route_objects, to_yaml
+from .domain.values import RouteSpec, RouteTarget, Violation
 from .filtersets import RouteFilterSet
 from .forms import RouteForm, initial_for
-from .domain.values import RouteSpec, RouteTarget, Violation
 from .models import MAX_REVISION, HostClaim, Route, RouteRevision
 
 logger = logging.getLogger(__name__)

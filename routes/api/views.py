@@ -30,8 +30,8 @@ from clusters import services as cluster_services
 from clusters.models import Cluster
 from portal.access import teams_of
 from portal.errors import ConflictError
-from portal.signin import ThrottledTokenAuthentication
 from portal.models import AuditEvent, TeamNamespace
+from portal.signin import ThrottledTokenAuthentication
 from routes import services
 from routes.domain.policy.hosts import normalize_host
 from routes.domain.render import to_yaml

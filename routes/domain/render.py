@@ -18,7 +18,13 @@ import yaml
 from core.names import is_label_value
 from routes.domain.decimals import parse_decimal
 from routes.domain.values import (
-    BACKEND_EXTERNAL, OUTPUT_GATEWAY, OUTPUT_INGRESS, Backend, ClusterSettings, RouteSpec, RouteTarget,
+    BACKEND_EXTERNAL,
+    OUTPUT_GATEWAY,
+    OUTPUT_INGRESS,
+    Backend,
+    ClusterSettings,
+    RouteSpec,
+    RouteTarget,
 )
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"

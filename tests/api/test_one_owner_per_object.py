@@ -7,8 +7,8 @@ selector and port, and the victim route stayed Synced/Healthy.
 import pytest
 
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import Backend, RouteSpec
+from routes.models import Route
 from tests.factories import stored_before_the_rule
 
 from .conftest import route_body, url

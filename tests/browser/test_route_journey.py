@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.browser.conftest import mark_document, no_reload_since_marked, screenshot
 from tests.factories import spec
 

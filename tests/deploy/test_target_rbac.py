@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from routes import adopt, reconcile, services
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.adopt.conftest import ingress_body
 from tests.factories import spec
 from tests.reconcile.conftest import seed_gateway

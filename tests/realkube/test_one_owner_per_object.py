@@ -8,8 +8,8 @@ import pytest
 from clusters.kube import KubeClient
 from routes import reconcile, services
 from routes.domain import render
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.factories import stored_before_the_rule
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@ passes the probe, and an approved route is server-side applied to real objects a
 import pytest
 
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.reconcile.conftest import seed_gateway
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ import pytest
 
 from clusters.models import Cluster
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import TLS, Backend
+from routes.models import Route
 from tests.reconcile.conftest import CERTIFICATE, GATEWAY, HTTP_ROUTE, INGRESS, SERVICE
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.factories import stored_before_the_rule
 from tests.reconcile.conftest import SERVICE
 

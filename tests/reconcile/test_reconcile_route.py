@@ -3,8 +3,8 @@ deploy/target-rbac.yaml's identity; faults a real server cannot produce on deman
 import pytest
 
 from routes import reconcile
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 
 from routes import services
-from routes.models import Route
 from routes.domain.policy.conflicts import check_conflicts, owned_objects
 from routes.domain.render import render_route
 from routes.domain.values import CONFLICT, Backend, ClusterSettings, OwnedObject, RouteSpec, RouteTarget
+from routes.models import Route
 from tests.factories import spec as make_spec
 from tests.factories import stored_before_the_rule
 

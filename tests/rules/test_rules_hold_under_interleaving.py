@@ -18,6 +18,7 @@ The rules themselves are described in docs/security.md.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -27,22 +28,23 @@ import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from hypothesis import HealthCheck, strategies as st
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from clusters import services as cluster_services
+from clusters.kube import TransientKubeError
 from clusters.models import Cluster
 from portal import services as portal_services
 from portal.errors import ConflictError
 from portal.models import Team, TeamNamespace
-from clusters import services as cluster_services
-from clusters.kube import TransientKubeError
 from routes import reconcile, services
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.choices import ApprovalChoices
 from routes.domain import render
-from routes.models import HostClaim, Review, Route, RouteRevision
 from routes.domain.values import TLS, Backend, RouteSpec
+from routes.models import HostClaim, Review, Route, RouteRevision
 from tests.factories import make_user
 from tests.reconcile.conftest import seed_cluster_addons
 
@@ -121,12 +123,10 @@ class PorticoRules(RuleBasedStateMachine):
           port=st.sampled_from([8080, 9999]), tls=st.sampled_from(TLS_MODES))
     def create(self, who, cluster, name, host, path, service, managed, port, tls):
         user, team = who
-        try:
+        with contextlib.suppress(services.PolicyError, PermissionDenied):
             services.submit_route(user=self.users[user], team=Team.objects.get(slug=team),
                                   cluster=self.clusters[cluster % len(self.clusters)], namespace=NAMESPACE, name=name,
                                   spec=_spec(host, path, service, managed, port, tls))
-        except (services.PolicyError, PermissionDenied):
-            pass
 
     @rule(index=st.integers(0, 20), user=st.integers(0, 3), host=st.sampled_from(HOSTS),
           path=st.sampled_from(PATHS), service=st.sampled_from(SERVICES), managed=st.sampled_from([True, True, False]),
@@ -135,10 +135,8 @@ class PorticoRules(RuleBasedStateMachine):
         route = self._route(index)
         if route is None:
             return
-        try:
+        with contextlib.suppress(services.PolicyError, PermissionDenied):
             services.edit_route(route, user=self.users[user], spec=_spec(host, path, service, managed, port, tls))
-        except (services.PolicyError, PermissionDenied):
-            pass
 
     # Reviews go to pending revisions and mostly to platform engineers, so that approvals happen often enough
     # for the interesting states (two live routes contending for one object) to be reached.
@@ -147,50 +145,40 @@ class PorticoRules(RuleBasedStateMachine):
         route = self._route(index, approval=ApprovalChoices.PENDING)
         if route is None:
             return
-        try:
+        with contextlib.suppress(services.PolicyError, PermissionDenied):
             services.approve_route(route, user=self.users[user], comment="ok")
-        except (services.PolicyError, PermissionDenied):
-            pass
 
     @rule(index=st.integers(0, 20), user=st.sampled_from([0, 1, 2]))
     def reject(self, index, user):
         route = self._route(index, approval=ApprovalChoices.PENDING)
         if route is None:
             return
-        try:
+        with contextlib.suppress(services.PolicyError, PermissionDenied):
             services.reject_route(route, user=self.users[user], comment="no")
-        except (services.PolicyError, PermissionDenied):
-            pass
 
     @rule(index=st.integers(0, 20), user=st.integers(0, 3))
     def delete(self, index, user):
         route = self._route(index)
         if route is None:
             return
-        try:
+        with contextlib.suppress(services.PolicyError, PermissionDenied):
             services.request_deletion(route, user=self.users[user])
-        except (services.PolicyError, PermissionDenied):
-            pass
 
     @rule(host=st.sampled_from(HOSTS), user=st.integers(0, 3))
     def release_claim(self, host, user):
         claim = HostClaim.objects.filter(host=host).select_related("team").first()
         if claim is None:
             return
-        try:
+        with contextlib.suppress(services.PolicyError, PermissionDenied):
             services.release_claim(claim, user=self.users[user])
-        except (services.PolicyError, PermissionDenied):
-            pass
 
     @rule(team=st.sampled_from(["shop", "blog"]), on=st.booleans(), user=st.integers(0, 1))
     def platform_sets_auto_approve(self, team, on, user):
         # Even on an auto-approving team, a platform engineer's own revisions still need a second person.
         stored = Team.objects.get(slug=team)
         stored.auto_approve = on
-        try:
+        with contextlib.suppress(ValidationError, ConflictError):
             portal_services.update_team(stored, user=self.users[user])
-        except (ValidationError, ConflictError):
-            pass
 
     # Folders a platform engineer might give a new directory cluster: its own, another cluster's, one inside
     # another's, and ways out of PORTICO_DIRECTORY_ROOT. Only the first may be accepted.
@@ -215,10 +203,8 @@ class PorticoRules(RuleBasedStateMachine):
         route = self._route(index)
         if route is None:
             return
-        try:
+        with contextlib.suppress(TransientKubeError):
             reconcile.reconcile_route(route.pk)
-        except TransientKubeError:
-            pass
 
     # What Portico put on each cluster.
 

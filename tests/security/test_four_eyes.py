@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from portal.models import AuditEvent
 from routes import services
-from routes.models import Review
 from routes.domain.values import Backend
+from routes.models import Review
 from tests.api.conftest import url
 from tests.factories import spec
 

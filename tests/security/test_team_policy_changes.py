@@ -9,8 +9,8 @@ from portal import services as team_services
 from portal.errors import ConflictError
 from portal.models import AuditEvent, Team
 from routes import services
-from routes.models import Route
 from routes.domain.values import TLS, Backend
+from routes.models import Route
 from tests.factories import spec
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from portal.models import Team
 from routes import reconcile, services
-from routes.models import Route, RouteRevision
 from routes.domain.values import Backend
+from routes.models import Route, RouteRevision
 from tests.api.conftest import route_body, url
 from tests.factories import make_user, spec
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from routes import services
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.factories import stored_before_the_rule
 from tests.web.test_route_form import errors_of
 

@@ -3,8 +3,8 @@ import pytest
 from django.urls import reverse
 
 from routes import services
-from routes.models import Review, Route
 from routes.domain.values import Backend
+from routes.models import Review, Route
 from tests.factories import spec
 
 

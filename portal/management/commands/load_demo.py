@@ -16,8 +16,8 @@ from clusters.models import Cluster
 from portal import services as team_services
 from portal.models import Team
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import TLS, Backend, RouteSpec
+from routes.models import Route
 
 DEMO_USERS = {
     "platform": ("platform-demo", "platform engineer: reviews and approves"),

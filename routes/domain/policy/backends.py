@@ -9,7 +9,14 @@ from routes.domain.decimals import is_decimal
 from routes.domain.policy.common import check_dns_label, quote
 from routes.domain.policy.external import check_external_name
 from routes.domain.values import (
-    BACKEND_EXISTING, BACKEND_EXTERNAL, BACKEND_MANAGED, FORBIDDEN, SERVICE_TYPES, Backend, TeamPolicy, Violation,
+    BACKEND_EXISTING,
+    BACKEND_EXTERNAL,
+    BACKEND_MANAGED,
+    FORBIDDEN,
+    SERVICE_TYPES,
+    Backend,
+    TeamPolicy,
+    Violation,
 )
 
 PORT_RULE = f"use a number from 1 to 65535, or {PORT_NAME_RULE}"

@@ -8,7 +8,14 @@ from dataclasses import replace
 from routes.domain.policy.common import quote
 from routes.domain.policy.hosts import normalize_host
 from routes.domain.values import (
-    CONFLICT, OUTPUT_GATEWAY, OUTPUT_INGRESS, Backend, ExistingRoute, ForeignIngressPath, OwnedObject, RouteSpec,
+    CONFLICT,
+    OUTPUT_GATEWAY,
+    OUTPUT_INGRESS,
+    Backend,
+    ExistingRoute,
+    ForeignIngressPath,
+    OwnedObject,
+    RouteSpec,
     Violation,
 )
 

@@ -36,8 +36,7 @@ def normalize_host(host: str) -> str:
     if not isinstance(host, str):
         return ""
     host = host.strip().translate(_IDNA_DOTS)
-    if host.endswith("."):
-        host = host[:-1]
+    host = host.removesuffix(".")
     return ".".join(_label_to_ascii(label) for label in host.split("."))
 
 
@@ -74,7 +73,7 @@ def _idna_problem(label: str) -> str | None:
         unicode = idna.ulabel(label)
     except (idna.IDNAError, UnicodeError) as exc:
         # idna repeats the label in its messages (" in 'a\u200d'"); the message quotes it already.
-        detail = re.sub(r" (in|of) '.*?'", "", str(exc), flags=re.S)
+        detail = re.sub(r" (in|of) '.*?'", "", str(exc), flags=re.DOTALL)
         detail = "".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in detail)
         if label.isascii():
             return f'starts with "xn--" but is not valid punycode ({detail})'
@@ -91,8 +90,7 @@ def host_within_suffixes(host: str, suffixes: Iterable[str]) -> bool:
     the wildcard "*.shop.example.com" is within "shop.example.com".
     """
     host = normalize_host(host)
-    if host.startswith("*."):
-        host = host[2:]
+    host = host.removeprefix("*.")
     for suffix in suffixes:
         suffix = normalize_host(suffix)
         if suffix and (host == suffix or host.endswith("." + suffix)):
@@ -113,7 +111,7 @@ def _is_ip_literal(host: str) -> bool:
     return False
 
 
-def host_problem(host: str, *, wildcard: bool) -> str | None:
+def host_problem(host: str, *, wildcard: bool) -> str | None:  # noqa: C901 - one branch per hostname rule
     """Why ``host`` is not a usable DNS name, phrased to follow "is not a valid DNS name:", or None.
 
     ``wildcard`` accepts "*" as the whole first label; whether the requester may use it is policy, not syntax.
