@@ -13,16 +13,19 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PORTICO_VAR_DIR=/var/lib/portico \
-    DJANGO_SETTINGS_MODULE=portal.settings
+    DJANGO_SETTINGS_MODULE=portico.settings
 RUN groupadd --system --gid 10001 portico \
  && useradd --system --uid 10001 --gid portico --home-dir /app --shell /usr/sbin/nologin portico \
  && mkdir -p /var/lib/portico && chown portico:portico /var/lib/portico
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=root:root manage.py ./
-COPY --chown=root:root portal ./portal
+COPY --chown=root:root portico ./portico
+COPY --chown=root:root core ./core
 COPY --chown=root:root clusters ./clusters
+COPY --chown=root:root teams ./teams
 COPY --chown=root:root routes ./routes
+COPY --chown=root:root notifications ./notifications
 COPY --chown=root:root templates ./templates
 COPY --chown=root:root static ./static
 # Static files are collected at build time (whitenoise serves them with hashed names); the keys here only let
@@ -34,4 +37,4 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+CMD ["gunicorn", "portico.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--forwarded-allow-ips", "*"]

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 
 from clusters.models import Cluster
-from portal.models import Team, TeamNamespace
+from teams.models import Team, TeamNamespace
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 from routes.domain.values import TLS, Backend, RouteSpec
 from routes.models import HostClaim, Route, RouteRevision

@@ -1,5 +1,5 @@
 """Portico's settings plus the benchmark-only URLconf that mounts the floor views. Never used in production."""
-from portal.settings import *  # noqa: F403
+from portico.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 # The load generator is one user hammering the API; the production per-user throttle would answer 429.

@@ -68,7 +68,7 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn serving portal.wsgi with bench.settings on a loopback port; stopped on exit."""
+    """gunicorn serving portico.wsgi with bench.settings on a loopback port; stopped on exit."""
 
     def __init__(self, log: Path, workers: int = 2):
         self.port = free_port()
@@ -78,7 +78,7 @@ class Gunicorn:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "portico.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--worker-class", "sync", "--access-logfile", "-", "--log-level", "warning"],
             cwd=env.ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
             stdout=subprocess.DEVNULL, stderr=self.log.open("ab"),

@@ -30,7 +30,7 @@ class Worker:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--hostname=bench@%h",
+            [sys.executable, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", "--hostname=bench@%h",
              f"--concurrency={self.concurrency}", "--pool=threads", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             cwd=env.ROOT, env=dict(os.environ), stdout=self.log.open("ab"), stderr=subprocess.STDOUT,

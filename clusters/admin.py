@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from portal.admin_forms import ServiceCheckedForm
+from core.admin_forms import ServiceCheckedForm
 
 from . import services
 from .models import Cluster

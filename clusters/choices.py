@@ -1,4 +1,4 @@
-from portal.choices import ColoredChoices
+from core.choices import ColoredChoices
 
 
 class ClusterModeChoices(ColoredChoices):

@@ -16,7 +16,7 @@ import urllib3
 from django.views.decorators.debug import sensitive_variables
 from kubernetes.client.exceptions import ApiException
 
-from portal.outbound import status_text
+from core.outbound import status_text
 
 logger = logging.getLogger(__name__)
 

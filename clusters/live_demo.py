@@ -1,6 +1,6 @@
 """Where `make run`'s live demo cluster stands, for the clusters page: a small JSON file under PORTICO_VAR_DIR.
 
-`make run` (portal.live_demo.LiveDemo, in the runall process) writes it as the local kube-apiserver is built,
+`make run` (routes.live_demo.LiveDemo, in the runall process) writes it as the local kube-apiserver is built,
 started and registered as cluster ``live``; the web process reads it to show a note on /clusters/. The file names
 the process that wrote it, so a note left behind by a `make run` that was killed is not shown. Nothing here
 outside `make run`: in production the file does not exist and the page shows no note.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-LIVE_CLUSTER = "live"  # the Cluster row `make run` registers (portal/management/commands/load_demo.py)
+LIVE_CLUSTER = "live"  # the Cluster row `make run` registers (routes/management/commands/load_demo.py)
 
 BUILDING = "building"
 STARTING = "starting"

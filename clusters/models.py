@@ -6,9 +6,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core import crypto
 from core.names import is_dns1123_label, is_dns1123_subdomain
 
-from . import crypto
 from .choices import ClusterModeChoices, OutputChoices
 from .directory import cluster_folder, folder_problem
 from .kubeconfig import parse_kubeconfig

@@ -2,7 +2,7 @@
 and the management commands alike (docs/security.md, "Write paths").
 
 Each function validates, writes and records an audit event. Validation failures raise Django's
-``ValidationError`` with messages per field (``portal.errors.ConflictError`` when another object is in the
+``ValidationError`` with messages per field (``core.errors.ConflictError`` when another object is in the
 way); the admin form and the API serializer turn them into field errors. ``validate_cluster`` is the check
 on its own, for the admin form to show errors before it saves.
 """
@@ -10,17 +10,29 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core import crypto
+from core.audit import record
+from core.errors import ConflictError
 from core.names import is_dns1123_subdomain
-from portal.audit import cluster_snapshot, record
-from portal.errors import ConflictError
 
-from . import crypto
 from .choices import ClusterModeChoices
 from .kubeconfig import KubeconfigError
 from .models import Cluster
 
 # Fields a change of credentials is judged under: the stored kubeconfig was accepted with the old values.
 _CREDENTIAL_SETTINGS = ("insecure_skip_tls_verify", "context")
+
+
+def cluster_snapshot(cluster) -> dict:
+    """A cluster's settings for the audit trail; credentials are never part of it."""
+    return {
+        "name": cluster.name, "display_name": cluster.display_name, "mode": cluster.mode, "context": cluster.context,
+        "insecure_skip_tls_verify": cluster.insecure_skip_tls_verify, "directory": cluster.directory,
+        "ingress_class": cluster.ingress_class, "default_issuer": cluster.default_issuer, "output": cluster.output,
+        "gateway_name": cluster.gateway_name, "gateway_namespace": cluster.gateway_namespace,
+        "gateway_section_name": cluster.gateway_section_name,
+        "has_credentials": cluster.has_credentials,
+    }
 
 
 def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) -> None:  # noqa: C901 - one check per field

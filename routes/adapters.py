@@ -14,7 +14,7 @@ from clusters.models import Cluster
 from .domain.values import ClusterSettings, ExistingRoute, ForeignIngressPath, RouteSpec, RouteTarget, TeamPolicy
 
 if TYPE_CHECKING:
-    from portal.models import Team
+    from teams.models import Team
 
     from .models import Route, RouteRevision
 

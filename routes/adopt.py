@@ -21,9 +21,9 @@ from django.utils import timezone
 from clusters.choices import OutputChoices
 from clusters.kube import INGRESS, KubeClient, KubeError
 from clusters.models import Cluster
-from portal.access import is_platform
-from portal.audit import record
-from portal.models import Team
+from core.access import is_platform
+from core.audit import record
+from teams.models import Team
 
 from . import services
 from .adapters import cluster_settings, revision_spec, route_target, team_policy

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class RoutesConfig(AppConfig):
     name = "routes"
+
+    def ready(self):
+        from core.metrics import state_registry
+
+        from .metrics import RouteStateCollector
+
+        state_registry.register(RouteStateCollector())

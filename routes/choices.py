@@ -3,7 +3,7 @@
 The values are ``routes.domain.status``'s (the pure domain names states there); this module adds the labels
 and badge colours that the API, the pages and the admin show.
 """
-from portal.choices import ColoredChoices
+from core.choices import ColoredChoices
 
 from .domain.status import Approval, Health, Sync
 

@@ -3,7 +3,7 @@ import django_filters
 from django.db.models import Q
 
 from clusters.models import Cluster
-from portal.models import Team
+from teams.models import Team
 
 from .choices import ROUTE_APPROVAL_CHOICES, HealthChoices, SyncChoices
 from .domain.policy.hosts import normalize_host

@@ -9,8 +9,8 @@ from typing import cast
 from django import forms
 
 from clusters.models import Cluster
-from portal.access import teams_of
-from portal.models import Team, TeamNamespace
+from teams.access import teams_of
+from teams.models import Team, TeamNamespace
 
 from . import services
 from .choices import PathTypeChoices, ServiceTypeChoices, TLSModeChoices

@@ -7,7 +7,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from clusters.models import Cluster
-from portal.models import Team
+from core.access import is_platform
+from teams.models import Team
 
 from .adapters import revision_spec
 from .choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, PathTypeChoices, SyncChoices
@@ -21,8 +22,6 @@ class RouteQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """The one place team isolation is decided: platform engineers see all, others their teams' routes."""
-        from portal.access import is_platform
-
         if not user.is_authenticated:
             return self.none()
         if is_platform(user):

@@ -15,10 +15,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clusters.models import Cluster
-from portal import notifications
-from portal.access import is_platform
-from portal.audit import record
-from portal.models import Team
+from notifications import delivery as notifications
+from core.access import is_platform
+from core.audit import record
+from teams.models import Team
 
 from .adapters import cluster_settings, existing_route, foreign_paths, revision_spec, team_policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices

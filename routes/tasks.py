@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
-from portal.errors import is_lock_timeout
+from core.errors import is_lock_timeout
 
 from . import reconcile
 

@@ -28,8 +28,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clusters import kube
 from clusters.models import Cluster
-from portal.access import is_platform, teams_of
-from portal.models import AuditEvent, TeamNamespace
+from core.access import is_platform
+from teams.access import teams_of
+from core.models import AuditEvent
+from teams.models import TeamNamespace
 
 from . import adopt, services
 from .adapters import cluster_settings, revision_spec, route_target, team_policy

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from clusters.models import Cluster
-from portal.models import Team, TeamNamespace
+from teams.models import Team, TeamNamespace
 from routes import services
 from routes.domain.values import TLS, Backend, RouteSpec
 

@@ -7,7 +7,7 @@ from routes.domain.render import to_yaml
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, answering 400 (not 500) for nesting too deep to decode or a lone surrogate.
 
-    Oversized bodies never get here: portal.limits answers them 413 before anything reads them.
+    Oversized bodies never get here: core.limits answers them 413 before anything reads them.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

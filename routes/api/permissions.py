@@ -1,7 +1,7 @@
 """Who may call what. Which objects a user sees is decided by the querysets (``visible_to``, ``teams_of``)."""
 from rest_framework import permissions
 
-from portal.access import is_platform
+from core.access import is_platform
 
 
 class IsPlatformOrReadOnly(permissions.IsAuthenticated):

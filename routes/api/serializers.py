@@ -13,10 +13,12 @@ from rest_framework import serializers
 
 from clusters import services as cluster_services
 from clusters.models import Cluster, dns_label
-from portal import services as team_services
-from portal.access import is_platform, teams_of
-from portal.models import AuditEvent, Team
+from core.access import is_platform
+from core.models import AuditEvent
 from routes import services
+from teams import services as team_services
+from teams.access import teams_of
+from teams.models import Team
 from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
 from routes.domain.policy.hosts import MAX_HOST_LENGTH
 from routes.domain.values import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec

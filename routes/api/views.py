@@ -5,7 +5,7 @@ Error mapping, the same for every endpoint:
   conflict (duplicate name, same host+path, host claimed by another team);
 - ``PermissionDenied`` from the services answers 403 with the service's message;
 - Django ``ValidationError`` from the cluster and team services answers 400 with field errors, or 409 for a
-  ``portal.errors.ConflictError`` (name taken, still in use);
+  ``core.errors.ConflictError`` (name taken, still in use);
 - objects outside ``visible_to(user)`` / ``teams_of(user)`` answer 404, exactly like objects that do not exist;
 - a team the user does not belong to, named in a route, is a 400 field error on ``team`` that reads the same
   whether or not the team exists.
@@ -28,13 +28,14 @@ from rest_framework.settings import api_settings
 
 from clusters import services as cluster_services
 from clusters.models import Cluster
-from portal.access import teams_of
-from portal.errors import ConflictError
-from portal.models import AuditEvent, TeamNamespace
-from portal.signin import ThrottledTokenAuthentication
+from core.errors import ConflictError
+from core.models import AuditEvent
+from core.signin import ThrottledTokenAuthentication
 from routes import services
 from routes.domain.policy.hosts import normalize_host
 from routes.domain.render import to_yaml
+from teams.access import teams_of
+from teams.models import TeamNamespace
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision
 
@@ -78,7 +79,7 @@ class APIViewSet(viewsets.GenericViewSet):
     """What every endpoint shares: authentication, JSON bodies, error mapping and documented errors."""
 
     # Token first: its WWW-Authenticate header is what makes DRF answer 401 (not 403) without credentials.
-    # Failed tokens count against the anonymous rate (portal/signin.py).
+    # Failed tokens count against the anonymous rate (core/signin.py).
     authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
     schema = PorticoAutoSchema()
@@ -99,7 +100,7 @@ class APIViewSet(viewsets.GenericViewSet):
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(str(exc) or None)
         elif isinstance(exc, DjangoValidationError):
-            # Cluster and team services (clusters.services, portal.services) judge writes with Django's error.
+            # Cluster and team services (clusters.services, teams.services) judge writes with Django's error.
             errors = {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
                       for field, messages in exc.message_dict.items()}
             exc = Conflict(errors) if isinstance(exc, ConflictError) else exceptions.ValidationError(errors)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes import adopt, reconcile
 from routes.models import HostClaim, Review, Route
 from tests.adopt.conftest import INGRESS

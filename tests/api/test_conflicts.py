@@ -2,7 +2,7 @@
 import pytest
 
 from clusters.models import Cluster
-from portal.models import Team
+from teams.models import Team
 from routes import services
 from routes.models import HostClaim, Route
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from clusters.models import Cluster
-from portal.models import Team, TeamNamespace
+from teams.models import Team, TeamNamespace
 from routes.choices import ApprovalChoices
 from routes.models import HostClaim, Route, RouteRevision
 from tests.factories import spec

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from clusters.models import Cluster
-from portal.models import AuditEvent
+from core.models import AuditEvent
 
 from .conftest import url
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.models import Team, TeamNamespace
+from teams.models import Team, TeamNamespace
+from routes.models import Route
 from routes.domain.policy.hosts import normalize_host
 from routes.models import Route
 

@@ -1,7 +1,7 @@
 """A route through the API from request to deletion: each call's answer and the rows it leaves behind."""
 import yaml
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes.models import Review, Route, RouteRevision
 
 from .conftest import route_body, url

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 
 from .conftest import url
 

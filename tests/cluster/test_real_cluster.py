@@ -12,7 +12,7 @@ import yaml
 
 from clusters.kube import INGRESS, SERVICE, Kind, KubeClient
 from clusters.models import Cluster
-from portal.models import TeamNamespace
+from teams.models import TeamNamespace
 from routes import reconcile, services
 from routes.domain.values import TLS, Backend
 

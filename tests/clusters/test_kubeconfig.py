@@ -72,7 +72,7 @@ def test_kubeconfig_is_encrypted_at_rest():
 
 @pytest.mark.django_db
 def test_rotated_keys_still_decrypt_and_rotate_to_the_newest(settings):
-    from clusters import crypto
+    from core import crypto
 
     old = crypto.encrypt("secret")
     settings.PORTICO_ENCRYPTION_KEYS = ["a-brand-new-passphrase", *settings.PORTICO_ENCRYPTION_KEYS]

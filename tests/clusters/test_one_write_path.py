@@ -1,4 +1,4 @@
-"""Clusters and teams are written through one service each (clusters.services, portal.services), so the admin,
+"""Clusters and teams are written through one service each (clusters.services, teams.services), so the admin,
 the API and the commands accept and refuse the same changes with the same messages, and audit them alike."""
 import pytest
 import yaml
@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 from clusters import services
 from clusters.kubeconfig import KubeconfigError, parse_kubeconfig
 from clusters.models import Cluster
-from portal.models import AuditEvent, Team
+from core.models import AuditEvent
+from teams.models import Team
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +154,7 @@ def team_form(team: Team, cluster: Cluster, *, domains='["shop.example.com"]', n
 
 
 def test_team_domains_are_checked_in_the_admin_like_in_the_api(staff, api, pat, shop, cluster):
-    page = staff.post(f"/admin/portal/team/{shop.pk}/change/", team_form(shop, cluster, domains='["not a domain"]'))
+    page = staff.post(f"/admin/teams/team/{shop.pk}/change/", team_form(shop, cluster, domains='["not a domain"]'))
     response = api(pat).patch("/api/v1/teams/shop/", {"domains": ["not a domain"]}, format="json")
 
     assert response.status_code == 400
@@ -163,7 +164,7 @@ def test_team_domains_are_checked_in_the_admin_like_in_the_api(staff, api, pat, 
 
 
 def test_team_namespaces_are_checked_in_the_admin_like_in_the_api(staff, api, pat, shop, cluster):
-    page = staff.post(f"/admin/portal/team/{shop.pk}/change/", team_form(shop, cluster, namespace="Shop_NS"))
+    page = staff.post(f"/admin/teams/team/{shop.pk}/change/", team_form(shop, cluster, namespace="Shop_NS"))
     response = api(pat).patch("/api/v1/teams/shop/", {"namespaces": [{"cluster": "prod-eu", "namespace": "Shop_NS"}]},
                               format="json")
 
@@ -177,7 +178,7 @@ def test_a_team_made_in_the_admin_is_saved_with_members_and_namespaces_and_audit
             "namespaces-TOTAL_FORMS": "1", "namespaces-INITIAL_FORMS": "0", "namespaces-MIN_NUM_FORMS": "0",
             "namespaces-MAX_NUM_FORMS": "1000", "namespaces-0-cluster": str(cluster.pk),
             "namespaces-0-namespace": "search"}
-    response = staff.post("/admin/portal/team/add/", data)
+    response = staff.post("/admin/teams/team/add/", data)
 
     assert response.status_code == 302, response.content.decode()[-2000:]
     team = Team.objects.get(slug="search")

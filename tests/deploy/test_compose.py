@@ -34,7 +34,7 @@ def test_compose_has_the_whole_stack():
 
 
 def test_every_environment_variable_is_read_by_settings_and_documented():
-    settings_source = (ROOT / "portal" / "settings.py").read_text()
+    settings_source = (ROOT / "portico" / "settings.py").read_text()
     readme = (ROOT / "README.md").read_text()
     names = {key for service in PORTICO_SERVICES for key in environment(service)}
     for name in names:
@@ -43,7 +43,7 @@ def test_every_environment_variable_is_read_by_settings_and_documented():
 
 
 def test_settings_load_with_the_compose_environment():
-    env = {**resolved(environment("worker")), "PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    env = {**resolved(environment("worker")), "PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "portico.settings"}
     script = ("import django, json; django.setup(); from django.conf import settings as s; "
               "print(json.dumps({'db': s.DATABASES['default']['HOST'], 'engine': s.DATABASES['default']['ENGINE'], "
               "'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, "
@@ -55,9 +55,9 @@ def test_settings_load_with_the_compose_environment():
 
 
 def test_commands_name_modules_that_exist():
-    assert SERVICES["web"]["command"][:2] == ["gunicorn", "portal.wsgi"] and (ROOT / "portal" / "wsgi.py").is_file()
+    assert SERVICES["web"]["command"][:2] == ["gunicorn", "portico.wsgi"] and (ROOT / "portico" / "wsgi.py").is_file()
     for name in ("worker", "beat"):
-        assert SERVICES[name]["command"][:3] == ["celery", "-A", "portal"] and (ROOT / "portal" / "celery.py").is_file()
+        assert SERVICES[name]["command"][:3] == ["celery", "-A", "portico"] and (ROOT / "portico" / "celery.py").is_file()
     assert SERVICES["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     register = " ".join(SERVICES["register-cluster"]["command"])
     assert "manage.py add_cluster k3s --kubeconfig /k3s/kubeconfig.yaml --server https://k3s:6443" in register

@@ -48,7 +48,7 @@ def test_deployments_run_the_compose_image_and_commands():
     commands = {name: spec["containers"][0]["command"][:4] for name, spec in pod_specs()}
     assert commands["portico-worker"] == compose["worker"]["command"][:4]
     assert commands["portico-beat"] == compose["beat"]["command"][:4]
-    assert commands["portico-web"][:2] == compose["web"]["command"][:2] == ["gunicorn", "portal.wsgi"]
+    assert commands["portico-web"][:2] == compose["web"]["command"][:2] == ["gunicorn", "portico.wsgi"]
     images = {spec["containers"][0]["image"] for _, spec in pod_specs()}
     assert images == {compose["web"]["image"]}
 

@@ -205,7 +205,7 @@ def applies_per_object(kube) -> Counter:
 
 
 def sweep() -> None:
-    """What beat sends every PORTICO_SYNC_INTERVAL seconds (portal/celery.py: sync-all-clusters, with expiry)."""
+    """What beat sends every PORTICO_SYNC_INTERVAL seconds (portico/celery.py: sync-all-clusters, with expiry)."""
     from django.conf import settings
 
     current_app.send_task("routes.tasks.sync_all_clusters", expires=float(settings.PORTICO_SYNC_INTERVAL))

@@ -1,6 +1,6 @@
 """Kubeconfigs, tokens and keys: encrypted at rest, and never in logs, audit events, error pages or the admin.
 Audit events cannot be changed or deleted through the admin (the model refuses too:
-tests/portal/test_audit_is_append_only.py)."""
+tests/core/test_audit_is_append_only.py)."""
 import base64
 import datetime
 import logging
@@ -18,7 +18,8 @@ from django.views.debug import ExceptionReporter
 
 from clusters.kube import KubeClient, TransientKubeError
 from clusters.models import Cluster
-from portal.models import AuditEvent, TeamNamespace
+from core.models import AuditEvent
+from teams.models import TeamNamespace
 from routes import reconcile, services
 from tests.reconcile.conftest import seed_cluster_addons
 

@@ -6,9 +6,10 @@ import pytest
 from django.db.models import F
 from kombu.exceptions import OperationalError
 
-from portal import notifications, tasks
-from portal.celery import app
-from portal.models import NotificationDelivery
+from notifications import delivery as notifications
+from notifications import tasks
+from portico.celery import app
+from notifications.models import NotificationDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_a_retry_lost_with_the_broker_is_picked_up_by_the_sweep(receiver, make_w
 
 
 def test_the_sweep_runs_on_beat():
-    assert "portal.tasks.send_pending_notifications" in app.tasks  # finalizes the app, which builds the schedule
+    assert "notifications.tasks.send_pending_notifications" in app.tasks  # finalizes the app, which builds the schedule
     entry = app.conf.beat_schedule["send-pending-notifications"]
-    assert entry["task"] == "portal.tasks.send_pending_notifications"
+    assert entry["task"] == "notifications.tasks.send_pending_notifications"
     assert entry["schedule"] <= 60 and entry["options"]["expires"] <= 60

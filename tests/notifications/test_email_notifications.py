@@ -3,7 +3,7 @@ the decision with the reviewer's comment. Nobody is told what they did themselve
 import pytest
 from django.contrib.auth.models import User
 
-from portal.models import NotificationDelivery
+from notifications.models import NotificationDelivery
 from routes import services
 from tests.factories import spec
 

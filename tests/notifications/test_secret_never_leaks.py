@@ -5,8 +5,9 @@ import logging
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from portal import notifications
-from portal.models import AuditEvent, NotificationDelivery, TeamWebhook
+from notifications import delivery as notifications
+from core.models import AuditEvent
+from notifications.models import NotificationDelivery, TeamWebhook
 from routes import services
 from tests.notifications.conftest import SECRET
 
@@ -27,8 +28,8 @@ def test_the_secret_never_leaves_portico(client, pat, shop, receiver, dead_url, 
     pat.save()
     client.force_login(pat)
     form = {"team": shop.pk, "events": ["submitted", "approved", "rejected"], "active": "on", "secret": SECRET}
-    assert client.post("/admin/portal/teamwebhook/add/", {**form, "url": receiver.url}).status_code == 302
-    assert client.post("/admin/portal/teamwebhook/add/", {**form, "url": dead_url}).status_code == 302
+    assert client.post("/admin/notifications/teamwebhook/add/", {**form, "url": receiver.url}).status_code == 302
+    assert client.post("/admin/notifications/teamwebhook/add/", {**form, "url": dead_url}).status_code == 302
     receiver.answer(500)
 
     with committed():
@@ -36,15 +37,15 @@ def test_the_secret_never_leaves_portico(client, pat, shop, receiver, dead_url, 
     with committed():
         services.reject_route(route, user=pat, comment="no")
     webhook = TeamWebhook.objects.get(url=receiver.url)
-    client.post("/admin/portal/teamwebhook/", {"action": "send_test", "_selected_action": [webhook.pk]})
+    client.post("/admin/notifications/teamwebhook/", {"action": "send_test", "_selected_action": [webhook.pk]})
 
     # submitted (500, then retried: 200), rejected, test; the dead URL gave up on submitted and rejected.
     assert len(receiver.requests) == 4 and NotificationDelivery.objects.filter(status="failed").count() == 2
     pages = [
-        "/admin/portal/teamwebhook/", f"/admin/portal/teamwebhook/{webhook.pk}/change/",
-        "/admin/portal/teamwebhook/add/", f"/admin/portal/teamwebhook/{webhook.pk}/history/",
-        "/admin/portal/notificationdelivery/",
-        *[f"/admin/portal/notificationdelivery/{pk}/change/" for pk in NotificationDelivery.objects.values_list("pk", flat=True)],
+        "/admin/notifications/teamwebhook/", f"/admin/notifications/teamwebhook/{webhook.pk}/change/",
+        "/admin/notifications/teamwebhook/add/", f"/admin/notifications/teamwebhook/{webhook.pk}/history/",
+        "/admin/notifications/notificationdelivery/",
+        *[f"/admin/notifications/notificationdelivery/{pk}/change/" for pk in NotificationDelivery.objects.values_list("pk", flat=True)],
     ]
     for page in pages:
         response = client.get(page)

@@ -5,13 +5,13 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal.models import NotificationDelivery, TeamWebhook
+from notifications.models import NotificationDelivery, TeamWebhook
 from tests.notifications.conftest import SECRET
 
 pytestmark = pytest.mark.django_db
 
-ADD = "/admin/portal/teamwebhook/add/"
-DELIVERIES = "/admin/portal/notificationdelivery/"
+ADD = "/admin/notifications/teamwebhook/add/"
+DELIVERIES = "/admin/notifications/notificationdelivery/"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_new_webhook_needs_a_secret_and_an_edit_may_keep_it(staff, pat, shop, 
     assert response.status_code == 200 and "A new webhook needs a secret." in response.content.decode()
 
     webhook = make_webhook("https://hooks.example.com/b")
-    change = f"/admin/portal/teamwebhook/{webhook.pk}/change/"
+    change = f"/admin/notifications/teamwebhook/{webhook.pk}/change/"
     assert client.post(change, _form(shop, "https://hooks.example.com/c")).status_code == 302
     webhook.refresh_from_db()
     assert webhook.url == "https://hooks.example.com/c" and webhook.get_secret() == SECRET
@@ -63,7 +63,7 @@ def test_a_new_webhook_needs_a_secret_and_an_edit_may_keep_it(staff, pat, shop, 
 def test_send_test_posts_a_signed_test_event_and_reports_the_result(staff, pat, make_webhook, receiver, dead_url):
     good, bad = make_webhook(receiver.url), make_webhook(dead_url)
 
-    response = staff(pat).post("/admin/portal/teamwebhook/", {
+    response = staff(pat).post("/admin/notifications/teamwebhook/", {
         "action": "send_test", "_selected_action": [good.pk, bad.pk]}, follow=True)
 
     page = response.content.decode()

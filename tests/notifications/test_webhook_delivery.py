@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from portal import notifications
-from portal.models import NotificationDelivery
+from notifications import delivery as notifications
+from notifications.models import NotificationDelivery
 from routes import services
 from tests.notifications.conftest import SECRET
 

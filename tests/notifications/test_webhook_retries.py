@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from portal import notifications, tasks
-from portal.models import NotificationDelivery
+from notifications import delivery as notifications
+from notifications import tasks
+from notifications.models import NotificationDelivery
 
 pytestmark = pytest.mark.django_db
 

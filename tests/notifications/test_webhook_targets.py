@@ -3,13 +3,13 @@ otherwise non-public address is refused when it is saved, and again when a deliv
 differently by then), unless PORTICO_ALLOW_PRIVATE_WEBHOOKS allows private targets."""
 import pytest
 
-from portal import notifications
-from portal.models import NotificationDelivery, TeamWebhook
+from notifications import delivery as notifications
+from notifications.models import NotificationDelivery, TeamWebhook
 from tests.notifications.conftest import SECRET
 
 pytestmark = pytest.mark.django_db
 
-ADD = "/admin/portal/teamwebhook/add/"
+ADD = "/admin/notifications/teamwebhook/add/"
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_send_test_in_the_admin_reports_the_refusal_not_a_status(staff, make_web
     make_webhook(receiver.url)
     settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS = False
 
-    response = staff.post("/admin/portal/teamwebhook/", {
+    response = staff.post("/admin/notifications/teamwebhook/", {
         "action": "send_test", "_selected_action": [TeamWebhook.objects.get().pk]}, follow=True)
 
     [message] = [str(m) for m in response.context["messages"]]

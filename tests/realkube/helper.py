@@ -97,7 +97,7 @@ class RealKube:
         from django.core.management import call_command
 
         from clusters.models import Cluster
-        from portal.models import TeamNamespace
+        from teams.models import TeamNamespace
         from routes import reconcile
 
         path = self._tmp / f"{name}.kubeconfig"

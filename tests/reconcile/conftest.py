@@ -6,7 +6,7 @@ why in their docstring.
 import pytest
 
 from clusters.models import Cluster
-from portal.models import TeamNamespace
+from teams.models import TeamNamespace
 from routes import reconcile
 
 INGRESS = ("networking.k8s.io/v1", "Ingress")

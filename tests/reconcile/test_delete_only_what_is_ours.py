@@ -9,7 +9,7 @@ import yaml
 
 from clusters.kube import KubeClient
 from clusters.models import Cluster
-from portal.models import TeamNamespace
+from teams.models import TeamNamespace
 from routes import reconcile, services
 from routes.domain.values import Backend
 from tests.factories import stored_before_the_rule

@@ -191,7 +191,7 @@ def test_missing_route_is_tolerated(db):
 
 
 def test_each_applied_revision_and_the_removal_are_audited_once(approve, realkube, alice):
-    from portal.models import AuditEvent
+    from core.models import AuditEvent
     from routes import services
 
     route = approve()

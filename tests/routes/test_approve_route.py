@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes import services
 from routes.models import HostClaim, Review
 
@@ -67,7 +67,7 @@ def test_an_already_decided_revision_cannot_be_decided_again(approved_route, qui
 def test_approval_rechecks_claims_made_since_submission(submit, pat, quinn, bob, other_team):
     """Host claims span clusters: a claim made on another cluster after submission blocks approval."""
     from clusters.models import Cluster
-    from portal.models import TeamNamespace
+    from teams.models import TeamNamespace
 
     us = Cluster.objects.create(name="prod-us", mode="directory")
     TeamNamespace.objects.create(team=other_team, cluster=us, namespace="blog")

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes import services
 from routes.models import HostClaim
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.names import is_dns1123_label, is_label_value
-from portal.models import team_slug_problem
+from teams.models import team_slug_problem
 from routes.api.errors import violations_to_nested
 from routes.domain.decimals import parse_decimal
 from routes.domain.policy.conflicts import check_conflicts

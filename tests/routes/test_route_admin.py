@@ -69,7 +69,7 @@ def test_admin_lists_routes_with_constant_queries(submit, pat, admin_client_as, 
 @pytest.mark.django_db
 def test_audit_events_are_read_only_in_admin(approved_route, pat, admin_client_as):
     client = admin_client_as(pat)
-    from portal.models import AuditEvent
+    from core.models import AuditEvent
 
     event = AuditEvent.objects.first()
     assert client.get("/admin/portal/auditevent/").status_code == 200

@@ -2,7 +2,7 @@
 releasing a claim goes through the same rule and audit as everywhere else."""
 import pytest
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes.models import HostClaim, Route
 
 pytestmark = pytest.mark.django_db

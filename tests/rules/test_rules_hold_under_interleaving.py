@@ -36,9 +36,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from clusters import services as cluster_services
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
-from portal import services as portal_services
-from portal.errors import ConflictError
-from portal.models import Team, TeamNamespace
+from teams import services as team_services
+from core.errors import ConflictError
+from teams.models import Team, TeamNamespace
+from clusters import services as cluster_services
+from clusters.kube import TransientKubeError
 from routes import reconcile, services
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.choices import ApprovalChoices
@@ -178,7 +180,7 @@ class PorticoRules(RuleBasedStateMachine):
         stored = Team.objects.get(slug=team)
         stored.auto_approve = on
         with contextlib.suppress(ValidationError, ConflictError):
-            portal_services.update_team(stored, user=self.users[user])
+            team_services.update_team(stored, user=self.users[user])
 
     # Folders a platform engineer might give a new directory cluster: its own, another cluster's, one inside
     # another's, and ways out of PORTICO_DIRECTORY_ROOT. Only the first may be accepted.

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from portal import services as team_services
-from portal.models import AuditEvent, NotificationDelivery, Team
+from teams import services as team_services
+from core.models import AuditEvent
+from notifications.models import NotificationDelivery
+from teams.models import Team
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def assert_announced(mailoutbox, *, team="shop", actor="pat", to=("quinn@example
     assert message.subject == f"[Portico] Auto-approval turned on for team {team}"
     assert f"{actor} turned on auto-approval for team {team}" in message.body
     team_pk = Team.objects.get(slug=team).pk
-    assert f"http://127.0.0.1:8000/admin/portal/team/{team_pk}/change/" in message.body
+    assert f"http://127.0.0.1:8000/admin/teams/team/{team_pk}/change/" in message.body
     assert message.extra_headers["X-Portico-Event"] == "auto_approve"
     assert set(NotificationDelivery.objects.values_list("event", "status")) == {("auto_approve", "delivered")}
 
@@ -64,7 +66,7 @@ def test_admin_switch_on_is_announced(admin_client_as, shop, cluster, pat, quinn
             "namespaces-0-cluster": str(cluster.pk), "namespaces-0-namespace": "shop"}
     client = admin_client_as(pat)
     with committed():
-        response = client.post(f"/admin/portal/team/{shop.pk}/change/", data)
+        response = client.post(f"/admin/teams/team/{shop.pk}/change/", data)
 
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert Team.objects.get(pk=shop.pk).auto_approve

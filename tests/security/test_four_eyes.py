@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes import services
 from routes.domain.values import Backend
 from routes.models import Review

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from clusters.models import Cluster
-from portal.models import AuditEvent
+from core.models import AuditEvent
 from routes import services
 from routes.models import HostClaim, Route
 from tests.api.conftest import route_body, url

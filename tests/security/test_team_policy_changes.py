@@ -5,9 +5,10 @@ import json
 
 import pytest
 
-from portal import services as team_services
-from portal.errors import ConflictError
-from portal.models import AuditEvent, Team
+from teams import services as team_services
+from core.errors import ConflictError
+from core.models import AuditEvent
+from teams.models import Team
 from routes import services
 from routes.domain.values import TLS, Backend
 from routes.models import Route
@@ -136,7 +137,7 @@ def team_form(team, cluster, *, domains='["shop.example.com"]', namespace_rows=(
 
 
 def test_admin_refuses_domains_that_leave_a_live_route_outside(admin_client_as, approved_route, shop, cluster, pat):
-    page = admin_client_as(pat).post(f"/admin/portal/team/{shop.pk}/change/",
+    page = admin_client_as(pat).post(f"/admin/teams/team/{shop.pk}/change/",
                                      team_form(shop, cluster, domains=json.dumps(["other.example.com"])))
 
     assert page.status_code == 200
@@ -146,7 +147,7 @@ def test_admin_refuses_domains_that_leave_a_live_route_outside(admin_client_as, 
 
 
 def test_admin_refuses_deleting_the_namespace_row_of_a_live_route(admin_client_as, approved_route, shop, cluster, pat):
-    page = admin_client_as(pat).post(f"/admin/portal/team/{shop.pk}/change/",
+    page = admin_client_as(pat).post(f"/admin/teams/team/{shop.pk}/change/",
                                      team_form(shop, cluster, namespace_rows=(("shop", True), ("shop-next", False))))
 
     assert page.status_code == 200
@@ -158,7 +159,7 @@ def test_admin_refuses_deleting_the_namespace_row_of_a_live_route(admin_client_a
 
 def test_admin_saves_a_change_that_keeps_live_routes_inside(admin_client_as, approved_route, shop, cluster, pat):
     response = admin_client_as(pat).post(
-        f"/admin/portal/team/{shop.pk}/change/",
+        f"/admin/teams/team/{shop.pk}/change/",
         team_form(shop, cluster, domains=json.dumps(["shop.example.com", "example.org"])))
 
     assert response.status_code == 302

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from portal.models import Team
+from teams.models import Team
 from routes import reconcile, services
 from routes.domain.values import Backend
 from routes.models import Route, RouteRevision

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from portal import services as team_services
-from portal.models import Team, TeamNamespace
+from teams import services as team_services
+from teams.models import Team, TeamNamespace
 from routes import services
 from routes.models import Route
 from tests.api.conftest import route_body, url
@@ -40,7 +40,7 @@ def test_the_slug_message_says_why(api, pat):
 def test_admin_refuses_a_team_slug_that_cannot_label_objects(admin_client_as, pat, slug):
     client = admin_client_as(pat)
 
-    response = client.post(reverse("admin:portal_team_add"), {
+    response = client.post(reverse("admin:teams_team_add"), {
         "slug": slug, "name": "Sec", "domains": "[]", "external_domains": "[]",
         "namespaces-TOTAL_FORMS": "0", "namespaces-INITIAL_FORMS": "0",
     })

@@ -63,7 +63,7 @@ def kube_cluster(kube, kube_kubeconfig, shop):
     from django.core.cache import cache
 
     from clusters.models import Cluster
-    from portal.models import TeamNamespace
+    from teams.models import TeamNamespace
 
     cache.clear()
     cluster = Cluster(name="kind", mode="kubernetes")

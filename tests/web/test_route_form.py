@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from portal.models import TeamNamespace
+from teams.models import TeamNamespace
 from routes import services
 from routes.models import Route
 from tests.factories import make_team, make_user, spec

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clusters.models import Cluster
-from portal.models import TeamNamespace
+from teams.models import TeamNamespace
 from routes import services
 from routes.models import Route
 from tests.factories import make_team, make_user, spec

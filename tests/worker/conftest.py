@@ -38,7 +38,7 @@ class WorkerProcess:
 
     def start(self, concurrency: int = 2) -> "WorkerProcess":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", f"--hostname={self.name}@%h",
+            [sys.executable, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", f"--hostname={self.name}@%h",
              f"--concurrency={concurrency}", "--pool=threads", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
         )

@@ -5,7 +5,8 @@ command, then drop the old keys from the list.
 """
 from django.core.management.base import BaseCommand, CommandError
 
-from clusters import crypto, services
+from core import crypto
+from clusters import services
 from clusters.models import Cluster
 
 

@@ -8,7 +8,7 @@ from routes.domain.values import FORBIDDEN, TeamPolicy, Violation
 
 def check_team(team: TeamPolicy) -> list[Violation]:
     """The team's slug labels every object of its routes (``portico.dev/team``): one that is not a label value
-    (stored before slugs were checked, portal.models.validate_team_slug) could never be applied."""
+    (stored before slugs were checked, teams.models.validate_team_slug) could never be applied."""
     if is_label_value(team.slug) and team.slug:
         return []
     return [Violation(

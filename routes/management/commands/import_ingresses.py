@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clusters.kube import KubeError
 from clusters.models import Cluster
-from portal.access import is_platform
+from core.access import is_platform
 from routes import adopt
 
 

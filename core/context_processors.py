@@ -1,0 +1,6 @@
+from core.access import is_platform
+
+
+def portal(request):
+    user = getattr(request, "user", None)
+    return {"is_platform": bool(user and is_platform(user))}

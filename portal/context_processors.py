@@ -1,6 +1,0 @@
-from portal.access import is_platform
-
-
-def portal(request):
-    user = getattr(request, "user", None)
-    return {"is_platform": bool(user and is_platform(user))}

@@ -1,0 +1,33 @@
+"""The Celery app. Tasks live in each app's tasks.py; beat entries are built from settings."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portico.settings")
+
+app = Celery("portico")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_beat(sender, **kwargs):
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "sync-all-clusters": {
+            "task": "routes.tasks.sync_all_clusters",
+            "schedule": float(settings.PORTICO_SYNC_INTERVAL),
+            "options": {"expires": float(settings.PORTICO_SYNC_INTERVAL)},
+        },
+        "probe-all-clusters": {
+            "task": "routes.tasks.probe_all_clusters",
+            "schedule": float(settings.PORTICO_PROBE_INTERVAL),
+            "options": {"expires": float(settings.PORTICO_PROBE_INTERVAL)},
+        },
+        "send-pending-notifications": {
+            "task": "notifications.tasks.send_pending_notifications",
+            "schedule": 60.0,
+            "options": {"expires": 60.0},
+        },
+    }

@@ -1,0 +1,71 @@
+"""Start the web server, a Celery worker and beat together for `make run`, and the live demo cluster beside them
+(routes/live_demo.py: started at once when kube-apiserver and etcd are built, else built in the background);
+Ctrl-C stops everything."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from routes.live_demo import LiveDemo
+
+
+class Command(BaseCommand):
+    help = "Run web (127.0.0.1:8000), worker, beat and the live demo cluster in the foreground."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--no-live-cluster", action="store_true",
+                            help="do not start (or build) the live demo cluster; cluster \"local\" only")
+
+    def handle(self, *args, addr, no_live_cluster=False, **options):
+        for folder in ("data_folder_in", "control_folder", "processed_folder"):
+            path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
+            if path:
+                os.makedirs(str(path), exist_ok=True)
+        python = sys.executable
+        commands = {
+            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "worker": [python, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", "--concurrency=2",
+                       "--pool=threads"],
+            "beat": [python, "-m", "celery", "-A", "portico", "beat", "--loglevel=INFO",
+                     f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
+        }
+        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        live = None if no_live_cluster else LiveDemo()
+        if live is not None:
+            live.start()
+        self.stdout.write(self.style.SUCCESS(f"\nPortico is running at http://{addr}/  (admin: http://{addr}/admin/)"))
+        self.stdout.write("Log in as platform / platform-demo or dev / dev-demo. Ctrl-C stops everything.\n")
+        # SIGTERM (e.g. from a supervisor or a test) stops everything in order, like Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        reported = False
+        try:
+            while all(p.poll() is None for p in procs.values()):
+                live_failure = live.failed_process() if live is not None else None
+                if live_failure and not reported:
+                    self.stderr.write(f"live cluster: {live_failure}")
+                    reported = True
+                time.sleep(0.5)
+            failed = [name for name, p in procs.items() if p.poll() is not None]
+            self.stderr.write(f"{', '.join(failed)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if live is not None:
+                live.stop()
+            for p in procs.values():
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs.values():
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt

@@ -1,0 +1,12 @@
+"""Which teams a user acts for: every team for a platform engineer, else the teams they are a member of."""
+from core.access import is_platform
+
+from .models import Team
+
+
+def teams_of(user):
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if is_platform(user):
+        return Team.objects.all()
+    return Team.objects.filter(members=user)
