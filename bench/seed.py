@@ -10,10 +10,10 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 
 from clusters.models import Cluster
-from teams.models import Team, TeamNamespace
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 from routes.domain.values import TLS, Backend, RouteSpec
 from routes.models import HostClaim, Route, RouteRevision
+from teams.models import Team, TeamNamespace
 
 NAMESPACES = [f"ns{i}" for i in range(10)]
 DOMAIN = "bench.example.com"

@@ -38,9 +38,9 @@ from clusters.kube import (
     kind_of,
 )
 from clusters.models import Cluster
-from notifications import delivery as notifications
 from core.audit import record
 from core.errors import is_lock_timeout
+from notifications import delivery as notifications
 
 from .adapters import cluster_settings, foreign_paths, revision_spec, route_target, team_policy
 from .choices import HealthChoices, SyncChoices

@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clusters.models import Cluster
-from notifications import delivery as notifications
 from core.access import is_platform
 from core.audit import record
+from notifications import delivery as notifications
 from teams.models import Team
 
 from .adapters import cluster_settings, existing_route, foreign_paths, revision_spec, team_policy

@@ -29,8 +29,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from clusters import kube
 from clusters.models import Cluster
 from core.access import is_platform
-from teams.access import teams_of
 from core.models import AuditEvent
+from teams.access import teams_of
 from teams.models import TeamNamespace
 
 from . import adopt, services

@@ -13,15 +13,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core.audit import record
+from core.errors import ConflictError
 from core.names import LABEL_RULE, is_dns1123_label, is_dns1123_subdomain
+from notifications import delivery as notifications
+from notifications.choices import NotificationEventChoices
 from routes import services as route_services
 from routes.adapters import team_policy
 from routes.domain.policy.hosts import normalize_host
-
-from core.audit import record
-from core.errors import ConflictError
-from notifications import delivery as notifications
-from notifications.choices import NotificationEventChoices
 
 from .models import Team, TeamNamespace
 

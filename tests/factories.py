@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from clusters.models import Cluster
-from teams.models import Team, TeamNamespace
 from routes import services
 from routes.domain.values import TLS, Backend, RouteSpec
+from teams.models import Team, TeamNamespace
 
 
 def make_user(username: str, *, platform: bool = False, teams=()) -> User:

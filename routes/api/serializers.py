@@ -16,13 +16,13 @@ from clusters.models import Cluster, dns_label
 from core.access import is_platform
 from core.models import AuditEvent
 from routes import services
-from teams import services as team_services
-from teams.access import teams_of
-from teams.models import Team
 from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
 from routes.domain.policy.hosts import MAX_HOST_LENGTH
 from routes.domain.values import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
+from teams import services as team_services
+from teams.access import teams_of
+from teams.models import Team
 
 MAX_COMMENT_LENGTH = 10_000
 

@@ -34,10 +34,10 @@ from core.signin import ThrottledTokenAuthentication
 from routes import services
 from routes.domain.policy.hosts import normalize_host
 from routes.domain.render import to_yaml
-from teams.access import teams_of
-from teams.models import TeamNamespace
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision
+from teams.access import teams_of
+from teams.models import TeamNamespace
 
 from . import manifests
 from .errors import violations_to_nested

@@ -5,7 +5,7 @@ the API agree on what green or red means; the markup lives once, in ``templates/
 """
 from django import template
 
-from portal.choices import ColoredChoices
+from core.choices import ColoredChoices
 from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 
 register = template.Library()

@@ -2,9 +2,9 @@
 import pytest
 
 from clusters.models import Cluster
-from teams.models import Team
 from routes import services
 from routes.models import HostClaim, Route
+from teams.models import Team
 
 from .conftest import route_body, url
 

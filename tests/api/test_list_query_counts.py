@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from clusters.models import Cluster
-from teams.models import Team, TeamNamespace
 from routes.choices import ApprovalChoices
 from routes.models import HostClaim, Route, RouteRevision
+from teams.models import Team, TeamNamespace
 from tests.factories import spec
 
 MAX_QUERIES = 7

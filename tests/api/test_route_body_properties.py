@@ -11,10 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teams.models import Team, TeamNamespace
-from routes.models import Route
 from routes.domain.policy.hosts import normalize_host
 from routes.models import Route
+from teams.models import Team, TeamNamespace
 
 from .conftest import GENERATED, route_body, url
 

@@ -12,9 +12,9 @@ import yaml
 
 from clusters.kube import INGRESS, SERVICE, Kind, KubeClient
 from clusters.models import Cluster
-from teams.models import TeamNamespace
 from routes import reconcile, services
 from routes.domain.values import TLS, Backend
+from teams.models import TeamNamespace
 
 KUBECONFIG = os.environ.get("PORTICO_TEST_KUBECONFIG")
 NAMESPACE = "portico-test"

@@ -13,8 +13,8 @@ from django.core.management import call_command
 from clusters import live_demo as note
 from clusters.devcluster.pki import PORTICO_USER
 from clusters.models import Cluster
-from routes.live_demo import LiveDemo
 from routes import reconcile
+from routes.live_demo import LiveDemo
 from routes.models import Route
 
 pytestmark = pytest.mark.django_db(transaction=True)

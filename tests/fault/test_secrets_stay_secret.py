@@ -19,8 +19,8 @@ from django.views.debug import ExceptionReporter
 from clusters.kube import KubeClient, TransientKubeError
 from clusters.models import Cluster
 from core.models import AuditEvent
-from teams.models import TeamNamespace
 from routes import reconcile, services
+from teams.models import TeamNamespace
 from tests.reconcile.conftest import seed_cluster_addons
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from portico.celery import app
 from notifications.models import TeamWebhook
+from portico.celery import app
 
 SECRET = "whsec-test-only-0123456789abcdef"
 

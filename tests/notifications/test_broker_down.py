@@ -8,8 +8,8 @@ from kombu.exceptions import OperationalError
 
 from notifications import delivery as notifications
 from notifications import tasks
-from portico.celery import app
 from notifications.models import NotificationDelivery
+from portico.celery import app
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 cluster sync's bulk refresh), never on every sync. Driven against the local kube-apiserver (tests/realkube)."""
 import pytest
 
-from notifications.models import NotificationDelivery
 from notifications.delivery import health_event
+from notifications.models import NotificationDelivery
 from routes import reconcile
 from routes.models import Route
 from tests.reconcile.conftest import INGRESS, approve, kube_cluster  # noqa: F401 - fixtures

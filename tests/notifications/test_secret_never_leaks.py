@@ -5,8 +5,8 @@ import logging
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from notifications import delivery as notifications
 from core.models import AuditEvent
+from notifications import delivery as notifications
 from notifications.models import NotificationDelivery, TeamWebhook
 from routes import services
 from tests.notifications.conftest import SECRET

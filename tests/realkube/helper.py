@@ -97,8 +97,8 @@ class RealKube:
         from django.core.management import call_command
 
         from clusters.models import Cluster
-        from teams.models import TeamNamespace
         from routes import reconcile
+        from teams.models import TeamNamespace
 
         path = self._tmp / f"{name}.kubeconfig"
         path.write_text(self.kubeconfig_text(identity, token=token))

@@ -6,8 +6,8 @@ why in their docstring.
 import pytest
 
 from clusters.models import Cluster
-from teams.models import TeamNamespace
 from routes import reconcile
+from teams.models import TeamNamespace
 
 INGRESS = ("networking.k8s.io/v1", "Ingress")
 SERVICE = ("v1", "Service")

@@ -9,9 +9,9 @@ import yaml
 
 from clusters.kube import KubeClient
 from clusters.models import Cluster
-from teams.models import TeamNamespace
 from routes import reconcile, services
 from routes.domain.values import Backend
+from teams.models import TeamNamespace
 from tests.factories import stored_before_the_rule
 from tests.reconcile.conftest import CERTIFICATE, INGRESS, SERVICE
 

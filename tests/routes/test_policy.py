@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.names import is_dns1123_label, is_label_value
-from teams.models import team_slug_problem
 from routes.api.errors import violations_to_nested
 from routes.domain.decimals import parse_decimal
 from routes.domain.policy.conflicts import check_conflicts
@@ -30,6 +29,7 @@ from routes.domain.values import (
     TeamPolicy,
     Violation,
 )
+from teams.models import team_slug_problem
 
 TEAM = TeamPolicy(
     slug="shop",

@@ -36,17 +36,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from clusters import services as cluster_services
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
-from teams import services as team_services
 from core.errors import ConflictError
-from teams.models import Team, TeamNamespace
-from clusters import services as cluster_services
-from clusters.kube import TransientKubeError
 from routes import reconcile, services
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.choices import ApprovalChoices
 from routes.domain import render
 from routes.domain.values import TLS, Backend, RouteSpec
 from routes.models import HostClaim, Review, Route, RouteRevision
+from teams import services as team_services
+from teams.models import Team, TeamNamespace
 from tests.factories import make_user
 from tests.reconcile.conftest import seed_cluster_addons
 

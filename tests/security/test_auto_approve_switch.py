@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from teams import services as team_services
 from core.models import AuditEvent
 from notifications.models import NotificationDelivery
+from teams import services as team_services
 from teams.models import Team
 from tests.factories import make_user
 

@@ -5,13 +5,13 @@ import json
 
 import pytest
 
-from teams import services as team_services
 from core.errors import ConflictError
 from core.models import AuditEvent
-from teams.models import Team
 from routes import services
 from routes.domain.values import TLS, Backend
 from routes.models import Route
+from teams import services as team_services
+from teams.models import Team
 from tests.factories import spec
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from teams.models import Team
 from routes import reconcile, services
 from routes.domain.values import Backend
 from routes.models import Route, RouteRevision
+from teams.models import Team
 from tests.api.conftest import route_body, url
 from tests.factories import make_user, spec
 

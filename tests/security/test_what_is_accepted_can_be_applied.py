@@ -5,10 +5,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from teams import services as team_services
-from teams.models import Team, TeamNamespace
 from routes import services
 from routes.models import Route
+from teams import services as team_services
+from teams.models import Team, TeamNamespace
 from tests.api.conftest import route_body, url
 from tests.factories import make_user, spec
 

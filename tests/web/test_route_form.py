@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from teams.models import TeamNamespace
 from routes import services
 from routes.models import Route
+from teams.models import TeamNamespace
 from tests.factories import make_team, make_user, spec
 
 

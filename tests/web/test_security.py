@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from clusters.models import Cluster
-from teams.models import TeamNamespace
 from routes import services
 from routes.models import Route
+from teams.models import TeamNamespace
 from tests.factories import make_team, make_user, spec
 
 PAYLOAD = "<script>alert(1)</script>"

@@ -5,9 +5,9 @@ command, then drop the old keys from the list.
 """
 from django.core.management.base import BaseCommand, CommandError
 
-from core import crypto
 from clusters import services
 from clusters.models import Cluster
+from core import crypto
 
 
 class Command(BaseCommand):

@@ -13,11 +13,11 @@ from django.db import transaction
 from clusters import services as cluster_services
 from clusters.live_demo import LIVE_CLUSTER
 from clusters.models import Cluster
-from teams import services as team_services
-from teams.models import Team
 from routes import reconcile, services
 from routes.domain.values import TLS, Backend, RouteSpec
 from routes.models import Route
+from teams import services as team_services
+from teams.models import Team
 
 DEMO_USERS = {
     "platform": ("platform-demo", "platform engineer: reviews and approves"),
