@@ -39,7 +39,8 @@ def test_every_cited_markdown_document_exists():
 
 
 def test_the_citation_patterns_match_what_they_are_for():
-    assert OUTSIDE.search('(DESIG' 'N "Diagnostics")') and OUTSIDE.search("(STYL" "E rule 6)")
+    design, style = "".join(["DESIG", "N"]), "".join(["STYL", "E"])  # not spelled whole, or this file would match
+    assert OUTSIDE.search(f'({design} "Diagnostics")') and OUTSIDE.search(f"({style} rule 6)")
     assert not OUTSIDE.search("docs/architecture.md") and not OUTSIDE.search("the review queue")
     assert CITED_DOC.findall("see docs/security.md, and tests/kube/README.md.") == [
         "docs/security.md", "tests/kube/README.md"]
