@@ -1,4 +1,5 @@
 """Notification tasks: thin. They take ids and call notifications.delivery; the rows are the truth."""
+
 from celery import shared_task
 
 from . import delivery as notifications

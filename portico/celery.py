@@ -1,4 +1,5 @@
 """The Celery app. Tasks live in each app's tasks.py; beat entries are built from settings."""
+
 import os
 
 from celery import Celery

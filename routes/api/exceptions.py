@@ -1,4 +1,5 @@
 """API errors beyond DRF's own."""
+
 from rest_framework import exceptions, status
 
 

@@ -1,4 +1,5 @@
 """REST API v1, mounted at /api/v1/ by portico/urls.py."""
+
 from rest_framework.routers import DefaultRouter
 
 from . import views
