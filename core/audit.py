@@ -1,5 +1,4 @@
 """The audit trail: one function writes every event."""
-
 from core.models import AuditEvent
 
 

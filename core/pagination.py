@@ -1,5 +1,4 @@
 """API plumbing shared by every viewset."""
-
 from rest_framework.pagination import PageNumberPagination
 
 

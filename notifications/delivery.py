@@ -7,7 +7,6 @@ message lost while the broker is down is found by the beat sweep (``enqueue_due`
 one attempt, records it, and says whether and when to try again. Payloads, signatures, e-mail text and
 backoff are pure functions. Receivers verify deliveries as docs/notifications.md describes.
 """
-
 import hashlib
 import hmac
 import http.client
@@ -57,17 +56,11 @@ HEALTHY, DEGRADED = HealthChoices.HEALTHY, HealthChoices.DEGRADED
 # Pure: payloads, signatures, messages, backoff
 
 
-def build_payload(
-    event: str, route: dict, *, actor: str | None, at: datetime, comment: str = "", health: dict | None = None
-) -> dict:
+def build_payload(event: str, route: dict, *, actor: str | None, at: datetime, comment: str = "",
+                  health: dict | None = None) -> dict:
     """The JSON body of an event: the same for every webhook and e-mail of that event. Holds no secret."""
-    payload = {
-        "event": event,
-        "occurred_at": at.isoformat(),
-        "actor": actor or "system",
-        "summary": _summary(event, route, actor or "system"),
-        "route": route,
-    }
+    payload = {"event": event, "occurred_at": at.isoformat(), "actor": actor or "system",
+               "summary": _summary(event, route, actor or "system"), "route": route}
     if event in (Event.APPROVED, Event.REJECTED):
         payload["review"] = {"revision": route["revision"], "comment": comment}
     if health is not None:
@@ -76,12 +69,12 @@ def build_payload(
 
 
 def _summary(event: str, route: dict, actor: str) -> str:
-    name = f"{route['team']}/{route['name']}"
-    where = f"{route['url']} on {route['cluster']}"
+    name = f'{route["team"]}/{route["name"]}'
+    where = f'{route["url"]} on {route["cluster"]}'
     summaries: dict[str, str] = {
-        Event.SUBMITTED: f"{actor} submitted revision {route['revision']} of route {name} ({where}) for review.",
-        Event.APPROVED: f"Revision {route['revision']} of route {name} ({where}) was approved by {actor}.",
-        Event.REJECTED: f"Revision {route['revision']} of route {name} ({where}) was rejected by {actor}.",
+        Event.SUBMITTED: f'{actor} submitted revision {route["revision"]} of route {name} ({where}) for review.',
+        Event.APPROVED: f'Revision {route["revision"]} of route {name} ({where}) was approved by {actor}.',
+        Event.REJECTED: f'Revision {route["revision"]} of route {name} ({where}) was rejected by {actor}.',
         Event.DEGRADED: f"Route {name} ({where}) is degraded: traffic may not reach the service.",
         Event.HEALTHY: f"Route {name} ({where}) is healthy again.",
     }
@@ -92,21 +85,16 @@ def team_payload(event: str, team: dict, *, actor: str | None, at: datetime) -> 
     """The JSON body of a team event (``auto_approve``): the team instead of a route. Holds no secret."""
     actor = actor or "system"
     summaries: dict[str, str] = {
-        Event.AUTO_APPROVE: f"{actor} turned on auto-approval for team {team['slug']}: its members' revisions that "
-        "pass every check are now approved with nobody reviewing them.",
+        Event.AUTO_APPROVE: f'{actor} turned on auto-approval for team {team["slug"]}: its members\' revisions that '
+                            "pass every check are now approved with nobody reviewing them.",
     }
-    summary = summaries.get(event, f"Event {event} for team {team['slug']}.")
+    summary = summaries.get(event, f'Event {event} for team {team["slug"]}.')
     return {"event": event, "occurred_at": at.isoformat(), "actor": actor, "summary": summary, "team": team}
 
 
 def ping_payload(team: str, *, at: datetime) -> dict:
-    return {
-        "event": Event.TEST,
-        "occurred_at": at.isoformat(),
-        "actor": "system",
-        "team": team,
-        "summary": f"Test notification for team {team}: this webhook is reachable and the signature verifies.",
-    }
+    return {"event": Event.TEST, "occurred_at": at.isoformat(), "actor": "system", "team": team,
+            "summary": f"Test notification for team {team}: this webhook is reachable and the signature verifies."}
 
 
 def encode(payload: dict) -> bytes:
@@ -130,36 +118,23 @@ def email_message(payload: dict) -> tuple[str, str]:
     route = payload.get("route")
     if event == Event.AUTO_APPROVE:
         team = payload["team"]
-        body = [
-            payload["summary"],
-            "",
-            "If nobody meant to, turn it off again and look at the audit trail.",
-            f"The team: {team['link']}",
-            "",
-            "-- Portico",
-        ]
-        return f"[Portico] Auto-approval turned on for team {team['slug']}", "\n".join(body) + "\n"
+        body = [payload["summary"], "", "If nobody meant to, turn it off again and look at the audit trail.",
+                f'The team: {team["link"]}', "", "-- Portico"]
+        return f'[Portico] Auto-approval turned on for team {team["slug"]}', "\n".join(body) + "\n"
     if route is None:
         return "[Portico] Test notification", payload["summary"] + "\n"
-    title = {
-        Event.SUBMITTED: "Review requested",
-        Event.APPROVED: "Approved",
-        Event.REJECTED: "Rejected",
-        Event.DEGRADED: "Degraded",
-        Event.HEALTHY: "Healthy again",
-    }.get(event, event)
-    subject = f"[Portico] {title}: {route['team']}/{route['name']} ({route['host']}{route['path']})"
+    title = {Event.SUBMITTED: "Review requested", Event.APPROVED: "Approved", Event.REJECTED: "Rejected",
+             Event.DEGRADED: "Degraded", Event.HEALTHY: "Healthy again"}.get(event, event)
+    subject = f'[Portico] {title}: {route["team"]}/{route["name"]} ({route["host"]}{route["path"]})'
     lines = [payload["summary"], ""]
     review = payload.get("review")
     if review and review["comment"]:
         lines += ["Reviewer's comment:", review["comment"], ""]
     for problem in (payload.get("health") or {}).get("problems", []):
-        lines += [f"- {problem['title']}: {problem['detail']}"] + (
-            [f"  Fix: {problem['fix']}"] if problem["fix"] else []
-        )
+        lines += [f'- {problem["title"]}: {problem["detail"]}'] + ([f'  Fix: {problem["fix"]}'] if problem["fix"] else [])
     if payload.get("health", {}).get("problems"):
         lines.append("")
-    lines += [f"Open the route: {route['link']}", "", "-- Portico"]
+    lines += [f'Open the route: {route["link"]}', "", "-- Portico"]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -184,18 +159,12 @@ def health_event(previous: str, current: str, *, last_health_event: str | None =
 
 
 def _health_problems(diagnostics: list[dict], conditions: list[dict]) -> list[dict]:
-    failing = [
-        {"title": d.get("title", d.get("step", "")), "detail": d.get("detail", ""), "fix": d.get("fix", "")}
-        for d in diagnostics or []
-        if d.get("status") == "fail"
-    ]
+    failing = [{"title": d.get("title", d.get("step", "")), "detail": d.get("detail", ""), "fix": d.get("fix", "")}
+               for d in diagnostics or [] if d.get("status") == "fail"]
     if failing:
         return failing
-    return [
-        {"title": c.get("type", ""), "detail": c.get("message", ""), "fix": ""}
-        for c in conditions or []
-        if c.get("status") == "False" and c.get("message")
-    ]
+    return [{"title": c.get("type", ""), "detail": c.get("message", ""), "fix": ""}
+            for c in conditions or [] if c.get("status") == "False" and c.get("message")]
 
 
 # Creating deliveries (inside the caller's transaction)
@@ -214,24 +183,14 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
     actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
     health = None
     if event in (Event.DEGRADED, Event.HEALTHY):
-        health = {
-            "previous": previous_health,
-            "current": route.health,
-            "problems": _health_problems(route.diagnostics, route.conditions) if event == Event.DEGRADED else [],
-        }
-    payload = build_payload(
-        event, _route_facts(route), actor=actor_name, at=timezone.now(), comment=comment, health=health
-    )
-    rows = [
-        NotificationDelivery(team=route.team, webhook=w, target=w.url, event=event, route_id=route.pk, payload=payload)
-        for w in webhooks
-    ]
-    rows += [
-        NotificationDelivery(
-            team=route.team, email=address, target=address, event=event, route_id=route.pk, payload=payload
-        )
-        for address in addresses
-    ]
+        health = {"previous": previous_health, "current": route.health,
+                  "problems": _health_problems(route.diagnostics, route.conditions) if event == Event.DEGRADED else []}
+    payload = build_payload(event, _route_facts(route), actor=actor_name, at=timezone.now(), comment=comment,
+                            health=health)
+    rows = [NotificationDelivery(team=route.team, webhook=w, target=w.url, event=event, route_id=route.pk,
+                                 payload=payload) for w in webhooks]
+    rows += [NotificationDelivery(team=route.team, email=address, target=address, event=event, route_id=route.pk,
+                                  payload=payload) for address in addresses]
     ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
     enqueue(ids)
     return ids
@@ -245,17 +204,12 @@ def team_event(team, event: str, *, actor=None) -> list[int]:
     if not webhooks and not addresses:
         return []
     actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
-    facts = {
-        "slug": team.slug,
-        "name": team.name,
-        "link": settings.PORTICO_BASE_URL + reverse("admin:teams_team_change", args=[team.pk]),
-    }
+    facts = {"slug": team.slug, "name": team.name,
+             "link": settings.PORTICO_BASE_URL + reverse("admin:teams_team_change", args=[team.pk])}
     payload = team_payload(event, facts, actor=actor_name, at=timezone.now())
     rows = [NotificationDelivery(team=team, webhook=w, target=w.url, event=event, payload=payload) for w in webhooks]
-    rows += [
-        NotificationDelivery(team=team, email=address, target=address, event=event, payload=payload)
-        for address in addresses
-    ]
+    rows += [NotificationDelivery(team=team, email=address, target=address, event=event, payload=payload)
+             for address in addresses]
     ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
     enqueue(ids)
     return ids
@@ -267,33 +221,18 @@ def health_changed(route, previous: str) -> None:
         return
     last = None
     if route.health == HEALTHY and previous != DEGRADED:
-        last = (
-            NotificationDelivery.objects.filter(route_id=route.pk, event__in=[Event.DEGRADED, Event.HEALTHY])
-            .order_by("-created_at", "-id")
-            .values_list("event", flat=True)
-            .first()
-        )
+        last = (NotificationDelivery.objects.filter(route_id=route.pk, event__in=[Event.DEGRADED, Event.HEALTHY])
+                .order_by("-created_at", "-id").values_list("event", flat=True).first())
     event = health_event(previous, route.health, last_health_event=last)
     if event is not None:
         route_event(route, event, previous_health=previous)
 
 
 def _route_facts(route) -> dict:
-    return {
-        "id": str(route.pk),
-        "name": route.name,
-        "team": route.team.slug,
-        "cluster": route.cluster.name,
-        "namespace": route.namespace,
-        "host": route.host,
-        "path": route.path,
-        "url": route.url,
-        "revision": route.revision,
-        "approved_revision": route.approved_revision,
-        "approval": route.approval,
-        "health": route.health,
-        "link": settings.PORTICO_BASE_URL + route.get_absolute_url(),
-    }
+    return {"id": str(route.pk), "name": route.name, "team": route.team.slug, "cluster": route.cluster.name,
+            "namespace": route.namespace, "host": route.host, "path": route.path, "url": route.url,
+            "revision": route.revision, "approved_revision": route.approved_revision, "approval": route.approval,
+            "health": route.health, "link": settings.PORTICO_BASE_URL + route.get_absolute_url()}
 
 
 def recipients(team: Team, event: str, actor=None) -> list[str]:
@@ -316,12 +255,8 @@ def recipients(team: Team, event: str, actor=None) -> list[str]:
 def send_test(webhook: TeamWebhook) -> NotificationDelivery:
     """The admin's "send test": one signed test event to this webhook, sent now; returns the recorded delivery."""
     delivery = NotificationDelivery.objects.create(
-        team=webhook.team,
-        webhook=webhook,
-        target=webhook.url,
-        event=Event.TEST,
-        payload=ping_payload(webhook.team.slug, at=timezone.now()),
-    )
+        team=webhook.team, webhook=webhook, target=webhook.url, event=Event.TEST,
+        payload=ping_payload(webhook.team.slug, at=timezone.now()))
     outcome = send_delivery(delivery.pk)
     if outcome.retry_in is not None:
         enqueue([delivery.pk], countdown=outcome.retry_in)
@@ -348,9 +283,8 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
                 else:
                     send_notification.apply_async((pk,), countdown=countdown)
             except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep will pick them up
-                logger.warning(
-                    "could not enqueue %s notification(s) (%s); the sweep will send them", len(delivery_ids), exc
-                )
+                logger.warning("could not enqueue %s notification(s) (%s); the sweep will send them",
+                               len(delivery_ids), exc)
                 return
 
     transaction.on_commit(send)
@@ -359,11 +293,8 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
 def enqueue_due(*, now: datetime | None = None) -> list[int]:
     """The beat sweep: re-enqueue pending deliveries due for more than STUCK_AFTER that no worker took."""
     now = now or timezone.now()
-    ids = list(
-        NotificationDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now - STUCK_AFTER)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
+    ids = list(NotificationDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now - STUCK_AFTER)
+               .order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH])
     enqueue(ids)
     return ids
 
@@ -390,9 +321,8 @@ def send_delivery(delivery_id: int, *, now: datetime | None = None, rand=random.
     by another worker is skipped, so duplicate wake-ups never send twice."""
     now = now or timezone.now()
     lease = timedelta(seconds=max(60.0, 3 * settings.PORTICO_NOTIFY_TIMEOUT))
-    claimed = NotificationDelivery.objects.filter(
-        pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
-    ).update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
+    claimed = NotificationDelivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+        attempts=F("attempts") + 1, next_attempt_at=now + lease)
     if not claimed:
         return Outcome("skipped")
     delivery = NotificationDelivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -415,14 +345,8 @@ def _record(delivery: NotificationDelivery, attempt: Attempt, now: datetime, ran
             values["last_error"] = f"{attempt.error} (gave up after {delivery.attempts} attempts)"[:2000]
     NotificationDelivery.objects.filter(pk=delivery.pk).update(**values)
     log = logger.info if attempt.ok else logger.warning
-    log(
-        "notification delivery=%s event=%s attempt=%s %s%s",
-        delivery.pk,
-        delivery.event,
-        delivery.attempts,
-        values["status"],
-        f": {values['last_error']}" if values["last_error"] else "",
-    )
+    log("notification delivery=%s event=%s attempt=%s %s%s", delivery.pk, delivery.event, delivery.attempts,
+        values["status"], f": {values['last_error']}" if values["last_error"] else "")
     return Outcome(values["status"], retry_in)
 
 
@@ -447,30 +371,17 @@ def _post_webhook(delivery: NotificationDelivery) -> Attempt:
     except DecryptionError as exc:
         return Attempt(ok=False, error=str(exc))
     body = encode(delivery.payload)
-    request = urllib.request.Request(
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Portico-Webhook/1",
-            SIGNATURE_HEADER: signature(secret, body),
-            EVENT_HEADER: delivery.event,
-            DELIVERY_HEADER: str(delivery.pk),
-        },
-    )
+    request = urllib.request.Request(webhook.url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "Portico-Webhook/1",
+        SIGNATURE_HEADER: signature(secret, body), EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk),
+    })
     try:
         with _opener.open(request, timeout=settings.PORTICO_NOTIFY_TIMEOUT) as response:
             return Attempt(ok=True, code=response.status)
     except urllib.error.HTTPError as exc:
         transient = exc.code == 429 or exc.code >= 500
-        return Attempt(
-            ok=False,
-            transient=transient,
-            code=exc.code,
-            error=f"HTTP {outbound.status_text(exc.code)}",
-            retry_after=_retry_after(exc.headers.get("Retry-After") if exc.headers else None),
-        )
+        return Attempt(ok=False, transient=transient, code=exc.code, error=f"HTTP {outbound.status_text(exc.code)}",
+                       retry_after=_retry_after(exc.headers.get("Retry-After") if exc.headers else None))
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, outbound.BlockedAddress):
             return Attempt(ok=False, error=f"Not sent: {exc.reason}")
@@ -488,9 +399,8 @@ def _retry_after(value: str | None) -> float | None:
 
 def _send_email(delivery: NotificationDelivery) -> Attempt:
     subject, body = email_message(delivery.payload)
-    message = EmailMessage(
-        subject, body, to=[delivery.email], headers={EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk)}
-    )
+    message = EmailMessage(subject, body, to=[delivery.email],
+                           headers={EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk)})
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:

@@ -1,5 +1,4 @@
 """Notification tasks: thin. They take ids and call notifications.delivery; the rows are the truth."""
-
 from celery import shared_task
 
 from . import delivery as notifications

@@ -1,5 +1,4 @@
 """The Celery app. Tasks live in each app's tasks.py; beat entries are built from settings."""
-
 import os
 
 from celery import Celery

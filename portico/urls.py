@@ -6,12 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 # Admin pages of models that left the "portal" app for apps of their own: links already sent (the auto-approval
 # e-mail names the team's admin page) and bookmarks still arrive at the old address.
-MOVED_ADMIN = {
-    "team": "teams",
-    "teamnamespace": "teams",
-    "teamwebhook": "notifications",
-    "notificationdelivery": "notifications",
-}
+MOVED_ADMIN = {"team": "teams", "teamnamespace": "teams", "teamwebhook": "notifications",
+               "notificationdelivery": "notifications"}
 
 
 def moved_admin_page(request, model, rest):

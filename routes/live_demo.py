@@ -15,7 +15,6 @@ demo_controllers`` (clusters/demo_controllers.py) plays the ingress controller a
 stands is written for the clusters page (clusters/live_demo.py). ``stop()`` ends the build, the controllers and
 the server.
 """
-
 from __future__ import annotations
 
 import logging
@@ -45,8 +44,8 @@ NAMESPACE = "shop"
 # What team shop runs on the live cluster, as its own deployments would have made them: (Service or None when
 # Portico manages it, the Service name, its port, the pods' port). The EndpointSlice stands for ready pods.
 WORKLOADS = (
-    ("frontend", None, 8080),  # the frontend route's managed Service (port 80 -> 8080) selects these pods
-    ("api", 8000, 8000),  # the api route names an existing Service
+    ("frontend", None, 8080),   # the frontend route's managed Service (port 80 -> 8080) selects these pods
+    ("api", 8000, 8000),        # the api route names an existing Service
 )
 PROGRESS_EVERY = 30.0  # seconds between "still building" log lines
 
@@ -121,32 +120,20 @@ class LiveDemo:
             status.write_status(status.FAILED, "PORTICO_KUBE_BIN_DIR holds no kube-apiserver and etcd")
             return None
         if shutil.which("go") is None:
-            logger.warning(
-                "live cluster: not started: kube-apiserver and etcd are not built and Go is not installed. "
-                "To get the live demo cluster, %s.",
-                status.GET_BINARIES,
-            )
+            logger.warning("live cluster: not started: kube-apiserver and etcd are not built and Go is not installed. "
+                           "To get the live demo cluster, %s.", status.GET_BINARIES)
             status.write_status(status.NO_GO)
             return None
         return self._build_binaries()
 
     def _build_binaries(self) -> Path | None:
         """scripts/kube-bins.sh in the background, its output in the log, a progress line every half minute."""
-        logger.info(
-            "live cluster: building kube-apiserver and etcd from Go modules in the background (%s, first "
-            'time only); the demo runs with cluster "local" meanwhile',
-            status.TYPICAL_BUILD,
-        )
+        logger.info("live cluster: building kube-apiserver and etcd from Go modules in the background (%s, first "
+                    "time only); the demo runs with cluster \"local\" meanwhile", status.TYPICAL_BUILD)
         status.write_status(status.BUILDING)
         log = (self.workdir / "build.log").open("ab")
-        self._build = subprocess.Popen(
-            [str(KUBE_BINS)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self._build = subprocess.Popen([str(KUBE_BINS)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
         started = last_progress = time.monotonic()
         lines: list[str] = []
         output = cast(IO[bytes], self._build.stdout)  # stdout=PIPE: always a stream
@@ -163,11 +150,8 @@ class LiveDemo:
                     logger.info("live cluster: %s", line)
                 if time.monotonic() - last_progress >= PROGRESS_EVERY:
                     last_progress = time.monotonic()
-                    logger.info(
-                        "live cluster: still building (%d s so far, %s the first time)",
-                        last_progress - started,
-                        status.TYPICAL_BUILD,
-                    )
+                    logger.info("live cluster: still building (%d s so far, %s the first time)",
+                                last_progress - started, status.TYPICAL_BUILD)
         code = self._build.wait()
         log.close()
         if self._stop.is_set():
@@ -191,27 +175,13 @@ class LiveDemo:
         seed_workloads(self.cluster)
         call_command("load_demo", live_kubeconfig=portico, stdout=_LogStream())
         self._controllers = subprocess.Popen(
-            [
-                self.python,
-                "manage.py",
-                "demo_controllers",
-                "--kubeconfig",
-                str(admin),
-                "--delay",
-                str(self.controllers_delay),
-            ],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+            [self.python, "manage.py", "demo_controllers", "--kubeconfig", str(admin),
+             "--delay", str(self.controllers_delay)],
+            cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
         self._wake_worker()
         status.write_status(status.READY)
-        logger.info(
-            'live cluster: cluster "live" at %s is registered (as %s); demo controllers play the ingress '
-            "controller and cert-manager there",
-            self.cluster.url,
-            "deploy/target-rbac.yaml's identity",
-        )
+        logger.info("live cluster: cluster \"live\" at %s is registered (as %s); demo controllers play the ingress "
+                    "controller and cert-manager there", self.cluster.url, "deploy/target-rbac.yaml's identity")
         self._up.set()
 
     def _write_kubeconfig(self, identity: str) -> Path:
@@ -245,40 +215,20 @@ def seed_workloads(cluster: LocalCluster) -> None:
     _create(cluster, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
     for index, (name, service_port, pod_port) in enumerate(WORKLOADS):
         if service_port is not None:
-            _create(
-                cluster,
-                f"/api/v1/namespaces/{NAMESPACE}/services",
-                {
-                    "apiVersion": "v1",
-                    "kind": "Service",
-                    "metadata": {"name": name, "namespace": NAMESPACE},
-                    "spec": {
-                        "selector": {"app": name},
-                        "ports": [{"name": "http", "port": service_port, "targetPort": pod_port}],
-                    },
-                },
-            )
-        _create(
-            cluster,
-            f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices",
-            {
-                "apiVersion": "discovery.k8s.io/v1",
-                "kind": "EndpointSlice",
-                "metadata": {
-                    "name": f"{name}-demo",
-                    "namespace": NAMESPACE,
-                    "labels": {
-                        "kubernetes.io/service-name": name,
-                        "endpointslice.kubernetes.io/managed-by": "demo.portico.dev",
-                    },
-                },
-                "addressType": "IPv4",
-                "endpoints": [
-                    {"addresses": [f"10.244.0.{10 + index * 2 + n}"], "conditions": {"ready": True}} for n in range(2)
-                ],
-                "ports": [{"name": "http", "port": pod_port, "protocol": "TCP"}],
-            },
-        )
+            _create(cluster, f"/api/v1/namespaces/{NAMESPACE}/services", {
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NAMESPACE},
+                "spec": {"selector": {"app": name},
+                         "ports": [{"name": "http", "port": service_port, "targetPort": pod_port}]}})
+        _create(cluster, f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices", {
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": f"{name}-demo", "namespace": NAMESPACE,
+                         "labels": {"kubernetes.io/service-name": name,
+                                    "endpointslice.kubernetes.io/managed-by": "demo.portico.dev"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [f"10.244.0.{10 + index * 2 + n}"], "conditions": {"ready": True}}
+                          for n in range(2)],
+            "ports": [{"name": "http", "port": pod_port, "protocol": "TCP"}],
+        })
 
 
 def _create(cluster: LocalCluster, collection: str, obj: dict) -> None:

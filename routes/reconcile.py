@@ -6,7 +6,6 @@ one list per kind, repairs drift, prunes leftovers, hands unsettled routes to `r
 refreshes the status of all routes of the cluster in bulk. `probe_cluster` checks the cluster itself.
 Objects without Portico's label are never modified or deleted.
 """
-
 import contextlib
 import enum
 import logging
@@ -83,10 +82,8 @@ class SyncReport:
     def summary(self) -> str:
         if self.skipped:
             return f"{self.cluster}: skipped (another worker is syncing it)"
-        return (
-            f"{self.cluster}: {self.routes} routes, {self.applied} applied, {self.deleted} pruned, "
-            f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s"
-        )
+        return (f"{self.cluster}: {self.routes} routes, {self.applied} applied, {self.deleted} pruned, "
+                f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s")
 
 
 def open_target(cluster: Cluster):
@@ -125,8 +122,7 @@ def _contains(live, desired, merged: dict | None = None, path: tuple = ()) -> bo
     managers may add items to the lists of ``merged``, by path: those are theirs)."""
     if isinstance(desired, dict):
         return isinstance(live, dict) and all(
-            k in live and _contains(live[k], v, merged, (*path, k)) for k, v in desired.items()
-        )
+            k in live and _contains(live[k], v, merged, (*path, k)) for k, v in desired.items())
     if isinstance(desired, list):
         if not isinstance(live, list):
             return False
@@ -202,9 +198,8 @@ def reconcile_route(route_id, *, listed: Listed | None = None, target=None) -> R
     """
     transient = None
     with transaction.atomic():
-        route = (
-            Route.objects.select_for_update(of=("self",)).select_related("team", "cluster").filter(pk=route_id).first()
-        )
+        route = (Route.objects.select_for_update(of=("self",)).select_related("team", "cluster")
+                 .filter(pk=route_id).first())
         if route is None or route.deleted_at is not None:
             return Result.GONE
         if route.deletion_requested_at is None and route.approved_revision is None:
@@ -230,17 +225,11 @@ def reconcile_route(route_id, *, listed: Listed | None = None, target=None) -> R
 def _approved_group(route: Route) -> list[tuple]:
     """(target, spec) of every approved, live route sharing this route's namespace and host, this one included,
     so the shared Certificate comes out exactly as a cluster sync would render it."""
-    revisions = (
-        RouteRevision.objects.filter(
-            route__cluster=route.cluster,
-            route__namespace=route.namespace,
-            route__deleted_at__isnull=True,
-            route__deletion_requested_at__isnull=True,
-            number=F("route__approved_revision"),
-        )
-        .filter(Q(host=route.revision_obj(route.approved_revision).host) | Q(route=route))
-        .select_related("route__team")
-    )
+    revisions = (RouteRevision.objects
+                 .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
+                         route__deletion_requested_at__isnull=True, number=F("route__approved_revision"))
+                 .filter(Q(host=route.revision_obj(route.approved_revision).host) | Q(route=route))
+                 .select_related("route__team"))
     return [(route_target(rev.route, rev.number), revision_spec(rev)) for rev in revisions]
 
 
@@ -254,13 +243,8 @@ def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, list
         objects.append(listed.desired[cert_key])
     else:
         group = render.desired_objects(_approved_group(route), settings_)
-        objects += [
-            o
-            for o in group
-            if o["kind"] == "Certificate"
-            and o["metadata"]["namespace"] == route.namespace
-            and o["spec"]["dnsNames"] == [spec.host]
-        ]
+        objects += [o for o in group if o["kind"] == "Certificate" and o["metadata"]["namespace"] == route.namespace
+                    and o["spec"]["dnsNames"] == [spec.host]]
     return objects
 
 
@@ -273,9 +257,8 @@ def refused_publication(route: Route, spec: RouteSpec, namespaces: frozenset[str
         return None
     if namespaces is None:
         namespaces = cluster_namespaces(route.cluster, spec)
-    violations = check_external_name(
-        spec.backend.external_name, cluster_namespaces=namespaces, team=team_policy(route.team, namespaces=())
-    )  # judged: its external domains
+    violations = check_external_name(spec.backend.external_name, cluster_namespaces=namespaces,
+                                     team=team_policy(route.team, namespaces=()))  # judged: its external domains
     return " ".join(v.message for v in violations) or None
 
 
@@ -296,16 +279,11 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
         for obj in desired:
             kind = kind_of(obj)
             meta = obj["metadata"]
-            current = (
-                listed.get(target, kind, meta["name"], meta.get("namespace"))
-                if listed is not None
-                else target.get(kind, meta["name"], meta.get("namespace"))
-            )
+            current = (listed.get(target, kind, meta["name"], meta.get("namespace")) if listed is not None
+                       else target.get(kind, meta["name"], meta.get("namespace")))
             if current is not None and not _is_ours(current):
-                message = (
-                    f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
-                    "Portico; Portico will not change it. Rename the route or remove that object."
-                )
+                message = (f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
+                           "Portico; Portico will not change it. Rename the route or remove that object.")
                 _save_status(route, _evaluate_failure(route, spec, message))
                 return Result.DEGRADED
             holder = _held_by_other_route(current, obj)
@@ -330,23 +308,12 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
     route.save(update_fields=["applied_revision", "reconcile_attempts", "updated_at"])
     if previous != route.applied_revision:
         # One event per revision that reaches the cluster; drift repairs of the same revision are not news.
-        record(
-            None,
-            "apply",
-            route,
-            before={"applied_revision": previous},
-            after={"applied_revision": route.applied_revision, "cluster": cluster.name},
-            team=route.team,
-        )
+        record(None, "apply", route, before={"applied_revision": previous},
+               after={"applied_revision": route.applied_revision, "cluster": cluster.name}, team=route.team)
     observed = _observe_one(route, cluster, spec, target, live, listed)
     _save_status(route, evaluate(observed, previous_conditions=route.conditions, now=timezone.now()))
-    logger.info(
-        "route=%s cluster=%s revision=%s %s",
-        route.pk,
-        cluster.name,
-        route.applied_revision,
-        "applied" if wrote else "unchanged",
-    )
+    logger.info("route=%s cluster=%s revision=%s %s", route.pk, cluster.name, route.applied_revision,
+                "applied" if wrote else "unchanged")
     return Result.APPLIED if wrote else Result.UNCHANGED
 
 
@@ -371,28 +338,17 @@ def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict
 def _own_objects(route: Route, number: int, spec: RouteSpec, settings_: ClusterSettings) -> list[dict]:
     """What revision ``number`` put on the cluster for this route alone: its objects, and its host's Certificate
     unless another live, approved route still uses it."""
-    return [
-        obj
-        for obj in render.route_objects(route_target(route, number), spec, settings_)
-        if obj["kind"] != "Certificate" or not _host_still_served(route, spec.host)
-    ]
+    return [obj for obj in render.route_objects(route_target(route, number), spec, settings_)
+            if obj["kind"] != "Certificate" or not _host_still_served(route, spec.host)]
 
 
 def _host_still_served(route: Route, host: str) -> bool:
     """Another live, approved route still uses a Certificate for this host in this namespace."""
-    return (
-        RouteRevision.objects.filter(
-            route__cluster=route.cluster,
-            route__namespace=route.namespace,
-            route__deleted_at__isnull=True,
-            route__deletion_requested_at__isnull=True,
-            number=F("route__approved_revision"),
-            host=host,
-            spec__tls__mode="cert-manager",
-        )
-        .exclude(route=route)
-        .exists()
-    )
+    return (RouteRevision.objects
+            .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
+                    route__deletion_requested_at__isnull=True, number=F("route__approved_revision"), host=host,
+                    spec__tls__mode="cert-manager")
+            .exclude(route=route).exists())
 
 
 def _delete_if_ours(target, obj: dict) -> bool:
@@ -445,11 +401,9 @@ def _held_by_other_route(live: dict | None, desired: dict) -> Route | None:
 def _held_message(obj: dict, holder: Route, cluster: Cluster) -> str:
     meta = obj["metadata"]
     where = "" if holder.cluster_id == cluster.pk else f" on cluster {holder.cluster.name}"
-    return (
-        f'{obj["kind"]} {meta.get("namespace")}/{meta["name"]} belongs to route "{holder.namespace}/{holder.name}" '
-        f'of team "{holder.team.slug}"{where}; Portico will not change another route\'s object. Give this route '
-        "its own object (another Service name), or send traffic to that Service as an existing Service."
-    )
+    return (f'{obj["kind"]} {meta.get("namespace")}/{meta["name"]} belongs to route "{holder.namespace}/{holder.name}" '
+            f'of team "{holder.team.slug}"{where}; Portico will not change another route\'s object. Give this route '
+            "its own object (another Service name), or send traffic to that Service as an existing Service.")
 
 
 def _uid(obj: dict) -> str | None:
@@ -467,34 +421,16 @@ def _remove_route(route: Route, target) -> None:
             _delete_if_ours(target, obj)
     now = timezone.now()
     Route.objects.filter(pk=route.pk).update(
-        deleted_at=now,
-        sync=SyncChoices.SYNCED,
-        health=HealthChoices.MISSING,
-        last_synced_at=now,
-        updated_at=now,
-        conditions=[
-            {
-                "type": "Deleted",
-                "status": "True",
-                "reason": "Removed",
-                "message": "The route's objects were removed from the cluster.",
-                "last_transition_time": now.isoformat(),
-            }
-        ],
+        deleted_at=now, sync=SyncChoices.SYNCED, health=HealthChoices.MISSING, last_synced_at=now, updated_at=now,
+        conditions=[{"type": "Deleted", "status": "True", "reason": "Removed",
+                     "message": "The route's objects were removed from the cluster.", "last_transition_time": now.isoformat()}],
     )
-    record(
-        None,
-        "remove",
-        route,
-        before={"applied_revision": route.applied_revision, "cluster": route.cluster.name},
-        team=route.team,
-    )
+    record(None, "remove", route, before={"applied_revision": route.applied_revision, "cluster": route.cluster.name},
+           team=route.team)
     logger.info("route=%s cluster=%s deleted", route.pk, route.cluster.name)
 
 
-def _observe_one(
-    route: Route, cluster: Cluster, spec: RouteSpec, target, live: dict, listed: Listed | None
-) -> Observed:
+def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: dict, listed: Listed | None) -> Observed:
     if cluster.is_directory:
         return _observed(route, cluster, spec, synced=True)
     ns = route.namespace
@@ -507,11 +443,8 @@ def _observe_one(
     gateway_kinds = {}
     if cluster.is_gateway:
         gateway = listed.gateway if listed is not None else _read_gateway(cluster, target)
-        gateway_kinds = {
-            "http_route": read(HTTP_ROUTE, route.name),
-            "gateway": gateway,
-            "gateway_present": gateway is not None,
-        }
+        gateway_kinds = {"http_route": read(HTTP_ROUTE, route.name), "gateway": gateway,
+                         "gateway_present": gateway is not None}
         ingress = None
     else:
         ingress = read(INGRESS, route.name)
@@ -519,27 +452,14 @@ def _observe_one(
     slices: list[dict] = []
     if spec.backend.service_name:
         service = read(SERVICE, spec.backend.service_name)
-        slices = (
-            listed.endpoint_slices(ns, spec.backend.service_name)
-            if listed is not None
-            else target.list(
-                ENDPOINT_SLICE, namespace=ns, label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"
-            )
-        )
+        slices = (listed.endpoint_slices(ns, spec.backend.service_name) if listed is not None else
+                  target.list(ENDPOINT_SLICE, namespace=ns,
+                              label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"))
     certificate = None
     if render.uses_certificate(spec, cluster_settings(cluster)):
         certificate = read(CERTIFICATE, render.certificate_name(spec.host))
-    return _observed(
-        route,
-        cluster,
-        spec,
-        synced=True,
-        ingress=ingress,
-        service=service,
-        endpoint_slices=slices,
-        certificate=certificate,
-        **gateway_kinds,
-    )
+    return _observed(route, cluster, spec, synced=True, ingress=ingress, service=service, endpoint_slices=slices,
+                     certificate=certificate, **gateway_kinds)
 
 
 def _read_gateway(cluster: Cluster, target) -> dict | None:
@@ -553,71 +473,41 @@ def _observed(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Obse
         claim_team = HostClaim.objects.filter(host=spec.host).values_list("team_id", flat=True).first()
     foreign = foreign_paths(cluster, spec.host, spec.path)
     return Observed(
-        directory=cluster.is_directory,
-        cluster_reachable=cluster.reachable,
-        ingress_class=cluster.ingress_class,
-        ingress_class_present=cluster.ingress_class_present,
-        cert_manager_present=cluster.cert_manager_present,
-        issuer=spec.tls.issuer or cluster.default_issuer,
-        issuer_present=cluster.issuer_present,
-        tls_mode=spec.tls.mode,
-        host=spec.host,
-        path=spec.path,
-        service_name=spec.backend.service_name or "",
-        service_port=spec.backend.service_port,
-        claim_ok=claim_team == route.team_id,
-        foreign_conflicts=foreign,
-        **{**_gateway_observed(cluster), **kwargs},
+        directory=cluster.is_directory, cluster_reachable=cluster.reachable, ingress_class=cluster.ingress_class,
+        ingress_class_present=cluster.ingress_class_present, cert_manager_present=cluster.cert_manager_present,
+        issuer=spec.tls.issuer or cluster.default_issuer, issuer_present=cluster.issuer_present,
+        tls_mode=spec.tls.mode, host=spec.host, path=spec.path, service_name=spec.backend.service_name or "",
+        service_port=spec.backend.service_port, claim_ok=claim_team == route.team_id,
+        foreign_conflicts=foreign, **{**_gateway_observed(cluster), **kwargs},
     )
 
 
 def _gateway_observed(cluster: Cluster) -> dict:
     """The Gateway reference and last probe of a Gateway API cluster, as Observed fields."""
-    return {
-        "output": cluster.output,
-        "gateway_name": cluster.gateway_name,
-        "gateway_namespace": cluster.gateway_namespace,
-        "gateway_section_name": cluster.gateway_section_name,
-        "gateway_present": cluster.gateway_present,
-    }
+    return {"output": cluster.output, "gateway_name": cluster.gateway_name,
+            "gateway_namespace": cluster.gateway_namespace, "gateway_section_name": cluster.gateway_section_name,
+            "gateway_present": cluster.gateway_present}
 
 
 def _evaluate_failure(route: Route, spec: RouteSpec, message: str):
-    return evaluate(
-        _observed(route, route.cluster, spec, apply_error=message, synced=False),
-        previous_conditions=route.conditions,
-        now=timezone.now(),
-    )
+    return evaluate(_observed(route, route.cluster, spec, apply_error=message, synced=False),
+                    previous_conditions=route.conditions, now=timezone.now())
 
 
 def _transient_condition(route: Route, exc: TransientKubeError):
     """Keep the last known health, but say plainly that the API server is not answering and we retry."""
     now = timezone.now()
     conditions = [c for c in route.conditions if c.get("type") != "Applied"]
-    conditions.append(
-        {
-            "type": "Applied",
-            "status": "False",
-            "reason": "APIServerUnavailable",
-            "message": f"{exc.explanation} (retrying with backoff)",
-            "last_transition_time": now.isoformat(),
-        }
-    )
+    conditions.append({"type": "Applied", "status": "False", "reason": "APIServerUnavailable",
+                       "message": f"{exc.explanation} (retrying with backoff)", "last_transition_time": now.isoformat()})
     return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
 
 
 def _refused_condition(route: Route, message: str):
     """Nothing could be applied for a reason retrying cannot fix; the platform engineers' change is needed."""
     conditions = [c for c in route.conditions if c.get("type") != "Applied"]
-    conditions.append(
-        {
-            "type": "Applied",
-            "status": "False",
-            "reason": "Refused",
-            "message": message,
-            "last_transition_time": timezone.now().isoformat(),
-        }
-    )
+    conditions.append({"type": "Applied", "status": "False", "reason": "Refused", "message": message,
+                       "last_transition_time": timezone.now().isoformat()})
     return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
 
 
@@ -629,16 +519,11 @@ def _save_status(route: Route, evaluation) -> None:
         values = evaluation
     else:
         values = {
-            "health": evaluation.health,
-            "conditions": evaluation.conditions,
-            "diagnostics": evaluation.diagnostics,
-            "address": evaluation.address,
-            "certificate": evaluation.certificate,
-            "endpoints": evaluation.endpoints,
-            "sync": SyncChoices.SYNCED
-            if route.applied_revision == route.approved_revision
-            and not any(c.get("type") == "Applied" and c.get("status") == "False" for c in evaluation.conditions)
-            else SyncChoices.OUT_OF_SYNC,
+            "health": evaluation.health, "conditions": evaluation.conditions, "diagnostics": evaluation.diagnostics,
+            "address": evaluation.address, "certificate": evaluation.certificate, "endpoints": evaluation.endpoints,
+            "sync": SyncChoices.SYNCED if route.applied_revision == route.approved_revision and not any(
+                c.get("type") == "Applied" and c.get("status") == "False" for c in evaluation.conditions
+            ) else SyncChoices.OUT_OF_SYNC,
             "last_synced_at": now,
         }
     for name, value in values.items():
@@ -661,11 +546,9 @@ def _acquire_lease(cluster_id: int) -> str | None:
     cluster at a time and a crashed worker's claim simply expires."""
     token = uuid.uuid4().hex
     now = timezone.now()
-    taken = (
-        Cluster.objects.filter(pk=cluster_id)
-        .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
-        .update(sync_lease_until=now + _lease_length(), sync_lease_owner=token)
-    )
+    taken = Cluster.objects.filter(pk=cluster_id).filter(
+        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
+    ).update(sync_lease_until=now + _lease_length(), sync_lease_owner=token)
     return token if taken else None
 
 
@@ -685,8 +568,7 @@ class LeaseKeeper:
         if self.clock() - self.renewed < length.total_seconds() / 3:
             return
         if not Cluster.objects.filter(pk=self.cluster_id, sync_lease_owner=self.token).update(
-            sync_lease_until=timezone.now() + length
-        ):
+                sync_lease_until=timezone.now() + length):
             raise LeaseLost(f"cluster {self.cluster_id}: the sync lease was taken over")
         self.renewed = self.clock()
 
@@ -724,10 +606,8 @@ def sync_cluster(cluster_id: int) -> SyncReport:
     except PermanentKubeError as exc:
         # Retrying cannot help (typically 403: Portico's service account lacks a permission). Say so where
         # platform engineers look, instead of failing the task with a traceback every interval.
-        message = (
-            f"The last sync was refused by the API server: {exc.message}. Check Portico's permissions on "
-            "this cluster (deploy/target-rbac.yaml)."
-        )
+        message = (f"The last sync was refused by the API server: {exc.message}. Check Portico's permissions on "
+                   "this cluster (deploy/target-rbac.yaml).")
         report.errors.append(exc.message)
         Cluster.objects.filter(pk=cluster.pk).update(sync_error=message)
         logger.warning("cluster=%s sync refused: %s", cluster.name, exc.message)
@@ -783,13 +663,8 @@ def _remove_previous_output(cluster: Cluster, target) -> int:
     Cluster.objects.filter(pk=cluster.pk).update(synced_output=cluster.output)
     cluster.synced_output = cluster.output
     if deleted:
-        logger.info(
-            "cluster=%s output changed from %s to %s: %s leftover objects removed",
-            cluster.name,
-            previous,
-            cluster.output,
-            deleted,
-        )
+        logger.info("cluster=%s output changed from %s to %s: %s leftover objects removed", cluster.name,
+                    previous, cluster.output, deleted)
     return deleted
 
 
@@ -799,14 +674,8 @@ def _ingress_paths(obj: dict) -> list[dict]:
     for rule in (obj.get("spec") or {}).get("rules") or []:
         for p in ((rule.get("http") or {}).get("paths")) or []:
             if rule.get("host"):
-                paths.append(
-                    {
-                        "namespace": meta.get("namespace", ""),
-                        "name": meta.get("name", ""),
-                        "host": rule["host"],
-                        "path": p.get("path") or "/",
-                    }
-                )
+                paths.append({"namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
+                              "host": rule["host"], "path": p.get("path") or "/"})
     return paths
 
 
@@ -822,15 +691,11 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
     report.routes = len(routes)
     specs = {
         (rev.route_id, rev.number): revision_spec(rev)
-        for rev in RouteRevision.objects.filter(
-            route__cluster=cluster, route__deleted_at__isnull=True, number=F("route__approved_revision")
-        )
+        for rev in RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True,
+                                                number=F("route__approved_revision"))
     }
-    unsettled = {
-        r.pk
-        for r in routes
-        if r.deletion_requested_at or (r.approved_revision is not None and r.applied_revision != r.approved_revision)
-    }
+    unsettled = {r.pk for r in routes if r.deletion_requested_at or (
+        r.approved_revision is not None and r.applied_revision != r.approved_revision)}
     settled = [r for r in routes if r.approved_revision is not None and r.pk not in unsettled]
     settings_ = cluster_settings(cluster)
 
@@ -846,12 +711,8 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
             failures[str(r.pk)] = "Not applied: " + refused
             continue
         active.append(r)
-    desired = {
-        render.object_key(o): o
-        for o in render.desired_objects(
-            [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_
-        )
-    }
+    desired = {render.object_key(o): o for o in render.desired_objects(
+        [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
     unsettled_ids = {str(pk) for pk in unsettled}
     settled_by_id = {str(r.pk): r for r in settled}
     failures.update(_settle_contests(cluster, active, specs, settings_, seen, desired))
@@ -889,9 +750,8 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
     elsewhere = _other_clusters_objects(cluster, leftovers.values())
     for key, obj in leftovers.items():
         if key in elsewhere:
-            report.errors.append(
-                f"{obj['kind']} {key[2]}/{key[3]} belongs to a route of cluster {elsewhere[key]}; not pruned"
-            )
+            report.errors.append(f"{obj['kind']} {key[2]}/{key[3]} belongs to a route of cluster {elsewhere[key]}; "
+                                 "not pruned")
             continue
         if target.delete(kind_of(obj), key[3], key[2] or None, uid=_uid(obj)):
             report.deleted += 1
@@ -942,29 +802,22 @@ def _other_clusters_objects(cluster: Cluster, objects) -> dict[tuple, str]:
         return {}
     found = {}
     if by_route:
-        elsewhere = dict(
-            Route.objects.live()
-            .filter(pk__in=set(by_route.values()))
-            .exclude(cluster=cluster)
-            .values_list("pk", "cluster__name")
-        )
+        elsewhere = dict(Route.objects.live().filter(pk__in=set(by_route.values())).exclude(cluster=cluster)
+                         .values_list("pk", "cluster__name"))
         found.update({key: elsewhere[pk] for key, pk in by_route.items() if pk in elsewhere})
     if by_host:
-        served = RouteRevision.objects.filter(
-            route__deleted_at__isnull=True,
-            number=F("route__approved_revision"),
-            host__in={host for _, host in by_host.values()},
-            route__namespace__in={ns for ns, _ in by_host.values()},
-        ).values_list("route__namespace", "host", "route__cluster_id", "route__cluster__name")
+        served = (RouteRevision.objects.filter(route__deleted_at__isnull=True, number=F("route__approved_revision"),
+                                               host__in={host for _, host in by_host.values()},
+                                               route__namespace__in={ns for ns, _ in by_host.values()})
+                  .values_list("route__namespace", "host", "route__cluster_id", "route__cluster__name"))
         here = {(ns, host) for ns, host, cluster_id, _ in served if cluster_id == cluster.pk}
         elsewhere = {(ns, host): name for ns, host, cluster_id, name in served if cluster_id != cluster.pk}
         found.update({key: elsewhere[pair] for key, pair in by_host.items() if pair in elsewhere and pair not in here})
     return found
 
 
-def _settle_contests(
-    cluster: Cluster, active: list[Route], specs: dict, settings_: ClusterSettings, seen: dict, desired: dict
-) -> dict[str, str]:
+def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, settings_: ClusterSettings, seen: dict,
+                     desired: dict) -> dict[str, str]:
     """Objects two approved routes both render, which only routes stored before one owner per object was a rule
     can do (docs/security.md): the route whose label the live object carries keeps it (Portico never writes over
     another route's object), otherwise the one with the smallest id, as ``render.desired_objects`` chose. The
@@ -982,9 +835,8 @@ def _settle_contests(
         holder = _route_label(seen.get(key) or {})
         keeper = next((r for r in routes if str(r.pk) == holder), min(routes, key=lambda r: str(r.pk)))
         if _route_label(obj) != str(keeper.pk):
-            rendered = render.render_route(
-                route_target(keeper, keeper.approved_revision), specs[(keeper.pk, keeper.approved_revision)], settings_
-            )
+            rendered = render.render_route(route_target(keeper, keeper.approved_revision),
+                                           specs[(keeper.pk, keeper.approved_revision)], settings_)
             desired[key] = next(o for o in rendered if render.object_key(o) == key)
         for route in routes:
             if route is not keeper:
@@ -1003,14 +855,10 @@ def _repair(target, obj: dict, route: Route | None, cluster: Cluster) -> dict | 
     meta = obj["metadata"]
     with transaction.atomic():
         if route is not None and not list(
-            Route.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk=route.pk,
-                approved_revision=route.approved_revision,
-                applied_revision=route.applied_revision,
+            Route.objects.select_for_update(skip_locked=True).filter(
+                pk=route.pk, approved_revision=route.approved_revision, applied_revision=route.applied_revision,
                 deletion_requested_at__isnull=True,
-            )
-            .values_list("pk", flat=True)
+            ).values_list("pk", flat=True)
         ):
             return None
         current = target.get(kind, meta["name"], meta.get("namespace"))
@@ -1035,10 +883,8 @@ class ForeignObjectError(Exception):
 
 def _not_ours_message(obj: dict) -> str:
     meta = obj["metadata"]
-    return (
-        f"{obj['kind']} {meta.get('namespace', '')}/{meta['name']} exists and is not managed by Portico; "
-        "Portico will not change it."
-    )
+    return (f"{obj['kind']} {meta.get('namespace', '')}/{meta['name']} exists and is not managed by Portico; "
+            "Portico will not change it.")
 
 
 def _users_of(obj: dict, active: list[Route], specs: dict) -> list[str]:
@@ -1048,7 +894,8 @@ def _users_of(obj: dict, active: list[Route], specs: dict) -> list[str]:
     if owner:
         return [owner]
     namespace, names = obj["metadata"].get("namespace"), set(obj.get("spec", {}).get("dnsNames") or ())
-    return [str(r.pk) for r in active if r.namespace == namespace and specs[(r.pk, r.approved_revision)].host in names]
+    return [str(r.pk) for r in active
+            if r.namespace == namespace and specs[(r.pk, r.approved_revision)].host in names]
 
 
 def _list_slices(cluster: Cluster, target) -> dict[tuple, list]:
@@ -1063,15 +910,8 @@ def _list_slices(cluster: Cluster, target) -> dict[tuple, list]:
     return slices_by_service
 
 
-def _refresh_status(
-    cluster: Cluster,
-    routes: list[Route],
-    specs: dict,
-    seen: dict,
-    slices_by_service: dict,
-    failures: dict,
-    gateway: dict | None = None,
-) -> None:
+def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: dict, slices_by_service: dict,
+                    failures: dict, gateway: dict | None = None) -> None:
     """Evaluate every settled route from the lists already made, and write only the rows that changed."""
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
     settings_ = cluster_settings(cluster)
@@ -1088,39 +928,21 @@ def _refresh_status(
             observed = _observed(route, cluster, spec, synced=True)
         else:
             service_name = spec.backend.service_name or ""
-            gateway_kinds = (
-                {
-                    "http_route": seen.get(_key(HTTP_ROUTE, route.name, ns)),
-                    "gateway": gateway,
-                    "gateway_present": gateway is not None,
-                }
-                if cluster.is_gateway
-                else {}
-            )
+            gateway_kinds = {"http_route": seen.get(_key(HTTP_ROUTE, route.name, ns)), "gateway": gateway,
+                             "gateway_present": gateway is not None} if cluster.is_gateway else {}
             observed = _observed(
-                route,
-                cluster,
-                spec,
-                synced=True,
-                **gateway_kinds,
+                route, cluster, spec, synced=True, **gateway_kinds,
                 ingress=seen.get(_key(INGRESS, route.name, ns)),
                 service=seen.get(_key(SERVICE, service_name, ns)) if service_name else None,
                 endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),
                 certificate=seen.get(_key(CERTIFICATE, render.certificate_name(spec.host), ns))
-                if render.uses_certificate(spec, settings_)
-                else None,
+                if render.uses_certificate(spec, settings_) else None,
             )
         result = evaluate(observed, previous_conditions=route.conditions, now=now)
         sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
-        values = {
-            "sync": sync,
-            "health": result.health,
-            "conditions": result.conditions,
-            "diagnostics": result.diagnostics,
-            "address": result.address,
-            "certificate": result.certificate,
-            "endpoints": result.endpoints,
-        }
+        values = {"sync": sync, "health": result.health, "conditions": result.conditions,
+                  "diagnostics": result.diagnostics, "address": result.address, "certificate": result.certificate,
+                  "endpoints": result.endpoints}
         if any(getattr(route, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(route, k, v)
@@ -1130,17 +952,11 @@ def _refresh_status(
         with transaction.atomic():
             # Write only rows still at the revisions we evaluated and not being reconciled right now (that
             # worker writes their status): a status from our older snapshot must not replace a newer one.
-            now_at = {
-                pk: rest
-                for pk, *rest in Route.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=[r.pk for r in changed])
-                .values_list("pk", "approved_revision", "applied_revision", "deletion_requested_at")
-            }
-            changed = [
-                r
-                for r in changed
-                if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]
-            ]
+            now_at = {pk: rest for pk, *rest in Route.objects.select_for_update(skip_locked=True).filter(
+                pk__in=[r.pk for r in changed]).values_list("pk", "approved_revision", "applied_revision",
+                                                             "deletion_requested_at")}
+            changed = [r for r in changed
+                       if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]]
             Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
         for route in changed:
             notifications.health_changed(route, previous_health[route.pk])
@@ -1173,8 +989,7 @@ def probe_cluster(cluster_id: int) -> Cluster | None:
                 values["cert_manager_present"] = client.get(CRD, "certificates.cert-manager.io") is not None
                 values["issuer_present"] = (
                     client.get(CLUSTER_ISSUER, cluster.default_issuer) is not None
-                    if values["cert_manager_present"]
-                    else False
+                    if values["cert_manager_present"] else False
                 )
         values["health_message"] = _probe_message(cluster, values)
     except (TransientKubeError, PermanentKubeError) as exc:
@@ -1188,24 +1003,17 @@ def _probe_message(cluster: Cluster, values: dict) -> str:
     if cluster.is_gateway:
         if values["gateway_present"]:
             return "All checks passed."
-        return (
-            f'Gateway "{cluster.gateway_namespace}/{cluster.gateway_name}" does not exist (or the Gateway API '
-            "CRDs are not installed): no HTTPRoute of this cluster is served. Create the Gateway or set the "
-            "cluster's Gateway to one listed by `kubectl get gateways -A`."
-        )
+        return (f'Gateway "{cluster.gateway_namespace}/{cluster.gateway_name}" does not exist (or the Gateway API '
+                "CRDs are not installed): no HTTPRoute of this cluster is served. Create the Gateway or set the "
+                "cluster's Gateway to one listed by `kubectl get gateways -A`.")
     problems = []
     if not values["ingress_class_present"]:
-        problems.append(
-            f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '
-            "routes. Install one (e.g. ingress-nginx) or set the cluster's ingress class."
-        )
+        problems.append(f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '
+                        "routes. Install one (e.g. ingress-nginx) or set the cluster's ingress class.")
     if not values["cert_manager_present"]:
-        problems.append(
-            "cert-manager is not installed (no certificates.cert-manager.io CRD): TLS certificates will not be issued."
-        )
+        problems.append("cert-manager is not installed (no certificates.cert-manager.io CRD): TLS certificates "
+                        "will not be issued.")
     elif not values["issuer_present"]:
-        problems.append(
-            f'ClusterIssuer "{cluster.default_issuer}" does not exist: create it or change the '
-            "cluster's default issuer."
-        )
+        problems.append(f'ClusterIssuer "{cluster.default_issuer}" does not exist: create it or change the '
+                        "cluster's default issuer.")
     return " ".join(problems) or "All checks passed."

@@ -4,7 +4,6 @@ Used alike by the API, the pages, the admin and management commands. Each functi
 permissions, applies policy, writes the change and an AuditEvent in one transaction, and wakes
 the reconciler after commit.
 """
-
 import functools
 import logging
 from dataclasses import replace
@@ -82,15 +81,9 @@ def review_refusal(user, route: Route, number: int) -> str | None:
         return None
     if written[-1] == number:
         return "You requested this revision, so another platform engineer has to review it."
-    since = (
-        f"r{route.approved_revision}, the last approved revision"
-        if route.approved_revision
-        else "the route was created"
-    )
-    return (
-        f"You wrote r{written[-1]}, which is part of the change since {since}; another platform engineer "
-        "has to review it."
-    )
+    since = f"r{route.approved_revision}, the last approved revision" if route.approved_revision else "the route was created"
+    return (f"You wrote r{written[-1]}, which is part of the change since {since}; another platform engineer "
+            "has to review it.")
 
 
 def can_review(user, route: Route, revision: int | None = None) -> bool:
@@ -101,9 +94,8 @@ def normalized(spec: RouteSpec) -> RouteSpec:
     return replace(spec, host=normalize_host(spec.host))
 
 
-def check_request(
-    *, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, route: Route | None = None
-) -> list[Violation]:
+def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
+                  route: Route | None = None) -> list[Violation]:
     """Every rule and conflict for a route request, without saving anything (also the API's dry run).
 
     A request that breaks no rule is also rendered and its objects checked as the API server would check them
@@ -111,56 +103,33 @@ def check_request(
     approval answer alike."""
     spec = normalized(spec)
     violations = check_route(
-        name=name,
-        namespace=namespace,
-        cluster=cluster.name,
-        spec=spec,
-        team=team_policy(team),
-        is_platform=is_platform(user),
-        output=cluster.output,
-        cluster_namespaces=cluster_namespaces(cluster, spec),
+        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team_policy(team), is_platform=is_platform(user),
+        output=cluster.output, cluster_namespaces=cluster_namespaces(cluster, spec),
     )
     if any(v.field == "host" for v in violations):
         return violations
     others, claims, foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, route, spec)
     violations += check_conflicts(
-        route_id=str(route.pk) if route else None,
-        name=name,
-        team=team.slug,
-        namespace=namespace,
-        spec=spec,
-        others=others,
-        claims=claims,
-        foreign=foreign,
-        owned=owned,
-        output=cluster.output,
+        route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
+        others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
     )
     if all(v.code == CONFLICT for v in violations):
-        violations += render_violations(
-            team=team, cluster=cluster, namespace=namespace, name=name, spec=spec, route=route
-        )
+        violations += render_violations(team=team, cluster=cluster, namespace=namespace, name=name, spec=spec,
+                                        route=route)
     return violations
 
 
-def render_violations(
-    *, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, route: Route | None = None
-) -> list[Violation]:
+def render_violations(*, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
+                      route: Route | None = None) -> list[Violation]:
     """What the cluster's API server would refuse in the objects this request renders to (names, labels and the
     schemas of its Kubernetes version, ``validate_objects``, the worker's check before it applies), one
     violation per problem under ``non_field_errors``. Policy is meant to refuse everything first; this is the
     net under it, for what policy does not know (a team slug stored before slugs were checked)."""
-    target = RouteTarget(
-        id=str(route.pk) if route else UNSAVED_ROUTE_ID,
-        name=name,
-        team=team.slug,
-        namespace=namespace,
-        revision=route.revision + 1 if route else 1,
-    )
+    target = RouteTarget(id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=name, team=team.slug,
+                         namespace=namespace, revision=route.revision + 1 if route else 1)
     errors = validate_objects(render.route_objects(target, spec, cluster_settings(cluster)), cluster.kubernetes_minor)
-    return [
-        Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
-        for error in errors
-    ]
+    return [Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
+            for error in errors]
 
 
 def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:
@@ -180,24 +149,15 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
     (still on the cluster). Counting pending revisions at approval too means two requests racing for one
     object can never both be approved: whichever is reviewed sees the other (docs/security.md,
     "One owner per object")."""
-    names = {
-        obj_name
-        for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
-        if isinstance(obj_name, str) and obj_name
-    }
+    names = {obj_name for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
+             if isinstance(obj_name, str) and obj_name}
     live_revisions = (
         RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
-        .filter(
-            Q(number=F("route__approved_revision"))
-            | Q(number=F("route__applied_revision"))
-            | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
-        )
-        .filter(
-            Q(host=host)
-            | Q(route__namespace=namespace, route__name=name)
-            | Q(route__namespace=namespace, route__name__in=names)
-            | Q(route__namespace=namespace, spec__backend__service_name__in=names)
-        )
+        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision"))
+                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
+        .filter(Q(host=host) | Q(route__namespace=namespace, route__name=name)
+                | Q(route__namespace=namespace, route__name__in=names)
+                | Q(route__namespace=namespace, spec__backend__service_name__in=names))
         .select_related("route__team")
     )
     if exclude is not None:
@@ -205,51 +165,28 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
     others, owned = [], set()
     for r in live_revisions:
         is_pending = r.number == r.route.revision and r.approval == ApprovalChoices.PENDING
-        if (r.number == r.route.approved_revision or is_pending) and (
-            r.host == host or (r.route.namespace, r.route.name) == (namespace, name)
-        ):
+        if ((r.number == r.route.approved_revision or is_pending)
+                and (r.host == host or (r.route.namespace, r.route.name) == (namespace, name))):
             others.append(existing_route(r.route, r))
         if r.route.namespace == namespace:
             other_spec = revision_spec(r)
             pending = r.number not in (r.route.approved_revision, r.route.applied_revision)
             for kind, obj_namespace, obj_name in owned_objects(r.route.name, namespace, other_spec, cluster.output):
                 if obj_name in names:
-                    owned.add(
-                        OwnedObject(
-                            kind=kind,
-                            namespace=obj_namespace,
-                            name=obj_name,
-                            route_id=str(r.route_id),
-                            route_name=r.route.name,
-                            team=r.route.team.slug,
-                            pending=pending,
-                        )
-                    )
+                    owned.add(OwnedObject(
+                        kind=kind, namespace=obj_namespace, name=obj_name, route_id=str(r.route_id),
+                        route_name=r.route.name, team=r.route.team.slug, pending=pending))
             backend = other_spec.backend
             if backend is not None and not backend.manages_service and backend.service_name in names:
-                owned.add(
-                    OwnedObject(
-                        kind="Service",
-                        namespace=namespace,
-                        name=backend.service_name,
-                        route_id=str(r.route_id),
-                        route_name=r.route.name,
-                        team=r.route.team.slug,
-                        pending=pending,
-                        used=True,
-                    )
-                )
+                owned.add(OwnedObject(
+                    kind="Service", namespace=namespace, name=backend.service_name, route_id=str(r.route_id),
+                    route_name=r.route.name, team=r.route.team.slug, pending=pending, used=True))
     parent = host.split(".", 1)[1] if "." in host else host
     claim_filter = Q(host=host) | Q(host=f"*.{parent}")
     if host.startswith("*."):
         claim_filter |= Q(host__endswith=host[1:])
     claims = {c.host: c.team.slug for c in HostClaim.objects.filter(claim_filter).select_related("team")}
-    return (
-        others,
-        claims,
-        list(foreign_paths(cluster, host)),
-        sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name)),
-    )
+    return others, claims, list(foreign_paths(cluster, host)), sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
 
 
 def _raise_if(violations: list[Violation]) -> None:
@@ -259,14 +196,9 @@ def _raise_if(violations: list[Violation]) -> None:
 
 def _snapshot(route: Route) -> dict:
     return {
-        "name": route.name,
-        "team": route.team.slug,
-        "cluster": route.cluster.name,
-        "namespace": route.namespace,
-        "revision": route.revision,
-        "approved_revision": route.approved_revision,
-        "applied_revision": route.applied_revision,
-        "approval": route.approval,
+        "name": route.name, "team": route.team.slug, "cluster": route.cluster.name, "namespace": route.namespace,
+        "revision": route.revision, "approved_revision": route.approved_revision,
+        "applied_revision": route.applied_revision, "approval": route.approval,
         "spec": route.revision_obj(route.revision).spec,
     }
 
@@ -280,23 +212,16 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
     try:
         with transaction.atomic():
             route = Route.objects.create(
-                name=name,
-                team=team,
-                cluster=cluster,
-                namespace=namespace,
-                host=spec.host,
-                path=spec.path,
-                path_type=spec.path_type,
-                created_by=user,
+                name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
+                path_type=spec.path_type, created_by=user,
             )
             _add_revision(route, 1, spec, user)
             record(user, "create", route, after=_snapshot(route), team=team)
             notifications.route_event(route, "submitted", actor=user)
     except IntegrityError as exc:
         # Lost a race with an identical request: the constraint holds the line, report it like the policy would.
-        raise PolicyError(
-            [Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]
-        ) from exc
+        raise PolicyError([Violation(
+            "name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]) from exc
     if team.auto_approve:
         _auto_approve(route)
     return route
@@ -312,17 +237,8 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
     current = route.revision_obj(route.revision)
     if spec.to_dict() == current.spec:
         return route
-    _raise_if(
-        check_request(
-            user=user,
-            team=route.team,
-            cluster=route.cluster,
-            namespace=route.namespace,
-            name=route.name,
-            spec=spec,
-            route=route,
-        )
-    )
+    _raise_if(check_request(user=user, team=route.team, cluster=route.cluster, namespace=route.namespace,
+                            name=route.name, spec=spec, route=route))
     with transaction.atomic():
         locked = Route.objects.select_for_update().get(pk=route.pk)
         before = _snapshot(route)
@@ -330,11 +246,7 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
         _add_revision(route, number, spec, user)
         _supersede_before(route, number)
         Route.objects.filter(pk=route.pk).update(
-            revision=number,
-            approval=ApprovalChoices.PENDING,
-            host=spec.host,
-            path=spec.path,
-            path_type=spec.path_type,
+            revision=number, approval=ApprovalChoices.PENDING, host=spec.host, path=spec.path, path_type=spec.path_type,
             updated_at=timezone.now(),
         )
         route.refresh_from_db()
@@ -347,12 +259,7 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
 
 def _add_revision(route: Route, number: int, spec: RouteSpec, user) -> RouteRevision:
     rev = RouteRevision.objects.create(
-        route=route,
-        number=number,
-        spec=spec.to_dict(),
-        host=spec.host,
-        path=spec.path,
-        path_type=spec.path_type,
+        route=route, number=number, spec=spec.to_dict(), host=spec.host, path=spec.path, path_type=spec.path_type,
         created_by=user,
     )
     route._revision_cache = {**getattr(route, "_revision_cache", {}), number: rev}
@@ -363,8 +270,7 @@ def _supersede_before(route: Route, number: int) -> None:
     """Revisions before ``number`` still pending can never be decided now (only the latest is reviewed):
     their history says so."""
     RouteRevision.objects.filter(route=route, number__lt=number, approval=ApprovalChoices.PENDING).update(
-        approval=ApprovalChoices.SUPERSEDED
-    )
+        approval=ApprovalChoices.SUPERSEDED)
     route._revision_cache = {n: rev for n, rev in getattr(route, "_revision_cache", {}).items() if n >= number}
 
 
@@ -395,9 +301,7 @@ def _check_reviewer(route: Route, number: int, user) -> None:
     try:
         route.revision_obj(number)
     except RouteRevision.DoesNotExist:
-        raise PolicyError(
-            [Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]
-        ) from None
+        raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]) from None
     refusal = review_refusal(user, route, number)
     if refusal:
         raise PermissionDenied(refusal)
@@ -408,18 +312,11 @@ def _auto_approve(route: Route) -> None:
     would have looked at it (docs/security.md, "Four eyes")."""
     authors = get_user_model().objects.filter(pk__in=set(change_authors(route, route.revision).values()))
     if any(is_platform(author) for author in authors):
-        logger.info(
-            "auto-approve skipped for route %s: a platform engineer wrote part of revision %s", route.pk, route.revision
-        )
+        logger.info("auto-approve skipped for route %s: a platform engineer wrote part of revision %s",
+                    route.pk, route.revision)
         return
     try:
-        _decide(
-            route,
-            route.revision,
-            ApprovalChoices.APPROVED,
-            reviewer=None,
-            comment="Approved automatically by team policy.",
-        )
+        _decide(route, route.revision, ApprovalChoices.APPROVED, reviewer=None, comment="Approved automatically by team policy.")
     except PolicyError as exc:
         logger.info("auto-approve skipped for route %s: %s", route.pk, exc)
 
@@ -431,23 +328,12 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
         if locked.deletion_requested_at:
             raise PolicyError([Violation("revision", "This route is being deleted.", "conflict")])
         if number != locked.revision or rev.approval != ApprovalChoices.PENDING:
-            raise PolicyError(
-                [Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]
-            )
+            raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")])
         before = _snapshot(locked)
         if decision == ApprovalChoices.APPROVED:
             spec = revision_spec(rev)
-            _raise_if(
-                check_request(
-                    user=reviewer or locked.created_by,
-                    team=locked.team,
-                    cluster=locked.cluster,
-                    namespace=locked.namespace,
-                    name=locked.name,
-                    spec=spec,
-                    route=locked,
-                )
-            )
+            _raise_if(check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
+                                    namespace=locked.namespace, name=locked.name, spec=spec, route=locked))
             _claim_host(locked, spec.host, reviewer)
             _supersede_before(locked, number)
             locked.approved_revision = number
@@ -458,22 +344,10 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
         rev.save(update_fields=["approval"])
         locked.approval = decision
         locked.save()
-        Review.objects.create(
-            route=locked,
-            revision=number,
-            reviewer=reviewer,
-            decision=decision,
-            comment=comment,
-            automatic=reviewer is None,
-        )
-        record(
-            reviewer,
-            "approve" if decision == ApprovalChoices.APPROVED else "reject",
-            locked,
-            before=before,
-            after={**_snapshot(locked), "comment": comment},
-            team=locked.team,
-        )
+        Review.objects.create(route=locked, revision=number, reviewer=reviewer, decision=decision, comment=comment,
+                              automatic=reviewer is None)
+        record(reviewer, "approve" if decision == ApprovalChoices.APPROVED else "reject", locked,
+               before=before, after={**_snapshot(locked), "comment": comment}, team=locked.team)
         notifications.route_event(locked, decision, actor=reviewer, comment=comment)
         if decision == ApprovalChoices.APPROVED:
             enqueue_reconcile(locked.pk)
@@ -482,9 +356,8 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
     return route
 
 
-def adopt_route(
-    *, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, source: str
-) -> Route:
+def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
+                source: str) -> Route:
     """Record an Ingress that already serves traffic as a route: revision 1, approved at once, its host claimed
     exactly as a first approval claims it, and an AuditEvent "adopt" naming ``source`` ("namespace/name").
 
@@ -498,21 +371,13 @@ def adopt_route(
     if user is not None and not is_platform(user):
         raise PermissionDenied("Only platform engineers can adopt Ingresses.")
     spec = normalized(spec)
-    violations = check_route(
-        name=name,
-        namespace=namespace,
-        cluster=cluster.name,
-        spec=spec,
-        team=team_policy(team),
-        is_platform=True,
-        output=cluster.output,
-    )
+    violations = check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
+                                    team=team_policy(team), is_platform=True, output=cluster.output)
     _raise_if(violations)
     creator = user
     if creator is None:
-        creator, created = get_user_model().objects.get_or_create(
-            username=SYSTEM_USERNAME, defaults={"is_active": False}
-        )
+        creator, created = get_user_model().objects.get_or_create(username=SYSTEM_USERNAME,
+                                                                  defaults={"is_active": False})
         if created:
             creator.set_unusable_password()
             creator.save(update_fields=["password"])
@@ -520,53 +385,25 @@ def adopt_route(
         with transaction.atomic():
             others, claims, _foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, None, spec)
             # The live Ingresses were compared by the caller, from a fresher list than the last sync's record.
-            _raise_if(
-                check_conflicts(
-                    route_id=None,
-                    name=name,
-                    team=team.slug,
-                    namespace=namespace,
-                    spec=spec,
-                    others=others,
-                    claims=claims,
-                    foreign=(),
-                    owned=owned,
-                    output=cluster.output,
-                )
-            )
+            _raise_if(check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
+                                             others=others, claims=claims, foreign=(), owned=owned,
+                                             output=cluster.output))
             route = Route.objects.create(
-                name=name,
-                team=team,
-                cluster=cluster,
-                namespace=namespace,
-                host=spec.host,
-                path=spec.path,
-                path_type=spec.path_type,
-                created_by=creator,
-                revision=1,
-                approved_revision=1,
-                approval=ApprovalChoices.APPROVED,
-                sync=SyncChoices.OUT_OF_SYNC,
-                health=HealthChoices.PROGRESSING,
+                name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
+                path_type=spec.path_type, created_by=creator, revision=1, approved_revision=1,
+                approval=ApprovalChoices.APPROVED, sync=SyncChoices.OUT_OF_SYNC, health=HealthChoices.PROGRESSING,
             )
             rev = _add_revision(route, 1, spec, creator)
             rev.approval = ApprovalChoices.APPROVED
             rev.save(update_fields=["approval"])
             _claim_host(route, spec.host, user)
             comment = f"Adopted from Ingress {source}, as it runs on {cluster.name}."
-            Review.objects.create(
-                route=route,
-                revision=1,
-                reviewer=user,
-                decision=ApprovalChoices.APPROVED,
-                comment=comment,
-                automatic=user is None,
-            )
+            Review.objects.create(route=route, revision=1, reviewer=user, decision=ApprovalChoices.APPROVED,
+                                  comment=comment, automatic=user is None)
             record(user, "adopt", route, after={**_snapshot(route), "ingress": source}, team=team)
     except IntegrityError as exc:
-        raise PolicyError(
-            [Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]
-        ) from exc
+        raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.',
+                                     "conflict")]) from exc
     return route
 
 
@@ -577,9 +414,7 @@ def _claim_host(route: Route, host: str, user) -> None:
     if claim.team_id != route.team_id:
         raise PolicyError([Violation("host", f'Host "{host}" is claimed by team "{claim.team.slug}".', "conflict")])
     if created:
-        record(
-            user, "claim", claim, after={"host": host, "team": route.team.slug, "route": str(route.pk)}, team=route.team
-        )
+        record(user, "claim", claim, after={"host": host, "team": route.team.slug, "route": str(route.pk)}, team=route.team)
 
 
 def request_deletion(route: Route, *, user) -> Route:
@@ -611,13 +446,9 @@ def routes_using_host(host: str) -> list[str]:
     pending revision asks for it. While there is one, the host's claim is held (docs/security.md, "Host claims")."""
     revisions = (
         RouteRevision.objects.filter(host=host, route__deleted_at__isnull=True)
-        .filter(
-            Q(number=F("route__approved_revision"))
-            | Q(number=F("route__applied_revision"))
-            | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
-        )
-        .select_related("route__cluster")
-        .order_by("route__cluster__name", "route__namespace", "route__name", "number")
+        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision"))
+                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
+        .select_related("route__cluster").order_by("route__cluster__name", "route__namespace", "route__name", "number")
     )
     found: dict = {}
     for rev in revisions:
@@ -646,17 +477,11 @@ def release_claim(claim: HostClaim, *, user) -> None:
         in_use = routes_using_host(claim.host)
         if in_use:
             more = f" and {len(in_use) - 5} more" if len(in_use) > 5 else ""
-            raise PolicyError(
-                [
-                    Violation(
-                        "host",
-                        f'Host "{claim.host}" is still used by route {", ".join(in_use[:5])}{more}; it can be released '
-                        "once no route serves or requests it (delete the routes, or move them to another host and let "
-                        "the change be applied).",
-                        "conflict",
-                    )
-                ]
-            )
+            raise PolicyError([Violation(
+                "host", f'Host "{claim.host}" is still used by route {", ".join(in_use[:5])}{more}; it can be released '
+                "once no route serves or requests it (delete the routes, or move them to another host and let "
+                "the change be applied).", "conflict",
+            )])
         record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
         locked.delete()
 
@@ -669,25 +494,17 @@ def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, Rout
     current = team_policy(Team.objects.prefetch_related("namespaces__cluster").get(pk=team.pk))
     if new == current:
         return []
-    live = (
-        RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
-        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision")))
-        .select_related("route__cluster", "route__team")
-        .order_by("route__cluster__name", "route__namespace", "route__name", "-number")
-    )
+    live = (RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
+            .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision")))
+            .select_related("route__cluster", "route__team").order_by("route__cluster__name", "route__namespace",
+                                                                      "route__name", "-number"))
     found, seen = [], set()
     for rev in live:
         route = rev.route
         # Wildcards were a platform engineer's to request and were approved; only the team's policy is judged.
-        judge = functools.partial(
-            check_route,
-            name=route.name,
-            namespace=route.namespace,
-            cluster=route.cluster.name,
-            spec=revision_spec(rev),
-            is_platform=True,
-            output=route.cluster.output,
-        )
+        judge = functools.partial(check_route, name=route.name, namespace=route.namespace,
+                                  cluster=route.cluster.name, spec=revision_spec(rev), is_platform=True,
+                                  output=route.cluster.output)
         allowed = {(v.field, v.code) for v in judge(team=current)}
         for violation in judge(team=new):
             key = (route.pk, violation.field, violation.code)
@@ -707,8 +524,6 @@ def enqueue_reconcile(route_id) -> None:
         try:
             reconcile_route.delay(str(route_id))
         except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep picks it up
-            logger.warning(
-                "could not enqueue reconcile for route %s (%s); the next sync will pick it up", route_id, exc
-            )
+            logger.warning("could not enqueue reconcile for route %s (%s); the next sync will pick it up", route_id, exc)
 
     transaction.on_commit(send)

@@ -1,5 +1,4 @@
 """Celery tasks: thin. They take ids, re-read rows, and call routes.reconcile; the database is the truth."""
-
 import logging
 import random
 
@@ -32,12 +31,8 @@ def reconcile_route(self, route_id: str) -> str:
         if isinstance(exc, OperationalError) and not is_lock_timeout(exc):
             raise
         if self.request.retries >= settings.PORTICO_RECONCILE_MAX_RETRIES:
-            logger.warning(
-                "route=%s giving up after %s retries: %s; the cluster sync will try again",
-                route_id,
-                self.request.retries,
-                exc,
-            )
+            logger.warning("route=%s giving up after %s retries: %s; the cluster sync will try again", route_id,
+                           self.request.retries, exc)
             return "gave-up"
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries, getattr(exc, "retry_after", None))) from exc
 

@@ -4,7 +4,6 @@ Every route is looked up through ``Route.objects.visible_to(user)``, so another 
 on every page and fragment. A view renders its full page, or only its fragment when htmx asks for it
 (docs/architecture.md, "Pages"), and says so with ``Vary: HX-Request`` so no cache hands one to the other.
 """
-
 import logging
 from dataclasses import dataclass, field
 from functools import wraps
@@ -102,31 +101,21 @@ def _polls(route: Route) -> bool:
 
 def _pending_reviews(user):
     """Routes whose latest revision waits for a reviewer: the queue, its count and the dashboard agree."""
-    return (
-        Route.objects.visible_to(user)
-        .live()
-        .filter(approval=ApprovalChoices.PENDING, deletion_requested_at__isnull=True)
-    )
+    return (Route.objects.visible_to(user).live()
+            .filter(approval=ApprovalChoices.PENDING, deletion_requested_at__isnull=True))
 
 
 def _readable_spec(spec: dict | None) -> dict | None:
     """A stored spec without its unset (null) fields, so a diff shows only what the requester chose."""
     if spec is None:
         return None
-    return {
-        key: _readable_spec(value) if isinstance(value, dict) else value
-        for key, value in spec.items()
-        if value is not None
-    }
+    return {key: _readable_spec(value) if isinstance(value, dict) else value
+            for key, value in spec.items() if value is not None}
 
 
 def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str, new_label: str) -> str:
-    return spec_diff(
-        _readable_spec(old.spec if old else None),
-        _readable_spec(new.spec) or {},
-        old_label=old_label,
-        new_label=new_label,
-    )
+    return spec_diff(_readable_spec(old.spec if old else None), _readable_spec(new.spec) or {},
+                     old_label=old_label, new_label=new_label)
 
 
 def _manifests_yaml(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> str:
@@ -137,11 +126,9 @@ def _manifests_yaml(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> s
 def _prefetch_revisions(routes: list[Route]) -> None:
     """Load each route's revisions from the approved one (or all, when none was approved) to the latest in one
     query, into Route.revision_obj's cache: what a review shows and whose change it is (services.change_authors)."""
-    wanted = (
-        RouteRevision.objects.filter(route__in=routes)
-        .filter(Q(number__gte=F("route__approved_revision")) | Q(route__approved_revision__isnull=True))
-        .select_related("created_by")
-    )
+    wanted = RouteRevision.objects.filter(route__in=routes).filter(
+        Q(number__gte=F("route__approved_revision")) | Q(route__approved_revision__isnull=True)
+    ).select_related("created_by")
     by_route: dict = {}
     for revision in wanted:
         by_route.setdefault(revision.route_id, {})[revision.number] = revision
@@ -215,53 +202,36 @@ def route_detail(request, pk):
     history = []
     for revision in revisions:
         previous = route._revision_cache.get(revision.number - 1)
-        history.append(
-            {
-                "revision": revision,
-                "diff": _spec_diff(
-                    previous,
-                    revision,
-                    old_label=f"r{previous.number}" if previous else "(new route)",
-                    new_label=f"r{revision.number}",
-                ),
-            }
-        )
+        history.append({
+            "revision": revision,
+            "diff": _spec_diff(previous, revision, old_label=f"r{previous.number}" if previous else "(new route)",
+                               new_label=f"r{revision.number}"),
+        })
     live = route.revision_obj(route.approved_revision) if route.approved_revision else None
     latest = route.revision_obj(route.revision)
-    context.update(
-        {
-            "spec": revision_spec(latest),
-            "latest": latest,
-            "live": live,
-            "history": history,
-            "pending_diff": _pending_diff(route, live, latest),
-            "live_yaml": _manifests_yaml(route_target(route, live.number), revision_spec(live), route.cluster)
-            if live
-            else "",
-            "latest_yaml": (
-                _manifests_yaml(route_target(route, latest.number), revision_spec(latest), route.cluster)
-                if latest != live
-                else ""
-            ),
-            "reviews": list(route.reviews.select_related("reviewer")),
-            "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
-            "claim": HostClaim.objects.filter(host=route.host).select_related("team").first(),
-            "can_edit": not route.deletion_requested_at and services.can_edit(request.user, route),
-            "can_review": route.approval == ApprovalChoices.PENDING and services.can_review(request.user, route),
-        }
-    )
+    context.update({
+        "spec": revision_spec(latest),
+        "latest": latest,
+        "live": live,
+        "history": history,
+        "pending_diff": _pending_diff(route, live, latest),
+        "live_yaml": _manifests_yaml(route_target(route, live.number), revision_spec(live), route.cluster) if live else "",
+        "latest_yaml": (_manifests_yaml(route_target(route, latest.number), revision_spec(latest), route.cluster)
+                        if latest != live else ""),
+        "reviews": list(route.reviews.select_related("reviewer")),
+        "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
+        "claim": HostClaim.objects.filter(host=route.host).select_related("team").first(),
+        "can_edit": not route.deletion_requested_at and services.can_edit(request.user, route),
+        "can_review": route.approval == ApprovalChoices.PENDING and services.can_review(request.user, route),
+    })
     return _render(request, "routes/route_detail.html", context)
 
 
 def _pending_diff(route: Route, live: RouteRevision | None, latest: RouteRevision) -> str:
     if route.approval != ApprovalChoices.PENDING:
         return ""
-    return _spec_diff(
-        live,
-        latest,
-        old_label=f"live r{live.number}" if live else "(nothing live yet)",
-        new_label=f"pending r{latest.number}",
-    )
+    return _spec_diff(live, latest, old_label=f"live r{live.number}" if live else "(nothing live yet)",
+                      new_label=f"pending r{latest.number}")
 
 
 # Request and edit
@@ -274,11 +244,8 @@ def _form_context(form: RouteForm) -> dict:
         placement = form.placement()
         route = form.route
         target = RouteTarget(
-            id=str(route.pk) if route else UNSAVED_ROUTE_ID,
-            name=placement["name"],
-            team=placement["team"].slug,
-            namespace=placement["namespace"],
-            revision=route.revision + 1 if route else 1,
+            id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=placement["name"], team=placement["team"].slug,
+            namespace=placement["namespace"], revision=route.revision + 1 if route else 1,
         )
         preview = _manifests_yaml(target, services.normalized(form.valid_spec()), placement["cluster"])
     team = form.selected_team()
@@ -291,8 +258,7 @@ def _form_context(form: RouteForm) -> dict:
         "team_namespaces": sorted(team_policy(team).namespaces) if team else [],
         # An edit cannot move the route, so its pickers always ask about the route's own cluster and namespace.
         "fixed_query": urlencode({"cluster": form.route.cluster.name, "namespace": form.route.namespace})
-        if form.route
-        else "",
+        if form.route else "",
     }
 
 
@@ -309,9 +275,7 @@ def route_create(request):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(
-                request, f'Route "{route.name}" requested: revision 1 is {route.get_approval_display().lower()}.'
-            )
+            messages.success(request, f'Route "{route.name}" requested: revision 1 is {route.get_approval_display().lower()}.')
             return redirect(route)
     return render(request, "routes/route_form.html", _form_context(form))
 
@@ -337,9 +301,7 @@ def route_edit(request, pk):
             if route.revision == before:
                 messages.info(request, "Nothing changed, so no new revision was made.")
             else:
-                messages.success(
-                    request, f"Revision {route.revision} requested: {route.get_approval_display().lower()}."
-                )
+                messages.success(request, f"Revision {route.revision} requested: {route.get_approval_display().lower()}.")
             return redirect(route)
     return render(request, "routes/route_form.html", _form_context(form))
 
@@ -362,39 +324,24 @@ def cluster_offers(request):
     ClusterIssuers. Only for a namespace one of the user's teams may use; anything else offers nothing."""
     cluster = Cluster.objects.filter(name=request.GET.get("cluster", "")).first()
     namespace = request.GET.get("namespace", "")
-    allowed = (
-        cluster is not None
-        and TeamNamespace.objects.filter(team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
-    )
+    allowed = cluster is not None and TeamNamespace.objects.filter(
+        team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
     offers: dict = _offers(cluster, namespace) if cluster is not None and allowed else {"note": ""}
     chosen = request.GET.get("service_name", "").strip()
     ports: list = next((service["ports"] for service in offers.get("services", []) if service["name"] == chosen), [])
-    context = {
-        "offers": offers,
-        "cluster": cluster if allowed else None,
-        "namespace": namespace,
-        "ports": ports,
-        "query": request.GET.urlencode(),
-    }
+    context = {"offers": offers, "cluster": cluster if allowed else None, "namespace": namespace, "ports": ports,
+               "query": request.GET.urlencode()}
     return _render(request, "routes/htmx/_cluster_offers.html", context)
 
 
 def _offers(cluster: Cluster, namespace: str) -> dict:
     """Services and ClusterIssuers as the cluster lists them (cached briefly), or why there are none."""
     if cluster.is_directory:
-        return {
-            "services": [],
-            "issuers": [cluster.default_issuer],
-            "listed": False,
-            "note": f"{cluster.label} is a GitOps export: Portico cannot see its Services, so type the name.",
-        }
+        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
+                "note": f"{cluster.label} is a GitOps export: Portico cannot see its Services, so type the name."}
     if not cluster.has_credentials:
-        return {
-            "services": [],
-            "issuers": [cluster.default_issuer],
-            "listed": False,
-            "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name.",
-        }
+        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
+                "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name."}
     key = f"portico:offers:{cluster.pk}:{cluster.updated_at.timestamp()}:{namespace}"
     offers = cache.get(key)
     if offers is None:
@@ -405,13 +352,8 @@ def _offers(cluster: Cluster, namespace: str) -> dict:
 
 def _list_offers(cluster: Cluster, namespace: str) -> dict:
     try:
-        client = kube.KubeClient(
-            cluster.get_kubeconfig(),
-            name=cluster.name,
-            qps=settings.PORTICO_KUBE_QPS,
-            burst=settings.PORTICO_KUBE_BURST,
-            timeout=OFFERS_TIMEOUT,
-        )
+        client = kube.KubeClient(cluster.get_kubeconfig(), name=cluster.name, qps=settings.PORTICO_KUBE_QPS,
+                                 burst=settings.PORTICO_KUBE_BURST, timeout=OFFERS_TIMEOUT)
         with client:
             services_ = client.list(kube.SERVICE, namespace=namespace)
             try:
@@ -420,28 +362,19 @@ def _list_offers(cluster: Cluster, namespace: str) -> dict:
                 issuers = []
     except kube.KubeError as exc:
         logger.info("could not list Services of %s/%s for the form: %s", cluster.name, namespace, exc)
-        return {
-            "services": [],
-            "issuers": [cluster.default_issuer],
-            "listed": False,
-            "note": f"{cluster.label} did not answer ({exc.message}), so type the Service name.",
-        }
+        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
+                "note": f"{cluster.label} did not answer ({exc.message}), so type the Service name."}
     found = []
     for service in sorted(services_, key=lambda s: s["metadata"]["name"]):
         spec = service.get("spec") or {}
-        ports = [
-            {"port": p.get("port"), "name": p.get("name") or "", "protocol": p.get("protocol") or "TCP"}
-            for p in spec.get("ports") or []
-        ]
+        ports = [{"port": p.get("port"), "name": p.get("name") or "", "protocol": p.get("protocol") or "TCP"}
+                 for p in spec.get("ports") or []]
         found.append({"name": service["metadata"]["name"], "type": spec.get("type") or "ClusterIP", "ports": ports})
     count = len(found)
-    note = (
-        f"{cluster.label} reports {count} Service{'s' if count != 1 else ''} in namespace {namespace}: "
-        "pick one from the list, or type a name."
-        if count
-        else f"{cluster.label} reports no Services in namespace {namespace} yet; "
-        "type the name, or let Portico create one for your pods."
-    )
+    note = (f"{cluster.label} reports {count} Service{'s' if count != 1 else ''} in namespace {namespace}: "
+            "pick one from the list, or type a name." if count else
+            f"{cluster.label} reports no Services in namespace {namespace} yet; "
+            "type the name, or let Portico create one for your pods.")
     return {"services": found, "issuers": issuers or [cluster.default_issuer], "listed": True, "note": note}
 
 
@@ -491,25 +424,15 @@ def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
         pending = route.revision_obj(route.revision)
         live = route.revision_obj(route.approved_revision) if route.approved_revision else None
         violations = services.check_request(
-            user=user,
-            team=route.team,
-            cluster=route.cluster,
-            namespace=route.namespace,
-            name=route.name,
-            spec=revision_spec(pending),
-            route=route,
+            user=user, team=route.team, cluster=route.cluster, namespace=route.namespace, name=route.name,
+            spec=revision_spec(pending), route=route,
         )
         authors = services.change_authors(route, pending.number)
-        items.append(
-            ReviewItem(
-                route=route,
-                revision=pending,
-                diff=_pending_diff(route, live, pending),
-                violations=violations,
-                authors=sorted({route.revision_obj(n).created_by.get_username() for n in authors}),
-                refusal=services.review_refusal(user, route, pending.number) or "",
-            )
-        )
+        items.append(ReviewItem(
+            route=route, revision=pending, diff=_pending_diff(route, live, pending), violations=violations,
+            authors=sorted({route.revision_obj(n).created_by.get_username() for n in authors}),
+            refusal=services.review_refusal(user, route, pending.number) or "",
+        ))
     return items
 
 
@@ -522,16 +445,9 @@ def _require_platform(user) -> None:
 def review_queue(request):
     """Pending revisions, oldest request first, with their diff against the live revision and the checks."""
     _require_platform(request.user)
-    requested_at = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).values("created_at")[
-        :1
-    ]
-    pending = (
-        _pending_reviews(request.user)
-        .with_related()
-        .prefetch_related("team__namespaces__cluster")
-        .annotate(requested_at=Subquery(requested_at))
-        .order_by("requested_at", "pk")
-    )
+    requested_at = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).values("created_at")[:1]
+    pending = (_pending_reviews(request.user).with_related().prefetch_related("team__namespaces__cluster")
+               .annotate(requested_at=Subquery(requested_at)).order_by("requested_at", "pk"))
     page = Paginator(pending, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "routes/review_queue.html", {"page": page, "items": _review_items(request.user, list(page))})
 
@@ -550,14 +466,9 @@ def _reviewed_revision(raw: str) -> int | None:
         return None
     number = parse_decimal(raw)
     if number is None or not 1 <= number <= MAX_REVISION:
-        raise services.PolicyError(
-            [
-                Violation(
-                    "revision",
-                    f'Revision "{raw[:20]}" is not a revision number; reload the review queue and decide again.',
-                )
-            ]
-        )
+        raise services.PolicyError([Violation(
+            "revision", f'Revision "{raw[:20]}" is not a revision number; reload the review queue and decide again.',
+        )])
     return number
 
 
@@ -580,9 +491,7 @@ def _decide(request, pk, decision):
             raise
         return _refused_item(request, route, str(exc), status=403)
     if not _wants_fragment(request):
-        messages.success(
-            request, f'Route "{route.name}" revision {route.revision}: {route.get_approval_display().lower()}.'
-        )
+        messages.success(request, f'Route "{route.name}" revision {route.revision}: {route.get_approval_display().lower()}.')
         return redirect("routes:review_queue")
     item = ReviewItem(route=route, revision=route.revision_obj(route.revision), decided=True)
     return render(request, "routes/htmx/_review_item.html", {"item": item})

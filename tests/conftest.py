@@ -3,7 +3,6 @@
 `make test` runs pytest through scripts/test.sh, which sets test keys and provides a throwaway PostgreSQL
 (DATABASE_URL) and Redis (PORTICO_TEST_REDIS_URL).
 """
-
 import pytest
 
 pytest_plugins = ["tests.kube.fixtures", "tests.realkube.fixtures", "tests.factories"]

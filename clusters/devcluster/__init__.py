@@ -2,7 +2,6 @@
 
 See server.LocalCluster and docs/dev-cluster.md.
 """
-
 from .pki import PORTICO_USER
 from .server import ApiError, BinariesMissing, LocalCluster, LocalClusterError, binaries
 

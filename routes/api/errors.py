@@ -1,5 +1,4 @@
 """Domain violations in the shapes the API answers with."""
-
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,5 +1,4 @@
 """API errors beyond DRF's own."""
-
 from rest_framework import exceptions, status
 
 

@@ -1,5 +1,4 @@
 """How the API reads request bodies and writes manifests: JSON in, JSON or multi-document YAML out."""
-
 from rest_framework import exceptions, parsers, renderers
 
 from routes.domain.render import to_yaml

@@ -1,5 +1,4 @@
 """Who may call what. Which objects a user sees is decided by the querysets (``visible_to``, ``teams_of``)."""
-
 from rest_framework import permissions
 
 from core.access import is_platform

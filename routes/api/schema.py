@@ -1,5 +1,4 @@
 """OpenAPI details shared by every endpoint: the error responses each operation can give."""
-
 from drf_spectacular.openapi import AutoSchema
 
 from .serializers import ErrorSerializer, FieldErrorsSerializer

@@ -4,7 +4,6 @@ Serializers check shapes only (types, nesting, unknown keys, lookups by slug). E
 may be comes from ``routes.services`` (which applies ``routes.domain.policy``); its violations reach the client
 through the views' error mapping, so the API, the form and the worker judge a route the same way.
 """
-
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -41,23 +40,15 @@ class ErrorSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "Field errors",
-            value={
-                "backend": {"service_port": ["Service port 70000 is not valid: it must be between 1 and 65535."]},
-                "team": ['No team "blog" among your teams; you can request routes only for teams you belong to.'],
-            },
+            value={"backend": {"service_port": ['Service port 70000 is not valid: it must be between 1 and 65535.']},
+                   "team": ['No team "blog" among your teams; you can request routes only for teams you belong to.']},
             response_only=True,
             status_codes=["400"],
         ),
         OpenApiExample(
             "Conflict",
-            value={
-                "host": [
-                    (
-                        'Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
-                        "there. Ask them to add your path, or ask a platform engineer to release the claim."
-                    )
-                ]
-            },
+            value={"host": [('Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
+                            "there. Ask them to add your path, or ask a platform engineer to release the claim.")]},
             response_only=True,
             status_codes=["409"],
         ),
@@ -90,9 +81,7 @@ class RejectUnknownFieldsMixin(_SerializerBase):
             unknown = sorted(key for key in data if key not in self.fields)
             if unknown:
                 known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
-                raise serializers.ValidationError(
-                    {key: [f"Unknown field; the fields are: {known}."] for key in unknown}
-                )
+                raise serializers.ValidationError({key: [f"Unknown field; the fields are: {known}."] for key in unknown})
         return super().to_internal_value(data)
 
 
@@ -112,7 +101,7 @@ def documented_enum(values, **kwargs) -> serializers.CharField:
 class PortField(serializers.Field):
     """A port number, or the name of a port (existing Services and target ports may use names)."""
 
-    default_error_messages = {"invalid": 'Must be a port number such as 8080, or a port name such as "http".'}
+    default_error_messages = {"invalid": "Must be a port number such as 8080, or a port name such as \"http\"."}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)) or (isinstance(data, str) and "\x00" in data):
@@ -182,9 +171,7 @@ class BackendSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     service_port = PortField(required=False, allow_null=True)
     target_port = PortField(required=False, allow_null=True)
     selector = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
-        required=False,
-        allow_null=True,
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, allow_null=True,
         help_text='Labels of the pods that receive the traffic, such as {"app": "cart"}.',
     )
     service_type = documented_enum(SERVICE_TYPES, required=False, allow_null=True, allow_blank=True)
@@ -196,10 +183,7 @@ class TLSSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     mode = documented_enum(TLS_MODES, required=False, allow_blank=True)
     issuer = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        trim_whitespace=False,
+        required=False, allow_null=True, allow_blank=True, trim_whitespace=False,
         help_text="ClusterIssuer for cert-manager; defaults to the cluster's.",
     )
     secret_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
@@ -254,9 +238,7 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """
 
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(
-        trim_whitespace=False, allow_blank=True, help_text="DNS-1123 label, unique per cluster and namespace."
-    )
+    name = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text="DNS-1123 label, unique per cluster and namespace.")
     team = TeamLookupField(help_text="Team slug; one of your teams.")
     cluster = LookupField("cluster", slug_field="name", queryset=Cluster.objects.all(), help_text="Cluster name.")
     namespace = serializers.CharField(trim_whitespace=False, allow_blank=True)
@@ -287,9 +269,7 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         nested = attrs.pop("latest_spec", {})
         attrs.update(nested)
         if self.instance is not None:
-            changed = [
-                field for field in self.IMMUTABLE if field in attrs and attrs[field] != getattr(self.instance, field)
-            ]
+            changed = [field for field in self.IMMUTABLE if field in attrs and attrs[field] != getattr(self.instance, field)]
             if changed:
                 raise serializers.ValidationError(
                     {field: [f"The {field} of a route cannot change; create a new route instead."] for field in changed}
@@ -313,14 +293,8 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     def request_args(self) -> dict:
         data = self.validated_data
-        return {
-            "user": self.context["request"].user,
-            "team": data["team"],
-            "cluster": data["cluster"],
-            "namespace": data["namespace"],
-            "name": data["name"],
-            "spec": self.spec(),
-        }
+        return {"user": self.context["request"].user, "team": data["team"], "cluster": data["cluster"],
+                "namespace": data["namespace"], "name": data["name"], "spec": self.spec()}
 
     def create(self, validated_data):
         return services.submit_route(**self.request_args())
@@ -352,9 +326,7 @@ class RouteStatusSerializer(LiveStatusSerializer):
     approval = serializers.ChoiceField(choices=ROUTE_APPROVAL_CHOICES, read_only=True)
     url = serializers.CharField(read_only=True)
     revisions = RevisionsSummarySerializer(source="*", read_only=True)
-    settled = serializers.BooleanField(
-        read_only=True, help_text="Nothing will change until someone acts: stop polling."
-    )
+    settled = serializers.BooleanField(read_only=True, help_text="Nothing will change until someone acts: stop polling.")
     deletion_requested_at = serializers.DateTimeField(read_only=True, allow_null=True)
     deleted_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -365,11 +337,8 @@ class RouteDiffSerializer(serializers.Serializer):
     revision = serializers.IntegerField(help_text="The revision compared (the route's latest).")
     pending = serializers.BooleanField(help_text="The latest revision still awaits review.")
     baseline = serializers.ChoiceField(
-        choices=[
-            ("live", "Objects on the cluster"),
-            ("approved", "The approved revision, rendered"),
-            ("none", "Nothing: no revision was approved yet"),
-        ],
+        choices=[("live", "Objects on the cluster"), ("approved", "The approved revision, rendered"),
+                 ("none", "Nothing: no revision was approved yet")],
     )
     baseline_revision = serializers.IntegerField(allow_null=True)
     note = serializers.CharField(help_text="Why this baseline was used.")
@@ -407,18 +376,12 @@ class RevisionSerializer(serializers.ModelSerializer):
 class ReviewSerializer(serializers.ModelSerializer):
     # A review decides; "pending" is never a decision.
     decision = serializers.ChoiceField(
-        choices=[
-            (ApprovalChoices.APPROVED.value, ApprovalChoices.APPROVED.label),
-            (ApprovalChoices.REJECTED.value, ApprovalChoices.REJECTED.label),
-        ],
+        choices=[(ApprovalChoices.APPROVED.value, ApprovalChoices.APPROVED.label),
+                 (ApprovalChoices.REJECTED.value, ApprovalChoices.REJECTED.label)],
         read_only=True,
     )
-    reviewer = serializers.CharField(
-        source="reviewer.username",
-        read_only=True,
-        allow_null=True,
-        help_text="null for automatic approvals under the team's policy.",
-    )
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True, allow_null=True,
+                                     help_text="null for automatic approvals under the team's policy.")
 
     class Meta:
         model = Review
@@ -455,12 +418,10 @@ class ClusterHealthSerializer(serializers.Serializer):
     issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
     gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    message = serializers.CharField(
-        source="health_message", read_only=True, help_text="The last probe's message; a plain summary for developers."
-    )
-    sync_error = serializers.CharField(
-        read_only=True, help_text="Why the last sync was refused; empty when it ran. A plain summary for developers."
-    )
+    message = serializers.CharField(source="health_message", read_only=True,
+                                    help_text="The last probe's message; a plain summary for developers.")
+    sync_error = serializers.CharField(read_only=True, help_text="Why the last sync was refused; empty when it ran. "
+                                       "A plain summary for developers.")
 
 
 class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
@@ -468,9 +429,7 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     name = serializers.CharField(max_length=63, validators=[dns_label])
     kubeconfig = serializers.CharField(
-        write_only=True,
-        required=False,
-        trim_whitespace=False,
+        write_only=True, required=False, trim_whitespace=False,
         help_text="A kubeconfig with inline credentials only (no exec, auth-provider or file references). "
         "Write-only: it is stored encrypted and never returned.",
     )
@@ -479,33 +438,13 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Cluster
-        fields = [
-            "name",
-            "display_name",
-            "mode",
-            "context",
-            "insecure_skip_tls_verify",
-            "directory",
-            "ingress_class",
-            "default_issuer",
-            "output",
-            "gateway_name",
-            "gateway_namespace",
-            "gateway_section_name",
-            "kubeconfig",
-            "has_credentials",
-            "health",
-            "last_synced_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory", "ingress_class",
+                  "default_issuer", "output", "gateway_name", "gateway_namespace", "gateway_section_name",
+                  "kubeconfig", "has_credentials", "health", "last_synced_at",
+                  "created_at", "updated_at"]
         read_only_fields = ["last_synced_at", "created_at", "updated_at"]
-        extra_kwargs = {
-            "directory": {
-                "help_text": "For directory clusters: the folder the manifests are written "
-                "to, under PORTICO_DIRECTORY_ROOT. Empty for developers."
-            }
-        }
+        extra_kwargs = {"directory": {"help_text": "For directory clusters: the folder the manifests are written "
+                                      "to, under PORTICO_DIRECTORY_ROOT. Empty for developers."}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -519,9 +458,8 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)
-        return cluster_services.create_cluster(
-            Cluster(**validated_data), user=self.context["request"].user, kubeconfig=kubeconfig
-        )
+        return cluster_services.create_cluster(Cluster(**validated_data), user=self.context["request"].user,
+                                               kubeconfig=kubeconfig)
 
     def update(self, instance, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)
@@ -542,60 +480,37 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """A team: who is in it, where it may route (namespaces per cluster, DNS suffixes) and its policy flags."""
 
     slug = serializers.SlugField(max_length=63)
-    members = LookupField(
-        "user",
-        many=True,
-        required=False,
-        slug_field="username",
-        queryset=get_user_model().objects.all(),
-        help_text="Usernames.",
-    )
+    members = LookupField("user", many=True, required=False, slug_field="username", queryset=get_user_model().objects.all(),
+                          help_text="Usernames.")
     namespaces = TeamNamespaceSerializer(many=True, required=False)
     domains = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_HOST_LENGTH),
-        required=False,
+        child=serializers.CharField(max_length=MAX_HOST_LENGTH), required=False,
         help_text='DNS suffixes: "shop.example.com" allows that host and any host under it.',
     )
     external_domains = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_HOST_LENGTH),
-        required=False,
-        help_text="DNS suffixes the team's external (ExternalName) backends may point at; empty allows any public "
-        'DNS name. A private zone such as "corp.internal" is allowed only by listing it here.',
+        child=serializers.CharField(max_length=MAX_HOST_LENGTH), required=False,
+        help_text='DNS suffixes the team\'s external (ExternalName) backends may point at; empty allows any public '
+                  'DNS name. A private zone such as "corp.internal" is allowed only by listing it here.',
     )
 
     class Meta:
         model = Team
-        fields = [
-            "slug",
-            "name",
-            "members",
-            "namespaces",
-            "domains",
-            "external_domains",
-            "allow_node_port",
-            "allow_load_balancer",
-            "allow_plain_http",
-            "auto_approve",
-        ]
+        fields = ["slug", "name", "members", "namespaces", "domains", "external_domains", "allow_node_port",
+                  "allow_load_balancer", "allow_plain_http", "auto_approve"]
 
     def create(self, validated_data):
         members = validated_data.pop("members", [])
         namespaces = _namespace_pairs(validated_data.pop("namespaces", []))
-        return team_services.create_team(
-            Team(**validated_data), user=self.context["request"].user, members=members, namespaces=namespaces
-        )
+        return team_services.create_team(Team(**validated_data), user=self.context["request"].user,
+                                         members=members, namespaces=namespaces)
 
     def update(self, instance, validated_data):
         members = validated_data.pop("members", None)
         namespaces = validated_data.pop("namespaces", None)
         for field, value in validated_data.items():
             setattr(instance, field, value)
-        return team_services.update_team(
-            instance,
-            user=self.context["request"].user,
-            members=members,
-            namespaces=None if namespaces is None else _namespace_pairs(namespaces),
-        )
+        return team_services.update_team(instance, user=self.context["request"].user, members=members,
+                                         namespaces=None if namespaces is None else _namespace_pairs(namespaces))
 
 
 def _namespace_pairs(items: list[dict]) -> list[tuple]:
@@ -609,9 +524,8 @@ class HostClaimSerializer(serializers.ModelSerializer):
     """A host owned by one team on every cluster. Released only explicitly, never by deleting a route."""
 
     team = serializers.CharField(source="team.slug", read_only=True)
-    route = serializers.UUIDField(
-        source="route_id", read_only=True, allow_null=True, help_text="The route whose approval claimed the host."
-    )
+    route = serializers.UUIDField(source="route_id", read_only=True, allow_null=True,
+                                  help_text="The route whose approval claimed the host.")
     claimed_by = serializers.CharField(source="claimed_by.username", read_only=True, allow_null=True)
 
     class Meta:

@@ -1,5 +1,4 @@
 """REST API v1, mounted at /api/v1/ by portico/urls.py."""
-
 from rest_framework.routers import DefaultRouter
 
 from . import views

@@ -10,7 +10,6 @@ Error mapping, the same for every endpoint:
 - a team the user does not belong to, named in a route, is a 400 field error on ``team`` that reads the same
   whether or not the team exists.
 """
-
 from typing import cast
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -60,23 +59,16 @@ from .serializers import (
 )
 
 DRY_RUN = OpenApiParameter(
-    "dry_run",
-    OpenApiTypes.BOOL,
-    OpenApiParameter.QUERY,
+    "dry_run", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
     description="Check and render the route without saving anything; answers 200 with the manifests, "
     "or the same 400/409 errors a real request would get.",
 )
 REVISION = OpenApiParameter(
-    "revision",
-    OpenApiTypes.INT,
-    OpenApiParameter.QUERY,
+    "revision", OpenApiTypes.INT, OpenApiParameter.QUERY,
     description="Render this revision instead of the approved one.",
 )
 FORMAT = OpenApiParameter(
-    "format",
-    OpenApiTypes.STR,
-    OpenApiParameter.QUERY,
-    enum=["yaml", "json"],
+    "format", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["yaml", "json"],
     description="yaml (default): multi-document YAML, ready for kubectl apply -f. json: a list of objects. "
     "The Accept header (application/yaml or application/json) chooses too.",
 )
@@ -98,9 +90,7 @@ class APIViewSet(viewsets.GenericViewSet):
         # PostgreSQL cannot compare text containing NUL, so such a lookup would fail inside the database.
         if any("\x00" in str(value) for value in kwargs.values()):
             raise exceptions.NotFound()
-        if any(
-            "\x00" in key or any("\x00" in value for value in values) for key, values in request.query_params.lists()
-        ):
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.query_params.lists()):
             raise exceptions.ParseError("Query parameters must not contain NUL characters.")
 
     def handle_exception(self, exc):
@@ -111,40 +101,29 @@ class APIViewSet(viewsets.GenericViewSet):
             exc = exceptions.PermissionDenied(str(exc) or None)
         elif isinstance(exc, DjangoValidationError):
             # Cluster and team services (clusters.services, teams.services) judge writes with Django's error.
-            errors = {
-                api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-                for field, messages in exc.message_dict.items()
-            }
+            errors = {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                      for field, messages in exc.message_dict.items()}
             exc = Conflict(errors) if isinstance(exc, ConflictError) else exceptions.ValidationError(errors)
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         # Errors are JSON even where YAML was negotiated: clients parse one error shape everywhere.
-        if response.status_code >= 400 and isinstance(
-            getattr(response, "accepted_renderer", None), ManifestYAMLRenderer
-        ):
+        if response.status_code >= 400 and isinstance(getattr(response, "accepted_renderer", None), ManifestYAMLRenderer):
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
         return response
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List routes",
-        description="Live routes of your teams (all teams for platform engineers). Deleted routes stay readable by id.",
-    ),
+    list=extend_schema(summary="List routes", description="Live routes of your teams (all teams for platform "
+                       "engineers). Deleted routes stay readable by id."),
     retrieve=extend_schema(summary="Get a route"),
     create=extend_schema(
         summary="Request a route (or dry-run it)",
         parameters=[DRY_RUN],
-        responses={
-            201: RouteSerializer,
-            200: OpenApiResponse(
-                DryRunSerializer,
-                description="Dry run: the route passes every check; these are the objects it would create.",
-            ),
-        },
+        responses={201: RouteSerializer, 200: OpenApiResponse(DryRunSerializer, description="Dry run: the route "
+                   "passes every check; these are the objects it would create.")},
     ),
     partial_update=extend_schema(
         summary="Change a route (new revision)",
@@ -241,9 +220,8 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     @extend_schema(
         summary="Approve the pending revision",
         description="Platform engineers only, and never one who wrote any revision since the last approved one "
-        '(403 saying which; docs/security.md, "Four eyes").',
-        request=ReviewRequestSerializer,
-        responses={200: RouteSerializer},
+        "(403 saying which; docs/security.md, \"Four eyes\").",
+        request=ReviewRequestSerializer, responses={200: RouteSerializer},
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -256,8 +234,7 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     @extend_schema(
         summary="Reject the pending revision",
         description="Platform engineers only, with a comment saying why. A live revision stays applied.",
-        request=ReviewRequestSerializer,
-        responses={200: RouteSerializer},
+        request=ReviewRequestSerializer, responses={200: RouteSerializer},
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -275,14 +252,8 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     partial_update=extend_schema(summary="Change a cluster (platform engineers)"),
     destroy=extend_schema(summary="Remove a cluster without routes (platform engineers)"),
 )
-class ClusterViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    APIViewSet,
-):
+class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, APIViewSet):
     """Clusters and their health. Everyone reads; platform engineers write. Credentials are never returned."""
 
     serializer_class = ClusterSerializer
@@ -305,9 +276,8 @@ class ClusterViewSet(
         "the routes; turning auto_approve on is audited and announced to platform engineers.",
     ),
 )
-class TeamViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, APIViewSet
-):
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                  mixins.UpdateModelMixin, APIViewSet):
     """Teams: members, where they may route, and their policy."""
 
     serializer_class = TeamSerializer

@@ -1,5 +1,4 @@
 """Whole numbers as people type them into forms, query strings and JSON strings, read one way everywhere."""
-
 from __future__ import annotations
 
 import re

@@ -1,5 +1,4 @@
 """Readable diffs between revisions or between desired and live objects (pure)."""
-
 import difflib
 
 import yaml
@@ -8,9 +7,7 @@ import yaml
 def unified(old: str, new: str, *, old_label: str, new_label: str) -> str:
     """A unified diff of two texts; empty when they are equal."""
     return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_label, tofile=new_label
-        )
+        difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_label, tofile=new_label)
     )
 
 

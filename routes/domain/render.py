@@ -5,7 +5,6 @@ Pure: plain values from ``routes.domain.values`` in, plain dicts out; no ORM, no
 so what a reviewer sees is byte for byte what gets applied. ``routes.domain.validation`` checks the result
 as the API server would.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -58,6 +57,7 @@ _SPEC_HASH_LENGTH = 16
 # An ExternalName Service may declare no ports, but an Ingress backend needs one; plain HTTP's is the
 # least surprising choice.
 _EXTERNAL_DEFAULT_PORT = 80
+
 
 
 # to_yaml puts these keys first, in this order, at the top of an object and in its metadata; every other
@@ -275,9 +275,7 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
         "hostnames": [spec.host],
         "rules": [
             {
-                "matches": [
-                    {"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}
-                ],
+                "matches": [{"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}],
                 "backendRefs": [backend_ref],
             }
         ],
@@ -374,3 +372,25 @@ def _readable(value: Any, parent: str | None = None) -> Any:
     if isinstance(value, list):
         return [_readable(item, "") for item in value]
     return value
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+

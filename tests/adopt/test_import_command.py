@@ -1,5 +1,4 @@
 """manage.py import_ingresses: a table of what it found, adoption unless --dry-run, and honest exit codes."""
-
 import pytest
 from django.core.management import CommandError, call_command
 

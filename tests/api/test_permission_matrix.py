@@ -5,7 +5,6 @@ The route under test belongs to team shop: alice (a member) requested revision 1
 quinn is a reviewer who may decide. bob is in another team. Each role runs in its own rolled-back transaction,
 so a role's writes never change what the next role sees.
 """
-
 import pytest
 from django.db import transaction
 
@@ -72,9 +71,8 @@ def unused_claim(shop):
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_each_role_gets_the_documented_status(
-    method, path, body, expected, api, users, route, unused_claim, no_throttle
-):
+def test_each_role_gets_the_documented_status(method, path, body, expected, api, users, route, unused_claim,
+                                              no_throttle):
     if body is NEW_ROUTE:
         body = route_body(name="api", path="/api")
     path = path.format(route=route.pk, claim=route.host)

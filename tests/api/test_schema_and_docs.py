@@ -1,5 +1,4 @@
 """The OpenAPI schema describes every endpoint and its errors; Swagger UI is served from our own static files."""
-
 import re
 
 import pytest

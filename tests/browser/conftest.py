@@ -2,7 +2,6 @@
 
 Never run `playwright install`: the browser is /usr/bin/chromium (docs/architecture.md, "Tests").
 """
-
 import os
 import tempfile
 from pathlib import Path
@@ -22,14 +21,8 @@ def browser_type_launch_args():
     return {
         "executable_path": "/usr/bin/chromium",
         "headless": True,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"],
     }
 
 

@@ -1,5 +1,4 @@
 """The route form can be filled in and submitted with the keyboard alone."""
-
 import re
 
 import pytest

@@ -1,5 +1,4 @@
 """The clusters page says where `make run`'s live demo cluster stands (clusters/live_demo.py)."""
-
 import subprocess
 
 import pytest

@@ -2,7 +2,6 @@
 kube-apiserver at once, registers it as cluster "live" with deploy/target-rbac.yaml's identity, tells the demo
 story there and runs the demo controllers; without them it builds in the background, or says how to get them.
 Everything it started is gone after stop()."""
-
 import logging
 import os
 import time

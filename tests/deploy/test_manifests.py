@@ -1,5 +1,4 @@
 """deploy/ manifests are valid Kubernetes objects, and run the same image and commands as compose."""
-
 from pathlib import Path
 
 import kubernetes_validate

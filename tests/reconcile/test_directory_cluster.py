@@ -1,5 +1,4 @@
 """Directory (GitOps) clusters: the same reconciler writes one YAML file per object and prunes files."""
-
 import pytest
 import yaml
 

@@ -1,5 +1,4 @@
 """The layout: navigation by role, vendored htmx and CSRF for htmx requests."""
-
 import re
 
 import pytest

@@ -1,5 +1,4 @@
 """Deleting a route: a confirmation page first, then the worker removes its objects; the host stays claimed."""
-
 import pytest
 from django.urls import reverse
 

@@ -10,7 +10,6 @@ certificate -> host claim. On a cluster with Gateway API output the chain is clu
 HTTPRoute accepted by the Gateway -> its references resolved -> Service -> ready endpoints -> TLS at the
 Gateway's listener -> host claim. Each step says, in plain words, what it found and what to do about it.
 """
-
 from __future__ import annotations
 
 import re
@@ -99,28 +98,20 @@ _GATEWAY_CONDITION_OF_STEP = {
 # and {listener} are filled in.
 _ACCEPTED_REASONS = {
     "NotAllowedByListeners": (
-        (
-            "none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
-            "Gateway ignores your HTTPRoute and serves nothing for {host}"
-        ),
-        (
-            "A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
-            "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`."
-        ),
+        ("none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
+        "Gateway ignores your HTTPRoute and serves nothing for {host}"),
+        ("A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
+        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`."),
     ),
     "NoMatchingListenerHostname": (
         "no listener of Gateway {gateway} has a hostname matching {host}, so the Gateway does not serve it",
-        (
-            "A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
-            "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`)."
-        ),
+        ("A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
+        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`)."),
     ),
     "NoMatchingParent": (
         "Gateway {gateway} has no listener named {listener} (or on the port) the HTTPRoute's parentRef asks for",
-        (
-            "A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
-            "listeners in `kubectl get gateway {gateway_arg} -o yaml`."
-        ),
+        ("A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
+        "listeners in `kubectl get gateway {gateway_arg} -o yaml`."),
     ),
     "UnsupportedValue": (
         "the Gateway's controller does not support a value in the HTTPRoute",
@@ -129,21 +120,15 @@ _ACCEPTED_REASONS = {
 }
 _RESOLVED_REFS_REASONS = {
     "BackendNotFound": (
-        (
-            "Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
-            "for {host}"
-        ),
-        (
-            "Create the Service, or change the route's service name in Portico to an existing one "
-            "(`kubectl -n {ns} get services`)."
-        ),
+        ("Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
+        "for {host}"),
+        ("Create the Service, or change the route's service name in Portico to an existing one "
+        "(`kubectl -n {ns} get services`)."),
     ),
     "RefNotPermitted": (
         "the HTTPRoute refers to a backend in another namespace, and no ReferenceGrant there allows it",
-        (
-            "Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
-            "Service in namespace {ns}."
-        ),
+        ("Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
+        "Service in namespace {ns}."),
     ),
     "InvalidKind": (
         "the HTTPRoute refers to a backend of a kind the Gateway's controller does not support",
@@ -544,11 +529,9 @@ def _service_step(ctx: _Context) -> _Finding:
     if service_type in ("NodePort", "LoadBalancer"):
         node_ports = sorted({str(p["nodePort"]) for p in ports if p.get("nodePort")})
         if service_type == "NodePort":
-            exposure = (
-                "it also opens "
-                + (f"port {', '.join(node_ports)}" if node_ports else "a port")
-                + " on every node of the cluster"
-            )
+            exposure = "it also opens " + (
+                f"port {', '.join(node_ports)}" if node_ports else "a port"
+            ) + " on every node of the cluster"
         else:
             exposure = "it also gets a cloud load balancer of its own, with its own cost and public IP"
         return _Finding(
@@ -556,7 +539,7 @@ def _service_step(ctx: _Context) -> _Finding:
             f"Service {name} is of type {service_type}: {exposure}, reachable without going through the "
             f"{ctx.front} (and its TLS). The {ctx.front} already exposes the Service, so ClusterIP suffices.",
             "For a Service Portico manages, set the route's service type to ClusterIP; for your own Service, "
-            f'`kubectl -n {ns} patch service {name} -p \'{{"spec":{{"type":"ClusterIP"}}}}\'`.',
+            f"`kubectl -n {ns} patch service {name} -p '{{\"spec\":{{\"type\":\"ClusterIP\"}}}}'`.",
             condition="True",
             reason="ServiceFound",
         )
@@ -751,10 +734,8 @@ def _unready_certificate(ctx: _Context, cert: dict, ready: dict | None, describe
     else:
         reason = ready.get("reason") or "Pending"
         message = ready.get("message") or ""
-        detail = (
-            f"cert-manager is issuing the certificate ({reason}){': ' + message if message else ''}. "
-            "This usually takes under a few minutes."
-        )
+        detail = (f"cert-manager is issuing the certificate ({reason}){': ' + message if message else ''}. "
+                  "This usually takes under a few minutes.")
     return _Finding(
         WARN,
         detail,
@@ -876,7 +857,8 @@ def _gateway_step(ctx: _Context) -> _Finding:
         )
     return _Finding(
         OK,
-        f"Gateway {ref} is served at {ctx.address}. Point the DNS record for {o.host or 'your host'} at this address.",
+        f"Gateway {ref} is served at {ctx.address}. Point the DNS record for {o.host or 'your host'} at this "
+        "address.",
     )
 
 
@@ -906,24 +888,11 @@ def _explain(reasons: dict, ctx: _Context, condition: dict, fallback: str) -> tu
     """(meaning, fix) of a Gateway condition reason, with the controller's own message appended."""
     o = ctx.observed
     reason = condition.get("reason") or ""
-    values = {
-        "host": o.host or "your host",
-        "ns": ctx.namespace,
-        "gateway": _gateway_ref(o),
-        "gateway_arg": _gateway_arg(o),
-        "service": o.service_name or "<service>",
-        "listener": o.gateway_section_name or "(any)",
-    }
-    meaning, fix = reasons.get(
-        reason,
-        (
-            fallback,
-            (
-                f"Read the message, then `kubectl -n {ctx.namespace} describe "
-                f"httproute {_get(o.http_route, 'metadata', 'name') or '<name>'}`."
-            ),
-        ),
-    )
+    values = {"host": o.host or "your host", "ns": ctx.namespace, "gateway": _gateway_ref(o),
+              "gateway_arg": _gateway_arg(o), "service": o.service_name or "<service>",
+              "listener": o.gateway_section_name or "(any)"}
+    meaning, fix = reasons.get(reason, (fallback, (f"Read the message, then `kubectl -n {ctx.namespace} describe "
+                                                  f"httproute {_get(o.http_route, 'metadata', 'name') or '<name>'}`.")))
     message = condition.get("message")
     detail = meaning.format(**values) + (f" (the Gateway says: {message.rstrip('.')})" if message else "")
     return detail, fix.format(**values)
@@ -937,18 +906,12 @@ def _http_route_step(ctx: _Context) -> _Finding:
         return _ingress_step(ctx)  # exported or not: the same for every kind of manifest
     if o.http_route is None:
         if o.deleting:
-            return _Finding(
-                OK,
-                "The HTTPRoute has been removed from the cluster, as the deletion requested.",
-                condition="False",
-                reason="Deleted",
-            )
+            return _Finding(OK, "The HTTPRoute has been removed from the cluster, as the deletion requested.",
+                            condition="False", reason="Deleted")
         if not o.synced:
             return _Finding(
-                WARN,
-                "The HTTPRoute is not on the cluster yet: Portico creates it when it applies the approved revision.",
-                condition="False",
-                reason="NotApplied",
+                WARN, "The HTTPRoute is not on the cluster yet: Portico creates it when it applies the approved revision.",
+                condition="False", reason="NotApplied",
             )
         return _Finding(
             FAIL,
@@ -976,9 +939,8 @@ def _http_route_step(ctx: _Context) -> _Finding:
         )
     if accepted.get("status") != "True":
         reason = accepted.get("reason") or "NotAccepted"
-        detail, fix = _explain(
-            _ACCEPTED_REASONS, ctx, accepted, f"Gateway {ref} did not accept the HTTPRoute ({reason})"
-        )
+        detail, fix = _explain(_ACCEPTED_REASONS, ctx, accepted,
+                               f"Gateway {ref} did not accept the HTTPRoute ({reason})")
         return _Finding(
             FAIL,
             f"Gateway {ref} did not accept your HTTPRoute ({reason}): {detail}.",
@@ -1003,16 +965,12 @@ def _refs_step(ctx: _Context) -> _Finding:
         return _Finding(SKIP, "There is no HTTPRoute whose references could be checked.", reason="HTTPRouteMissing")
     resolved = _parent_condition(o, "ResolvedRefs")
     if resolved is None or resolved.get("status") == "Unknown":
-        return _Finding(
-            SKIP,
-            "The Gateway's controller has not reported on the HTTPRoute's references yet.",
-            reason=(resolved or {}).get("reason") or "Pending",
-        )
+        return _Finding(SKIP, "The Gateway's controller has not reported on the HTTPRoute's references yet.",
+                        reason=(resolved or {}).get("reason") or "Pending")
     if resolved.get("status") != "True":
         reason = resolved.get("reason") or "Unresolved"
-        detail, fix = _explain(
-            _RESOLVED_REFS_REASONS, ctx, resolved, "the Gateway could not resolve a reference of the HTTPRoute"
-        )
+        detail, fix = _explain(_RESOLVED_REFS_REASONS, ctx, resolved,
+                               "the Gateway could not resolve a reference of the HTTPRoute")
         return _Finding(
             FAIL,
             f"The Gateway could not resolve your HTTPRoute's references ({reason}): {detail}.",
@@ -1062,9 +1020,8 @@ def _gateway_tls_step(ctx: _Context) -> _Finding:
             "Unless this is deliberate, edit the route in Portico and choose TLS mode cert-manager.",
         )
     if o.directory:
-        return _Finding(
-            SKIP, f"TLS is terminated by the listener of Gateway {ref}; {DIRECTORY_DETAIL}.", reason="NotObserved"
-        )
+        return _Finding(SKIP, f"TLS is terminated by the listener of Gateway {ref}; {DIRECTORY_DETAIL}.",
+                        reason="NotObserved")
     terminated = (
         f"TLS for {host} is terminated by the HTTPS listener of Gateway {ref}, not by the route: an HTTPRoute "
         "carries no certificate, and Portico creates none for it."
@@ -1088,12 +1045,10 @@ def _gateway_tls_step(ctx: _Context) -> _Finding:
     secrets = ", ".join(ref_.get("name", "") for ref_ in (listener.get("tls") or {}).get("certificateRefs") or [])
     annotations = _get(o.gateway, "metadata", "annotations") or {}
     issuer = annotations.get("cert-manager.io/cluster-issuer") or annotations.get("cert-manager.io/issuer")
-    listener_status = next(
-        (ls for ls in _get(o.gateway, "status", "listeners") or [] if ls.get("name") == listener.get("name")), None
-    )
-    refs_ok = next(
-        (c for c in (listener_status or {}).get("conditions") or [] if c.get("type") == "ResolvedRefs"), None
-    )
+    listener_status = next((ls for ls in _get(o.gateway, "status", "listeners") or []
+                            if ls.get("name") == listener.get("name")), None)
+    refs_ok = next((c for c in (listener_status or {}).get("conditions") or [] if c.get("type") == "ResolvedRefs"),
+                   None)
     where = f"Listener {listener.get('name')} of Gateway {ref}"
     if refs_ok is not None and refs_ok.get("status") == "False":
         waiting = bool(issuer)
@@ -1103,11 +1058,8 @@ def _gateway_tls_step(ctx: _Context) -> _Finding:
             f"({refs_ok.get('reason') or 'InvalidCertificateRef'}): "
             + ("cert-manager is probably still issuing it." if waiting else "HTTPS to your host does not work."),
             f"Look at the Secret and the listener's status ({describe})"
-            + (
-                f" and at cert-manager: `kubectl -n {o.gateway_namespace or ctx.namespace} get certificates`."
-                if waiting
-                else "; a platform engineer should provide a valid TLS Secret for the listener."
-            ),
+            + (f" and at cert-manager: `kubectl -n {o.gateway_namespace or ctx.namespace} get certificates`." if waiting
+               else "; a platform engineer should provide a valid TLS Secret for the listener."),
             health=Health.PROGRESSING if waiting else Health.DEGRADED,
         )
     if o.tls_mode == "cert-manager" and not issuer:

@@ -1,7 +1,6 @@
 """Start the web server, a Celery worker and beat together for `make run`, and the live demo cluster beside them
 (routes/live_demo.py: started at once when kube-apiserver and etcd are built, else built in the background);
 Ctrl-C stops everything."""
-
 import os
 import signal
 import subprocess
@@ -19,11 +18,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
-        parser.add_argument(
-            "--no-live-cluster",
-            action="store_true",
-            help='do not start (or build) the live demo cluster; cluster "local" only',
-        )
+        parser.add_argument("--no-live-cluster", action="store_true",
+                            help="do not start (or build) the live demo cluster; cluster \"local\" only")
 
     def handle(self, *args, addr, no_live_cluster=False, **options):
         for folder in ("data_folder_in", "control_folder", "processed_folder"):
@@ -33,27 +29,10 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "portico",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--pool=threads",
-            ],
-            "beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "portico",
-                "beat",
-                "--loglevel=INFO",
-                f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
-            ],
+            "worker": [python, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", "--concurrency=2",
+                       "--pool=threads"],
+            "beat": [python, "-m", "celery", "-A", "portico", "beat", "--loglevel=INFO",
+                     f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
         }
         procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         live = None if no_live_cluster else LiveDemo()
