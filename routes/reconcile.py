@@ -45,7 +45,8 @@ from notifications import delivery as notifications
 from .adapters import cluster_settings, foreign_paths, revision_spec, route_target, team_policy
 from .choices import HealthChoices, SyncChoices
 from .domain import render
-from .domain.diagnostics.evaluate import Observed, evaluate
+from .domain.diagnostics.evaluate import evaluate
+from .domain.diagnostics.shared import Observed
 from .domain.policy.conflicts import owned_objects
 from .domain.policy.external import check_external_name
 from .domain.validation import validate_objects

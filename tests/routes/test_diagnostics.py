@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from routes.choices import HealthChoices
-from routes.domain.diagnostics.evaluate import Observed, count_endpoints, evaluate, ingress_address
+from routes.domain.diagnostics.evaluate import evaluate
+from routes.domain.diagnostics.ingress import ingress_address
+from routes.domain.diagnostics.shared import Observed, count_endpoints
 from routes.domain.values import ForeignIngressPath
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
