@@ -1,5 +1,6 @@
 """Readable diffs between revisions or between desired and live objects (pure)."""
 import difflib
+from typing import Any
 
 import yaml
 
@@ -11,9 +12,9 @@ def unified(old: str, new: str, *, old_label: str, new_label: str) -> str:
     )
 
 
-def spec_yaml(spec: dict | None) -> str:
+def spec_yaml(spec: dict[str, Any] | None) -> str:
     return "" if spec is None else yaml.safe_dump(spec, sort_keys=True, default_flow_style=False)
 
 
-def spec_diff(old: dict | None, new: dict, *, old_label: str, new_label: str) -> str:
+def spec_diff(old: dict[str, Any] | None, new: dict[str, Any], *, old_label: str, new_label: str) -> str:
     return unified(spec_yaml(old), spec_yaml(new), old_label=old_label, new_label=new_label)

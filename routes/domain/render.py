@@ -68,7 +68,7 @@ _LEADING_KEYS = {
 }
 
 
-def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict]:
+def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict[str, Any]]:
     """The objects one route owns, in apply order: its Service (managed or external backends only), then its
     Ingress, or its HTTPRoute on a cluster with Gateway API output. The Certificate is shared per host:
     ``route_objects`` adds it."""
@@ -86,7 +86,7 @@ def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings)
     return objects
 
 
-def render_certificate(*, namespace: str, host: str, issuer: str, team: str) -> dict:
+def render_certificate(*, namespace: str, host: str, issuer: str, team: str) -> dict[str, Any]:
     """The cert-manager Certificate shared by every route on ``host`` in ``namespace``.
 
     It carries no route label and no revision annotation: it belongs to no single route, and a per-route
@@ -122,7 +122,7 @@ def uses_certificate(spec: RouteSpec, cluster: ClusterSettings) -> bool:
     return spec.tls.mode == "cert-manager" and cluster.output != OUTPUT_GATEWAY
 
 
-def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict | None:
+def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict[str, Any] | None:
     """The Certificate this route needs on its own, or None unless ``uses_certificate``."""
     if not uses_certificate(spec, cluster):
         return None
@@ -134,7 +134,7 @@ def certificate_for(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettin
     )
 
 
-def route_objects(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict]:
+def route_objects(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict[str, Any]]:
     """A route's objects and the Certificate for its host, in apply order: what one revision puts on the cluster.
 
     The one place that pairs ``render_route`` with ``certificate_for``: the worker (apply, prune, remove), the
@@ -144,7 +144,7 @@ def route_objects(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings
     return render_route(target, spec, cluster) + ([certificate] if certificate is not None else [])
 
 
-def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: ClusterSettings) -> list[dict]:
+def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: ClusterSettings) -> list[dict[str, Any]]:
     """Everything that should exist on ``cluster`` for these approved routes, sorted by ``object_key``.
 
     Each route's Service and Ingress (or HTTPRoute), plus one Certificate per (namespace, host) among
@@ -153,20 +153,20 @@ def desired_objects(routes: Iterable[tuple[RouteTarget, RouteSpec]], cluster: Cl
     Service) the route with the smallest id decides its content, so the result does not depend on the order
     of ``routes`` and the object does not flap between the routes' versions.
     """
-    desired: dict[tuple[str, str, str, str], dict] = {}
+    desired: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for target, spec in sorted(routes, key=lambda route: route[0].id):
         for obj in route_objects(target, spec, cluster):
             desired.setdefault(object_key(obj), obj)
     return [desired[key] for key in sorted(desired)]
 
 
-def object_key(obj: dict) -> tuple[str, str, str, str]:
+def object_key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
     """Identity of an object on a cluster: (apiVersion, kind, namespace, name)."""
     metadata = obj.get("metadata") or {}
     return (obj.get("apiVersion", ""), obj.get("kind", ""), metadata.get("namespace") or "", metadata.get("name", ""))
 
 
-def spec_hash(obj: dict) -> str:
+def spec_hash(obj: dict[str, Any]) -> str:
     """Stable fingerprint of everything in ``obj`` except its own spec-hash annotation (sha256 hex, 16 chars).
 
     Independent of dict key order. An object without annotations hashes like one with an empty annotation
@@ -203,7 +203,7 @@ def host_label_value(host: str) -> str:
     return "h-" + _digest(host, _LABEL_HASH_LENGTH)
 
 
-def to_yaml(objects: Iterable[dict]) -> str:
+def to_yaml(objects: Iterable[dict[str, Any]]) -> str:
     """Multi-document YAML, each document opened by ``---``: apiVersion, kind, metadata, spec first, every
     other key sorted, so the same objects always give the same bytes."""
     documents = [_readable(obj) for obj in objects]
@@ -212,7 +212,7 @@ def to_yaml(objects: Iterable[dict]) -> str:
     )
 
 
-def _service(target: RouteTarget, backend: Backend) -> dict:
+def _service(target: RouteTarget, backend: Backend) -> dict[str, Any]:
     port: dict[str, Any] = {"name": "http", "port": _port_value(backend.service_port), "protocol": "TCP"}
     if backend.kind == BACKEND_EXTERNAL:
         spec: dict[str, Any] = {"type": "ExternalName", "externalName": backend.external_name}
@@ -227,13 +227,13 @@ def _service(target: RouteTarget, backend: Backend) -> dict:
     service = {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _route_metadata(target, backend.service_name_for(target.name)),
+        "metadata": _route_metadata(target, backend.service_name_for(target.name) or target.name),
         "spec": spec,
     }
     return _with_spec_hash(service)
 
 
-def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict:
+def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict[str, Any]:
     path = {
         "path": spec.path,
         "pathType": spec.path_type,
@@ -257,7 +257,7 @@ def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> 
     return _with_spec_hash(ingress)
 
 
-def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict:
+def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict[str, Any]:
     # No TLS here: an HTTPRoute has none; the parent Gateway's HTTPS listener terminates it.
     parent: dict[str, Any] = {"group": GATEWAY_GROUP, "kind": "Gateway", "name": cluster.gateway_name}
     if cluster.gateway_namespace:
@@ -289,7 +289,7 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
     return _with_spec_hash(http_route)
 
 
-def _route_metadata(target: RouteTarget, name: str) -> dict:
+def _route_metadata(target: RouteTarget, name: str) -> dict[str, Any]:
     return {
         "name": name,
         "namespace": target.namespace,
@@ -298,7 +298,7 @@ def _route_metadata(target: RouteTarget, name: str) -> dict:
     }
 
 
-def _with_spec_hash(obj: dict) -> dict:
+def _with_spec_hash(obj: dict[str, Any]) -> dict[str, Any]:
     # Last step of rendering, so the hash covers every other field, the revision annotation included.
     obj["metadata"]["annotations"][SPEC_HASH_ANNOTATION] = spec_hash(obj)
     return obj
@@ -310,7 +310,7 @@ def _port_value(value: int | str | None) -> int | str | None:
     return value if number is None else number
 
 
-def _ingress_backend_port(backend: Backend) -> dict:
+def _ingress_backend_port(backend: Backend) -> dict[str, Any]:
     port = _port_value(backend.service_port)
     if port is None and backend.kind == BACKEND_EXTERNAL:
         port = _EXTERNAL_DEFAULT_PORT

@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
-import kubernetes_validate
-from kubernetes_validate.utils import all_versions, major_minor, schema_contents
+import kubernetes_validate  # type: ignore[import-untyped]
+from kubernetes_validate.utils import all_versions, major_minor, schema_contents  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
 from core.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value
@@ -27,7 +28,7 @@ _CERTIFICATE_SCHEMA = _SCHEMAS / "certificate-v1.json"
 _HTTP_ROUTE_SCHEMA = _SCHEMAS / "httproute-v1.json"
 
 
-def validate_objects(objects: Iterable[dict], kubernetes_version: str = "1.37") -> list[str]:
+def validate_objects(objects: Iterable[dict[str, Any]], kubernetes_version: str = "1.37") -> list[str]:
     """Check objects against the schemas of that Kubernetes minor version; return one readable message per
     problem (an empty list means valid).
 
@@ -39,7 +40,7 @@ def validate_objects(objects: Iterable[dict], kubernetes_version: str = "1.37") 
     version_error = _unsupported_version(kubernetes_version)
     if version_error:
         return [version_error]
-    errors = []
+    errors: list[str] = []
     for obj in objects:
         where = _describe(obj)
         problems = _metadata_errors(obj) + _schema_errors(obj, kubernetes_version)
@@ -61,12 +62,12 @@ def _unsupported_version(kubernetes_version: str) -> str | None:
     )
 
 
-def _describe(obj: dict) -> str:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+def _describe(obj: dict[str, Any]) -> str:
+    metadata = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     return f"{obj.get('kind', '<no kind>')} {metadata.get('namespace', '')}/{metadata.get('name', '')}"
 
 
-def _schema_errors(obj: dict, kubernetes_version: str) -> list[str]:
+def _schema_errors(obj: dict[str, Any], kubernetes_version: str) -> list[str]:
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["apiVersion and kind are required strings"]
@@ -124,7 +125,7 @@ def _field_path(path: Iterable[str | int]) -> str:
     return text or "(object)"
 
 
-def _metadata_errors(obj: dict) -> list[str]:
+def _metadata_errors(obj: dict[str, Any]) -> list[str]:
     metadata = obj.get("metadata")
     if not isinstance(metadata, dict):
         return ["metadata is required"]

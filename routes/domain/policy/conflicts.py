@@ -66,9 +66,9 @@ def owned_objects(name: str, namespace: str, spec: RouteSpec, output: str = OUTP
     """(kind, namespace, name) of every object route ``name`` alone owns, named as routes.domain.render names them: its
     Service when Portico manages one, and its Ingress (HTTPRoute for Gateway API output). Not the Certificate,
     which the routes on its host share."""
-    owned = []
+    owned: list[tuple[str, str, str]] = []
     if spec.backend.manages_service:
-        owned.append(("Service", namespace, spec.backend.service_name_for(name)))
+        owned.append(("Service", namespace, spec.backend.service_name_for(name) or name))
     owned.append(("HTTPRoute" if output == OUTPUT_GATEWAY else "Ingress", namespace, name))
     return owned
 

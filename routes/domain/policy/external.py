@@ -5,10 +5,14 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from routes.domain.policy.common import join_quoted, quote
 from routes.domain.policy.hosts import host_problem, host_within_suffixes
 from routes.domain.values import FORBIDDEN, TeamPolicy, Violation
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 
 def check_external_name(
@@ -36,7 +40,7 @@ def check_external_name(
     if problem := _external_name_problem(external, frozenset(cluster_namespaces) | SYSTEM_NAMESPACES,
                                          public_only=not allowed):
         return [Violation(field, f"External name {quote(external)} {problem}.", FORBIDDEN)]
-    if allowed and not host_within_suffixes(external, allowed):
+    if allowed and team is not None and not host_within_suffixes(external, allowed):
         return [Violation(
             field,
             f'External name {quote(external)} is outside what team "{team.slug}" may point at: use '
@@ -130,7 +134,7 @@ _PUBLIC_NAME_ADVICE = (
 
 
 @lru_cache(maxsize=1)
-def _public_suffixes():
+def _public_suffixes() -> PublicSuffixList:
     """The ICANN section of the Public Suffix List shipped with the pinned publicsuffixlist package: the public
     top-level domains (and registries such as co.uk). Unknown TLDs are not public."""
     from publicsuffixlist import PublicSuffixList
