@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from clusters.choices import OutputChoices
@@ -26,14 +26,14 @@ from core.audit import record
 from teams.models import Team
 
 from . import services
-from .adapters import cluster_settings, revision_spec, route_target, team_policy
-from .choices import ApprovalChoices, SyncChoices
+from .adapters import cluster_settings, existing_route, revision_spec, route_target, team_policy
+from .choices import SyncChoices
 from .domain import render
 from .domain.policy.conflicts import check_conflicts
 from .domain.policy.hosts import host_within_suffixes, normalize_host
 from .domain.policy.route import check_route
-from .domain.values import TLS, Backend, ExistingRoute, ForeignIngressPath, RouteSpec, RouteTarget
-from .models import HostClaim, Route, RouteRevision
+from .domain.values import TLS, Backend, ForeignIngressPath, RouteSpec, RouteTarget
+from .models import Route
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
     policies = {team.pk: team_policy(team) for team in teams}
     with_spec = [c for c in candidates if c.spec is not None]
     hosts = {c.spec.host for c in with_spec}
-    claims = _claims_for(hosts)
+    claims = services.host_claims(hosts)
     existing, unapplied = _routes_for(cluster, hosts, {(c.namespace, c.name) for c in candidates})
 
     for candidate in with_spec:
@@ -388,12 +388,6 @@ def _find_clashes(candidates: list[Candidate]) -> None:
                 other.conflicts_with.append(candidate.key)
 
 
-def _claims_for(hosts: set[str]) -> dict[str, str]:
-    """Host claims (host -> team slug) on these hosts or on wildcards directly above them."""
-    wildcards = {"*." + host.split(".", 1)[1] for host in hosts if "." in host}
-    return dict(HostClaim.objects.filter(host__in=hosts | wildcards).values_list("host", "team__slug"))
-
-
 def _routes_for(cluster: Cluster, hosts: set[str], names: set[tuple[str, str]]):
     """Live routes of the cluster on these hosts or with these names, as policy compares them (approved and
     pending revisions), and the approved routes never applied, by (namespace, name), with their approved spec."""
@@ -402,18 +396,10 @@ def _routes_for(cluster: Cluster, hosts: set[str], names: set[tuple[str, str]]):
     by_name = Q()
     for namespace, name in names:
         by_name |= Q(route__namespace=namespace, route__name=name)
-    revisions = (
-        RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
-        .filter(Q(number=F("route__approved_revision"))
-                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
-        .filter(Q(host__in=hosts) | by_name)
-        .select_related("route__team")
-    )
     existing, unapplied = [], {}
-    for rev in revisions:
+    for rev in services.live_revisions(cluster).filter(Q(host__in=hosts) | by_name):
         route = rev.route
-        existing.append(ExistingRoute(id=str(route.pk), name=route.name, team=route.team.slug,
-                                      namespace=route.namespace, host=rev.host, path=rev.path, path_type=rev.path_type))
+        existing.append(existing_route(route, rev))
         if (rev.number == route.approved_revision and route.applied_revision is None
                 and route.deletion_requested_at is None):
             unapplied[(route.namespace, route.name)] = (route, revision_spec(rev))

@@ -6,12 +6,13 @@ the reconciler after commit.
 """
 import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from clusters.models import Cluster
@@ -51,8 +52,13 @@ class PolicyError(Exception):
         return all(v.code == "conflict" for v in self.violations)
 
 
+def acts_for(user, team: Team) -> bool:
+    """Whether ``user`` may act for ``team``: a member of it, or a platform engineer (who acts for every team)."""
+    return is_platform(user) or team.members.filter(pk=user.pk).exists()
+
+
 def can_edit(user, route: Route) -> bool:
-    return is_platform(user) or route.team.members.filter(pk=user.pk).exists()
+    return acts_for(user, route.team)
 
 
 def change_authors(route: Route, number: int) -> dict[int, int]:
@@ -140,6 +146,29 @@ def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:
     return frozenset(cluster.team_namespaces.values_list("namespace", flat=True))
 
 
+def live_revisions(cluster: Cluster, *, applied: bool = False) -> QuerySet[RouteRevision]:
+    """The revisions of the cluster's live routes that a request is judged against: each route's approved
+    revision and its pending one, and with ``applied`` also the revision on the cluster (its objects are still
+    there until the next apply)."""
+    which = Q(number=F("route__approved_revision")) | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
+    if applied:
+        which |= Q(number=F("route__applied_revision"))
+    return (RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True).filter(which)
+            .select_related("route__team"))
+
+
+def host_claims(hosts: Iterable[str]) -> dict[str, str]:
+    """The host claims (host -> team slug) that decide who may use these hosts: each host's own claim, the claim
+    on the wildcard directly above it, and for a wildcard host the claims on the names under it."""
+    claim_filter = Q(pk__in=[])
+    for host in hosts:
+        parent = host.split(".", 1)[1] if "." in host else host
+        claim_filter |= Q(host=host) | Q(host=f"*.{parent}")
+        if host.startswith("*."):
+            claim_filter |= Q(host__endswith=host[1:])
+    return dict(HostClaim.objects.filter(claim_filter).values_list("host", "team__slug"))
+
+
 def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec):
     """Gather, in two queries, what check_conflicts compares against: the other live routes on this
     host or with this name, the claims on the host, the foreign Ingresses on it, and the objects other routes
@@ -151,19 +180,14 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
     "One owner per object")."""
     names = {obj_name for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
              if isinstance(obj_name, str) and obj_name}
-    live_revisions = (
-        RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
-        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision"))
-                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
-        .filter(Q(host=host) | Q(route__namespace=namespace, route__name=name)
-                | Q(route__namespace=namespace, route__name__in=names)
-                | Q(route__namespace=namespace, spec__backend__service_name__in=names))
-        .select_related("route__team")
-    )
+    revisions = live_revisions(cluster, applied=True).filter(
+        Q(host=host) | Q(route__namespace=namespace, route__name=name)
+        | Q(route__namespace=namespace, route__name__in=names)
+        | Q(route__namespace=namespace, spec__backend__service_name__in=names))
     if exclude is not None:
-        live_revisions = live_revisions.exclude(route=exclude)
+        revisions = revisions.exclude(route=exclude)
     others, owned = [], set()
-    for r in live_revisions:
+    for r in revisions:
         is_pending = r.number == r.route.revision and r.approval == ApprovalChoices.PENDING
         if ((r.number == r.route.approved_revision or is_pending)
                 and (r.host == host or (r.route.namespace, r.route.name) == (namespace, name))):
@@ -181,12 +205,7 @@ def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exc
                 owned.add(OwnedObject(
                     kind="Service", namespace=namespace, name=backend.service_name, route_id=str(r.route_id),
                     route_name=r.route.name, team=r.route.team.slug, pending=pending, used=True))
-    parent = host.split(".", 1)[1] if "." in host else host
-    claim_filter = Q(host=host) | Q(host=f"*.{parent}")
-    if host.startswith("*."):
-        claim_filter |= Q(host__endswith=host[1:])
-    claims = {c.host: c.team.slug for c in HostClaim.objects.filter(claim_filter).select_related("team")}
-    return others, claims, list(foreign_paths(cluster, host)), sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
+    return others, host_claims({host}), list(foreign_paths(cluster, host)), sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
 
 
 def _raise_if(violations: list[Violation]) -> None:
@@ -205,7 +224,7 @@ def _snapshot(route: Route) -> dict:
 
 def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec) -> Route:
     """Create a route at revision 1, pending review (or approved at once under the team's auto-approve policy)."""
-    if not (is_platform(user) or team.members.filter(pk=user.pk).exists()):
+    if not acts_for(user, team):
         raise PermissionDenied("You can only request routes for your own teams.")
     spec = normalized(spec)
     _raise_if(check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec))
@@ -466,7 +485,7 @@ def routes_using_host(host: str) -> list[str]:
 def release_claim(claim: HostClaim, *, user) -> None:
     """Give a host back: owner team members or platform engineers, and only when no route uses it any more
     (``routes_using_host``). The one way a claim ends, for the API, the admin and any other caller."""
-    if not (is_platform(user) or claim.team.members.filter(pk=user.pk).exists()):
+    if not acts_for(user, claim.team):
         raise PermissionDenied("Only the owning team or a platform engineer can release this host.")
     with transaction.atomic():
         # Lock the claim before looking: an approval claiming the host waits for it (see _claim_host), so

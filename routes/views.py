@@ -93,6 +93,15 @@ def _visible_route(request, pk) -> Route:
     return get_object_or_404(Route.objects.visible_to(request.user).with_related(), pk=pk)
 
 
+def _editable_route(request, pk, action: str) -> Route:
+    """The route if the user may change it (``action``: "edit", "delete"); 404 when they cannot see it, 403
+    saying so when it is not their team's."""
+    route = _visible_route(request, pk)
+    if not services.can_edit(request.user, route):
+        raise PermissionDenied(f"You can only {action} your own teams' routes.")
+    return route
+
+
 def _polls(route: Route) -> bool:
     """Whether a page showing this route should keep asking for its status."""
     # A finished deletion leaves health Missing, which Route.settled does not count as settled.
@@ -105,16 +114,8 @@ def _pending_reviews(user):
             .filter(approval=ApprovalChoices.PENDING, deletion_requested_at__isnull=True))
 
 
-def _readable_spec(spec: dict | None) -> dict | None:
-    """A stored spec without its unset (null) fields, so a diff shows only what the requester chose."""
-    if spec is None:
-        return None
-    return {key: _readable_spec(value) if isinstance(value, dict) else value
-            for key, value in spec.items() if value is not None}
-
-
 def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str, new_label: str) -> str:
-    return spec_diff(_readable_spec(old.spec if old else None), _readable_spec(new.spec) or {},
+    return spec_diff(old.spec if old else None, new.spec,
                      old_label=old_label, new_label=new_label)
 
 
@@ -284,9 +285,7 @@ def route_create(request):
 @require_http_methods(["GET", "POST"])
 def route_edit(request, pk):
     """Request a new revision. The approved revision stays live until the new one is approved."""
-    route = _visible_route(request, pk)
-    if not services.can_edit(request.user, route):
-        raise PermissionDenied("You can only edit your own teams' routes.")
+    route = _editable_route(request, pk, "edit")
     # The form is bound from the start, so the page opens with the current revision's checks and preview.
     form = RouteForm(request.POST if request.method == "POST" else initial_for(route), user=request.user, route=route)
     if form.check() and request.method == "POST":
@@ -382,9 +381,7 @@ def _list_offers(cluster: Cluster, namespace: str) -> dict:
 @require_http_methods(["GET", "POST"])
 def route_delete(request, pk):
     """Confirm, then request deletion: the worker removes the objects; the route stays in history."""
-    route = _visible_route(request, pk)
-    if not services.can_edit(request.user, route):
-        raise PermissionDenied("You can only delete your own teams' routes.")
+    route = _editable_route(request, pk, "delete")
     if request.method == "POST":
         route = services.request_deletion(route, user=request.user)
         if route.is_deleted:

@@ -224,13 +224,7 @@ def _service(target: RouteTarget, backend: Backend) -> dict[str, Any]:
         spec = {"type": backend.service_type or "ClusterIP", "ports": [port]}
         if backend.selector:
             spec["selector"] = dict(sorted(backend.selector.items()))
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _route_metadata(target, backend.service_name_for(target.name) or target.name),
-        "spec": spec,
-    }
-    return _with_spec_hash(service)
+    return _route_object("v1", "Service", target, backend.service_name_for(target.name) or target.name, spec)
 
 
 def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict[str, Any]:
@@ -248,13 +242,7 @@ def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> 
     secret_name = _ingress_tls_secret(spec)
     if secret_name is not None:
         ingress_spec["tls"] = [{"hosts": [spec.host], "secretName": secret_name}]
-    ingress = {
-        "apiVersion": INGRESS_API_VERSION,
-        "kind": "Ingress",
-        "metadata": _route_metadata(target, target.name),
-        "spec": ingress_spec,
-    }
-    return _with_spec_hash(ingress)
+    return _route_object(INGRESS_API_VERSION, "Ingress", target, target.name, ingress_spec)
 
 
 def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict[str, Any]:
@@ -280,22 +268,22 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
             }
         ],
     }
-    http_route = {
-        "apiVersion": GATEWAY_API_VERSION,
-        "kind": "HTTPRoute",
-        "metadata": _route_metadata(target, target.name),
-        "spec": route_spec,
-    }
-    return _with_spec_hash(http_route)
+    return _route_object(GATEWAY_API_VERSION, "HTTPRoute", target, target.name, route_spec)
 
 
-def _route_metadata(target: RouteTarget, name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "namespace": target.namespace,
-        "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: target.team, ROUTE_LABEL: target.id},
-        "annotations": {REVISION_ANNOTATION: str(target.revision)},
-    }
+def _route_object(api_version: str, kind: str, target: RouteTarget, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """An object one route owns: its labels say whose it is, its annotations which revision wrote it."""
+    return _with_spec_hash({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "namespace": target.namespace,
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: target.team, ROUTE_LABEL: target.id},
+            "annotations": {REVISION_ANNOTATION: str(target.revision)},
+        },
+        "spec": spec,
+    })
 
 
 def _with_spec_hash(obj: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The admin goes through the same services: the four-eyes rule and policy hold there too."""
 import pytest
+from django.test import Client
 
 
 def _action(client, action, route, **extra):
@@ -75,3 +76,18 @@ def test_audit_events_are_read_only_in_admin(approved_route, pat, admin_client_a
     assert client.get("/admin/portal/auditevent/").status_code == 200
     assert client.post(f"/admin/portal/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_admin_change_page_shows_the_pending_change_as_the_route_page_does(submit, pat, admin_client_as, alice):
+    route = submit()
+    route_page_client = Client()
+    route_page_client.force_login(alice)
+
+    admin_page = admin_client_as(pat).get(f"/admin/routes/route/{route.pk}/change/").content.decode()
+    route_page = route_page_client.get(f"/routes/{route.pk}/").content.decode()
+
+    # Unset fields (null in the stored spec) are left out on both, so one revision reads the same everywhere.
+    for page in (admin_page, route_page):
+        assert "+host: cart.shop.example.com" in page
+        assert "+  external_name: null" not in page
