@@ -425,7 +425,7 @@ def test_host_names_are_slugged():
     assert tls_secret_name("cart.shop.example.com") == "cart-shop-example-com-tls"
     assert certificate_name("*.shop.example.com") == "wildcard-shop-example-com"
     assert tls_secret_name("*.shop.example.com") == "wildcard-shop-example-com-tls"
-    # A "-" of the host's own would read like a dot, so such hosts carry a hash (tests/routes/test_injective_names.py).
+    # A "-" of the host's own would read like a dot, so such hosts carry a hash (tests/routes/domain/test_injective_names.py).
     assert re.fullmatch(r"my-cart-shop-example-com-[0-9a-f]{10}", certificate_name("my-cart.shop.example.com"))
 
 

@@ -10,9 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.names import is_dns1123_label, is_label_value
 from routes.api.errors import violations_to_nested
-from routes.domain.decimals import parse_decimal
 from routes.domain.policy.conflicts import check_conflicts
 from routes.domain.policy.external import check_external_name
 from routes.domain.policy.hosts import host_within_suffixes, normalize_host
@@ -27,9 +25,7 @@ from routes.domain.values import (
     ForeignIngressPath,
     RouteSpec,
     TeamPolicy,
-    Violation,
 )
-from teams.models import team_slug_problem
 
 TEAM = TeamPolicy(
     slug="shop",
@@ -366,28 +362,6 @@ def test_host_within_suffixes(host, suffixes, within):
     assert host_within_suffixes(host, suffixes) is within
 
 
-def test_violations_to_nested_groups_by_dotted_field_in_order_without_duplicates():
-    violations = [
-        Violation("backend.service_port", "Port is bad."),
-        Violation("host", "Host is bad."),
-        Violation("backend.service_port", "Port is bad."),
-        Violation("backend.service_port", "Port is worse."),
-        Violation("tls.mode", "Mode is bad.", "forbidden"),
-    ]
-
-    assert violations_to_nested(violations) == {
-        "backend": {"service_port": ["Port is bad.", "Port is worse."]},
-        "host": ["Host is bad."],
-        "tls": {"mode": ["Mode is bad."]},
-    }
-
-
-def test_violations_to_nested_keeps_a_message_on_a_parent_field():
-    nested = violations_to_nested([Violation("backend", "Backend is bad."), Violation("backend.selector", "Bad selector.")])
-
-    assert nested == {"backend": {"non_field_errors": ["Backend is bad."], "selector": ["Bad selector."]}}
-
-
 # Arbitrary input, weighted towards the characters that matter to hosts and paths.
 awkward_text = st.one_of(st.text(max_size=80), st.text(alphabet="aZ09-._*:/[]?#%@ \t\n.。⒈üß", max_size=80))
 optional_text = st.one_of(st.none(), awkward_text)
@@ -525,24 +499,6 @@ def test_the_same_requests_are_fine_on_an_ingress_cluster():
     assert check(tls=TLS(mode="secret", secret_name="cart-tls")) == []
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("8080", 8080), ("007", 7), ("0", 0), ("9" * 100, int("9" * 100)),
-    ("²", None), ("١٢", None), ("１２", None), ("12\n", None), (" 12", None), ("-1", None), ("+1", None), ("1_000", None),
-    ("", None), ("9" * 101, None), ("9" * 5000, None), (12, None), (None, None),
-])
-def test_parse_decimal_reads_only_ascii_digits(text, expected):
-    assert parse_decimal(text) == expected
-
-
-@given(st.text(max_size=12))
-def test_parse_decimal_never_raises_and_agrees_with_int_on_ascii_digits(text):
-    number = parse_decimal(text)
-    if text.isascii() and text.isdigit():
-        assert number == int(text)
-    else:
-        assert number is None
-
-
 # What a route may publish: an ExternalName reaches outside the cluster, never into it (docs/security.md).
 
 CLUSTER_NAMESPACES = {"shop", "blog"}
@@ -631,21 +587,3 @@ def test_no_name_under_a_cluster_or_private_suffix_is_ever_accepted(labels, suff
 
     assert check_external_name(name, cluster_namespaces=CLUSTER_NAMESPACES) != []
     assert check(backend=replace(EXTERNAL, external_name=name), is_platform=platform) != []
-
-
-@pytest.mark.parametrize(("slug", "fragment"), [
-    ("shop", None), ("a", None), ("shop-2", None), ("x" * 63, None),
-    ("-sec-bad-", "must start and end with a letter or digit"), ("Shop", "must be lower-case"),
-    ("sec_bad", 'may contain only lower-case letters, digits and "-"'), ("x" * 64, "is 64 characters long"),
-    ("", "A team needs a slug"), (None, "A team needs a slug"),
-])
-def test_team_slug_problem(slug, fragment):
-    problem = team_slug_problem(slug)
-
-    assert problem is None if fragment is None else fragment in problem
-
-
-@given(st.text(max_size=70))
-def test_a_team_slug_policy_accepts_always_labels_objects(slug):
-    if team_slug_problem(slug) is None:
-        assert is_label_value(slug) and is_dns1123_label(slug)
