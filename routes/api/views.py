@@ -225,11 +225,7 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        route = self.get_object()
-        review = ReviewRequestSerializer(data=request.data)
-        review.is_valid(raise_exception=True)
-        route = services.approve_route(route, user=request.user, **review.validated_data)
-        return Response(self.get_serializer(route).data)
+        return self._review(request, services.approve_route)
 
     @extend_schema(
         summary="Reject the pending revision",
@@ -238,10 +234,13 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        route = self.get_object()
+        return self._review(request, services.reject_route)
+
+    def _review(self, request, decide):
+        """Approve or reject (``decide``, a services function) the revision the request names."""
         review = ReviewRequestSerializer(data=request.data)
         review.is_valid(raise_exception=True)
-        route = services.reject_route(route, user=request.user, **review.validated_data)
+        route = decide(self.get_object(), user=request.user, **review.validated_data)
         return Response(self.get_serializer(route).data)
 
 

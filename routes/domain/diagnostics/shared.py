@@ -170,12 +170,16 @@ def exported_step(ctx: Context) -> Finding:
     return Finding(WARN, texts.NOT_EXPORTED, condition="False", reason="NotExported")
 
 
+def service_name(o: Observed) -> str:
+    """The Service the route sends traffic to, as messages name it."""
+    return str(o.service_name or get(o.service, "metadata", "name") or "<service>")
+
+
 def service_step(ctx: Context) -> Finding:
     o = ctx.observed
     if o.directory:
         return NOT_OBSERVED
-    name = o.service_name or get(o.service, "metadata", "name") or "<service>"
-    ns = ctx.namespace
+    name, ns = service_name(o), ctx.namespace
     if o.service is None:
         return Finding(
             FAIL,
@@ -245,8 +249,7 @@ def endpoints_step(ctx: Context) -> Finding:
     o = ctx.observed
     if o.directory:
         return NOT_OBSERVED
-    name = o.service_name or get(o.service, "metadata", "name") or "<service>"
-    ns = ctx.namespace
+    name, ns = service_name(o), ctx.namespace
     if o.service is None:
         return Finding(SKIP, texts.ENDPOINTS_NO_SERVICE.format(name=name), reason="ServiceMissing")
     spec = o.service.get("spec") or {}
