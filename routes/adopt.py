@@ -25,7 +25,7 @@ from core.access import is_platform
 from core.audit import record
 from teams.models import Team
 
-from . import services
+from . import checks, services
 from .adapters import cluster_settings, existing_route, revision_spec, route_target, team_policy
 from .choices import SyncChoices
 from .domain import render
@@ -268,7 +268,7 @@ def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch 
         return candidate
     port = service.get("port") or {}
     tls = _tls(spec.get("tls") or [], candidate.host, reasons)
-    candidate.spec = services.normalized(RouteSpec(
+    candidate.spec = checks.normalized(RouteSpec(
         host=candidate.host, path=candidate.path, path_type=candidate.path_type,
         backend=Backend(service_name=service.get("name"), service_port=port.get("number", port.get("name"))), tls=tls,
     ))
@@ -323,7 +323,7 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
     policies = {team.pk: team_policy(team) for team in teams}
     with_spec = [c for c in candidates if c.spec is not None]
     hosts = {c.spec.host for c in with_spec}
-    claims = services.host_claims(hosts)
+    claims = checks.host_claims(hosts)
     existing, unapplied = _routes_for(cluster, hosts, {(c.namespace, c.name) for c in candidates})
 
     for candidate in with_spec:
@@ -397,7 +397,7 @@ def _routes_for(cluster: Cluster, hosts: set[str], names: set[tuple[str, str]]):
     for namespace, name in names:
         by_name |= Q(route__namespace=namespace, route__name=name)
     existing, unapplied = [], {}
-    for rev in services.live_revisions(cluster).filter(Q(host__in=hosts) | by_name):
+    for rev in checks.live_revisions(cluster).filter(Q(host__in=hosts) | by_name):
         route = rev.route
         existing.append(existing_route(route, rev))
         if (rev.number == route.approved_revision and route.applied_revision is None

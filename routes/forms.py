@@ -1,7 +1,7 @@
-"""The route request form: turns what a developer typed into a RouteSpec and asks routes.services to judge it.
+"""The route request form: turns what a developer typed into a RouteSpec and asks routes.checks to judge it.
 
 The form only parses (ports, selector labels, which backend fields apply). Every rule, from the host's
-syntax to conflicts with other teams, comes from ``services.check_request``: the same function the API
+syntax to conflicts with other teams, comes from ``checks.check_request``: the same function the API
 and the worker use, so the page and the API never disagree about a route.
 """
 from typing import cast
@@ -12,7 +12,7 @@ from clusters.models import Cluster
 from teams.access import teams_of
 from teams.models import Team, TeamNamespace
 
-from . import services
+from . import checks
 from .choices import PathTypeChoices, ServiceTypeChoices, TLSModeChoices
 from .domain.decimals import parse_decimal
 from .domain.policy.hosts import normalize_host
@@ -218,7 +218,7 @@ class RouteForm(forms.Form):
     # Judging
 
     def check(self) -> bool:
-        """Parse, then judge the request with services.check_request; True when it may be submitted.
+        """Parse, then judge the request with checks.check_request; True when it may be submitted.
 
         Violations become errors on the fields they name, with the same messages the API gives.
         """
@@ -226,7 +226,7 @@ class RouteForm(forms.Form):
             return False
         self.checked_spec = self.spec()
         self.placement()
-        self.violations = services.check_request(user=self.user, **self.placement(), spec=self.checked_spec,
+        self.violations = checks.check_request(user=self.user, **self.placement(), spec=self.checked_spec,
                                                  route=self.route)
         self.add_violations(self.violations)
         return not self.violations

@@ -52,7 +52,7 @@ from .domain.policy.external import check_external_name
 from .domain.validation import validate_objects
 from .domain.values import BACKEND_EXTERNAL, ClusterSettings, RouteSpec
 from .models import HostClaim, Route, RouteRevision
-from .services import cluster_namespaces
+from .checks import cluster_namespaces
 
 logger = logging.getLogger(__name__)
 

@@ -4,15 +4,12 @@ Used alike by the API, the pages, the admin and management commands. Each functi
 permissions, applies policy, writes the change and an AuditEvent in one transaction, and wakes
 the reconciler after commit.
 """
-import functools
 import logging
-from collections.abc import Iterable
-from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 
 from clusters.models import Cluster
@@ -21,20 +18,16 @@ from core.audit import record
 from notifications import delivery as notifications
 from teams.models import Team
 
-from .adapters import cluster_settings, existing_route, foreign_paths, revision_spec, team_policy
+from . import checks
+from .adapters import revision_spec, team_policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
-from .domain import render
-from .domain.policy.conflicts import check_conflicts, owned_objects
-from .domain.policy.hosts import normalize_host
+from .domain.policy.conflicts import check_conflicts
 from .domain.policy.route import check_route
-from .domain.validation import validate_objects
-from .domain.values import BACKEND_EXTERNAL, CONFLICT, OwnedObject, RouteSpec, RouteTarget, TeamPolicy, Violation
+from .domain.values import RouteSpec, Violation
 from .models import HostClaim, Review, Route, RouteRevision
 
 logger = logging.getLogger(__name__)
 
-# A request not yet saved has no id; its rendered objects carry this one (a valid label value) instead.
-UNSAVED_ROUTE_ID = "00000000-0000-0000-0000-000000000000"
 
 # Creator of routes the system adopts (import_ingresses without --as): inactive, cannot sign in.
 SYSTEM_USERNAME = "portico-system"
@@ -96,118 +89,6 @@ def can_review(user, route: Route, revision: int | None = None) -> bool:
     return review_refusal(user, route, revision or route.revision) is None
 
 
-def normalized(spec: RouteSpec) -> RouteSpec:
-    return replace(spec, host=normalize_host(spec.host))
-
-
-def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
-                  route: Route | None = None) -> list[Violation]:
-    """Every rule and conflict for a route request, without saving anything (also the API's dry run).
-
-    A request that breaks no rule is also rendered and its objects checked as the API server would check them
-    (``render_violations``), so what is accepted can be applied, and a dry run, the real request and the
-    approval answer alike."""
-    spec = normalized(spec)
-    violations = check_route(
-        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team_policy(team), is_platform=is_platform(user),
-        output=cluster.output, cluster_namespaces=cluster_namespaces(cluster, spec),
-    )
-    if any(v.field == "host" for v in violations):
-        return violations
-    others, claims, foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, route, spec)
-    violations += check_conflicts(
-        route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
-        others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
-    )
-    if all(v.code == CONFLICT for v in violations):
-        violations += render_violations(team=team, cluster=cluster, namespace=namespace, name=name, spec=spec,
-                                        route=route)
-    return violations
-
-
-def render_violations(*, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
-                      route: Route | None = None) -> list[Violation]:
-    """What the cluster's API server would refuse in the objects this request renders to (names, labels and the
-    schemas of its Kubernetes version, ``validate_objects``, the worker's check before it applies), one
-    violation per problem under ``non_field_errors``. Policy is meant to refuse everything first; this is the
-    net under it, for what policy does not know (a team slug stored before slugs were checked)."""
-    target = RouteTarget(id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=name, team=team.slug,
-                         namespace=namespace, revision=route.revision + 1 if route else 1)
-    errors = validate_objects(render.route_objects(target, spec, cluster_settings(cluster)), cluster.kubernetes_minor)
-    return [Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
-            for error in errors]
-
-
-def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:
-    """The namespaces Portico knows on ``cluster`` (every team's), against which policy judges an external name;
-    queried only when the spec has one."""
-    if spec.backend is None or spec.backend.kind != BACKEND_EXTERNAL:
-        return frozenset()
-    return frozenset(cluster.team_namespaces.values_list("namespace", flat=True))
-
-
-def live_revisions(cluster: Cluster, *, applied: bool = False) -> QuerySet[RouteRevision]:
-    """The revisions of the cluster's live routes that a request is judged against: each route's approved
-    revision and its pending one, and with ``applied`` also the revision on the cluster (its objects are still
-    there until the next apply)."""
-    which = Q(number=F("route__approved_revision")) | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
-    if applied:
-        which |= Q(number=F("route__applied_revision"))
-    return (RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True).filter(which)
-            .select_related("route__team"))
-
-
-def host_claims(hosts: Iterable[str]) -> dict[str, str]:
-    """The host claims (host -> team slug) that decide who may use these hosts: each host's own claim, the claim
-    on the wildcard directly above it, and for a wildcard host the claims on the names under it."""
-    claim_filter = Q(pk__in=[])
-    for host in hosts:
-        parent = host.split(".", 1)[1] if "." in host else host
-        claim_filter |= Q(host=host) | Q(host=f"*.{parent}")
-        if host.startswith("*."):
-            claim_filter |= Q(host__endswith=host[1:])
-    return dict(HostClaim.objects.filter(claim_filter).values_list("host", "team__slug"))
-
-
-def _conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec):
-    """Gather, in two queries, what check_conflicts compares against: the other live routes on this
-    host or with this name, the claims on the host, the foreign Ingresses on it, and the objects other routes
-    of the namespace own under the names the request (``spec``) would give its own.
-
-    Routes count by their approved and pending revisions; for owned objects also by their applied revision
-    (still on the cluster). Counting pending revisions at approval too means two requests racing for one
-    object can never both be approved: whichever is reviewed sees the other (docs/security.md,
-    "One owner per object")."""
-    names = {obj_name for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
-             if isinstance(obj_name, str) and obj_name}
-    revisions = live_revisions(cluster, applied=True).filter(
-        Q(host=host) | Q(route__namespace=namespace, route__name=name)
-        | Q(route__namespace=namespace, route__name__in=names)
-        | Q(route__namespace=namespace, spec__backend__service_name__in=names))
-    if exclude is not None:
-        revisions = revisions.exclude(route=exclude)
-    others, owned = [], set()
-    for r in revisions:
-        is_pending = r.number == r.route.revision and r.approval == ApprovalChoices.PENDING
-        if ((r.number == r.route.approved_revision or is_pending)
-                and (r.host == host or (r.route.namespace, r.route.name) == (namespace, name))):
-            others.append(existing_route(r.route, r))
-        if r.route.namespace == namespace:
-            other_spec = revision_spec(r)
-            pending = r.number not in (r.route.approved_revision, r.route.applied_revision)
-            for kind, obj_namespace, obj_name in owned_objects(r.route.name, namespace, other_spec, cluster.output):
-                if obj_name in names:
-                    owned.add(OwnedObject(
-                        kind=kind, namespace=obj_namespace, name=obj_name, route_id=str(r.route_id),
-                        route_name=r.route.name, team=r.route.team.slug, pending=pending))
-            backend = other_spec.backend
-            if backend is not None and not backend.manages_service and backend.service_name in names:
-                owned.add(OwnedObject(
-                    kind="Service", namespace=namespace, name=backend.service_name, route_id=str(r.route_id),
-                    route_name=r.route.name, team=r.route.team.slug, pending=pending, used=True))
-    return others, host_claims({host}), list(foreign_paths(cluster, host)), sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
-
-
 def _raise_if(violations: list[Violation]) -> None:
     if violations:
         raise PolicyError(violations)
@@ -226,8 +107,8 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
     """Create a route at revision 1, pending review (or approved at once under the team's auto-approve policy)."""
     if not acts_for(user, team):
         raise PermissionDenied("You can only request routes for your own teams.")
-    spec = normalized(spec)
-    _raise_if(check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec))
+    spec = checks.normalized(spec)
+    _raise_if(checks.check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec))
     try:
         with transaction.atomic():
             route = Route.objects.create(
@@ -252,11 +133,11 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
         raise PermissionDenied("You can only edit your own teams' routes.")
     if route.deletion_requested_at:
         raise PolicyError([Violation("name", "This route is being deleted and can no longer be edited.", "conflict")])
-    spec = normalized(spec)
+    spec = checks.normalized(spec)
     current = route.revision_obj(route.revision)
     if spec.to_dict() == current.spec:
         return route
-    _raise_if(check_request(user=user, team=route.team, cluster=route.cluster, namespace=route.namespace,
+    _raise_if(checks.check_request(user=user, team=route.team, cluster=route.cluster, namespace=route.namespace,
                             name=route.name, spec=spec, route=route))
     with transaction.atomic():
         locked = Route.objects.select_for_update().get(pk=route.pk)
@@ -351,7 +232,7 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
         before = _snapshot(locked)
         if decision == ApprovalChoices.APPROVED:
             spec = revision_spec(rev)
-            _raise_if(check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
+            _raise_if(checks.check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
                                     namespace=locked.namespace, name=locked.name, spec=spec, route=locked))
             _claim_host(locked, spec.host, reviewer)
             _supersede_before(locked, number)
@@ -389,7 +270,7 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
     """
     if user is not None and not is_platform(user):
         raise PermissionDenied("Only platform engineers can adopt Ingresses.")
-    spec = normalized(spec)
+    spec = checks.normalized(spec)
     violations = check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
                                     team=team_policy(team), is_platform=True, output=cluster.output)
     _raise_if(violations)
@@ -402,7 +283,7 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
             creator.save(update_fields=["password"])
     try:
         with transaction.atomic():
-            others, claims, _foreign, owned = _conflict_inputs(cluster, spec.host, namespace, name, None, spec)
+            others, claims, _foreign, owned = checks.conflict_inputs(cluster, spec.host, namespace, name, None, spec)
             # The live Ingresses were compared by the caller, from a fresher list than the last sync's record.
             _raise_if(check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
                                              others=others, claims=claims, foreign=(), owned=owned,
@@ -503,34 +384,6 @@ def release_claim(claim: HostClaim, *, user) -> None:
             )])
         record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
         locked.delete()
-
-
-def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, RouteRevision, Violation]]:
-    """What changing ``team``'s policy to ``new`` would leave outside it: (route, revision, violation) for each
-    rule that a live revision (approved or applied, of a route not yet deleted) passes under the team's current
-    policy and would break under ``new``. Rules it already broke are not counted, so a rule tightened since
-    cannot block an unrelated change (docs/security.md, "Team policy changes")."""
-    current = team_policy(Team.objects.prefetch_related("namespaces__cluster").get(pk=team.pk))
-    if new == current:
-        return []
-    live = (RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
-            .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision")))
-            .select_related("route__cluster", "route__team").order_by("route__cluster__name", "route__namespace",
-                                                                      "route__name", "-number"))
-    found, seen = [], set()
-    for rev in live:
-        route = rev.route
-        # Wildcards were a platform engineer's to request and were approved; only the team's policy is judged.
-        judge = functools.partial(check_route, name=route.name, namespace=route.namespace,
-                                  cluster=route.cluster.name, spec=revision_spec(rev), is_platform=True,
-                                  output=route.cluster.output)
-        allowed = {(v.field, v.code) for v in judge(team=current)}
-        for violation in judge(team=new):
-            key = (route.pk, violation.field, violation.code)
-            if (violation.field, violation.code) not in allowed and key not in seen:
-                seen.add(key)
-                found.append((route, rev, violation))
-    return found
 
 
 def enqueue_reconcile(route_id) -> None:

@@ -33,7 +33,7 @@ from core.models import AuditEvent
 from teams.access import teams_of
 from teams.models import TeamNamespace
 
-from . import adopt, services
+from . import adopt, checks, services
 from .adapters import cluster_settings, revision_spec, route_target, team_policy
 from .choices import ApprovalChoices, HealthChoices
 from .domain.decimals import parse_decimal
@@ -248,7 +248,7 @@ def _form_context(form: RouteForm) -> dict:
             id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=placement["name"], team=placement["team"].slug,
             namespace=placement["namespace"], revision=route.revision + 1 if route else 1,
         )
-        preview = _manifests_yaml(target, services.normalized(form.valid_spec()), placement["cluster"])
+        preview = _manifests_yaml(target, checks.normalized(form.valid_spec()), placement["cluster"])
     team = form.selected_team()
     return {
         "form": form,
@@ -420,7 +420,7 @@ def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
     for route in routes:
         pending = route.revision_obj(route.revision)
         live = route.revision_obj(route.approved_revision) if route.approved_revision else None
-        violations = services.check_request(
+        violations = checks.check_request(
             user=user, team=route.team, cluster=route.cluster, namespace=route.namespace, name=route.name,
             spec=revision_spec(pending), route=route,
         )

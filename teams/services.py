@@ -18,7 +18,7 @@ from core.errors import ConflictError
 from core.names import LABEL_RULE, is_dns1123_label, is_dns1123_subdomain
 from notifications import delivery as notifications
 from notifications.choices import NotificationEventChoices
-from routes import services as route_services
+from routes import checks as route_checks
 from routes.adapters import team_policy
 from routes.domain.policy.hosts import normalize_host
 
@@ -105,7 +105,7 @@ def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | No
         namespaces = [(ns.cluster, ns.namespace) for ns in team.namespaces.select_related("cluster")]
     new = team_policy(team, namespaces)
     errors: dict[str, list[str]] = {}
-    for route, revision, violation in route_services.routes_outside_policy(team, new):
+    for route, revision, violation in route_checks.routes_outside_policy(team, new):
         field = _POLICY_FIELDS.get(violation.field, NON_FIELD_ERRORS)
         if violation.field == "backend.service_type":
             service_type = (revision.spec.get("backend") or {}).get("service_type")

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from clusters.kube import kind_of
-from routes import services
+from routes import checks
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.domain import render
 from routes.domain.diff import unified
@@ -27,11 +27,11 @@ def revision_objects(route: Route, number: int) -> list[dict]:
 def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) -> list[dict]:
     """Check a route request exactly as submitting it would, and render it; nothing is saved.
     Raises PolicyError like ``services.submit_route``."""
-    violations = services.check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec)
+    violations = checks.check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec)
     if violations:
         raise PolicyError(violations)
-    target = RouteTarget(id=services.UNSAVED_ROUTE_ID, name=name, team=team.slug, namespace=namespace, revision=1)
-    return render.route_objects(target, services.normalized(spec), cluster_settings(cluster))
+    target = RouteTarget(id=checks.UNSAVED_ROUTE_ID, name=name, team=team.slug, namespace=namespace, revision=1)
+    return render.route_objects(target, checks.normalized(spec), cluster_settings(cluster))
 
 
 @dataclass(frozen=True)

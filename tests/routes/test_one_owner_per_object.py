@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from routes import services
+from routes import checks, services
 from routes.domain.policy.conflicts import check_conflicts, owned_objects
 from routes.domain.render import render_route
 from routes.domain.values import CONFLICT, Backend, ClusterSettings, OwnedObject, RouteSpec, RouteTarget
@@ -103,7 +103,7 @@ def test_two_requests_racing_for_one_service_are_never_both_approved(shop, alice
     """Both requests are checked before either is stored, so both are stored pending; approval then sees the
     other's pending revision, and one has to be rejected (or changed) before the other can be approved."""
     barrier = threading.Barrier(2, timeout=30)
-    gather = services._conflict_inputs
+    gather = checks.conflict_inputs
 
     def gather_then_wait(*args, **kwargs):
         inputs = gather(*args, **kwargs)
@@ -117,7 +117,7 @@ def test_two_requests_racing_for_one_service_are_never_both_approved(shop, alice
         finally:
             connection.close()
 
-    monkeypatch.setattr(services, "_conflict_inputs", gather_then_wait)
+    monkeypatch.setattr(checks, "conflict_inputs", gather_then_wait)
     with ThreadPoolExecutor(2) as pool:
         first, second = pool.map(request, ["first", "second"])
     monkeypatch.undo()

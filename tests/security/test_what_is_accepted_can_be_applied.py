@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from routes import services
+from routes import checks, services
 from routes.models import Route
 from teams import services as team_services
 from teams.models import Team, TeamNamespace
@@ -106,7 +106,7 @@ def test_approval_runs_the_render_validation_too(sec_member, stored_bad_team, cl
 
 
 def test_render_violations_catch_what_policy_does_not_know(sec_member, stored_bad_team, cluster):
-    violations = services.render_violations(team=stored_bad_team, cluster=cluster, namespace="sec", name="app",
+    violations = checks.render_violations(team=stored_bad_team, cluster=cluster, namespace="sec", name="app",
                                             spec=spec(host="app.sec.example.com"))
 
     assert violations and {v.field for v in violations} == {"non_field_errors"}

@@ -11,7 +11,7 @@ BUDGET = {
     "routes:dashboard": 10,
     "routes:list": 10,
     "clusters:list": 6,
-    # services.check_request gathers conflict inputs with 2 queries per pending revision, so the queue's cost
+    # checks.check_request gathers conflict inputs with 2 queries per pending revision, so the queue's cost
     # is bounded by its page size, not by how many routes or pending revisions exist.
     "routes:review_queue": 12 + 2 * REVIEWS_PER_PAGE,
 }
