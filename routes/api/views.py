@@ -238,9 +238,10 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
 
     def _review(self, request, decide):
         """Approve or reject (``decide``, a services function) the revision the request names."""
+        route = self.get_object()  # 404 for a route the user cannot see, before the body is judged
         review = ReviewRequestSerializer(data=request.data)
         review.is_valid(raise_exception=True)
-        route = decide(self.get_object(), user=request.user, **review.validated_data)
+        route = decide(route, user=request.user, **review.validated_data)
         return Response(self.get_serializer(route).data)
 
 

@@ -6,6 +6,8 @@ tokens. Valid input goes to real objects (a route with an approved and a pending
 and host claim); invalid input (negative mode, for operations that take a body or a query) goes wherever the
 generator points.
 """
+from dataclasses import replace
+
 import pytest
 import schemathesis
 import yaml
@@ -64,7 +66,7 @@ def api_schema():
 @pytest.fixture
 def live_objects(no_throttle, approved_route, submit, pat):
     """A route with an approved revision 1 and a pending revision 2, plus a second pending route."""
-    route = services.edit_route(approved_route, user=pat, spec=services.replace(approved_route.latest_spec, path="/v2"))
+    route = services.edit_route(approved_route, user=pat, spec=replace(approved_route.latest_spec, path="/v2"))
     submit("api", path="/api")
     return {"id": str(route.pk), "name": route.cluster.name, "slug": route.team.slug, "host": route.host}
 

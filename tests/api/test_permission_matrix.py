@@ -5,6 +5,8 @@ The route under test belongs to team shop: alice (a member) requested revision 1
 quinn is a reviewer who may decide. bob is in another team. Each role runs in its own rolled-back transaction,
 so a role's writes never change what the next role sees.
 """
+from dataclasses import replace
+
 import pytest
 from django.db import transaction
 
@@ -61,7 +63,7 @@ def users(alice, bob, pat, quinn):
 @pytest.fixture
 def route(approved_route, pat):
     """Approved revision 1 (requested by alice), pending revision 2 requested by pat."""
-    return services.edit_route(approved_route, user=pat, spec=services.replace(approved_route.latest_spec, path="/v2"))
+    return services.edit_route(approved_route, user=pat, spec=replace(approved_route.latest_spec, path="/v2"))
 
 
 @pytest.fixture
