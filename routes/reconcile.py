@@ -43,6 +43,7 @@ from core.errors import is_lock_timeout
 from notifications import delivery as notifications
 
 from .adapters import cluster_settings, foreign_paths, revision_spec, route_target, team_policy
+from .checks import cluster_namespaces
 from .choices import HealthChoices, SyncChoices
 from .domain import render
 from .domain.diagnostics.evaluate import evaluate
@@ -52,7 +53,6 @@ from .domain.policy.external import check_external_name
 from .domain.validation import validate_objects
 from .domain.values import BACKEND_EXTERNAL, ClusterSettings, RouteSpec
 from .models import HostClaim, Route, RouteRevision
-from .checks import cluster_namespaces
 
 logger = logging.getLogger(__name__)
 

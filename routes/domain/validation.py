@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate  # type: ignore[import-untyped]
-from kubernetes_validate.utils import all_versions, major_minor, schema_contents  # type: ignore[import-untyped]
+import kubernetes_validate
+from kubernetes_validate.utils import all_versions, major_minor, schema_contents
 from referencing import Registry, Resource
 
 from core.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value

@@ -12,12 +12,21 @@ Each step says, in plain words (``routes.domain.diagnostics.texts``), what it fo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from routes.domain.diagnostics import gateway, ingress, texts
 from routes.domain.diagnostics.shared import (
-    FAIL, SKIP, Context, Finding, Observed, condition, count_endpoints, foreign_names, get, namespace_of,
+    FAIL,
+    SKIP,
+    Context,
+    Finding,
+    Observed,
+    condition,
+    count_endpoints,
+    foreign_names,
+    get,
+    namespace_of,
 )
 from routes.domain.status import Health
 from routes.domain.values import OUTPUT_GATEWAY
@@ -46,9 +55,9 @@ def evaluate(
     ``previous_conditions`` are the route's stored conditions; a condition whose status did not change keeps
     its ``last_transition_time``, so pages can say "Degraded since 10:42" rather than "since the last sync".
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     chain = gateway if observed.output == OUTPUT_GATEWAY else ingress
     titles = texts.GATEWAY_STEP_TITLES if chain is gateway else texts.STEP_TITLES
     ctx = Context(

@@ -7,8 +7,24 @@ from typing import Any
 
 from routes.domain.diagnostics import texts
 from routes.domain.diagnostics.shared import (
-    FAIL, NOT_OBSERVED, OK, SKIP, WARN, Context, Finding, Observed, apply_failed_step, claim_step, cluster_step,
-    condition, endpoints_step, exported_step, front_missing_step, get, service_step, tls_off_step,
+    FAIL,
+    NOT_OBSERVED,
+    OK,
+    SKIP,
+    WARN,
+    Context,
+    Finding,
+    Observed,
+    apply_failed_step,
+    claim_step,
+    cluster_step,
+    condition,
+    endpoints_step,
+    exported_step,
+    front_missing_step,
+    get,
+    service_step,
+    tls_off_step,
 )
 from routes.domain.status import Health
 

@@ -8,8 +8,25 @@ from typing import Any
 
 from routes.domain.diagnostics import texts
 from routes.domain.diagnostics.shared import (
-    FAIL, NOT_OBSERVED, OK, SKIP, WARN, Context, Finding, apply_failed_step, camel, claim_step, cluster_step, condition,
-    endpoints_step, exported_step, front_missing_step, get, parse_time, service_step, tls_off_step,
+    FAIL,
+    NOT_OBSERVED,
+    OK,
+    SKIP,
+    WARN,
+    Context,
+    Finding,
+    apply_failed_step,
+    camel,
+    claim_step,
+    cluster_step,
+    condition,
+    endpoints_step,
+    exported_step,
+    front_missing_step,
+    get,
+    parse_time,
+    service_step,
+    tls_off_step,
 )
 from routes.domain.status import Health
 

@@ -302,20 +302,20 @@ GATEWAY_SAYS = " (the Gateway says: {message})"
 # and {listener} are filled in.
 ACCEPTED_REASONS = {
     "NotAllowedByListeners": (
-        "none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
-        "Gateway ignores your HTTPRoute and serves nothing for {host}",
-        "A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
-        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`.",
+        ("none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
+        "Gateway ignores your HTTPRoute and serves nothing for {host}"),
+        ("A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
+        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`."),
     ),
     "NoMatchingListenerHostname": (
         "no listener of Gateway {gateway} has a hostname matching {host}, so the Gateway does not serve it",
-        "A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
-        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`).",
+        ("A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
+        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`)."),
     ),
     "NoMatchingParent": (
         "Gateway {gateway} has no listener named {listener} (or on the port) the HTTPRoute's parentRef asks for",
-        "A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
-        "listeners in `kubectl get gateway {gateway_arg} -o yaml`.",
+        ("A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
+        "listeners in `kubectl get gateway {gateway_arg} -o yaml`."),
     ),
     "UnsupportedValue": (
         "the Gateway's controller does not support a value in the HTTPRoute",
@@ -324,15 +324,15 @@ ACCEPTED_REASONS = {
 }
 RESOLVED_REFS_REASONS = {
     "BackendNotFound": (
-        "Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
-        "for {host}",
-        "Create the Service, or change the route's service name in Portico to an existing one "
-        "(`kubectl -n {ns} get services`).",
+        ("Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
+        "for {host}"),
+        ("Create the Service, or change the route's service name in Portico to an existing one "
+        "(`kubectl -n {ns} get services`)."),
     ),
     "RefNotPermitted": (
         "the HTTPRoute refers to a backend in another namespace, and no ReferenceGrant there allows it",
-        "Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
-        "Service in namespace {ns}.",
+        ("Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
+        "Service in namespace {ns}."),
     ),
     "InvalidKind": (
         "the HTTPRoute refers to a backend of a kind the Gateway's controller does not support",
