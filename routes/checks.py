@@ -13,8 +13,8 @@ from dataclasses import replace
 from django.db.models import F, Q, QuerySet
 
 from clusters.models import Cluster
-from portal.access import is_platform
-from portal.models import Team
+from core.access import is_platform
+from teams.models import Team
 
 from .adapters import cluster_settings, existing_route, foreign_paths, revision_spec, team_policy
 from .choices import ApprovalChoices
