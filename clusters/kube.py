@@ -159,12 +159,14 @@ class KubeClient:
         self.name = name
 
     @classmethod
-    def for_cluster(cls, cluster) -> "KubeClient":
+    def for_cluster(cls, cluster, *, timeout: float | None = None) -> "KubeClient":
+        """A client for a Cluster row, with the configured rate limit and timeout (``timeout`` overrides it for a
+        caller that must answer quickly, such as a page)."""
         from django.conf import settings
 
         return cls(
             cluster.get_kubeconfig(), name=cluster.name, qps=settings.PORTICO_KUBE_QPS,
-            burst=settings.PORTICO_KUBE_BURST, timeout=settings.PORTICO_KUBE_TIMEOUT,
+            burst=settings.PORTICO_KUBE_BURST, timeout=settings.PORTICO_KUBE_TIMEOUT if timeout is None else timeout,
         )
 
     def close(self) -> None:

@@ -24,7 +24,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 from core import logs
 
@@ -89,7 +96,7 @@ def _task_started(sender=None, task_id=None, task=None, args=None, kwargs=None, 
         fields["route_id"] = subject
         with contextlib.suppress(ValueError, ValidationError):  # not a route id: the task itself reports that
             fields["cluster_id"] = Route.objects.filter(pk=str(subject)).values_list("cluster_id", flat=True).first()
-    elif task.name in ("routes.tasks.sync_cluster", "routes.tasks.probe_cluster"):
+    elif task.name in ("routes.tasks.sync_cluster", "clusters.tasks.probe_cluster"):
         fields["cluster_id"] = subject
     request.portico_log_token = logs.bind(**fields)
     request.portico_started = time.monotonic()

@@ -1,5 +1,6 @@
 """Kubernetes name rules, in one place: DNS-1123 labels and subdomains, DNS-1035 labels, port names, label keys
-and values, as the API server checks them (k8s.io/apimachinery/pkg/util/validation).
+and values, as the API server checks them (k8s.io/apimachinery/pkg/util/validation); and the canonical form of a
+DNS host name (``normalize_host``), which teams' domains and routes' hosts are stored in.
 
 Pure: no Django, no I/O. Route policy, rendering, cluster and team validation all ask here, so a name one
 surface accepts is a name the others accept and the API server applies.
@@ -7,6 +8,8 @@ surface accepts is a name the others accept and the API server applies.
 from __future__ import annotations
 
 import re
+
+import idna
 
 MAX_LABEL_LENGTH = 63
 MAX_SUBDOMAIN_LENGTH = 253
@@ -90,3 +93,41 @@ def label_problem(label: str, *, letter_first: bool = False) -> str | None:
     if letter_first and not "a" <= label[0] <= "z":
         return "must start with a letter"
     return None
+
+
+# Full stops that IDNA treats as label separators, so "shop。example.com" means "shop.example.com".
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def normalize_host(host: str) -> str:
+    """The canonical form of a host for storage and comparison: the name a browser asks DNS for.
+
+    Strips whitespace, lower-cases, drops one trailing dot and writes unicode labels as punycode the way
+    browsers do (UTS 46 non-transitional processing, IDNA 2008): "bücher.example" -> "xn--bcher-kva.example",
+    "straße.example" -> "xn--strae-oqa.example" (IDNA 2003 made it "strasse"), full-width letters and
+    ideographic full stops become their ASCII forms. Never raises: a label that cannot be converted (a zero-width
+    joiner where IDNA forbids it) is kept lower-cased, and validation then explains what is wrong with it.
+    """
+    if not isinstance(host, str):
+        return ""
+    host = host.strip().translate(_IDNA_DOTS)
+    host = host.removesuffix(".")
+    return ".".join(_label_to_ascii(label) for label in host.split("."))
+
+
+def _label_to_ascii(label: str) -> str:
+    # Unicode labels are case-mapped by UTS 46 itself: str.lower() writes a final sigma where browsers do not
+    # ("ΣΑΣ" -> "σας", UTS 46 "σασ").
+    if label.isascii():
+        return label.lower()
+    try:
+        mapped = idna.uts46_remap(label, std3_rules=False, transitional=False)
+        if mapped.isascii():
+            encoded = mapped
+        else:
+            encoded = idna.alabel(mapped).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return label.lower()
+    # A mapping could turn one character into several labels; refuse that rather than let a single typed label
+    # silently become a different host.
+    return label.lower() if "." in encoded or not encoded else encoded

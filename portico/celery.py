@@ -21,7 +21,7 @@ def setup_beat(sender, **kwargs):
             "options": {"expires": float(settings.PORTICO_SYNC_INTERVAL)},
         },
         "probe-all-clusters": {
-            "task": "routes.tasks.probe_all_clusters",
+            "task": "clusters.tasks.probe_all_clusters",
             "schedule": float(settings.PORTICO_PROBE_INTERVAL),
             "options": {"expires": float(settings.PORTICO_PROBE_INTERVAL)},
         },

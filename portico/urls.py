@@ -23,7 +23,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the Content-Security-Policy forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/v1/", include("routes.api.urls")),
+    path("api/v1/", include("portico.api")),
     path("clusters/", include("clusters.urls")),
     path("", include("routes.urls")),
 ]

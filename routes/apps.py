@@ -7,6 +7,7 @@ class RoutesConfig(AppConfig):
     def ready(self):
         from core.metrics import state_registry
 
+        from . import receivers  # noqa: F401  (connects the receivers of team events)
         from .metrics import RouteStateCollector
 
         state_registry.register(RouteStateCollector())

@@ -37,6 +37,9 @@ from django.db import connections
 from clusters import live_demo as status
 from clusters.devcluster import ApiError, BinariesMissing, LocalCluster, LocalClusterError, binaries
 from clusters.devcluster.server import KUBE_BINS, ROOT
+from clusters.models import Cluster
+from clusters.tasks import probe_cluster
+from routes.tasks import sync_cluster
 
 logger = logging.getLogger(__name__)
 
@@ -198,9 +201,6 @@ class LiveDemo:
     def _wake_worker() -> None:
         """Probe and sync now instead of at beat's next round: after a restart etcd is empty, and the sync puts
         the approved routes' objects back."""
-        from clusters.models import Cluster
-        from routes.tasks import probe_cluster, sync_cluster
-
         live = Cluster.objects.get(name=status.LIVE_CLUSTER)
         try:
             probe_cluster.delay(live.pk)

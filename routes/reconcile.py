@@ -3,7 +3,7 @@
 Level-triggered and idempotent. `reconcile_route` brings one route to its approved revision (or removes
 it); `sync_cluster` compares everything Portico manages on a cluster with what should be there, using
 one list per kind, repairs drift, prunes leftovers, hands unsettled routes to `reconcile_route`, and
-refreshes the status of all routes of the cluster in bulk. `probe_cluster` checks the cluster itself.
+refreshes the status of all routes of the cluster in bulk. The cluster itself is probed by clusters/probe.py.
 Objects without Portico's label are never modified or deleted.
 """
 import contextlib
@@ -12,36 +12,32 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clusters.directory import DirectoryTarget, FolderError
+from clusters import lease
+from clusters.directory import FolderError
 from clusters.kube import (
     CERTIFICATE,
-    CLUSTER_ISSUER,
-    CRD,
     ENDPOINT_SLICE,
-    GATEWAY,
     HTTP_ROUTE,
     INGRESS,
-    INGRESS_CLASS,
     MANAGED_KINDS_BY_OUTPUT,
     SERVICE,
-    KubeClient,
     PermanentKubeError,
     ReplacedObjectError,
     TransientKubeError,
     kind_of,
 )
 from clusters.models import Cluster
+from clusters.probe import read_gateway
+from clusters.targets import open_target
 from core.audit import record
 from core.errors import is_lock_timeout
-from notifications import delivery as notifications
 
+from . import signals
 from .adapters import cluster_settings, foreign_paths, revision_spec, route_target, team_policy
 from .checks import cluster_namespaces
 from .choices import HealthChoices, SyncChoices
@@ -56,7 +52,6 @@ from .models import HostClaim, Route, RouteRevision
 
 logger = logging.getLogger(__name__)
 
-MIN_SYNC_LEASE = timedelta(seconds=60)
 STATUS_FIELDS = ["sync", "health", "conditions", "diagnostics", "address", "certificate", "endpoints", "last_synced_at"]
 
 
@@ -87,15 +82,6 @@ class SyncReport:
                 f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s")
 
 
-def open_target(cluster: Cluster):
-    """The cluster's API server, or its export folder for directory clusters. Raises FolderError for a folder
-    that is not the cluster's own (stored before the folder rule): nothing is written or pruned there."""
-    if cluster.is_directory:
-        problem = cluster.folder_problem()
-        if problem:
-            raise FolderError(problem)
-        return DirectoryTarget(cluster.directory_path())
-    return KubeClient.for_cluster(cluster)
 
 
 def _is_ours(obj: dict | None) -> bool:
@@ -443,7 +429,7 @@ def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: 
 
     gateway_kinds = {}
     if cluster.is_gateway:
-        gateway = listed.gateway if listed is not None else _read_gateway(cluster, target)
+        gateway = listed.gateway if listed is not None else read_gateway(cluster, target)
         gateway_kinds = {"http_route": read(HTTP_ROUTE, route.name), "gateway": gateway,
                          "gateway_present": gateway is not None}
         ingress = None
@@ -461,11 +447,6 @@ def _observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: 
         certificate = read(CERTIFICATE, render.certificate_name(spec.host))
     return _observed(route, cluster, spec, synced=True, ingress=ingress, service=service, endpoint_slices=slices,
                      certificate=certificate, **gateway_kinds)
-
-
-def _read_gateway(cluster: Cluster, target) -> dict | None:
-    """The cluster's parent Gateway (for its address, listeners and conditions), None when it does not exist."""
-    return target.get(GATEWAY, cluster.gateway_name, cluster.gateway_namespace or None)
 
 
 def _observed(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Observed:
@@ -530,52 +511,11 @@ def _save_status(route: Route, evaluation) -> None:
     for name, value in values.items():
         setattr(route, name, value)
     Route.objects.filter(pk=route.pk).update(**values, updated_at=now)
-    notifications.health_changed(route, previous_health)
+    if route.health != previous_health:
+        signals.route_health_changed.send(sender=Route, route=route, previous=previous_health)
 
 
 # One cluster
-
-
-def _lease_length() -> timedelta:
-    """Two sync intervals (at least a minute): a crashed worker's claim expires in time for the round after next,
-    and a long sync keeps its claim by renewing it (``LeaseKeeper``)."""
-    return max(MIN_SYNC_LEASE, timedelta(seconds=2 * settings.PORTICO_SYNC_INTERVAL))
-
-
-def _acquire_lease(cluster_id: int) -> str | None:
-    """A time-limited claim on the cluster's sync, taken with compare-and-swap, so one worker syncs a
-    cluster at a time and a crashed worker's claim simply expires."""
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    taken = Cluster.objects.filter(pk=cluster_id).filter(
-        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
-    ).update(sync_lease_until=now + _lease_length(), sync_lease_owner=token)
-    return token if taken else None
-
-
-class LeaseLost(Exception):
-    """Another worker took the cluster's sync over (this one was too slow to renew its claim)."""
-
-
-class LeaseKeeper:
-    """Renews a sync's claim when a third of it has passed, by compare-and-swap on the owner token."""
-
-    def __init__(self, cluster_id: int, token: str, *, clock=time.monotonic):
-        self.cluster_id, self.token, self.clock = cluster_id, token, clock
-        self.renewed = clock()
-
-    def keep(self) -> None:
-        length = _lease_length()
-        if self.clock() - self.renewed < length.total_seconds() / 3:
-            return
-        if not Cluster.objects.filter(pk=self.cluster_id, sync_lease_owner=self.token).update(
-                sync_lease_until=timezone.now() + length):
-            raise LeaseLost(f"cluster {self.cluster_id}: the sync lease was taken over")
-        self.renewed = self.clock()
-
-
-def _release_lease(cluster_id: int, token: str) -> None:
-    Cluster.objects.filter(pk=cluster_id, sync_lease_owner=token).update(sync_lease_until=None, sync_lease_owner="")
 
 
 def sync_cluster(cluster_id: int) -> SyncReport:
@@ -585,14 +525,14 @@ def sync_cluster(cluster_id: int) -> SyncReport:
     if cluster is None:
         return SyncReport(cluster=str(cluster_id), skipped=True)
     report = SyncReport(cluster=cluster.name)
-    token = _acquire_lease(cluster_id)
+    token = lease.acquire(cluster_id)
     if token is None:
         report.skipped = True
         return report
     try:
         with open_target(cluster) as target:
-            _sync(cluster, target, report, LeaseKeeper(cluster_id, token))
-    except LeaseLost as exc:
+            _sync(cluster, target, report, lease.LeaseKeeper(cluster_id, token))
+    except lease.LeaseLost as exc:
         # The other worker redoes this sync from its own lists; stop before our older view writes anything more.
         report.errors.append(str(exc))
         logger.warning("cluster=%s sync stopped: %s", cluster.name, exc)
@@ -613,7 +553,7 @@ def sync_cluster(cluster_id: int) -> SyncReport:
         Cluster.objects.filter(pk=cluster.pk).update(sync_error=message)
         logger.warning("cluster=%s sync refused: %s", cluster.name, exc.message)
     finally:
-        _release_lease(cluster_id, token)
+        lease.release(cluster_id, token)
     report.duration = time.monotonic() - started
     logger.info("cluster=%s %s", cluster.name, report.summary())
     return report
@@ -680,7 +620,7 @@ def _ingress_paths(obj: dict) -> list[dict]:
     return paths
 
 
-def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | None = None) -> None:  # noqa: C901 - the steps in order
+def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeeper | None = None) -> None:  # noqa: C901 - the steps in order
     # List before reading the database: anything on the cluster was then put there for a route
     # approved before our snapshot, so pruning cannot remove a route approved in between.
     ours, seen, foreign = _list_live(cluster, target)
@@ -759,11 +699,11 @@ def _sync(cluster: Cluster, target, report: SyncReport, lease: LeaseKeeper | Non
         ours.pop(key)
 
     slices = _list_slices(cluster, target) if routes else {}
-    gateway = _read_gateway(cluster, target) if cluster.is_gateway and not cluster.is_directory and routes else None
+    gateway = read_gateway(cluster, target) if cluster.is_gateway and not cluster.is_directory and routes else None
     listed = Listed(objects=seen, whole=frozenset({SERVICE, INGRESS}), slices=slices, desired=desired, gateway=gateway)
     for route_id in unsettled:
-        if lease is not None:
-            lease.keep()
+        if keeper is not None:
+            keeper.keep()
         try:
             reconcile_route(route_id, listed=listed, target=target)
             report.reconciled += 1
@@ -960,61 +900,9 @@ def _refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: di
                        if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]]
             Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
         for route in changed:
-            notifications.health_changed(route, previous_health[route.pk])
+            if route.health != previous_health[route.pk]:
+                signals.route_health_changed.send(sender=Route, route=route, previous=previous_health[route.pk])
     # Routes whose status did not change still record that they were looked at, in one statement.
     untouched = [r.pk for r in routes if r not in changed]
     if untouched:
         Route.objects.filter(pk__in=untouched).update(last_synced_at=now)
-
-
-# The cluster itself
-
-
-def probe_cluster(cluster_id: int) -> Cluster | None:
-    """Check the cluster: reachable, version, and what its output needs: IngressClass, cert-manager CRDs and the
-    default ClusterIssuer for Ingress output; the parent Gateway for Gateway API output."""
-    cluster = Cluster.objects.filter(pk=cluster_id).first()
-    if cluster is None or cluster.is_directory:
-        return cluster
-    values = {"checked_at": timezone.now()}
-    try:
-        with KubeClient.for_cluster(cluster) as client:
-            values["server_version"] = client.version()
-            values["reachable"] = True
-            if cluster.is_gateway:
-                # The Gateway's listeners terminate TLS (cert-manager's Gateway support issues their certificates
-                # from the Gateway's annotations), so Portico needs neither an IngressClass nor cert-manager here.
-                values["gateway_present"] = _read_gateway(cluster, client) is not None
-            else:
-                values["ingress_class_present"] = client.get(INGRESS_CLASS, cluster.ingress_class) is not None
-                values["cert_manager_present"] = client.get(CRD, "certificates.cert-manager.io") is not None
-                values["issuer_present"] = (
-                    client.get(CLUSTER_ISSUER, cluster.default_issuer) is not None
-                    if values["cert_manager_present"] else False
-                )
-        values["health_message"] = _probe_message(cluster, values)
-    except (TransientKubeError, PermanentKubeError) as exc:
-        values.update(reachable=False, health_message=f"The API server did not answer: {exc.message}")
-    Cluster.objects.filter(pk=cluster.pk).update(**values)
-    cluster.refresh_from_db()
-    return cluster
-
-
-def _probe_message(cluster: Cluster, values: dict) -> str:
-    if cluster.is_gateway:
-        if values["gateway_present"]:
-            return "All checks passed."
-        return (f'Gateway "{cluster.gateway_namespace}/{cluster.gateway_name}" does not exist (or the Gateway API '
-                "CRDs are not installed): no HTTPRoute of this cluster is served. Create the Gateway or set the "
-                "cluster's Gateway to one listed by `kubectl get gateways -A`.")
-    problems = []
-    if not values["ingress_class_present"]:
-        problems.append(f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '
-                        "routes. Install one (e.g. ingress-nginx) or set the cluster's ingress class.")
-    if not values["cert_manager_present"]:
-        problems.append("cert-manager is not installed (no certificates.cert-manager.io CRD): TLS certificates "
-                        "will not be issued.")
-    elif not values["issuer_present"]:
-        problems.append(f'ClusterIssuer "{cluster.default_issuer}" does not exist: create it or change the '
-                        "cluster's default issuer.")
-    return " ".join(problems) or "All checks passed."

@@ -15,10 +15,9 @@ from django.utils import timezone
 from clusters.models import Cluster
 from core.access import is_platform
 from core.audit import record
-from notifications import delivery as notifications
 from teams.models import Team
 
-from . import checks
+from . import checks, signals
 from .adapters import revision_spec, team_policy
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
 from .domain.policy.conflicts import check_conflicts
@@ -117,7 +116,7 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
             )
             _add_revision(route, 1, spec, user)
             record(user, "create", route, after=_snapshot(route), team=team)
-            notifications.route_event(route, "submitted", actor=user)
+            signals.revision_submitted.send(sender=Route, route=route, actor=user)
     except IntegrityError as exc:
         # Lost a race with an identical request: the constraint holds the line, report it like the policy would.
         raise PolicyError([Violation(
@@ -151,7 +150,7 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
         )
         route.refresh_from_db()
         record(user, "edit", route, before=before, after=_snapshot(route), team=route.team)
-        notifications.route_event(route, "submitted", actor=user)
+        signals.revision_submitted.send(sender=Route, route=route, actor=user)
     if route.team.auto_approve:
         _auto_approve(route)
     return route
@@ -248,7 +247,7 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
                               automatic=reviewer is None)
         record(reviewer, "approve" if decision == ApprovalChoices.APPROVED else "reject", locked,
                before=before, after={**_snapshot(locked), "comment": comment}, team=locked.team)
-        notifications.route_event(locked, decision, actor=reviewer, comment=comment)
+        signals.revision_reviewed.send(sender=Route, route=locked, decision=decision, actor=reviewer, comment=comment)
         if decision == ApprovalChoices.APPROVED:
             enqueue_reconcile(locked.pk)
     route.refresh_from_db()

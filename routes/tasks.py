@@ -42,25 +42,11 @@ def sync_cluster(cluster_id: int) -> str:
     return reconcile.sync_cluster(cluster_id).summary()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def probe_cluster(cluster_id: int) -> None:
-    reconcile.probe_cluster(cluster_id)
-
-
 @shared_task
 def sync_all_clusters() -> int:
-    """Beat entry: fan out one sync and one probe per cluster (each expires before the next round)."""
+    """Beat entry: fan out one sync per cluster (each expires before the next round)."""
     expires = settings.PORTICO_SYNC_INTERVAL
     ids = list(Cluster.objects.values_list("pk", flat=True))
     for cluster_id in ids:
         sync_cluster.apply_async((cluster_id,), expires=expires)
-    return len(ids)
-
-
-@shared_task
-def probe_all_clusters() -> int:
-    expires = settings.PORTICO_PROBE_INTERVAL
-    ids = list(Cluster.objects.kubernetes().values_list("pk", flat=True))
-    for cluster_id in ids:
-        probe_cluster.apply_async((cluster_id,), expires=expires)
     return len(ids)

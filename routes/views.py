@@ -4,18 +4,15 @@ Every route is looked up through ``Route.objects.visible_to(user)``, so another 
 on every page and fragment. A view renders its full page, or only its fragment when htmx asks for it
 (docs/architecture.md, "Pages"), and says so with ``Vary: HX-Request`` so no cache hands one to the other.
 """
-import logging
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required as django_login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -28,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clusters import kube
 from clusters.models import Cluster
+from clusters.offers import offers as cluster_offers_of
 from core.access import is_platform
 from core.models import AuditEvent
 from teams.access import teams_of
@@ -44,8 +42,6 @@ from .filtersets import RouteFilterSet
 from .forms import RouteForm, initial_for
 from .models import MAX_REVISION, HostClaim, Route, RouteRevision
 
-logger = logging.getLogger(__name__)
-
 ROUTES_PER_PAGE = 25
 REVIEWS_PER_PAGE = 20
 DASHBOARD_ROUTES = 20
@@ -54,8 +50,6 @@ AUDIT_EVENTS = 50
 UNSAVED_ROUTE_ID = "assigned-on-submit"
 # The form's Service and issuer pickers ask the cluster; a page must not hang on a slow API server, and
 # typing in the form must not send a list request per keystroke.
-OFFERS_TIMEOUT = 3.0
-OFFERS_CACHE_SECONDS = 30
 
 
 # Helpers
@@ -325,56 +319,12 @@ def cluster_offers(request):
     namespace = request.GET.get("namespace", "")
     allowed = cluster is not None and TeamNamespace.objects.filter(
         team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
-    offers: dict = _offers(cluster, namespace) if cluster is not None and allowed else {"note": ""}
+    offers: dict = cluster_offers_of(cluster, namespace) if cluster is not None and allowed else {"note": ""}
     chosen = request.GET.get("service_name", "").strip()
     ports: list = next((service["ports"] for service in offers.get("services", []) if service["name"] == chosen), [])
     context = {"offers": offers, "cluster": cluster if allowed else None, "namespace": namespace, "ports": ports,
                "query": request.GET.urlencode()}
     return _render(request, "routes/htmx/_cluster_offers.html", context)
-
-
-def _offers(cluster: Cluster, namespace: str) -> dict:
-    """Services and ClusterIssuers as the cluster lists them (cached briefly), or why there are none."""
-    if cluster.is_directory:
-        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
-                "note": f"{cluster.label} is a GitOps export: Portico cannot see its Services, so type the name."}
-    if not cluster.has_credentials:
-        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
-                "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name."}
-    key = f"portico:offers:{cluster.pk}:{cluster.updated_at.timestamp()}:{namespace}"
-    offers = cache.get(key)
-    if offers is None:
-        offers = _list_offers(cluster, namespace)
-        cache.set(key, offers, OFFERS_CACHE_SECONDS)
-    return offers
-
-
-def _list_offers(cluster: Cluster, namespace: str) -> dict:
-    try:
-        client = kube.KubeClient(cluster.get_kubeconfig(), name=cluster.name, qps=settings.PORTICO_KUBE_QPS,
-                                 burst=settings.PORTICO_KUBE_BURST, timeout=OFFERS_TIMEOUT)
-        with client:
-            services_ = client.list(kube.SERVICE, namespace=namespace)
-            try:
-                issuers = sorted(i["metadata"]["name"] for i in client.list(kube.CLUSTER_ISSUER))
-            except kube.PermanentKubeError:  # cert-manager not installed: no ClusterIssuer kind
-                issuers = []
-    except kube.KubeError as exc:
-        logger.info("could not list Services of %s/%s for the form: %s", cluster.name, namespace, exc)
-        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
-                "note": f"{cluster.label} did not answer ({exc.message}), so type the Service name."}
-    found = []
-    for service in sorted(services_, key=lambda s: s["metadata"]["name"]):
-        spec = service.get("spec") or {}
-        ports = [{"port": p.get("port"), "name": p.get("name") or "", "protocol": p.get("protocol") or "TCP"}
-                 for p in spec.get("ports") or []]
-        found.append({"name": service["metadata"]["name"], "type": spec.get("type") or "ClusterIP", "ports": ports})
-    count = len(found)
-    note = (f"{cluster.label} reports {count} Service{'s' if count != 1 else ''} in namespace {namespace}: "
-            "pick one from the list, or type a name." if count else
-            f"{cluster.label} reports no Services in namespace {namespace} yet; "
-            "type the name, or let Portico create one for your pods.")
-    return {"services": found, "issuers": issuers or [cluster.default_issuer], "listed": True, "note": note}
 
 
 @login_required

@@ -15,14 +15,10 @@ from django.db.models import ProtectedError
 
 from core.audit import record
 from core.errors import ConflictError
-from core.names import LABEL_RULE, is_dns1123_label, is_dns1123_subdomain
-from notifications import delivery as notifications
-from notifications.choices import NotificationEventChoices
-from routes import checks as route_checks
-from routes.adapters import team_policy
-from routes.domain.policy.hosts import normalize_host
+from core.names import LABEL_RULE, is_dns1123_label, is_dns1123_subdomain, normalize_host
 
 from .models import Team, TeamNamespace
+from .signals import auto_approve_enabled, team_policy_changing
 
 logger = logging.getLogger(__name__)
 
@@ -99,27 +95,16 @@ def _suffixes(value, field: str, add, *, what: str) -> list:
 
 def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | None) -> None:
     """A change of domains, namespaces or flags may not leave a live route outside the team's policy: 409 naming
-    each route and the rule (docs/security.md, "Team policy changes"). Pending revisions are not counted: their
-    approval checks the policy again, and the review queue shows them failing."""
+    each route and the rule (docs/security.md, "Team policy changes"). The routes app judges its routes when
+    asked through ``team_policy_changing`` (routes/receivers.py)."""
     if namespaces is None:
         namespaces = [(ns.cluster, ns.namespace) for ns in team.namespaces.select_related("cluster")]
-    new = team_policy(team, namespaces)
     errors: dict[str, list[str]] = {}
-    for route, revision, violation in route_checks.routes_outside_policy(team, new):
-        field = _POLICY_FIELDS.get(violation.field, NON_FIELD_ERRORS)
-        if violation.field == "backend.service_type":
-            service_type = (revision.spec.get("backend") or {}).get("service_type")
-            field = "allow_load_balancer" if service_type == "LoadBalancer" else "allow_node_port"
-        errors.setdefault(field, []).append(
-            f"Route {route} (r{revision.number}, live) would be outside the team's policy: {violation.message} "
-            "Delete or change the route first, then change the team.")
+    for _receiver, found in team_policy_changing.send(sender=Team, team=team, namespaces=namespaces):
+        for field, messages in (found or {}).items():
+            errors.setdefault(field, []).extend(messages)
     if errors:
         raise ConflictError(errors)
-
-
-# The team setting behind each route field a policy check can refuse.
-_POLICY_FIELDS = {"host": "domains", "namespace": "namespaces", "tls.mode": "allow_plain_http",
-                  "backend.external_name": "external_domains"}
 
 
 def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespaces | None = ()) -> Team:
@@ -171,7 +156,7 @@ def _announce_auto_approve(team: Team, user) -> None:
     record(user, "enable_auto_approve", team, before={"auto_approve": False}, after={"auto_approve": True}, team=team)
     logger.warning("auto-approval turned on for team %s by %s", team.slug,
                    user.get_username() if user is not None else "system")
-    notifications.team_event(team, NotificationEventChoices.AUTO_APPROVE, actor=user)
+    auto_approve_enabled.send(sender=Team, team=team, actor=user)
 
 
 def delete_team(team: Team, *, user) -> None:

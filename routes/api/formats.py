@@ -1,42 +1,7 @@
-"""How the API reads request bodies and writes manifests: JSON in, JSON or multi-document YAML out."""
-from rest_framework import exceptions, parsers, renderers
+"""How the API writes manifests: JSON, or multi-document YAML (bodies are read by core.api.parsers)."""
+from rest_framework import renderers
 
 from routes.domain.render import to_yaml
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, answering 400 (not 500) for nesting too deep to decode or a lone surrogate.
-
-    Oversized bodies never get here: core.limits answers them 413 before anything reads them.
-    """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
-        if not _is_unicode(data):
-            # JSON may escape half a UTF-16 pair ("\ud800"); such text cannot be stored, logged or sent back.
-            raise exceptions.ParseError("JSON parse error - the document contains a lone surrogate (invalid Unicode).")
-        return data
-
-
-def _is_unicode(data) -> bool:
-    """True when every string in a parsed JSON document, keys included, can be encoded as UTF-8."""
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
 
 
 class ManifestYAMLRenderer(renderers.BaseRenderer):

@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 
 from clusters.kube import kind_of
+from clusters.targets import open_target
 from routes import checks
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.domain import render
 from routes.domain.diff import unified
 from routes.domain.values import RouteSpec, RouteTarget
 from routes.models import Route
-from routes.reconcile import open_target
 from routes.services import PolicyError
 
 logger = logging.getLogger(__name__)

@@ -4,85 +4,23 @@ Serializers check shapes only (types, nesting, unknown keys, lookups by slug). E
 may be comes from ``routes.services`` (which applies ``routes.domain.policy``); its violations reach the client
 through the views' error mapping, so the API, the form and the worker judge a route the same way.
 """
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
-
-from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clusters import services as cluster_services
-from clusters.models import Cluster, dns_label
-from core.access import is_platform
+from clusters.models import Cluster
+from core.api.fields import LookupField, RejectUnknownFieldsMixin
 from core.models import AuditEvent
 from routes import services
 from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
-from routes.domain.policy.hosts import MAX_HOST_LENGTH
 from routes.domain.values import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
-from teams import services as team_services
 from teams.access import teams_of
 from teams.models import Team
 
 MAX_COMMENT_LENGTH = 10_000
 
 
-# Errors, as documented in the schema
-
-
-class ErrorSerializer(serializers.Serializer):
-    """401, 403 and 404: one sentence saying what went wrong."""
-
-    detail = serializers.CharField()
-
-
-@extend_schema_serializer(
-    examples=[
-        OpenApiExample(
-            "Field errors",
-            value={"backend": {"service_port": ['Service port 70000 is not valid: it must be between 1 and 65535.']},
-                   "team": ['No team "blog" among your teams; you can request routes only for teams you belong to.']},
-            response_only=True,
-            status_codes=["400"],
-        ),
-        OpenApiExample(
-            "Conflict",
-            value={"host": [('Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
-                            "there. Ask them to add your path, or ask a platform engineer to release the claim.")]},
-            response_only=True,
-            status_codes=["409"],
-        ),
-    ]
-)
-class FieldErrorsSerializer(serializers.Serializer):
-    """400 and 409: a list of messages per field name (an object for nested fields such as ``backend`` and
-    ``tls``), ``non_field_errors`` for the request as a whole, or ``detail`` when the body could not be read."""
-
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
-    detail = serializers.CharField(required=False)
-
-
 # Building blocks
-
-
-# The mixin is only ever mixed into Serializers; the type checker sees it as one.
-if TYPE_CHECKING:
-    _SerializerBase = serializers.Serializer
-else:
-    _SerializerBase = object
-
-
-class RejectUnknownFieldsMixin(_SerializerBase):
-    """Answer 400 for keys the serializer does not know, so a misspelt field never passes silently.
-    Read-only fields are known: a client may send back what it read."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = sorted(key for key in data if key not in self.fields)
-            if unknown:
-                known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
-                raise serializers.ValidationError({key: [f"Unknown field; the fields are: {known}."] for key in unknown})
-        return super().to_internal_value(data)
 
 
 def documented_enum(values, **kwargs) -> serializers.CharField:
@@ -110,27 +48,6 @@ class PortField(serializers.Field):
 
     def to_representation(self, value):
         return value
-
-
-class LookupField(serializers.SlugRelatedField):
-    """An object named by its slug. Non-text values are refused before they reach the database."""
-
-    default_error_messages = {
-        "does_not_exist": 'There is no {noun} "{value}".',
-        "invalid": "Must be a name, as text.",
-    }
-
-    def __init__(self, noun: str = "", **kwargs):
-        super().__init__(**kwargs)
-        self.noun = noun or self.slug_field
-
-    def fail(self, key, **kwargs):
-        super().fail(key, noun=self.noun, **kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or "\x00" in data:
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class TeamLookupField(LookupField):
@@ -402,119 +319,6 @@ class RouteHistorySerializer(serializers.Serializer):
     revisions = RevisionSerializer(many=True, read_only=True)
     reviews = ReviewSerializer(many=True, read_only=True)
     events = AuditEventSerializer(many=True, read_only=True)
-
-
-# Clusters
-
-
-class ClusterHealthSerializer(serializers.Serializer):
-    """The cluster's last probe: can Portico reach it, and is an ingress controller and cert-manager there."""
-
-    healthy = serializers.BooleanField(read_only=True)
-    reachable = serializers.BooleanField(read_only=True, allow_null=True)
-    server_version = serializers.CharField(read_only=True)
-    ingress_class_present = serializers.BooleanField(read_only=True, allow_null=True)
-    cert_manager_present = serializers.BooleanField(read_only=True, allow_null=True)
-    issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
-    gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
-    checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    message = serializers.CharField(source="health_message", read_only=True,
-                                    help_text="The last probe's message; a plain summary for developers.")
-    sync_error = serializers.CharField(read_only=True, help_text="Why the last sync was refused; empty when it ran. "
-                                       "A plain summary for developers.")
-
-
-class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    """A cluster. ``kubeconfig`` is write-only: stored encrypted, never returned."""
-
-    name = serializers.CharField(max_length=63, validators=[dns_label])
-    kubeconfig = serializers.CharField(
-        write_only=True, required=False, trim_whitespace=False,
-        help_text="A kubeconfig with inline credentials only (no exec, auth-provider or file references). "
-        "Write-only: it is stored encrypted and never returned.",
-    )
-    has_credentials = serializers.BooleanField(read_only=True)
-    health = ClusterHealthSerializer(source="*", read_only=True)
-
-    class Meta:
-        model = Cluster
-        fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory", "ingress_class",
-                  "default_issuer", "output", "gateway_name", "gateway_namespace", "gateway_section_name",
-                  "kubeconfig", "has_credentials", "health", "last_synced_at",
-                  "created_at", "updated_at"]
-        read_only_fields = ["last_synced_at", "created_at", "updated_at"]
-        extra_kwargs = {"directory": {"help_text": "For directory clusters: the folder the manifests are written "
-                                      "to, under PORTICO_DIRECTORY_ROOT. Empty for developers."}}
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not is_platform(request.user):
-            # Server folders and raw probe messages are for platform engineers (docs/security.md, "What developers
-            # see"): a message can quote whatever the API server (or something posing as it) answered.
-            data["directory"] = ""
-            data["health"].update(message=instance.health_summary, sync_error=instance.sync_summary)
-        return data
-
-    def create(self, validated_data):
-        kubeconfig = validated_data.pop("kubeconfig", None)
-        return cluster_services.create_cluster(Cluster(**validated_data), user=self.context["request"].user,
-                                               kubeconfig=kubeconfig)
-
-    def update(self, instance, validated_data):
-        kubeconfig = validated_data.pop("kubeconfig", None)
-        for field, value in validated_data.items():
-            setattr(instance, field, value)
-        return cluster_services.update_cluster(instance, user=self.context["request"].user, kubeconfig=kubeconfig)
-
-
-# Teams
-
-
-class TeamNamespaceSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    cluster = LookupField("cluster", slug_field="name", queryset=Cluster.objects.all())
-    namespace = serializers.CharField(max_length=63)
-
-
-class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    """A team: who is in it, where it may route (namespaces per cluster, DNS suffixes) and its policy flags."""
-
-    slug = serializers.SlugField(max_length=63)
-    members = LookupField("user", many=True, required=False, slug_field="username", queryset=get_user_model().objects.all(),
-                          help_text="Usernames.")
-    namespaces = TeamNamespaceSerializer(many=True, required=False)
-    domains = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_HOST_LENGTH), required=False,
-        help_text='DNS suffixes: "shop.example.com" allows that host and any host under it.',
-    )
-    external_domains = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_HOST_LENGTH), required=False,
-        help_text='DNS suffixes the team\'s external (ExternalName) backends may point at; empty allows any public '
-                  'DNS name. A private zone such as "corp.internal" is allowed only by listing it here.',
-    )
-
-    class Meta:
-        model = Team
-        fields = ["slug", "name", "members", "namespaces", "domains", "external_domains", "allow_node_port",
-                  "allow_load_balancer", "allow_plain_http", "auto_approve"]
-
-    def create(self, validated_data):
-        members = validated_data.pop("members", [])
-        namespaces = _namespace_pairs(validated_data.pop("namespaces", []))
-        return team_services.create_team(Team(**validated_data), user=self.context["request"].user,
-                                         members=members, namespaces=namespaces)
-
-    def update(self, instance, validated_data):
-        members = validated_data.pop("members", None)
-        namespaces = validated_data.pop("namespaces", None)
-        for field, value in validated_data.items():
-            setattr(instance, field, value)
-        return team_services.update_team(instance, user=self.context["request"].user, members=members,
-                                         namespaces=None if namespaces is None else _namespace_pairs(namespaces))
-
-
-def _namespace_pairs(items: list[dict]) -> list[tuple]:
-    return [(item["cluster"], item["namespace"]) for item in items]
 
 
 # Host claims

@@ -1,4 +1,5 @@
-"""REST API v1 endpoints (docs/api.md). Thin: parse with a serializer, call one service, present.
+"""REST API v1 endpoints for routes and host claims (docs/api.md; clusters/api and teams/api serve theirs).
+Thin: parse with a serializer, call one service, present.
 
 Error mapping, the same for every endpoint:
 - policy violations (``services.PolicyError``) answer 400 with field errors, or 409 when every violation is a
@@ -12,41 +13,28 @@ Error mapping, the same for every endpoint:
 """
 from typing import cast
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
-from clusters import services as cluster_services
-from clusters.models import Cluster
-from core.errors import ConflictError
+from core.api.errors import Conflict
+from core.api.views import APIViewSet
 from core.models import AuditEvent
-from core.signin import ThrottledTokenAuthentication
 from routes import services
 from routes.domain.policy.hosts import normalize_host
 from routes.domain.render import to_yaml
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision
 from teams.access import teams_of
-from teams.models import TeamNamespace
 
 from . import manifests
 from .errors import violations_to_nested
-from .exceptions import Conflict
-from .formats import JSONParser, ManifestYAMLRenderer
-from .permissions import IsPlatformOrReadOnly
-from .schema import PorticoAutoSchema
+from .formats import ManifestYAMLRenderer
 from .serializers import (
-    ClusterSerializer,
     DryRunSerializer,
     HostClaimSerializer,
     ManifestsQuerySerializer,
@@ -55,7 +43,6 @@ from .serializers import (
     RouteHistorySerializer,
     RouteSerializer,
     RouteStatusSerializer,
-    TeamSerializer,
 )
 
 DRY_RUN = OpenApiParameter(
@@ -75,36 +62,14 @@ FORMAT = OpenApiParameter(
 MANIFEST_LIST = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
 
-class APIViewSet(viewsets.GenericViewSet):
-    """What every endpoint shares: authentication, JSON bodies, error mapping and documented errors."""
+class RoutesAPIViewSet(APIViewSet):
+    """The shared base, plus the route rules' errors and manifests' YAML."""
 
-    # Token first: its WWW-Authenticate header is what makes DRF answer 401 (not 403) without credentials.
-    # Failed tokens count against the anonymous rate (core/signin.py).
-    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]
-    parser_classes = [JSONParser]
-    schema = PorticoAutoSchema()
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # PostgreSQL cannot compare text containing NUL, so such a lookup would fail inside the database.
-        if any("\x00" in str(value) for value in kwargs.values()):
-            raise exceptions.NotFound()
-        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.query_params.lists()):
-            raise exceptions.ParseError("Query parameters must not contain NUL characters.")
-
-    def handle_exception(self, exc):
+    def api_exception(self, exc):
         if isinstance(exc, services.PolicyError):
             errors = violations_to_nested(exc.violations)
-            exc = Conflict(errors) if exc.is_conflict else exceptions.ValidationError(errors)
-        elif isinstance(exc, DjangoPermissionDenied):
-            exc = exceptions.PermissionDenied(str(exc) or None)
-        elif isinstance(exc, DjangoValidationError):
-            # Cluster and team services (clusters.services, teams.services) judge writes with Django's error.
-            errors = {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-                      for field, messages in exc.message_dict.items()}
-            exc = Conflict(errors) if isinstance(exc, ConflictError) else exceptions.ValidationError(errors)
-        return super().handle_exception(exc)
+            return Conflict(errors) if exc.is_conflict else exceptions.ValidationError(errors)
+        return super().api_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -138,7 +103,7 @@ class APIViewSet(viewsets.GenericViewSet):
         responses={202: RouteSerializer},
     ),
 )
-class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIViewSet):
     """Routes: request, change, review, follow and delete them."""
 
     serializer_class = RouteSerializer
@@ -246,51 +211,6 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List clusters"),
-    retrieve=extend_schema(summary="Get a cluster"),
-    create=extend_schema(summary="Add a cluster (platform engineers)"),
-    partial_update=extend_schema(summary="Change a cluster (platform engineers)"),
-    destroy=extend_schema(summary="Remove a cluster without routes (platform engineers)"),
-)
-class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, APIViewSet):
-    """Clusters and their health. Everyone reads; platform engineers write. Credentials are never returned."""
-
-    serializer_class = ClusterSerializer
-    permission_classes = [IsPlatformOrReadOnly]
-    queryset = Cluster.objects.all()
-    lookup_field = "name"
-
-    def perform_destroy(self, instance):
-        cluster_services.delete_cluster(instance, user=self.request.user)
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List teams", description="Your teams (all teams for platform engineers)."),
-    retrieve=extend_schema(summary="Get a team"),
-    create=extend_schema(summary="Create a team (platform engineers)"),
-    partial_update=extend_schema(
-        summary="Change a team (platform engineers)",
-        description="members and namespaces, when given, replace the current ones. A change of domains, "
-        "namespaces or flags that would leave a live route of the team outside its policy answers 409 naming "
-        "the routes; turning auto_approve on is audited and announced to platform engineers.",
-    ),
-)
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, APIViewSet):
-    """Teams: members, where they may route, and their policy."""
-
-    serializer_class = TeamSerializer
-    permission_classes = [IsPlatformOrReadOnly]
-    lookup_field = "slug"
-    http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        namespaces = Prefetch("namespaces", queryset=TeamNamespace.objects.select_related("cluster"))
-        return teams_of(self.request.user).prefetch_related("members", namespaces)
-
-
-@extend_schema_view(
     list=extend_schema(summary="List host claims", description="Claims of your teams (all for platform engineers)."),
     retrieve=extend_schema(summary="Get a host claim"),
     destroy=extend_schema(
@@ -300,7 +220,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         "revision asks for it.",
     ),
 )
-class HostClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+class HostClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIViewSet):
     """Hosts owned by teams. The first approved route for a host claims it; only an explicit release frees it."""
 
     serializer_class = HostClaimSerializer

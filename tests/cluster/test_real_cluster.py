@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from clusters import probe
 from clusters.kube import INGRESS, SERVICE, Kind, KubeClient
 from clusters.models import Cluster
 from routes import reconcile, services
@@ -39,7 +40,7 @@ def real_cluster(request, shop):
             namespaces = Kind("v1", "Namespace", "namespaces", namespaced=False)
             if client.get(namespaces, NAMESPACE) is None:
                 client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-    reconcile.probe_cluster(cluster.pk)
+    probe.probe_cluster(cluster.pk)
     cluster.refresh_from_db()
     return cluster
 

@@ -11,6 +11,7 @@ import yaml
 from django.core.management import call_command
 
 from clusters import live_demo as note
+from clusters import probe
 from clusters.devcluster.pki import PORTICO_USER
 from clusters.models import Cluster
 from routes import reconcile
@@ -86,7 +87,7 @@ def test_with_the_binaries_the_live_cluster_comes_up_registered_with_the_demo_st
     # What the worker does next, here in the test: the frontend goes Progressing, then Healthy once the demo
     # controllers have written the Ingress's address and the Certificate's readiness.
     frontend = Route.objects.get(cluster=cluster, name="frontend")
-    reconcile.probe_cluster(cluster.pk)
+    probe.probe_cluster(cluster.pk)
     assert reconcile.reconcile_route(frontend.pk) is reconcile.Result.APPLIED
 
     def healthy():
@@ -183,4 +184,4 @@ def test_a_background_build_that_finishes_brings_the_live_cluster_up(demo, monke
     assert note.read_note().state == note.READY
     cluster = Cluster.objects.get(name="live")
     assert {r.name for r in Route.objects.filter(cluster=cluster)} == {"frontend", "api", "metrics"}
-    assert reconcile.probe_cluster(cluster.pk).healthy
+    assert probe.probe_cluster(cluster.pk).healthy

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from clusters import probe
 from routes import adopt, reconcile, services
 from routes.domain.values import Backend
 from routes.models import Route
@@ -91,11 +92,11 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
     identity = {"identity": "portico"} if token is None else {"token": token}
     step = "probe"
     try:
-        cluster = reconcile.probe_cluster(realkube.cluster(team, name="real", probe=False, **identity).pk)
+        cluster = probe.probe_cluster(realkube.cluster(team, name="real", probe=False, **identity).pk)
         check(step, cluster.reachable and cluster.health_message == "All checks passed.", cluster.health_message)
 
         step = "probe (Gateway API output)"
-        gateway = reconcile.probe_cluster(realkube.cluster(team, name="gw", output="gateway", gateway_name="public",
+        gateway = probe.probe_cluster(realkube.cluster(team, name="gw", output="gateway", gateway_name="public",
                                                            gateway_namespace="gateway-system", probe=False, **identity).pk)
         check(step, gateway.reachable and gateway.gateway_present, gateway.health_message)
 

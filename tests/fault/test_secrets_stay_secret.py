@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
+from clusters import probe
 from clusters.kube import KubeClient, TransientKubeError
 from clusters.models import Cluster
 from core.models import AuditEvent
@@ -56,7 +57,7 @@ def secret_cluster(kube, shop):
     cluster.set_kubeconfig(config)
     cluster.save()
     TeamNamespace.objects.create(team=shop, cluster=cluster, namespace="shop")
-    reconcile.probe_cluster(cluster.pk)
+    probe.probe_cluster(cluster.pk)
     return cluster
 
 
@@ -86,7 +87,7 @@ def test_no_secret_is_logged_by_a_reconcile_or_a_failing_one(secret_cluster, sub
                                                          user=pat).pk)
     reconcile.sync_cluster(secret_cluster.pk)
     kube.refuse_connections()
-    reconcile.probe_cluster(secret_cluster.pk)
+    probe.probe_cluster(secret_cluster.pk)
     kube.restore()
 
     assert "route=" in caplog.text and "500" in caplog.text  # the logs were captured

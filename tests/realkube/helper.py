@@ -22,7 +22,12 @@ import urllib3
 import yaml
 
 from clusters.devcluster import ApiError, LocalCluster
-from clusters.devcluster.server import CLUSTER_ISSUER, CRD_DIR, INGRESS_CLASS, TARGET_RBAC
+from clusters.devcluster.server import (
+    CLUSTER_ISSUER,
+    CRD_DIR,
+    INGRESS_CLASS,
+    TARGET_RBAC,
+)
 
 # Namespaces the server has before any test; the per-test clean-up leaves them alone.
 BASE_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "portico-system"})
@@ -97,7 +102,6 @@ class RealKube:
         from django.core.management import call_command
 
         from clusters.models import Cluster
-        from routes import reconcile
         from teams.models import TeamNamespace
 
         path = self._tmp / f"{name}.kubeconfig"
@@ -111,7 +115,7 @@ class RealKube:
             for namespace in (self.namespace, *namespaces):
                 TeamNamespace.objects.get_or_create(team=team, cluster=cluster, namespace=namespace)
         if probe:
-            reconcile.probe_cluster(cluster.pk)
+            probe.probe_cluster(cluster.pk)
         cluster.refresh_from_db()
         self.clear_requests()
         return cluster

@@ -5,8 +5,8 @@ why in their docstring.
 """
 import pytest
 
+from clusters import probe
 from clusters.models import Cluster
-from routes import reconcile
 from teams.models import TeamNamespace
 
 INGRESS = ("networking.k8s.io/v1", "Ingress")
@@ -58,7 +58,7 @@ def emulated_cluster(kube, kubeconfig: dict, team, **fields) -> Cluster:
     cluster.set_kubeconfig(kubeconfig)
     cluster.save()
     TeamNamespace.objects.create(team=team, cluster=cluster, namespace="shop")
-    reconcile.probe_cluster(cluster.pk)
+    probe.probe_cluster(cluster.pk)
     kube.clear_requests()
     cluster.refresh_from_db()
     return cluster

@@ -2,6 +2,7 @@
 import pytest
 import yaml
 
+from clusters import lease
 from routes import reconcile, services
 from routes.models import Route
 
@@ -72,7 +73,7 @@ def test_sync_picks_up_an_approved_route_whose_message_was_lost(approved_route, 
 
 @pytest.mark.django_db
 def test_a_second_sync_of_the_same_cluster_waits_for_the_lease(approved_route, cluster):
-    token = reconcile._acquire_lease(cluster.pk)
+    token = lease.acquire(cluster.pk)
     assert reconcile.sync_cluster(cluster.pk).skipped
-    reconcile._release_lease(cluster.pk, token)
+    lease.release(cluster.pk, token)
     assert not reconcile.sync_cluster(cluster.pk).skipped

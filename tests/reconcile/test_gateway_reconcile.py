@@ -3,6 +3,7 @@ with their CEL rules) with the real kubernetes client:
 an HTTPRoute attached to the cluster's Gateway is applied, kept, pruned, and its parent status read back."""
 import pytest
 
+from clusters import probe
 from clusters.models import Cluster
 from routes import reconcile, services
 from routes.domain.values import TLS, Backend
@@ -203,7 +204,7 @@ def test_missing_gateway_degrades_the_route_and_fails_the_cluster_probe(approve_
     realkube.set_status(*HTTP_ROUTE, "shop", "cart", parent_status())
     realkube.delete(*GATEWAY, "gateway-system", "public")
 
-    cluster = reconcile.probe_cluster(gateway_cluster.pk)
+    cluster = probe.probe_cluster(gateway_cluster.pk)
     reconcile.sync_cluster(gateway_cluster.pk)
 
     assert cluster.reachable and cluster.gateway_present is False and not cluster.healthy
@@ -213,7 +214,7 @@ def test_missing_gateway_degrades_the_route_and_fails_the_cluster_probe(approve_
 
 
 def test_probe_of_a_gateway_cluster_checks_the_gateway_not_ingress_class_or_cert_manager(gateway_cluster, realkube):
-    cluster = reconcile.probe_cluster(gateway_cluster.pk)
+    cluster = probe.probe_cluster(gateway_cluster.pk)
 
     assert cluster.gateway_present and cluster.healthy and cluster.health_message == "All checks passed."
     assert sorted(r.path for r in realkube.requests) == [

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from routes import reconcile
+from clusters import probe
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_probe_explains_a_missing_ingress_controller_and_cert_manager(realkube, 
             break
         time.sleep(0.05)
 
-    cluster = reconcile.probe_cluster(kube_cluster.pk)
+    cluster = probe.probe_cluster(kube_cluster.pk)
 
     assert cluster.reachable and not cluster.ingress_class_present and not cluster.cert_manager_present
     assert 'IngressClass "nginx" is missing' in cluster.health_message
@@ -34,7 +34,7 @@ def test_probe_of_an_unreachable_cluster(kube, emulated_kube_cluster):
     """On the emulator: it refuses connections on demand and serves again at the same address."""
     kube.refuse_connections()
     try:
-        cluster = reconcile.probe_cluster(emulated_kube_cluster.pk)
+        cluster = probe.probe_cluster(emulated_kube_cluster.pk)
     finally:
         kube.restore()
 

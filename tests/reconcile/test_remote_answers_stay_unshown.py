@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from clusters import probe
 from routes import reconcile
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_a_probe_answered_with_some_page_shows_its_status_only(kube, emulated_ku
     kube.fail_next(1, 404, body=SECRET_PAGE, path_contains="/version")
 
     with caplog.at_level(logging.DEBUG):
-        cluster = reconcile.probe_cluster(kube_cluster.pk)
+        cluster = probe.probe_cluster(kube_cluster.pk)
 
     assert cluster.reachable is False
     assert cluster.health_message == "The API server did not answer: GET /version: 404 Not Found"

@@ -3,6 +3,7 @@ import pytest
 import yaml
 from django.utils import timezone
 
+from clusters import lease, probe
 from clusters.models import Cluster
 from routes import reconcile, services
 from routes.models import Route
@@ -191,7 +192,7 @@ def test_sync_refused_by_the_api_server_is_reported_on_the_cluster_not_raised(ap
     assert kube_cluster.sync_lease_owner == ""  # the lease is released for the next attempt
     assert not kube_cluster.healthy
 
-    reconcile.probe_cluster(kube_cluster.pk)  # a probe does not hide it
+    probe.probe_cluster(kube_cluster.pk)  # a probe does not hide it
     kube_cluster.refresh_from_db()
     assert kube_cluster.sync_error and not kube_cluster.healthy
 
@@ -208,7 +209,7 @@ def test_a_crashed_syncs_lease_expires_after_two_sync_intervals(kube_cluster, se
     from datetime import timedelta
 
     settings.PORTICO_SYNC_INTERVAL = 45
-    assert reconcile._acquire_lease(kube_cluster.pk)  # then the worker dies without releasing it
+    assert lease.acquire(kube_cluster.pk)  # then the worker dies without releasing it
     kube_cluster.refresh_from_db()
     assert kube_cluster.sync_lease_until - timezone.now() <= timedelta(seconds=90)
     assert reconcile.sync_cluster(kube_cluster.pk).skipped
@@ -220,8 +221,8 @@ def test_a_crashed_syncs_lease_expires_after_two_sync_intervals(kube_cluster, se
 def test_a_long_sync_renews_its_lease_and_stops_when_it_was_taken_over(kube_cluster, settings):
     settings.PORTICO_SYNC_INTERVAL = 30  # a 60 s lease, renewed after 20 s
     now = [0.0]
-    token = reconcile._acquire_lease(kube_cluster.pk)
-    keeper = reconcile.LeaseKeeper(kube_cluster.pk, token, clock=lambda: now[0])
+    token = lease.acquire(kube_cluster.pk)
+    keeper = lease.LeaseKeeper(kube_cluster.pk, token, clock=lambda: now[0])
     first = Cluster.objects.get(pk=kube_cluster.pk).sync_lease_until
 
     now[0] = 10.0
@@ -233,7 +234,7 @@ def test_a_long_sync_renews_its_lease_and_stops_when_it_was_taken_over(kube_clus
 
     Cluster.objects.filter(pk=kube_cluster.pk).update(sync_lease_owner="another-worker")
     now[0] = 50.0
-    with pytest.raises(reconcile.LeaseLost):
+    with pytest.raises(lease.LeaseLost):
         keeper.keep()
 
 

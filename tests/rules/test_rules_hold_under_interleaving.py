@@ -33,6 +33,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from clusters import probe
 from clusters import services as cluster_services
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
@@ -88,7 +89,7 @@ class PorticoRules(RuleBasedStateMachine):
         self.emulated = Cluster(name="kind", mode="kubernetes")
         self.emulated.set_kubeconfig(kube.kubeconfig())
         self.emulated.save()
-        reconcile.probe_cluster(self.emulated.pk)
+        probe.probe_cluster(self.emulated.pk)
         self.clusters = [self.directory, self.emulated]
         self.shop = Team.objects.create(slug="shop", name="Shop", domains=["example.com"], allow_plain_http=True)
         self.blog = Team.objects.create(slug="blog", name="Blog", domains=["example.com"], allow_plain_http=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import idna
 
-from core.names import label_problem
+from core.names import label_problem, normalize_host
 from routes.domain.decimals import is_decimal
 from routes.domain.policy.common import join_quoted, quote
 from routes.domain.values import FORBIDDEN, TeamPolicy, Violation
@@ -19,43 +19,6 @@ MAX_HOST_LENGTH = 253
 _PORT_SUFFIX = re.compile(r":([0-9]+)\Z")
 
 _BRACKETED = re.compile(r"\[([^\]]*)\](?::[0-9]*)?")
-
-# Full stops that IDNA treats as label separators, so "shop。example.com" means "shop.example.com".
-_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
-
-
-def normalize_host(host: str) -> str:
-    """The canonical form of a host for storage and comparison: the name a browser asks DNS for.
-
-    Strips whitespace, lower-cases, drops one trailing dot and writes unicode labels as punycode the way
-    browsers do (UTS 46 non-transitional processing, IDNA 2008): "bücher.example" -> "xn--bcher-kva.example",
-    "straße.example" -> "xn--strae-oqa.example" (IDNA 2003 made it "strasse"), full-width letters and
-    ideographic full stops become their ASCII forms. Never raises: a label that cannot be converted (a zero-width
-    joiner where IDNA forbids it) is kept lower-cased, and validation then explains what is wrong with it.
-    """
-    if not isinstance(host, str):
-        return ""
-    host = host.strip().translate(_IDNA_DOTS)
-    host = host.removesuffix(".")
-    return ".".join(_label_to_ascii(label) for label in host.split("."))
-
-
-def _label_to_ascii(label: str) -> str:
-    # Unicode labels are case-mapped by UTS 46 itself: str.lower() writes a final sigma where browsers do not
-    # ("ΣΑΣ" -> "σας", UTS 46 "σασ").
-    if label.isascii():
-        return label.lower()
-    try:
-        mapped = idna.uts46_remap(label, std3_rules=False, transitional=False)
-        if mapped.isascii():
-            encoded = mapped
-        else:
-            encoded = idna.alabel(mapped).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        return label.lower()
-    # A mapping could turn one character into several labels; refuse that rather than let a single typed label
-    # silently become a different host.
-    return label.lower() if "." in encoded or not encoded else encoded
 
 
 def _idna_problem(label: str) -> str | None:

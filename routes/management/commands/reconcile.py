@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from clusters import probe
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
 from routes import reconcile
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         failed = False
         for c in clusters:
             if not c.is_directory:
-                reconcile.probe_cluster(c.pk)
+                probe.probe_cluster(c.pk)
             report = reconcile.sync_cluster(c.pk)
             self.stdout.write(report.summary())
             for error in report.errors:

@@ -1,7 +1,7 @@
 """OpenAPI details shared by every endpoint: the error responses each operation can give."""
 from drf_spectacular.openapi import AutoSchema
 
-from .serializers import ErrorSerializer, FieldErrorsSerializer
+from .errors import ErrorSerializer, FieldErrorsSerializer
 
 _ERROR_DESCRIPTIONS = {
     "400": "Invalid request: messages per field (nested for backend and tls), or a parse error under detail.",
