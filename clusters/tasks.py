@@ -1,17 +1,22 @@
 """Cluster tasks: thin. They take ids and call clusters.probe; the cluster's row is the truth."""
-from celery import shared_task
 from django.conf import settings
+
+from core.tasks import instrumented_task
 
 from . import probe
 from .models import Cluster
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+def _cluster_fields(cluster_id, *args, **kwargs) -> dict:
+    return {"cluster_id": cluster_id}
+
+
+@instrumented_task(name="clusters.tasks.probe_cluster", context=_cluster_fields)
 def probe_cluster(cluster_id: int) -> None:
     probe.probe_cluster(cluster_id)
 
 
-@shared_task
+@instrumented_task(name="clusters.tasks.probe_all_clusters", acks_late=False, reject_on_worker_lost=False)
 def probe_all_clusters() -> int:
     """Beat entry: fan out one probe per Kubernetes cluster (each expires before the next round)."""
     expires = settings.PORTICO_PROBE_INTERVAL

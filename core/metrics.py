@@ -1,8 +1,8 @@
 """Prometheus metrics.
 
 Two sources:
-- **Task metrics** (reconciles by result, reconcile duration, queue wait) are counted by Celery signal handlers
-  in the process that runs the task. A worker serves them on ``PORTICO_WORKER_METRICS_PORT`` (run workers with
+- **Task metrics** (reconciles by result, reconcile duration, queue wait) are counted by
+  ``core.tasks.instrumented_task`` in the process that runs the task. A worker serves them on ``PORTICO_WORKER_METRICS_PORT`` (run workers with
   the ``threads`` pool, as compose and ``make run`` do, so one registry sees every task).
 - **State metrics** (routes by health and sync, reviews waiting, cluster health) are read from the database at
   scrape time by the collectors the apps register in ``state_registry`` and served by the web process at ``/metrics``: any web replica gives the
@@ -12,7 +12,6 @@ Two sources:
 it answers 403 to everyone (and ``check --deploy`` warns); only ``make run`` (``DEBUG``) serves it without one
 (docs/security.md, "What developers see").
 """
-import contextlib
 import hmac
 import logging
 import time
@@ -20,24 +19,15 @@ import time
 from celery import signals
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 
 from core import logs
 
 logger = logging.getLogger(__name__)
 
-RECONCILE_TASK = "routes.tasks.reconcile_route"
 PUBLISHED_AT_HEADER = "portico_published_at"
 REQUEST_ID_HEADER = "portico_request_id"
 # Seconds: a reconcile is a handful of API calls; a cluster sync lists every kind.
@@ -59,16 +49,23 @@ QUEUE_WAIT = Histogram(
 )
 
 
-def _short(task_name: str) -> str:
-    return task_name.rsplit(".", 1)[-1]
-
-
 def _header(request, name: str):
     # Celery copies custom message headers onto the request; older protocols keep them in request.headers.
     value = getattr(request, name, None)
     if value is None:
         value = (getattr(request, "headers", None) or {}).get(name)
     return value
+
+
+def published_at(request) -> float | None:
+    """When the task's message was published (epoch seconds), as stamped by ``_stamp_published``."""
+    value = _header(request, PUBLISHED_AT_HEADER)
+    return float(value) if value else None
+
+
+def enqueued_by(request) -> str | None:
+    """The request id of the web request that enqueued the task, so its lines and the task's share it."""
+    return _header(request, REQUEST_ID_HEADER)
 
 
 @signals.before_task_publish.connect(dispatch_uid="portico.metrics.before_publish")
@@ -79,48 +76,6 @@ def _stamp_published(sender=None, headers=None, **kwargs):
     request_id = logs.current().get("request_id")
     if request_id:
         headers[REQUEST_ID_HEADER] = request_id
-
-
-@signals.task_prerun.connect(dispatch_uid="portico.metrics.prerun")
-def _task_started(sender=None, task_id=None, task=None, args=None, kwargs=None, **extra):
-    request = task.request
-    published = _header(request, PUBLISHED_AT_HEADER)
-    if published and not request.retries:
-        QUEUE_WAIT.labels(_short(task.name)).observe(max(0.0, time.time() - float(published)))
-    subject = args[0] if args else None  # tasks take one id
-    fields = {"task_id": task_id, "request_id": _header(request, REQUEST_ID_HEADER)}
-    if task.name == RECONCILE_TASK:
-        from routes.models import Route
-
-        # One indexed lookup, so every line of this reconcile names its cluster as well as its route.
-        fields["route_id"] = subject
-        with contextlib.suppress(ValueError, ValidationError):  # not a route id: the task itself reports that
-            fields["cluster_id"] = Route.objects.filter(pk=str(subject)).values_list("cluster_id", flat=True).first()
-    elif task.name in ("routes.tasks.sync_cluster", "clusters.tasks.probe_cluster"):
-        fields["cluster_id"] = subject
-    request.portico_log_token = logs.bind(**fields)
-    request.portico_started = time.monotonic()
-
-
-@signals.task_postrun.connect(dispatch_uid="portico.metrics.postrun")
-def _task_finished(sender=None, task_id=None, task=None, retval=None, state=None, **extra):
-    request = task.request
-    started = getattr(request, "portico_started", None)
-    name = _short(task.name)
-    if started is not None:
-        RECONCILE_DURATION.labels(name).observe(time.monotonic() - started)
-    state = state or "UNKNOWN"
-    TASKS.labels(name, state.lower()).inc()
-    if task.name == RECONCILE_TASK:
-        if state == "SUCCESS":
-            RECONCILES.labels(str(retval)).inc()
-        elif state == "RETRY":
-            RECONCILES.labels("retry").inc()
-        else:
-            RECONCILES.labels("error").inc()
-    token = getattr(request, "portico_log_token", None)
-    if token is not None:
-        logs.unbind(token)
 
 
 @signals.worker_ready.connect(dispatch_uid="portico.metrics.worker_ready")

@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core import outbound
+from core import outbound, tasks
 from core.access import PLATFORM_GROUP
 from core.crypto import DecryptionError
 from core.logs import log_context
@@ -141,8 +141,8 @@ def email_message(payload: dict) -> tuple[str, str]:
 def backoff(attempt: int, *, retry_after: float | None = None, rand=random.random) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): capped exponential with jitter
     (between half and all of the step); a receiver's Retry-After is a floor."""
-    step = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-    return max(step * (0.5 + rand() / 2), retry_after or 0.0)
+    return tasks.backoff(attempt - 1, base=BACKOFF_BASE, cap=BACKOFF_CAP, jitter=0.5, retry_after=retry_after,
+                         rand=rand)
 
 
 def health_event(previous: str, current: str, *, last_health_event: str | None = None) -> str | None:

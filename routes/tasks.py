@@ -1,48 +1,55 @@
-"""Celery tasks: thin. They take ids, re-read rows, and call routes.reconcile; the database is the truth."""
-import logging
-import random
-
-from celery import shared_task
+"""Celery tasks: thin. They take ids, re-read rows, and call routes.reconcile; the database is the truth.
+Names, retries, metrics and log context come from core.tasks.instrumented_task."""
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
+from core import metrics
 from core.errors import is_lock_timeout
+from core.tasks import RetryPolicy, instrumented_task
 
 from . import reconcile
-
-logger = logging.getLogger(__name__)
-
-
-def _backoff(retries: int, retry_after: float | None = None) -> float:
-    """Capped exponential backoff with full jitter; a server's Retry-After is a floor."""
-    delay = random.uniform(0, min(300.0, 2.0 * 2**retries))
-    return max(delay, retry_after or 0.0)
+from .models import Route
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def reconcile_route(self, route_id: str) -> str:
+def _transient(exc: BaseException) -> bool:
+    # A database that stayed locked (make run's SQLite) is as transient as a busy API server: the route's
+    # transaction rolled back, and the next attempt finds what this one already did on the cluster.
+    return not isinstance(exc, OperationalError) or is_lock_timeout(exc)
+
+
+# After the last retry the route waits for its cluster's next sync, which reconciles it again.
+RECONCILE_RETRY = RetryPolicy(on=(TransientKubeError, OperationalError), transient=_transient, base=2.0, cap=300.0,
+                              max_retries=lambda: settings.PORTICO_RECONCILE_MAX_RETRIES, gave_up="gave-up")
+
+
+def _route_fields(route_id, *args, **kwargs) -> dict:
+    """Every line of a reconcile names its cluster as well as its route (one indexed lookup)."""
     try:
-        return reconcile.reconcile_route(route_id).value
-    except (TransientKubeError, OperationalError) as exc:
-        # A database that stayed locked (make run's SQLite) is as transient as a busy API server: the route's
-        # transaction rolled back, and the next attempt finds what this one already did on the cluster.
-        if isinstance(exc, OperationalError) and not is_lock_timeout(exc):
-            raise
-        if self.request.retries >= settings.PORTICO_RECONCILE_MAX_RETRIES:
-            logger.warning("route=%s giving up after %s retries: %s; the cluster sync will try again", route_id,
-                           self.request.retries, exc)
-            return "gave-up"
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries, getattr(exc, "retry_after", None))) from exc
+        cluster_id = Route.objects.filter(pk=route_id).values_list("cluster_id", flat=True).first()
+    except (ValueError, ValidationError):
+        cluster_id = None  # not a route id: the task itself reports that
+    return {"route_id": route_id, "cluster_id": cluster_id}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+def _cluster_fields(cluster_id, *args, **kwargs) -> dict:
+    return {"cluster_id": cluster_id}
+
+
+@instrumented_task(name="routes.tasks.reconcile_route", retry=RECONCILE_RETRY, context=_route_fields,
+                   outcomes=metrics.RECONCILES)
+def reconcile_route(route_id: str) -> str:
+    return reconcile.reconcile_route(route_id).value
+
+
+@instrumented_task(name="routes.tasks.sync_cluster", context=_cluster_fields)
 def sync_cluster(cluster_id: int) -> str:
     return reconcile.sync_cluster(cluster_id).summary()
 
 
-@shared_task
+@instrumented_task(name="routes.tasks.sync_all_clusters", acks_late=False, reject_on_worker_lost=False)
 def sync_all_clusters() -> int:
     """Beat entry: fan out one sync per cluster (each expires before the next round)."""
     expires = settings.PORTICO_SYNC_INTERVAL
