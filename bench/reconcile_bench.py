@@ -147,6 +147,6 @@ def drift_repair(kube, world, n: int, fraction: float = 0.01) -> dict:
     floor = measure(kube, lambda: floor_apply(cluster, drifted))
     vandalise()
     sync = measure(kube, lambda: _sync_report(cluster))
-    repaired = sum(1 for obj in drifted if reconcile._in_sync(
+    repaired = sum(1 for obj in drifted if reconcile.objects.in_sync(
         kube.get(obj["apiVersion"], obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"]), obj))
     return {"n": n, "objects": len(objects), "drifted": len(drifted), "repaired": repaired, "floor": floor, "sync": sync}

@@ -9,6 +9,7 @@ on its own, for the admin form to show errors before it saves.
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from core import crypto
 from core.audit import record
@@ -148,3 +149,29 @@ def reencrypt_kubeconfig(cluster: Cluster) -> bool:
         if rotated:
             record(None, "reencrypt", cluster, after={"has_credentials": True})
     return bool(rotated)
+
+
+# What the worker learns about a cluster: written by routes.reconcile's sync and by adoption, never by users,
+# so they need no validation or audit; one statement each, on the row only (a concurrent settings change
+# through the functions above is not overwritten).
+
+
+def record_sync_refused(cluster: Cluster, message: str) -> None:
+    """The last sync could not run (folder refused, API server refused): ``message`` says why, for the pages."""
+    Cluster.objects.filter(pk=cluster.pk).update(sync_error=message)
+
+
+def record_synced(cluster: Cluster) -> None:
+    Cluster.objects.filter(pk=cluster.pk).update(last_synced_at=timezone.now(), sync_error="")
+
+
+def record_output_synced(cluster: Cluster) -> None:
+    """The objects of the cluster's previous output kind (Ingress or HTTPRoute) are gone from it."""
+    Cluster.objects.filter(pk=cluster.pk).update(synced_output=cluster.output)
+    cluster.synced_output = cluster.output
+
+
+def record_foreign_ingresses(cluster: Cluster, found: list[dict]) -> None:
+    """The host+paths of Ingresses Portico does not manage, as the last sync saw them (conflict checks read them)."""
+    Cluster.objects.filter(pk=cluster.pk).update(foreign_ingresses=found)
+    cluster.foreign_ingresses = found

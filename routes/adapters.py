@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 from clusters.models import Cluster
 
-from .domain.values import ClusterSettings, ExistingRoute, ForeignIngressPath, RouteSpec, RouteTarget, TeamPolicy
+from .domain.values import (
+    ClusterSettings,
+    ExistingRoute,
+    ForeignIngressPath,
+    RouteSpec,
+    RouteTarget,
+    TeamPolicy,
+)
 
 if TYPE_CHECKING:
     from teams.models import Team

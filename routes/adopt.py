@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clusters import services as cluster_services
 from clusters.choices import OutputChoices
 from clusters.kube import INGRESS, KubeClient, KubeError
 from clusters.models import Cluster
@@ -145,7 +146,7 @@ def adopt(cluster: Cluster, candidates: list[Candidate], user) -> list[AdoptionR
         # Portico's, the routes' diagnostics would report a foreign Ingress serving their own path.
         foreign = [f for f in Cluster.objects.filter(pk=cluster.pk).values_list("foreign_ingresses", flat=True)[0]
                    if (f.get("namespace"), f.get("name")) not in adopted]
-        Cluster.objects.filter(pk=cluster.pk).update(foreign_ingresses=foreign)
+        cluster_services.record_foreign_ingresses(cluster, foreign)
     return results
 
 

@@ -24,6 +24,7 @@ from .domain.policy.conflicts import check_conflicts
 from .domain.policy.route import check_route
 from .domain.values import RouteSpec, Violation
 from .models import HostClaim, Review, Route, RouteRevision
+from .tasks import reconcile_route
 
 logger = logging.getLogger(__name__)
 
@@ -390,8 +391,6 @@ def enqueue_reconcile(route_id) -> None:
     finds every route whose approved and applied revisions differ."""
 
     def send():
-        from .tasks import reconcile_route
-
         try:
             reconcile_route.delay(str(route_id))
         except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep picks it up

@@ -24,7 +24,7 @@ def test_a_revision_applied_after_the_sync_listed_is_not_applied_again(approve, 
     route = approve()
     reconcile.reconcile_route(route.pk)
     services.edit_route(route, user=alice, spec=spec(path="/v2"))
-    list_live = reconcile._list_live
+    list_live = reconcile.sync.list_live
 
     def list_then_other_worker_applies(*args):
         lists = list_live(*args)
@@ -32,7 +32,7 @@ def test_a_revision_applied_after_the_sync_listed_is_not_applied_again(approve, 
         reconcile.reconcile_route(route.pk)  # settled again before the sync reads the database
         return lists
 
-    monkeypatch.setattr(reconcile, "_list_live", list_then_other_worker_applies)
+    monkeypatch.setattr(reconcile.sync, "list_live", list_then_other_worker_applies)
     realkube.clear_requests()
 
     reconcile.sync_cluster(route.cluster_id)

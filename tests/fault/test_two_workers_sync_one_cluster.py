@@ -4,6 +4,7 @@ import re
 import time
 
 import pytest
+from django.db.models import F
 
 from routes import reconcile, services
 from routes.models import Route
@@ -74,7 +75,7 @@ def test_concurrent_syncs_apply_each_repair_once_and_lose_no_status(
     reconcile.sync_cluster(emulated_cluster.pk)
     rows = Route.objects.filter(pk__in=[r.pk for r in routes])
     assert {(r.sync, r.health) for r in rows} == {("Synced", "Healthy")}
-    assert not rows.exclude(applied_revision=reconcile.F("approved_revision")).exists()
+    assert not rows.exclude(applied_revision=F("approved_revision")).exists()
     figures(routes=ROUTES, concurrent_syncs=SYNCS, syncs_skipped_by_the_lease=len(skipped),
             objects_repaired=len(repaired), applies_sent=sum(applies.values()), seconds_to_converge=took,
             requests_sent=len(kube.requests), workers=2, threads_per_worker=2)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def locked_once(monkeypatch):
     """The database write that records a removal fails once with "database is locked" (after the files went)."""
-    real = reconcile.record
+    real = reconcile.apply.record
     failures = []
 
     def record(actor, verb, obj, **kwargs):
@@ -23,7 +23,7 @@ def locked_once(monkeypatch):
             raise OperationalError("database is locked")
         return real(actor, verb, obj, **kwargs)
 
-    monkeypatch.setattr(reconcile, "record", record)
+    monkeypatch.setattr(reconcile.apply, "record", record)
     return failures
 
 

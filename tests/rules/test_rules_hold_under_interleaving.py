@@ -239,7 +239,7 @@ class PorticoRules(RuleBasedStateMachine):
                     route_target(route, n), revision_spec(route.revision_obj(n)), settings_)]
                 matching = [o for o in rendered if o["kind"] == obj["kind"] and o["metadata"]["name"] == meta["name"]]
                 assert matching, f"{obj['kind']} {meta['name']} is not an object of its owner route {route.name}"
-                assert any(reconcile._contains(obj, o) for o in matching) or route.deletion_requested_at, (
+                assert any(reconcile.objects._contains(obj, o) for o in matching) or route.deletion_requested_at, (
                     f"{obj['kind']} {meta['name']} was written by another route than its owner {route.name}")
             # And the other way round: a route at its approved revision still owns every object it applied, so no
             # other route took one over (a managed Service of the same name, say).
