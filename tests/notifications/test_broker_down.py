@@ -6,8 +6,7 @@ import pytest
 from django.db.models import F
 from kombu.exceptions import OperationalError
 
-from notifications import delivery as notifications
-from notifications import tasks
+from notifications import sending, tasks
 from notifications.models import NotificationDelivery
 from portico.celery import app
 
@@ -64,7 +63,7 @@ def test_a_retry_lost_with_the_broker_is_picked_up_by_the_sweep(receiver, make_w
     receiver.answer(500)
     submit()
     delivery = NotificationDelivery.objects.get()
-    outcome = notifications.send_delivery(delivery.pk)  # a worker's attempt; the retry it schedules is then lost
+    outcome = sending.send_delivery(delivery.pk)  # a worker's attempt; the retry it schedules is then lost
     assert outcome.status == "pending"
 
     with committed():

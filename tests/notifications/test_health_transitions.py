@@ -2,7 +2,7 @@
 cluster sync's bulk refresh), never on every sync. Driven against the local kube-apiserver (tests/realkube)."""
 import pytest
 
-from notifications.delivery import health_event
+from notifications.messages import health_event
 from notifications.models import NotificationDelivery
 from routes import reconcile
 from routes.models import Route

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from core.models import AuditEvent
-from notifications import delivery as notifications
+from notifications import messages, sending
 from notifications.models import NotificationDelivery, TeamWebhook
 from routes import services
 from tests.notifications.conftest import SECRET
@@ -23,7 +23,7 @@ def everything_logged(caplog):
 def test_the_secret_never_leaves_portico(client, pat, shop, receiver, dead_url, submit, committed, eager_tasks,
                                          everything_logged, monkeypatch, settings):
     settings.PORTICO_NOTIFY_MAX_ATTEMPTS = 2
-    monkeypatch.setattr(notifications, "backoff", lambda attempt, **kwargs: 0.0)
+    monkeypatch.setattr(sending, "backoff", lambda attempt, **kwargs: 0.0)
     pat.is_staff = True
     pat.save()
     client.force_login(pat)
@@ -53,7 +53,7 @@ def test_the_secret_never_leaves_portico(client, pat, shop, receiver, dead_url, 
         assert SECRET not in response.content.decode(), page
     assert 'name="secret"' in client.get(pages[1]).content.decode()  # the field is there, empty
     for delivery in NotificationDelivery.objects.all():
-        assert SECRET not in notifications.encode(delivery.payload).decode() and SECRET not in delivery.last_error
+        assert SECRET not in messages.encode(delivery.payload).decode() and SECRET not in delivery.last_error
     for request in receiver.requests:
         assert SECRET.encode() not in request.body and SECRET not in str(request.headers)
     assert "Connection refused" in everything_logged.text  # the failures were logged...

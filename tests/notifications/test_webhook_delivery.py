@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from notifications import delivery as notifications
+from notifications import messages
 from notifications.models import NotificationDelivery
 from routes import services
 from tests.notifications.conftest import SECRET
@@ -64,10 +64,10 @@ def test_a_tampered_body_does_not_verify(receiver, make_webhook, submit, committ
         submit()
     [request] = receiver.requests
 
-    assert notifications.verify(SECRET, request.body, request.headers["X-Portico-Signature"])
+    assert messages.verify(SECRET, request.body, request.headers["X-Portico-Signature"])
     tampered = request.body.replace(b'"cart"', b'"kart"')
-    assert not notifications.verify(SECRET, tampered, request.headers["X-Portico-Signature"])
-    assert not notifications.verify("another-secret-entirely", request.body, request.headers["X-Portico-Signature"])
+    assert not messages.verify(SECRET, tampered, request.headers["X-Portico-Signature"])
+    assert not messages.verify("another-secret-entirely", request.body, request.headers["X-Portico-Signature"])
 
 
 def test_only_active_webhooks_subscribed_to_the_event_receive_it(receiver, make_webhook, submit, committed,

@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import delivery as notifications
-from notifications import tasks
+from notifications import messages, sending, tasks
 from notifications.models import NotificationDelivery
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +31,18 @@ def test_server_errors_are_retried_with_growing_delays_until_delivered(receiver,
     delivery = event()
     t0 = timezone.now()
 
-    first = notifications.send_delivery(delivery.pk, now=t0, rand=ALWAYS_THE_FULL_STEP)
-    assert first == notifications.Outcome("pending", retry_in=30.0)
-    assert notifications.send_delivery(delivery.pk, now=t0 + timedelta(seconds=29)).status == "skipped"  # not due
-    second = notifications.send_delivery(delivery.pk, now=t0 + timedelta(seconds=30), rand=ALWAYS_THE_FULL_STEP)
-    assert second == notifications.Outcome("pending", retry_in=60.0)
+    first = sending.send_delivery(delivery.pk, now=t0, rand=ALWAYS_THE_FULL_STEP)
+    assert first == sending.Outcome("pending", retry_in=30.0)
+    assert sending.send_delivery(delivery.pk, now=t0 + timedelta(seconds=29)).status == "skipped"  # not due
+    second = sending.send_delivery(delivery.pk, now=t0 + timedelta(seconds=30), rand=ALWAYS_THE_FULL_STEP)
+    assert second == sending.Outcome("pending", retry_in=60.0)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("pending", 2, 503)
     assert delivery.last_error == "HTTP 503 Service Unavailable"
 
-    third = notifications.send_delivery(delivery.pk, now=t0 + timedelta(seconds=90))
+    third = sending.send_delivery(delivery.pk, now=t0 + timedelta(seconds=90))
 
-    assert third == notifications.Outcome("delivered")
+    assert third == sending.Outcome("delivered")
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_code, delivery.last_error) == ("delivered", 3, 200, "")
     assert len(receiver.requests) == 3
@@ -53,7 +52,7 @@ def test_server_errors_are_retried_with_growing_delays_until_delivered(receiver,
 
 
 def test_the_task_retries_server_errors_and_delivers(receiver, make_webhook, event, monkeypatch):
-    monkeypatch.setattr(notifications, "backoff", lambda attempt, **kwargs: 0.0)  # eager retries run at once
+    monkeypatch.setattr(sending, "backoff", lambda attempt, **kwargs: 0.0)  # eager retries run at once
     make_webhook(receiver.url)
     receiver.answer(500, 500)
     delivery = event()
@@ -71,7 +70,7 @@ def test_too_many_requests_is_retried_no_sooner_than_retry_after(receiver, make_
     receiver.answer(429, headers={"Retry-After": "300"})
     delivery = event()
 
-    outcome = notifications.send_delivery(delivery.pk)
+    outcome = sending.send_delivery(delivery.pk)
 
     assert outcome.status == "pending" and outcome.retry_in == 300.0
     delivery.refresh_from_db()
@@ -84,10 +83,10 @@ def test_client_errors_are_not_retried(receiver, make_webhook, event, status):
     receiver.answer(status)
     delivery = event()
 
-    outcome = notifications.send_delivery(delivery.pk)
+    outcome = sending.send_delivery(delivery.pk)
 
-    assert outcome == notifications.Outcome("failed")
-    assert notifications.send_delivery(delivery.pk, now=timezone.now() + timedelta(days=1)).status == "skipped"
+    assert outcome == sending.Outcome("failed")
+    assert sending.send_delivery(delivery.pk, now=timezone.now() + timedelta(days=1)).status == "skipped"
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 1, status)
     assert delivery.last_error.startswith(f"HTTP {status}")
@@ -99,7 +98,7 @@ def test_a_redirect_is_not_followed(receiver, make_webhook, event):
     receiver.answer(302, headers={"Location": "http://127.0.0.1:1/elsewhere"})
     delivery = event()
 
-    assert notifications.send_delivery(delivery.pk).status == "failed"
+    assert sending.send_delivery(delivery.pk).status == "failed"
     assert len(receiver.requests) == 1
 
 
@@ -111,7 +110,7 @@ def test_a_dead_port_is_retried_then_given_up_with_the_error_recorded(dead_url, 
 
     outcomes = []
     for _ in range(4):
-        outcomes.append(notifications.send_delivery(delivery.pk, now=now))
+        outcomes.append(sending.send_delivery(delivery.pk, now=now))
         now += timedelta(hours=2)
 
     assert [o.status for o in outcomes] == ["pending", "pending", "pending", "failed"]
@@ -119,13 +118,13 @@ def test_a_dead_port_is_retried_then_given_up_with_the_error_recorded(dead_url, 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 4, None)
     assert "Connection refused" in delivery.last_error and "gave up after 4 attempts" in delivery.last_error
-    assert notifications.send_delivery(delivery.pk, now=now).status == "skipped"
+    assert sending.send_delivery(delivery.pk, now=now).status == "skipped"
 
 
 def test_the_task_gives_up_on_a_dead_port_after_the_configured_attempts(dead_url, make_webhook, event, settings,
                                                                            monkeypatch):
     settings.PORTICO_NOTIFY_MAX_ATTEMPTS = 3
-    monkeypatch.setattr(notifications, "backoff", lambda attempt, **kwargs: 0.0)
+    monkeypatch.setattr(sending, "backoff", lambda attempt, **kwargs: 0.0)
     make_webhook(dead_url)
     delivery = event()
 
@@ -142,7 +141,7 @@ def test_a_delivery_being_sent_is_not_sent_again_by_a_duplicate_wake_up(receiver
     # Another worker claimed it a moment ago and is still sending.
     NotificationDelivery.objects.filter(pk=delivery.pk).update(attempts=1, next_attempt_at=now + timedelta(seconds=50))
 
-    assert notifications.send_delivery(delivery.pk, now=now).status == "skipped"
+    assert sending.send_delivery(delivery.pk, now=now).status == "skipped"
     assert receiver.requests == []
 
 
@@ -152,6 +151,6 @@ def test_a_deleted_delivery_is_skipped_quietly():
 
 @pytest.mark.parametrize(("attempt", "step"), [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600), (20, 3600)])
 def test_backoff_doubles_per_attempt_up_to_an_hour_with_jitter(attempt, step):
-    assert notifications.backoff(attempt, rand=lambda: 1.0) == step
-    assert notifications.backoff(attempt, rand=lambda: 0.0) == step / 2
-    assert notifications.backoff(attempt, retry_after=5000, rand=lambda: 1.0) == 5000
+    assert messages.backoff(attempt, rand=lambda: 1.0) == step
+    assert messages.backoff(attempt, rand=lambda: 0.0) == step / 2
+    assert messages.backoff(attempt, retry_after=5000, rand=lambda: 1.0) == 5000

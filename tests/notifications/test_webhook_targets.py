@@ -3,7 +3,7 @@ otherwise non-public address is refused when it is saved, and again when a deliv
 differently by then), unless PORTICO_ALLOW_PRIVATE_WEBHOOKS allows private targets."""
 import pytest
 
-from notifications import delivery as notifications
+from notifications.delivery import send_test
 from notifications.models import NotificationDelivery, TeamWebhook
 from tests.notifications.conftest import SECRET
 
@@ -64,7 +64,7 @@ def test_a_stored_private_target_is_not_sent_to(settings, make_webhook, receiver
     webhook = make_webhook(receiver.url)  # stored while private targets were allowed
     settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS = False
 
-    delivery = notifications.send_test(webhook)
+    delivery = send_test(webhook)
 
     assert receiver.requests == []
     assert (delivery.status, delivery.response_code) == ("failed", None)  # no status to probe with
@@ -77,12 +77,12 @@ def test_a_name_that_resolves_to_loopback_by_the_time_of_sending_is_not_sent_to(
     dns["rebind.example.com"] = [["93.184.215.14"], ["127.0.0.1"]]  # public when saved, loopback afterwards
     assert add(staff, shop, f"http://rebind.example.com:{port}/hooks/portico").status_code == 302
 
-    delivery = notifications.send_test(TeamWebhook.objects.get())
+    delivery = send_test(TeamWebhook.objects.get())
 
     assert receiver.requests == []
     assert delivery.last_error.startswith("Not sent: rebind.example.com resolves to 127.0.0.1, a loopback address")
     settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS = True  # the same webhook, allowed: the receiver was there all along
-    assert notifications.send_test(TeamWebhook.objects.get()).status == "delivered"
+    assert send_test(TeamWebhook.objects.get()).status == "delivered"
     assert len(receiver.requests) == 1
 
 
