@@ -22,12 +22,7 @@ import urllib3
 import yaml
 
 from clusters.devcluster import ApiError, LocalCluster
-from clusters.devcluster.server import (
-    CLUSTER_ISSUER,
-    CRD_DIR,
-    INGRESS_CLASS,
-    TARGET_RBAC,
-)
+from clusters.devcluster.server import CLUSTER_ISSUER, CRD_DIR, INGRESS_CLASS, TARGET_RBAC
 
 # Namespaces the server has before any test; the per-test clean-up leaves them alone.
 BASE_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "portico-system"})
@@ -102,6 +97,7 @@ class RealKube:
         from django.core.management import call_command
 
         from clusters.models import Cluster
+        from clusters.probe import probe_cluster
         from teams.models import TeamNamespace
 
         path = self._tmp / f"{name}.kubeconfig"
@@ -115,7 +111,7 @@ class RealKube:
             for namespace in (self.namespace, *namespaces):
                 TeamNamespace.objects.get_or_create(team=team, cluster=cluster, namespace=namespace)
         if probe:
-            probe.probe_cluster(cluster.pk)
+            probe_cluster(cluster.pk)
         cluster.refresh_from_db()
         self.clear_requests()
         return cluster
