@@ -1,6 +1,8 @@
 """The cluster probe: is the API server reachable, which version is it, and is what the cluster's output needs
 there (IngressClass, cert-manager and the default ClusterIssuer for Ingress output; the parent Gateway for
 Gateway API output). The answer is stored on the cluster's row, for pages, the API, metrics and diagnostics."""
+from typing import Any
+
 from django.utils import timezone
 
 from .kube import CLUSTER_ISSUER, CRD, GATEWAY, INGRESS_CLASS, KubeClient, PermanentKubeError, TransientKubeError
@@ -19,7 +21,7 @@ def probe_cluster(cluster_id: int) -> Cluster | None:
     cluster = Cluster.objects.filter(pk=cluster_id).first()
     if cluster is None or cluster.is_directory:
         return cluster
-    values = {"checked_at": timezone.now()}
+    values: dict[str, Any] = {"checked_at": timezone.now()}
     try:
         with KubeClient.for_cluster(cluster) as client:
             values["server_version"] = client.version()

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from celery import shared_task
 from celery.exceptions import Retry
@@ -32,7 +33,7 @@ def backoff(retries: int, *, base: float, cap: float, jitter: float = 1.0, retry
     """Seconds before the next attempt after ``retries`` earlier retries: ``base`` doubled per retry up to ``cap``,
     of which the random share ``jitter`` is drawn (1.0: anywhere from nothing to the whole step; 0.5: from half
     to the whole step), so many failing tasks do not come back at once. A server's Retry-After is a floor."""
-    step = min(cap, base * 2 ** retries)
+    step: float = min(cap, base * 2.0 ** retries)
     return max(step * (1.0 - jitter + jitter * rand()), retry_after or 0.0)
 
 
@@ -68,8 +69,9 @@ class RetryIn(Exception):
 
 
 def instrumented_task(*, name: str, retry: RetryPolicy | None = None,
-                      context: Callable[..., dict] | None = None, outcomes: Counter | None = None,
-                      acks_late: bool = True, reject_on_worker_lost: bool = True, **options):
+                      context: Callable[..., dict[str, Any]] | None = None, outcomes: Counter | None = None,
+                      acks_late: bool = True, reject_on_worker_lost: bool = True,
+                      **options: Any) -> Callable[[Callable[..., Any]], Any]:
     """A Celery task named ``name`` (the name beat, metrics and other processes know it by).
 
     - ``retry``: errors retried with the policy's backoff (``RetryIn`` is always honoured);
@@ -81,16 +83,16 @@ def instrumented_task(*, name: str, retry: RetryPolicy | None = None,
     """
     short = name.rsplit(".", 1)[-1]
 
-    def decorate(function):
+    def decorate(function: Callable[..., Any]) -> Any:
         @shared_task(name=name, bind=True, acks_late=acks_late, reject_on_worker_lost=reject_on_worker_lost,
                      max_retries=None, **options)
         @functools.wraps(function)
-        def task(self, *args, **kwargs):
+        def task(self: Any, *args: Any, **kwargs: Any) -> Any:
             request = self.request
             published = metrics.published_at(request)
             if published is not None and not request.retries:
                 metrics.QUEUE_WAIT.labels(short).observe(max(0.0, time.time() - published))
-            fields = {"task_id": request.id, "request_id": metrics.enqueued_by(request)}
+            fields: dict[str, Any] = {"task_id": request.id, "request_id": metrics.enqueued_by(request)}
             if context is not None:
                 fields.update(context(*args, **kwargs))
             started = time.monotonic()
@@ -120,7 +122,8 @@ def instrumented_task(*, name: str, retry: RetryPolicy | None = None,
     return decorate
 
 
-def _run(task, function, policy: RetryPolicy | None, args, kwargs):
+def _run(task: Any, function: Callable[..., Any], policy: RetryPolicy | None, args: tuple[Any, ...],
+         kwargs: dict[str, Any]) -> Any:
     try:
         return function(*args, **kwargs)
     except RetryIn as wanted:
