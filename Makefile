@@ -7,7 +7,7 @@ export PORTICO_VAR_DIR ?= $(CURDIR)/var
 # `make run RUN_ADDR=127.0.0.1:8001` when port 8000 is taken.
 RUN_ADDR ?= 127.0.0.1:8000
 
-.PHONY: run test lint fmt install install-test install-lint system-deps kube-bins dev-cluster bench screenshots clean
+.PHONY: run test lint fmt install install-test install-lint system-deps sso-deps kube-bins dex-bin dev-cluster bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ install-test: $(VENV)/.installed-test system-deps
 
 install-lint: $(VENV)/.installed-lint
 
-# Debian packages the tests need: Redis for the worker tests, Chromium for the browser tests.
-system-deps:
+# slapd and ldap-utils: the users and groups of the tests' and the demo's Dex (sso/localidp.py).
+sso-deps:
+	@command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] && command -v ldapmodify >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null)
+
+# Debian packages the tests need: Redis for the worker tests, Chromium for the browser tests, OpenLDAP's slapd
+# and ldap-utils for the identity provider behind Dex (docs/sso.md).
+system-deps: sso-deps
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -39,7 +45,7 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core >/dev/null; \
 	fi
 
-run: install
+run: install sso-deps
 	mkdir -p var/broker/queue var/broker/control var/broker/processed
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_demo
@@ -50,6 +56,11 @@ run: install
 kube-bins:
 	@scripts/kube-bins.sh >/dev/null
 
+# Dex, the tests' and the demo's OpenID Connect provider, built from its Go module (tools/dex/) once per machine
+# into a cache outside the repo, like kube-bins (README "Single sign-on"). `make run` builds it in the background.
+dex-bin:
+	@scripts/dex-bin.sh >/dev/null
+
 # The tests' local API server in the foreground, to try Portico against a real kube-apiserver by hand
 # (docs/dev-cluster.md); writes var/dev-cluster/kubeconfig for `manage.py add_cluster` and kubectl. Ctrl-C stops it.
 dev-cluster: install kube-bins
@@ -57,7 +68,7 @@ dev-cluster: install kube-bins
 
 # Two passes: everything in-process spread over every core, then, one at a time, the tests that start real
 # Celery workers on a Redis broker and those that count across tests (serial).
-test: install-test kube-bins
+test: install-test kube-bins dex-bin
 	scripts/test.sh -m "not worker and not fault and not serial" -n auto $(PYTEST_ARGS)
 	PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault or serial" $(PYTEST_ARGS)
 

@@ -8,6 +8,7 @@ export PORTICO_ENCRYPTION_KEYS="dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
 # The local API server's binaries live in a cache under the real HOME (scripts/kube-bins.sh): find it before
 # HOME changes below.
 export PORTICO_KUBE_BIN_DIR="${PORTICO_KUBE_BIN_DIR:-$(scripts/kube-bins.sh --print-dir)}"
+export PORTICO_DEX_CACHE="${PORTICO_DEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portico/dex}"  # scripts/dex-bin.sh
 export HOME="${PORTICO_TEST_HOME:-$(mktemp -d /tmp/portico-home.XXXXXX)}"  # Chromium writes its profile here, not in /root
 export PORTICO_WORKER_TESTS="${PORTICO_WORKER_TESTS:-}"
 exec scripts/with-services.sh bash -c '
