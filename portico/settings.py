@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "core",
+    "sso",
     "clusters",
     "teams",
     "routes",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sso.recheck.RecheckMiddleware",  # a provider user's groups re-checked when due (docs/sso.md)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -130,7 +132,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # address after PORTICO_LOGIN_FAILURE_LIMIT failed sign-ins, for PORTICO_LOGIN_COOLOFF_MINUTES (every further
 # failure restarts the wait). Platform engineers unlock in the admin (Axes > Access attempts: delete) or with
 # `manage.py axes_reset_username NAME`.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "sso.backends.PasswordBackend",
+                           "sso.backends.OIDCBackend"]
 AXES_FAILURE_LIMIT = env("PORTICO_LOGIN_FAILURE_LIMIT")
 AXES_COOLOFF_TIME = timedelta(minutes=env("PORTICO_LOGIN_COOLOFF_MINUTES"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -141,6 +144,25 @@ AXES_CLIENT_IP_CALLABLE = "core.signin.client_address"
 # Reverse proxies in front of Portico that append to X-Forwarded-For (0: use the connection's address). The
 # client address for sign-in lockouts and API throttles; X-Forwarded-For is never trusted beyond that.
 PORTICO_TRUSTED_PROXIES = env("PORTICO_TRUSTED_PROXIES")
+
+# Single sign-on with an OpenID Connect provider (sso/, docs/sso.md, README "Single sign-on"): on when an issuer
+# and a client id are set. Groups map to teams and the platform role in the admin, or here.
+PORTICO_OIDC_ISSUER = env.str("PORTICO_OIDC_ISSUER", default="")
+PORTICO_OIDC_CLIENT_ID = env.str("PORTICO_OIDC_CLIENT_ID", default="")
+PORTICO_OIDC_CLIENT_SECRET = env.str("PORTICO_OIDC_CLIENT_SECRET", default="")
+PORTICO_OIDC_SCOPES = env.str("PORTICO_OIDC_SCOPES", default="openid email profile groups offline_access")
+PORTICO_OIDC_GROUPS_CLAIM = env.str("PORTICO_OIDC_GROUPS_CLAIM", default="groups")
+PORTICO_OIDC_USERNAME_CLAIM = env.str("PORTICO_OIDC_USERNAME_CLAIM", default="preferred_username")
+PORTICO_OIDC_PROVIDER_NAME = env.str("PORTICO_OIDC_PROVIDER_NAME", default="single sign-on")
+PORTICO_OIDC_CA_BUNDLE = env.str("PORTICO_OIDC_CA_BUNDLE", default="")
+PORTICO_OIDC_TIMEOUT = env.float("PORTICO_OIDC_TIMEOUT", default=10.0)
+PORTICO_OIDC_RECHECK_SECONDS = env.int("PORTICO_OIDC_RECHECK_SECONDS", default=60)
+# "group=team-slug,other-group=slug-a;slug-b" and "group,group": mappings declared here, beside the admin's.
+PORTICO_OIDC_TEAM_GROUPS = env.dict("PORTICO_OIDC_TEAM_GROUPS", default={})
+PORTICO_OIDC_PLATFORM_GROUPS = env.list("PORTICO_OIDC_PLATFORM_GROUPS", default=[])
+# Local passwords: on for `make run` and small installs; off leaves them to the named break-glass accounts.
+PORTICO_PASSWORD_LOGIN = env.bool("PORTICO_PASSWORD_LOGIN", default=True)
+PORTICO_BREAK_GLASS_USERS = env.list("PORTICO_BREAK_GLASS_USERS", default=[])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -201,7 +223,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "core.signin.ThrottledTokenAuthentication",
+        "sso.authentication.TokenAuthentication",  # core.signin's throttled one, plus the sso re-check
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",

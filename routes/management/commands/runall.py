@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from routes.live_demo import LiveDemo
+from sso.demo import DemoIdP
 
 
 class Command(BaseCommand):
@@ -34,21 +35,31 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "portico", "beat", "--loglevel=INFO",
                      f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
         }
-        procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        # "Sign in with Dex" beside the demo passwords, unless a real provider is configured (docs/sso.md).
+        idp = None if os.environ.get("PORTICO_OIDC_ISSUER") else DemoIdP(addr)
+        env = {**os.environ, **(idp.env() if idp else {})}
+        if idp is not None:
+            idp.start()
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         live = None if no_live_cluster else LiveDemo()
         if live is not None:
             live.start()
         self.stdout.write(self.style.SUCCESS(f"\nPortico is running at http://{addr}/  (admin: http://{addr}/admin/)"))
         self.stdout.write("Log in as platform / platform-demo or dev / dev-demo. Ctrl-C stops everything.\n")
+        if idp is not None and idp.error is None:
+            self.stdout.write(f"Or 'Sign in with Dex' (built on first use, see README): {idp.logins()}\n")
         # SIGTERM (e.g. from a supervisor or a test) stops everything in order, like Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
-        reported = False
+        reported = idp_reported = False
         try:
             while all(p.poll() is None for p in procs.values()):
                 live_failure = live.failed_process() if live is not None else None
                 if live_failure and not reported:
                     self.stderr.write(f"live cluster: {live_failure}")
                     reported = True
+                if idp is not None and idp.error and not idp_reported:
+                    self.stderr.write(f"sign in with Dex: {idp.error}")
+                    idp_reported = True
                 time.sleep(0.5)
             failed = [name for name, p in procs.items() if p.poll() is not None]
             self.stderr.write(f"{', '.join(failed)} stopped; stopping the rest.")
@@ -57,6 +68,8 @@ class Command(BaseCommand):
         finally:
             if live is not None:
                 live.stop()
+            if idp is not None:
+                idp.stop()
             for p in procs.values():
                 if p.poll() is None:
                     p.send_signal(signal.SIGTERM)
