@@ -5,7 +5,7 @@ from rest_framework.authtoken.models import Token
 
 from core.signin import ThrottledTokenAuthentication
 
-from .recheck import recheck
+from .recheck import CHANGED, CHECKED, SIGNED_OUT, recheck
 
 
 class TokenAuthentication(ThrottledTokenAuthentication):
@@ -14,8 +14,8 @@ class TokenAuthentication(ThrottledTokenAuthentication):
         if result is None:
             return None
         user, token = result
-        recheck(user)
-        if not Token.objects.filter(pk=token.pk).exists():
+        # The token is looked up again only when the provider was asked (no query otherwise).
+        if recheck(user) in (CHECKED, CHANGED, SIGNED_OUT) and not Token.objects.filter(pk=token.pk).exists():
             raise exceptions.AuthenticationFailed(
                 "This token was revoked: your identity provider no longer gives you access to Portico. Sign in again.")
         return user, token

@@ -22,7 +22,9 @@ from .models import Identity
 
 log = logging.getLogger(__name__)
 
-FRESH, CHANGED, SIGNED_OUT, UNREACHABLE = "fresh", "changed", "signed-out", "unreachable"
+# FRESH: not due (or not a provider user), the provider was not asked; CHECKED / CHANGED: asked, groups
+# the same / different; SIGNED_OUT: the provider refused; UNREACHABLE: it could not be asked.
+FRESH, CHECKED, CHANGED, SIGNED_OUT, UNREACHABLE = "fresh", "checked", "changed", "signed-out", "unreachable"
 
 
 def recheck(user, *, force: bool = False) -> str:
@@ -86,7 +88,7 @@ def _recheck(user, refresh_encrypted: str) -> str:
         grants = mapping.apply_groups(user, groups, reason="re-check")
         if grants.nothing and not mapping.has_access(user):
             mapping.revoke_tokens(user, reason="re-check: the provider's groups give no team or role")
-        return CHANGED if changed else FRESH
+        return CHANGED if changed else CHECKED
 
 
 class RecheckMiddleware:
