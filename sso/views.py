@@ -33,7 +33,7 @@ NOT_STARTED_HERE = "this sign-in link is not one this browser started, or it was
 
 
 def _page(request, template, status, **context):
-    return render(request, f"sso/{template}.html", {"provider_name": conf.provider_name(), **context}, status=status)
+    return render(request, template, {"provider_name": conf.provider_name(), **context}, status=status)
 
 
 class PasswordForm(AuthenticationForm):
@@ -74,7 +74,7 @@ class SignInView(oidc_views.OIDCAuthenticationRequestView):
             self.OIDC_OP_AUTH_ENDPOINT = provider.metadata()["authorization_endpoint"]
         except provider.ProviderUnavailable as exc:
             log.warning("sso sign-in: provider unavailable: %s", exc)
-            return _page(request, "unavailable", 503)
+            return _page(request, "sso/unavailable.html", 503)
         self.OIDC_RP_CLIENT_ID = conf.client_id()
         return super().get(request)
 
@@ -91,17 +91,17 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
             return super().get(request)
         except SuspiciousOperation as exc:  # the library's: a state this session did not start, or spent already
             log.warning("sso callback refused: %s", exc)
-            return _page(request, "failed", 400, reason=NOT_STARTED_HERE)
+            return _page(request, "sso/failed.html", 400, reason=NOT_STARTED_HERE)
         except provider.TokenRejected as exc:
             log.warning("sso callback refused: %s", exc)
-            return _page(request, "failed", 400, reason=str(exc))
+            return _page(request, "sso/failed.html", 400, reason=str(exc))
         except provider.ProviderUnavailable as exc:
             log.warning("sso callback: provider unavailable: %s", exc)
-            return _page(request, "unavailable", 503)
+            return _page(request, "sso/unavailable.html", 503)
 
     def login_failure(self):
         error = self.request.GET.get("error_description") or self.request.GET.get("error")
-        return _page(self.request, "failed", 400,
+        return _page(self.request, "sso/failed.html", 400,
                      reason=f"the provider answered: {error}" if error else NOT_STARTED_HERE)
 
     def login_success(self):
@@ -136,8 +136,8 @@ def no_access(request):
     identity = Identity.objects.filter(user=request.user).first()
     if identity is None:
         raise PermissionDenied
-    return _page(request, "no_access", 200, groups=identity.groups, has_access=mapping.has_access(request.user))
+    return _page(request, "sso/no_access.html", 200, groups=identity.groups, has_access=mapping.has_access(request.user))
 
 
 def failed(request):
-    return _page(request, "failed", 400, reason="the sign-in did not complete. Start again.")
+    return _page(request, "sso/failed.html", 400, reason="the sign-in did not complete. Start again.")

@@ -81,11 +81,15 @@ PAGES = [
     Page("admin:routes_route_change", route="api", pk_arg="object_id"),
     Page("admin:routes_route_changelist", method="post", route="api", pk_arg=None,
          data={"action": "reject_selected", "_selected_action": "{pk}"}),
+    Page("sso:failed"),
+    Page("sso:no_access"),  # for people single sign-on did not make: 403 (the page itself: tests/sso)
     Page("logout", method="post"),  # last: it signs the client out
 ]
 # URL names this test does not render, and why. Anything else the URLconf names must be in PAGES.
 NOT_RENDERED = {
     "schema": "the OpenAPI document, YAML: tests/api/test_schema_and_docs.py",
+    "sso:login": "a redirect to the identity provider (404 without one): tests/sso against a real Dex",
+    "sso:callback": "needs a sign-in started at the identity provider: tests/sso against a real Dex",
 }
 NOT_RENDERED_PREFIXES = {
     "api/v1/": "JSON, no template: tests/api",
@@ -229,7 +233,7 @@ def test_every_page_renders_without_leaked_template_syntax(demo, role, django_ca
             signed_out.append(page.label)
     assert not problems, "\n".join(problems)
     # The pages were rendered for the role, not only the sign-in page they redirect to.
-    public = {"login", "logout", "swagger-ui"}
+    public = {"login", "logout", "swagger-ui", "sso:failed"}
     if role == "anonymous":
         assert not [page.label for page in PAGES if page.url_name not in public and page.label not in signed_out]
     else:
