@@ -10,6 +10,7 @@ past the anonymous rate, answers 429 with Retry-After without looking at the tok
 import math
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django.shortcuts import render
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
@@ -91,7 +92,16 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         if wait is not None:
             raise exceptions.Throttled(wait, detail="Too many failed token authentications from your address.")
         try:
-            return super().authenticate(request)
+            result = super().authenticate(request)
         except exceptions.AuthenticationFailed:
             throttle.record_failure(request)
             raise
+        for check in token_checks():  # may raise AuthenticationFailed for a token that stopped being good
+            check(*result)
+        return result
+
+
+def token_checks():
+    """PORTICO_TOKEN_CHECKS: functions (dotted paths) called with (user, token) after a token authenticated;
+    one raises AuthenticationFailed to refuse it. Single sign-on's re-check is one (sso.authentication)."""
+    return [import_string(path) for path in getattr(settings, "PORTICO_TOKEN_CHECKS", ())]

@@ -164,6 +164,9 @@ PORTICO_OIDC_PLATFORM_GROUPS = env.list("PORTICO_OIDC_PLATFORM_GROUPS", default=
 PORTICO_PASSWORD_LOGIN = env.bool("PORTICO_PASSWORD_LOGIN", default=True)
 PORTICO_BREAK_GLASS_USERS = env.list("PORTICO_BREAK_GLASS_USERS", default=[])
 
+# Called with (user, token) after an API token authenticated (core.signin): single sign-on re-checks the groups.
+PORTICO_TOKEN_CHECKS = ["sso.authentication.check_token"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -223,7 +226,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "sso.authentication.TokenAuthentication",  # core.signin's throttled one, plus the sso re-check
+        "core.signin.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
