@@ -71,8 +71,8 @@ class OIDCBackend(ModelBackend):
             if info.get("sub") == claims["sub"]:
                 claims = {**info, **claims}
         user = self._link(claims, tokens.get("refresh_token", ""))
-        if user is None or not self.user_can_authenticate(user):
-            return None
+        if not self.user_can_authenticate(user):
+            raise provider.TokenRejected("your Portico account is deactivated; ask a platform engineer")
         request.session["sso_id_token"] = tokens.get("id_token")
         return user
 

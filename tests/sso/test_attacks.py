@@ -141,3 +141,14 @@ def test_an_error_from_the_provider_is_shown(client, sso):
     response = client.get("/sso/callback/", {"error": "access_denied", "error_description": "user said no",
                                              "state": state})
     assert response.status_code == 400 and "user said no" in response.content.decode()
+
+
+def test_a_deactivated_account_is_told_so(client, sso, mapped):
+    sign_in(client, sso, "alice")
+    User.objects.filter(username="alice").update(is_active=False)
+    client.post("/logout/")
+
+    response = sign_in(client, sso, "alice")
+
+    assert response.status_code == 400 and "deactivated" in response.content.decode()
+    assert "_auth_user_id" not in client.session
