@@ -8,10 +8,12 @@ to answer 401 at any rate; ``ThrottledTokenAuthentication`` counts those failure
 past the anonymous rate, answers 429 with Retry-After without looking at the token.
 """
 import math
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.throttling import SimpleRateThrottle
@@ -101,7 +103,7 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         return result
 
 
-def token_checks():
+def token_checks() -> list[Callable[[Any, Any], None]]:
     """PORTICO_TOKEN_CHECKS: functions (dotted paths) called with (user, token) after a token authenticated;
     one raises AuthenticationFailed to refuse it. Single sign-on's re-check is one (sso.authentication)."""
     return [import_string(path) for path in getattr(settings, "PORTICO_TOKEN_CHECKS", ())]

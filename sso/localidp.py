@@ -256,9 +256,9 @@ class LocalIdP:
                 requests.get(f"{self.issuer}/.well-known/openid-configuration", verify=str(self.ca_path),
                              timeout=2).raise_for_status()
                 return
-            except requests.RequestException:
+            except requests.RequestException as exc:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"dex is not serving:\n{log.read_text()[-3000:]}")
+                    raise RuntimeError(f"dex is not serving:\n{log.read_text()[-3000:]}") from exc
                 time.sleep(0.1)
 
     def set_groups(self, uid: str, groups: list[str]) -> None:
