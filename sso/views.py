@@ -136,7 +136,8 @@ def no_access(request):
     identity = Identity.objects.filter(user=request.user).first()
     if identity is None:
         raise PermissionDenied
-    return _page(request, "sso/no_access.html", 200, groups=identity.groups, has_access=mapping.has_access(request.user))
+    return _page(request, "sso/no_access.html", 200, groups=identity.groups, has_access=mapping.has_access(request.user),
+                 recheck_seconds=conf.recheck_seconds())
 
 
 def failed(request):

@@ -7,6 +7,8 @@ from sso import provider
 from sso.localidp import LocalIdP
 from sso.models import GroupMapping
 
+from .conftest import screenshot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -35,6 +37,7 @@ def sign_in_with_dex(browser, live_server, uid):
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto("/login/")
+    screenshot(page, "login-with-sso")
     page.get_by_role("link", name="Sign in with Dex").click()
     page.wait_for_url("**/dex/auth/**")
     # Dex's username label points at no field (for="userid", the input is "login"): found by its placeholder.
@@ -59,6 +62,7 @@ def test_someone_whose_groups_grant_nothing_is_told_why(browser, live_server, de
     context, page = sign_in_with_dex(browser, live_server, "carol")
     try:
         page.wait_for_url("**/sso/no-access/")
+        screenshot(page, "sso-no-access")
         expect(page.locator("main")).to_contain_text("none of your groups gives a Portico team")
         expect(page.locator("main")).to_contain_text("marketing")
     finally:
