@@ -7,6 +7,7 @@ PORTICO_LOGIN_COOLOFF_MINUTES. An API token is checked by DRF before any throttl
 to answer 401 at any rate; ``ThrottledTokenAuthentication`` counts those failures per client address and,
 past the anonymous rate, answers 429 with Retry-After without looking at the token.
 """
+
 import math
 from collections.abc import Callable
 from typing import Any
@@ -39,11 +40,16 @@ def lockout_response(request, original_response=None, credentials=None):
 
     cool_off = get_cool_off(request)
     minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
-    response = render(request, "registration/locked_out.html", {
-        "failure_limit": get_failure_limit(request, credentials),
-        "username": get_client_username(request, credentials) or "",
-        "minutes": minutes,
-    }, status=429)
+    response = render(
+        request,
+        "registration/locked_out.html",
+        {
+            "failure_limit": get_failure_limit(request, credentials),
+            "username": get_client_username(request, credentials) or "",
+            "minutes": minutes,
+        },
+        status=429,
+    )
     if cool_off:
         response["Retry-After"] = str(math.ceil(cool_off.total_seconds()))
     return response

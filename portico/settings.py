@@ -4,6 +4,7 @@ Defaults serve `make run` on a laptop (SQLite and a file-system broker under var
 DEBUG off, a missing SECRET_KEY or PORTICO_ENCRYPTION_KEYS stops the process at start instead of
 running with a guessable key.
 """
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -122,8 +123,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers never wait for the writer, nor it for them. A lock still held after PORTICO_SQLITE_TIMEOUT
     # seconds answers 503 (core/errors.py), never 500 (docs/security.md, "SQLite in the demo").
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=env.int("PORTICO_SQLITE_TIMEOUT", default=20), transaction_mode="IMMEDIATE",
-        init_command="PRAGMA journal_mode=WAL;")
+        timeout=env.int("PORTICO_SQLITE_TIMEOUT", default=20),
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL;",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every web process when it points at Redis: API throttle counters and the form's cluster lookups.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -132,8 +135,11 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # address after PORTICO_LOGIN_FAILURE_LIMIT failed sign-ins, for PORTICO_LOGIN_COOLOFF_MINUTES (every further
 # failure restarts the wait). Platform engineers unlock in the admin (Axes > Access attempts: delete) or with
 # `manage.py axes_reset_username NAME`.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "sso.backends.PasswordBackend",
-                           "sso.backends.OIDCBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "sso.backends.PasswordBackend",
+    "sso.backends.OIDCBackend",
+]
 AXES_FAILURE_LIMIT = env("PORTICO_LOGIN_FAILURE_LIMIT")
 AXES_COOLOFF_TIME = timedelta(minutes=env("PORTICO_LOGIN_COOLOFF_MINUTES"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -186,9 +192,11 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 # whitenoise serves with far-future caching. Off by default, so make run and the tests serve static/ as it is.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if env.bool("PORTICO_STATIC_MANIFEST", default=False)
-                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("PORTICO_STATIC_MANIFEST", default=False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 
 SECURE = env("PORTICO_SECURE")
@@ -254,8 +262,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A route's approval never reads "superseded"; a revision's may.
-    "ENUM_NAME_OVERRIDES": {"ApprovalEnum": "routes.choices.ROUTE_APPROVAL_CHOICES",
-                            "RevisionApprovalEnum": "routes.choices.ApprovalChoices"},
+    "ENUM_NAME_OVERRIDES": {
+        "ApprovalEnum": "routes.choices.ROUTE_APPROVAL_CHOICES",
+        "RevisionApprovalEnum": "routes.choices.ApprovalChoices",
+    },
 }
 
 # Celery: the database is the source of truth, the broker only a wake-up call.
@@ -329,11 +339,15 @@ LOGGING = {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s %(route_id)s "
-                      "%(cluster_id)s",
+            "%(cluster_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"kubernetes": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}, "aiohttp.access": {"level": "WARNING"}},
+    "loggers": {
+        "kubernetes": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "aiohttp.access": {"level": "WARNING"},
+    },
 }

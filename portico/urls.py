@@ -7,13 +7,18 @@ from sso import views as sso_views
 
 # Admin pages of models that left the "portal" app for apps of their own: links already sent (the auto-approval
 # e-mail names the team's admin page) and bookmarks still arrive at the old address.
-MOVED_ADMIN = {"team": "teams", "teamnamespace": "teams", "teamwebhook": "notifications",
-               "notificationdelivery": "notifications"}
+MOVED_ADMIN = {
+    "team": "teams",
+    "teamnamespace": "teams",
+    "teamwebhook": "notifications",
+    "notificationdelivery": "notifications",
+}
 
 
 def moved_admin_page(request, model, rest):
     query = request.META.get("QUERY_STRING", "")
     return HttpResponsePermanentRedirect(f"/admin/{MOVED_ADMIN[model]}/{model}/{rest}" + (f"?{query}" if query else ""))
+
 
 urlpatterns = [
     re_path(rf"^admin/portal/(?P<model>{'|'.join(MOVED_ADMIN)})/(?P<rest>.*)$", moved_admin_page),

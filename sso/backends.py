@@ -1,5 +1,6 @@
 """Authentication backends: the provider's authorization code (OIDCBackend) and local passwords, which
 PORTICO_PASSWORD_LOGIN=0 limits to the PORTICO_BREAK_GLASS_USERS (PasswordBackend)."""
+
 from __future__ import annotations
 
 import logging
@@ -60,10 +61,14 @@ class OIDCBackend(ModelBackend):
         code = request.GET.get("code")
         if not code:
             return None
-        tokens = provider.token_request({
-            "grant_type": "authorization_code", "code": code, "code_verifier": code_verifier,
-            "redirect_uri": request.build_absolute_uri(reverse("sso:callback")),
-        })
+        tokens = provider.token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": code_verifier,
+                "redirect_uri": request.build_absolute_uri(reverse("sso:callback")),
+            }
+        )
         claims = provider.verify_id_token(tokens.get("id_token"), nonce=nonce)
         groups_claim = conf.groups_claim()
         if groups_claim not in claims:
@@ -79,8 +84,12 @@ class OIDCBackend(ModelBackend):
     @transaction.atomic
     def _link(self, claims: dict, refresh_token: str):
         User = get_user_model()
-        identity = (Identity.objects.select_for_update().select_related("user")
-                    .filter(issuer=conf.issuer(), subject=claims["sub"]).first())
+        identity = (
+            Identity.objects.select_for_update()
+            .select_related("user")
+            .filter(issuer=conf.issuer(), subject=claims["sub"])
+            .first()
+        )
         if identity is None:
             # No password given: create_user stores an unusable one.
             user = User.objects.create_user(_username_for(claims), email=claims.get("email") or "")

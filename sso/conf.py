@@ -1,5 +1,6 @@
 """The single sign-on settings (PORTICO_OIDC_*, PORTICO_PASSWORD_LOGIN, PORTICO_BREAK_GLASS_USERS), read at use so
 tests can change them, and the names mozilla-django-oidc asks for mapped onto them."""
+
 from django.conf import settings
 from django.urls import reverse_lazy
 

@@ -2,6 +2,7 @@
 offers "Sign in with Dex" beside the demo passwords. Its ports and CA are fixed before the web process starts
 (it gets the PORTICO_OIDC_* variables); Dex itself starts when scripts/dex-bin.sh has it, building it in the
 background the first time on a machine. Until then "Sign in with Dex" answers the provider-unavailable page."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,15 +10,22 @@ import threading
 
 from .localidp import PEOPLE, LocalIdP, dex_binary
 
-DEMO_GROUPS = {"PORTICO_OIDC_TEAM_GROUPS": "shop-devs=shop,blog-writers=blog",
-               "PORTICO_OIDC_PLATFORM_GROUPS": "platform-engineers"}
+DEMO_GROUPS = {
+    "PORTICO_OIDC_TEAM_GROUPS": "shop-devs=shop,blog-writers=blog",
+    "PORTICO_OIDC_PLATFORM_GROUPS": "platform-engineers",
+}
 
 
 class DemoIdP:
     def __init__(self, addr: str):
         port = addr.rsplit(":", 1)[-1]
-        self.idp = LocalIdP(redirect_uris=[f"http://{addr}/sso/callback/", f"http://localhost:{port}/sso/callback/",
-                                           f"http://127.0.0.1:{port}/sso/callback/"]).prepare()
+        self.idp = LocalIdP(
+            redirect_uris=[
+                f"http://{addr}/sso/callback/",
+                f"http://localhost:{port}/sso/callback/",
+                f"http://127.0.0.1:{port}/sso/callback/",
+            ]
+        ).prepare()
         self.error: str | None = None
         self.ready = threading.Event()
         self._thread: threading.Thread | None = None

@@ -8,6 +8,7 @@ refresh that re-reads the groups, so removing someone from an LDAP group is seen
 re-check (docs/sso.md). Dex serves HTTPS with a certificate from a throw-away CA made here; Portico verifies it
 through PORTICO_OIDC_CA_BUNDLE.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -93,29 +94,54 @@ def _make_ca_and_cert(folder: Path) -> tuple[Path, Path, Path]:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Portico local identity provider CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-          .not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
@@ -126,8 +152,10 @@ def _ldif(people) -> str:
         f"dn: ou=groups,{BASE_DN}\nobjectClass: organizationalUnit\nou: groups\n",
     ]
     for p in people:
-        entries.append(f"dn: uid={p.uid},ou=people,{BASE_DN}\nobjectClass: inetOrgPerson\nuid: {p.uid}\n"
-                       f"cn: {p.name}\nsn: {p.name.split()[-1]}\nmail: {p.email}\nuserPassword: {p.password}\n")
+        entries.append(
+            f"dn: uid={p.uid},ou=people,{BASE_DN}\nobjectClass: inetOrgPerson\nuid: {p.uid}\n"
+            f"cn: {p.name}\nsn: {p.name.split()[-1]}\nmail: {p.email}\nuserPassword: {p.password}\n"
+        )
     groups = sorted({g for p in people for g in p.groups})
     for g in groups:
         members = "".join(f"member: uid={p.uid},ou=people,{BASE_DN}\n" for p in people if g in p.groups)
@@ -161,8 +189,12 @@ class LocalIdP:
 
     def settings(self) -> dict:
         """The Django settings that point Portico at this provider (what the PORTICO_OIDC_* variables set)."""
-        return {"PORTICO_OIDC_ISSUER": self.issuer, "PORTICO_OIDC_CLIENT_ID": CLIENT_ID,
-                "PORTICO_OIDC_CLIENT_SECRET": self.client_secret, "PORTICO_OIDC_CA_BUNDLE": str(self.ca_path)}
+        return {
+            "PORTICO_OIDC_ISSUER": self.issuer,
+            "PORTICO_OIDC_CLIENT_ID": CLIENT_ID,
+            "PORTICO_OIDC_CLIENT_SECRET": self.client_secret,
+            "PORTICO_OIDC_CA_BUNDLE": str(self.ca_path),
+        }
 
     def prepare(self) -> LocalIdP:
         """Pick the ports and make the CA and certificate, so ``settings()`` is known before anything runs."""
@@ -189,28 +221,33 @@ class LocalIdP:
         data = self.folder / "ldap-data"
         data.mkdir()
         conf = self.folder / "slapd.conf"
-        conf.write_text("\n".join([
-            "include /etc/ldap/schema/core.schema",
-            "include /etc/ldap/schema/cosine.schema",
-            "include /etc/ldap/schema/inetorgperson.schema",
-            "modulepath /usr/lib/ldap",
-            "moduleload back_mdb",
-            f"pidfile {self.folder / 'slapd.pid'}",
-            "database mdb",
-            f'suffix "{BASE_DN}"',
-            f'rootdn "{ADMIN_DN}"',
-            f"rootpw {self._admin_password}",
-            f"directory {data}",
-            "maxsize 10485760",
-            "index objectClass eq",
-            "",
-        ]))
+        conf.write_text(
+            "\n".join(
+                [
+                    "include /etc/ldap/schema/core.schema",
+                    "include /etc/ldap/schema/cosine.schema",
+                    "include /etc/ldap/schema/inetorgperson.schema",
+                    "modulepath /usr/lib/ldap",
+                    "moduleload back_mdb",
+                    f"pidfile {self.folder / 'slapd.pid'}",
+                    "database mdb",
+                    f'suffix "{BASE_DN}"',
+                    f'rootdn "{ADMIN_DN}"',
+                    f"rootpw {self._admin_password}",
+                    f"directory {data}",
+                    "maxsize 10485760",
+                    "index objectClass eq",
+                    "",
+                ]
+            )
+        )
         ldif = self.folder / "people.ldif"
         ldif.write_text(_ldif(self.people))
         subprocess.run(["slapadd", "-f", str(conf), "-l", str(ldif)], check=True, capture_output=True)
         log = self.folder / "slapd.log"
-        proc = subprocess.Popen([slapd, "-d", "0", "-f", str(conf), "-h", self.ldap_url],
-                                stdout=log.open("w"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [slapd, "-d", "0", "-f", str(conf), "-h", self.ldap_url], stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
         self._procs.append(proc)
         _wait_port(self.ldap_port, proc, "slapd", log)
 
@@ -223,25 +260,49 @@ class LocalIdP:
             "logger": {"level": "info"},
             "oauth2": {"skipApprovalScreen": True, "passwordConnector": "ldap"},
             "expiry": {"idTokens": "10m"},
-            "connectors": [{
-                "type": "ldap", "id": "ldap", "name": "Portico test LDAP",
-                "config": {
-                    "host": f"127.0.0.1:{self.ldap_port}", "insecureNoSSL": True,
-                    "bindDN": ADMIN_DN, "bindPW": self._admin_password,
-                    "usernamePrompt": "Username",
-                    "userSearch": {"baseDN": f"ou=people,{BASE_DN}", "filter": "(objectClass=inetOrgPerson)",
-                                   "username": "uid", "idAttr": "uid", "emailAttr": "mail", "nameAttr": "cn",
-                                   "preferredUsernameAttr": "uid"},
-                    "groupSearch": {"baseDN": f"ou=groups,{BASE_DN}", "filter": "(objectClass=groupOfNames)",
-                                    "userMatchers": [{"userAttr": "DN", "groupAttr": "member"}], "nameAttr": "cn"},
-                },
-            }],
+            "connectors": [
+                {
+                    "type": "ldap",
+                    "id": "ldap",
+                    "name": "Portico test LDAP",
+                    "config": {
+                        "host": f"127.0.0.1:{self.ldap_port}",
+                        "insecureNoSSL": True,
+                        "bindDN": ADMIN_DN,
+                        "bindPW": self._admin_password,
+                        "usernamePrompt": "Username",
+                        "userSearch": {
+                            "baseDN": f"ou=people,{BASE_DN}",
+                            "filter": "(objectClass=inetOrgPerson)",
+                            "username": "uid",
+                            "idAttr": "uid",
+                            "emailAttr": "mail",
+                            "nameAttr": "cn",
+                            "preferredUsernameAttr": "uid",
+                        },
+                        "groupSearch": {
+                            "baseDN": f"ou=groups,{BASE_DN}",
+                            "filter": "(objectClass=groupOfNames)",
+                            "userMatchers": [{"userAttr": "DN", "groupAttr": "member"}],
+                            "nameAttr": "cn",
+                        },
+                    },
+                }
+            ],
             "staticClients": [
-                {"id": CLIENT_ID, "name": "Portico", "secret": self.client_secret,
-                 "redirectURIs": list(self.redirect_uris)},
+                {
+                    "id": CLIENT_ID,
+                    "name": "Portico",
+                    "secret": self.client_secret,
+                    "redirectURIs": list(self.redirect_uris),
+                },
                 # Another application of the same provider: its tokens must not sign anyone in to Portico.
-                {"id": OTHER_CLIENT_ID, "name": "Another application", "secret": "other-app-secret",
-                 "redirectURIs": list(self.redirect_uris)},
+                {
+                    "id": OTHER_CLIENT_ID,
+                    "name": "Another application",
+                    "secret": "other-app-secret",
+                    "redirectURIs": list(self.redirect_uris),
+                },
             ],
         }
         conf = self.folder / "dex.yaml"
@@ -253,8 +314,9 @@ class LocalIdP:
         deadline = time.monotonic() + 20
         while True:  # listening is not serving yet: wait for the discovery document
             try:
-                requests.get(f"{self.issuer}/.well-known/openid-configuration", verify=str(self.ca_path),
-                             timeout=2).raise_for_status()
+                requests.get(
+                    f"{self.issuer}/.well-known/openid-configuration", verify=str(self.ca_path), timeout=2
+                ).raise_for_status()
                 return
             except requests.RequestException as exc:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -271,18 +333,41 @@ class LocalIdP:
             changes.append(f"dn: cn={g},ou=groups,{BASE_DN}\nchangetype: modify\n{op}: member\nmember: {user_dn}\n")
         for change in changes:
             # Adding a member twice or removing one who is absent is refused by LDAP; both leave what we want.
-            subprocess.run(["ldapmodify", "-x", "-H", self.ldap_url, "-D", ADMIN_DN, "-w", self._admin_password,
-                            "-c"], input=change, text=True, capture_output=True, check=False)
+            subprocess.run(
+                ["ldapmodify", "-x", "-H", self.ldap_url, "-D", ADMIN_DN, "-w", self._admin_password, "-c"],
+                input=change,
+                text=True,
+                capture_output=True,
+                check=False,
+            )
 
-    def password_grant(self, person: Person, *, client_id: str = CLIENT_ID, client_secret: str | None = None,
-                       scope: str = "openid email profile groups offline_access") -> dict:
+    def password_grant(
+        self,
+        person: Person,
+        *,
+        client_id: str = CLIENT_ID,
+        client_secret: str | None = None,
+        scope: str = "openid email profile groups offline_access",
+    ) -> dict:
         """Tokens for ``person`` straight from the token endpoint (Dex's password grant, through the same LDAP
         connector as the login page): for API tests and the command line."""
-        secret = client_secret if client_secret is not None else (
-            self.client_secret if client_id == CLIENT_ID else "other-app-secret")
-        response = requests.post(f"{self.issuer}/token", data={
-            "grant_type": "password", "username": person.uid, "password": person.password, "scope": scope,
-        }, auth=(client_id, secret), verify=str(self.ca_path), timeout=10)
+        secret = (
+            client_secret
+            if client_secret is not None
+            else (self.client_secret if client_id == CLIENT_ID else "other-app-secret")
+        )
+        response = requests.post(
+            f"{self.issuer}/token",
+            data={
+                "grant_type": "password",
+                "username": person.uid,
+                "password": person.password,
+                "scope": scope,
+            },
+            auth=(client_id, secret),
+            verify=str(self.ca_path),
+            timeout=10,
+        )
         response.raise_for_status()
         return response.json()
 

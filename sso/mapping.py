@@ -4,6 +4,7 @@ Only what a mapping names is synced: membership of a team that some group maps t
 when some group maps to it. A team no group maps to keeps the members given it by hand; a user who never
 signed in through the provider is never touched. Every join and leave is an audit event.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Who signed in through the provider (Identity) and which provider groups give which team or role
 (GroupMapping, edited in the admin; PORTICO_OIDC_TEAM_GROUPS and PORTICO_OIDC_PLATFORM_GROUPS add more)."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,10 +12,17 @@ class GroupMapping(models.Model):
     """Members of the provider group ``group`` are members of ``team``, or platform engineers."""
 
     group = models.CharField(max_length=255, help_text="The group's name as the provider sends it in the groups claim.")
-    team = models.ForeignKey(TEAM_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="sso_groups",
-                             help_text="Members of the group are members of this team.")
-    platform = models.BooleanField("platform engineers", default=False,
-                                   help_text="Members of the group are platform engineers.")
+    team = models.ForeignKey(
+        TEAM_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sso_groups",
+        help_text="Members of the group are members of this team.",
+    )
+    platform = models.BooleanField(
+        "platform engineers", default=False, help_text="Members of the group are platform engineers."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -23,8 +31,10 @@ class GroupMapping(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "team"], name="unique_group_team"),
             models.UniqueConstraint(fields=["group"], condition=models.Q(platform=True), name="unique_group_platform"),
-            models.CheckConstraint(condition=models.Q(team__isnull=False, platform=False)
-                                   | models.Q(team__isnull=True, platform=True), name="group_maps_to_one_thing"),
+            models.CheckConstraint(
+                condition=models.Q(team__isnull=False, platform=False) | models.Q(team__isnull=True, platform=True),
+                name="group_maps_to_one_thing",
+            ),
         ]
 
     def __str__(self):

@@ -5,6 +5,7 @@ mozilla-django-oidc's own check verifies the signature and expiry but not the au
 (``_verify_jws`` passes ``verify_aud: False``): a token the same provider issued to another application would
 pass it. ``verify_id_token`` here checks both, and is the only check Portico uses.
 """
+
 from __future__ import annotations
 
 import json
@@ -110,7 +111,12 @@ def verify_id_token(token: str, *, nonce: str | None) -> dict:
     key, alg = _signing_key(token)
     try:
         claims = jwt.decode(
-            token, key, algorithms=[alg], audience=conf.client_id(), issuer=conf.issuer(), leeway=LEEWAY_SECONDS,
+            token,
+            key,
+            algorithms=[alg],
+            audience=conf.client_id(),
+            issuer=conf.issuer(),
+            leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError as exc:
@@ -136,8 +142,13 @@ def token_request(data: dict) -> dict:
     whether the provider refused (``TokenRejected``, with the OAuth error) or could not be reached."""
     endpoint = metadata()["token_endpoint"]
     try:
-        response = requests.post(endpoint, data=data, auth=(conf.client_id(), conf.client_secret()),
-                                 verify=conf.verify(), timeout=conf.timeout())
+        response = requests.post(
+            endpoint,
+            data=data,
+            auth=(conf.client_id(), conf.client_secret()),
+            verify=conf.verify(),
+            timeout=conf.timeout(),
+        )
     except requests.RequestException as exc:
         raise ProviderUnavailable(f"{endpoint}: {exc.__class__.__name__}") from exc
     try:
@@ -156,8 +167,9 @@ def userinfo(access_token: str) -> dict:
     if not endpoint or not access_token:
         return {}
     try:
-        response = requests.get(endpoint, headers={"Authorization": f"Bearer {access_token}"},
-                                verify=conf.verify(), timeout=conf.timeout())
+        response = requests.get(
+            endpoint, headers={"Authorization": f"Bearer {access_token}"}, verify=conf.verify(), timeout=conf.timeout()
+        )
         response.raise_for_status()
         return response.json()
     except (requests.RequestException, ValueError, json.JSONDecodeError) as exc:

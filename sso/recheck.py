@@ -4,6 +4,7 @@ provider gave at sign-in. A user removed from a group loses the team at that req
 and no role loses their API tokens; a user the provider no longer knows (refresh refused) is signed out and
 loses them too. While the provider cannot be reached, the last answer stands and the next request asks again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,9 @@ def _recheck(user, refresh_encrypted: str) -> str:
     try:
         if not refresh_token:
             raise provider.TokenRejected("no refresh token: the provider gave none at sign-in (offline_access)")
-        tokens = provider.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token,
-                                         "scope": conf.scopes()})
+        tokens = provider.token_request(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token, "scope": conf.scopes()}
+        )
         claims = provider.verify_id_token(tokens.get("id_token"), nonce=None)
     except provider.ProviderUnavailable as exc:
         log.warning("sso re-check of %s: provider unreachable, keeping the last answer: %s", user, exc)

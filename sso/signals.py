@@ -1,4 +1,5 @@
 """Who signed in and out, and how: an audit event for each (the audit trail had none before single sign-on)."""
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 

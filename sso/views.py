@@ -6,6 +6,7 @@ its nonce and PKCE verifier (S256), matched and removed at the callback so it ca
 kept only when it points at this host. Portico's subclasses take the endpoints from the provider's discovery
 document and turn every failure into a page that says what happened instead of an error 500.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,10 @@ class PasswordForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         if username and not conf.password_login_allowed(username):
             raise forms.ValidationError(
-                "Password sign-in is switched off here; sign in with %(provider)s.", code="password_login_off",
-                params={"provider": conf.provider_name()})
+                "Password sign-in is switched off here; sign in with %(provider)s.",
+                code="password_login_off",
+                params={"provider": conf.provider_name()},
+            )
         return super().clean()
 
 
@@ -54,8 +57,12 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(sso_enabled=conf.enabled(), provider_name=conf.provider_name(),
-                       password_login=conf.password_login(), break_glass=bool(conf.break_glass_users()))
+        context.update(
+            sso_enabled=conf.enabled(),
+            provider_name=conf.provider_name(),
+            password_login=conf.password_login(),
+            break_glass=bool(conf.break_glass_users()),
+        )
         return context
 
 
@@ -101,8 +108,12 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
 
     def login_failure(self):
         error = self.request.GET.get("error_description") or self.request.GET.get("error")
-        return _page(self.request, "sso/failed.html", 400,
-                     reason=f"the provider answered: {error}" if error else NOT_STARTED_HERE)
+        return _page(
+            self.request,
+            "sso/failed.html",
+            400,
+            reason=f"the provider answered: {error}" if error else NOT_STARTED_HERE,
+        )
 
     def login_success(self):
         response = super().login_success()
@@ -123,9 +134,13 @@ def logout(request):
         except provider.ProviderUnavailable:
             end_session = None
         if end_session:
-            target = f"{end_session}?" + urlencode({
-                "id_token_hint": id_token, "client_id": conf.client_id(),
-                "post_logout_redirect_uri": request.build_absolute_uri(resolve_url("login"))})
+            target = f"{end_session}?" + urlencode(
+                {
+                    "id_token_hint": id_token,
+                    "client_id": conf.client_id(),
+                    "post_logout_redirect_uri": request.build_absolute_uri(resolve_url("login")),
+                }
+            )
     auth.logout(request)
     return HttpResponseRedirect(target)
 
@@ -136,8 +151,14 @@ def no_access(request):
     identity = Identity.objects.filter(user=request.user).first()
     if identity is None:
         raise PermissionDenied
-    return _page(request, "sso/no_access.html", 200, groups=identity.groups, has_access=mapping.has_access(request.user),
-                 recheck_seconds=conf.recheck_seconds())
+    return _page(
+        request,
+        "sso/no_access.html",
+        200,
+        groups=identity.groups,
+        has_access=mapping.has_access(request.user),
+        recheck_seconds=conf.recheck_seconds(),
+    )
 
 
 def failed(request):

@@ -1,5 +1,6 @@
 """Signing in with Dex in Chromium: Portico's login page, Dex's own login page (LDAP behind it), and back, with
 the team the person's group maps to; and the page that tells someone whose groups grant nothing why."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -1,5 +1,6 @@
 """A real identity provider for the single sign-on tests: Dex, built from its Go module, in front of OpenLDAP
 (sso/localidp.py), on loopback over HTTPS, one per test process. Sign-ins go through Dex's own login form."""
+
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -67,8 +68,9 @@ def dex_login(idp, authorize_url: str, uid: str, password: str | None = None) ->
     form.feed(page.text)
     assert form.action is not None and "password" in form.fields, f"no login form on {page.url}:\n{page.text[:500]}"
     form.fields.update(login=uid, password=password if password is not None else person.password)
-    response = browser.post(urljoin(page.url, form.action), data=form.fields, allow_redirects=False, timeout=10,
-                            verify=ca)
+    response = browser.post(
+        urljoin(page.url, form.action), data=form.fields, allow_redirects=False, timeout=10, verify=ca
+    )
     for _ in range(10):
         if response.status_code not in (301, 302, 303, 307):
             break
@@ -76,8 +78,9 @@ def dex_login(idp, authorize_url: str, uid: str, password: str | None = None) ->
         if location.startswith("http://testserver/"):
             return location
         response = browser.get(location, allow_redirects=False, timeout=10, verify=ca)
-    raise AssertionError(f"Dex did not send the browser back: {response.status_code} {response.url}\n"
-                         f"{response.text[:500]}")
+    raise AssertionError(
+        f"Dex did not send the browser back: {response.status_code} {response.url}\n{response.text[:500]}"
+    )
 
 
 def start(client, next_url=None):

@@ -1,5 +1,6 @@
 """Bad input and attacks against the sign-in, with the real provider: forged, expired and misaddressed ID
 tokens, a replayed state, an open redirect in `next`, a provider that is down, and the password switch."""
+
 import datetime
 import time
 
@@ -26,8 +27,16 @@ def dex_key_id(idp) -> str:
 
 def claims(idp, **overrides):
     now = int(time.time())
-    return {"iss": idp.issuer, "sub": "attacker", "aud": "portico", "iat": now, "exp": now + 600,
-            "email": "attacker@evil.example", "groups": ["platform-engineers"], **overrides}
+    return {
+        "iss": idp.issuer,
+        "sub": "attacker",
+        "aud": "portico",
+        "iat": now,
+        "exp": now + 600,
+        "email": "attacker@evil.example",
+        "groups": ["platform-engineers"],
+        **overrides,
+    }
 
 
 def test_a_real_id_token_passes(sso):
@@ -103,8 +112,9 @@ def test_a_replayed_callback_is_refused(client, sso, mapped):
     assert AuditEvent.objects.filter(verb="sign_in").count() == 1
 
 
-@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "https:/evil.example",
-                                      "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/x", "https:/evil.example", "javascript:alert(1)"]
+)
 def test_next_never_leaves_portico(client, sso, mapped, next_url):
     response = sign_in(client, sso, "alice", next_url=next_url)
     assert response.status_code == 302 and response["Location"] == "/"
@@ -138,8 +148,9 @@ def test_a_provider_that_goes_down_during_the_sign_in_gets_a_page(client, sso, m
 def test_an_error_from_the_provider_is_shown(client, sso):
     url = start(client)
     state = url.split("state=")[1].split("&")[0]
-    response = client.get("/sso/callback/", {"error": "access_denied", "error_description": "user said no",
-                                             "state": state})
+    response = client.get(
+        "/sso/callback/", {"error": "access_denied", "error_description": "user said no", "state": state}
+    )
     assert response.status_code == 400 and "user said no" in response.content.decode()
 
 

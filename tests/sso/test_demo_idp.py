@@ -1,5 +1,6 @@
 """`make run`'s "Sign in with Dex" (sso/demo.py, started by runall): the provider comes up on the ports and CA
 the web process was given, and the demo's group settings map its people to the demo's teams."""
+
 import environ
 import pytest
 import requests
@@ -28,14 +29,21 @@ def test_the_demo_provider_serves_where_the_web_process_was_told(demo, settings,
     demo.start()
     assert demo.ready.wait(60), demo.error
 
-    discovery = requests.get(f"{env['PORTICO_OIDC_ISSUER']}/.well-known/openid-configuration",
-                             verify=env["PORTICO_OIDC_CA_BUNDLE"], timeout=10).json()
+    discovery = requests.get(
+        f"{env['PORTICO_OIDC_ISSUER']}/.well-known/openid-configuration",
+        verify=env["PORTICO_OIDC_CA_BUNDLE"],
+        timeout=10,
+    ).json()
     assert discovery["issuer"] == env["PORTICO_OIDC_ISSUER"]
     parsed = environ.Env()  # read the way portico/settings.py reads the variables runall passes on
     settings.PORTICO_OIDC_TEAM_GROUPS = parsed.parse_value(env["PORTICO_OIDC_TEAM_GROUPS"], dict)
     settings.PORTICO_OIDC_PLATFORM_GROUPS = parsed.parse_value(env["PORTICO_OIDC_PLATFORM_GROUPS"], list)
-    for name in ("PORTICO_OIDC_ISSUER", "PORTICO_OIDC_CLIENT_ID", "PORTICO_OIDC_CLIENT_SECRET",
-                 "PORTICO_OIDC_CA_BUNDLE"):
+    for name in (
+        "PORTICO_OIDC_ISSUER",
+        "PORTICO_OIDC_CLIENT_ID",
+        "PORTICO_OIDC_CLIENT_SECRET",
+        "PORTICO_OIDC_CA_BUNDLE",
+    ):
         setattr(settings, name, env[name])
     provider.reset_cache()
     try:

@@ -1,6 +1,7 @@
 """The page permission matrix (tests/web/test_page_permission_matrix.py) again, for users whose roles came from
 the provider's groups: each user holds an identity, signs in with the groups Dex gives them (its real ID
 token, verified), and gets team membership and the platform role from the group mappings only."""
+
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -26,8 +27,13 @@ def from_groups(idp, uid):
         _GROUPS[uid] = groups_from(provider.verify_id_token(token, nonce=None))
     user = User.objects.create_user(uid)
     # Checked "tomorrow": no re-check runs during the test (those are tested in test_sign_in.py).
-    Identity.objects.create(user=user, issuer=idp.issuer, subject=uid, groups=_GROUPS[uid],
-                            checked_at=timezone.now() + timezone.timedelta(days=1))
+    Identity.objects.create(
+        user=user,
+        issuer=idp.issuer,
+        subject=uid,
+        groups=_GROUPS[uid],
+        checked_at=timezone.now() + timezone.timedelta(days=1),
+    )
     mapping.apply_groups(user, _GROUPS[uid], reason="sign-in")
     return user
 

@@ -1,5 +1,6 @@
 """Local passwords beside single sign-on: on by default, switched off except for break-glass accounts (still
 behind the sign-in lockout), and signing out of both."""
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -68,8 +69,7 @@ def test_signing_out_ends_the_provider_session_where_the_provider_offers_it(clie
     sign_in(client, sso, "alice")
     id_token = client.session["sso_id_token"]
     metadata = provider.metadata()
-    monkeypatch.setattr(provider, "metadata",
-                        lambda: {**metadata, "end_session_endpoint": f"{sso.issuer}/logout"})
+    monkeypatch.setattr(provider, "metadata", lambda: {**metadata, "end_session_endpoint": f"{sso.issuer}/logout"})
 
     response = client.post("/logout/")
 

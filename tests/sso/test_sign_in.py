@@ -1,5 +1,6 @@
 """Signing in through the real provider (Dex + LDAP): the code flow with PKCE, state and nonce; groups becoming
 teams and the platform role, kept in step at every sign-in and re-check, with an audit event per change."""
+
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -121,6 +122,7 @@ def test_a_user_the_provider_no_longer_knows_is_signed_out_and_loses_their_token
     token = Token.objects.create(user=alice)
     identity = Identity.objects.get(user=alice)
     from core import crypto
+
     identity.refresh_token_encrypted = crypto.encrypt("not-a-refresh-token-dex-knows")
     identity.save()
 

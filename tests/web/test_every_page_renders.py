@@ -6,6 +6,7 @@ that text, so the title, the stylesheet and the scripts land in <body>. Nothing 
 This test renders every URL name of the site (the API's JSON and Django's own admin pages aside, each said
 below), so a new page that is not listed here fails until it is.
 """
+
 import io
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -36,15 +37,29 @@ class Page:
 
     @property
     def label(self) -> str:
-        return " ".join(filter(None, [self.method.upper(), self.url_name, self.route, self.query,
-                                      "(htmx)" if self.htmx else ""]))
+        return " ".join(
+            filter(None, [self.method.upper(), self.url_name, self.route, self.query, "(htmx)" if self.htmx else ""])
+        )
 
 
 ROUTE_FORM = {
-    "team": "shop", "cluster": "local", "namespace": "shop", "name": "cart", "host": "cart.shop.example.com",
-    "path": "/", "path_type": "Prefix", "backend_kind": "existing", "service_name": "cart", "service_port": "8080",
-    "target_port": "", "selector": "", "service_type": "ClusterIP", "external_name": "", "tls_mode": "cert-manager",
-    "issuer": "", "secret_name": "",
+    "team": "shop",
+    "cluster": "local",
+    "namespace": "shop",
+    "name": "cart",
+    "host": "cart.shop.example.com",
+    "path": "/",
+    "path_type": "Prefix",
+    "backend_kind": "existing",
+    "service_name": "cart",
+    "service_port": "8080",
+    "target_port": "",
+    "selector": "",
+    "service_type": "ClusterIP",
+    "external_name": "",
+    "tls_mode": "cert-manager",
+    "issuer": "",
+    "secret_name": "",
 }
 # The demo's routes: frontend (approved and applied), api (pending), metrics (rejected) in team shop on cluster
 # local, and blog (pending) in team blog.
@@ -65,8 +80,13 @@ PAGES = [
     *[Page("routes:detail", route=name) for name in DEMO_ROUTES],
     *[Page("routes:detail", route=name, htmx=True) for name in DEMO_ROUTES],
     *[Page("routes:edit", route=name) for name in DEMO_ROUTES],
-    Page("routes:validate_edit", route="api", method="post", htmx=True,
-         data={**ROUTE_FORM, "name": "api", "host": "shop.example.com", "path": "/api/v2"}),
+    Page(
+        "routes:validate_edit",
+        route="api",
+        method="post",
+        htmx=True,
+        data={**ROUTE_FORM, "name": "api", "host": "shop.example.com", "path": "/api/v2"},
+    ),
     Page("routes:delete", route="frontend"),
     Page("routes:review_queue"),
     Page("routes:review_count", htmx=True),
@@ -79,8 +99,13 @@ PAGES = [
     Page("admin:index"),
     Page("admin:routes_route_changelist"),
     Page("admin:routes_route_change", route="api", pk_arg="object_id"),
-    Page("admin:routes_route_changelist", method="post", route="api", pk_arg=None,
-         data={"action": "reject_selected", "_selected_action": "{pk}"}),
+    Page(
+        "admin:routes_route_changelist",
+        method="post",
+        route="api",
+        pk_arg=None,
+        data={"action": "reject_selected", "_selected_action": "{pk}"},
+    ),
     Page("sso:failed"),
     Page("sso:no_access"),  # for people single sign-on did not make: 403 (the page itself: tests/sso)
     Page("logout", method="post"),  # last: it signs the client out
@@ -110,8 +135,10 @@ def _url_patterns(resolver=None, prefix="", namespace=""):
 def test_every_named_url_is_rendered_here_or_says_why_not():
     rendered = {page.url_name for page in PAGES}
     missing = sorted(
-        name for name, route in _url_patterns()
-        if name not in rendered and name not in NOT_RENDERED
+        name
+        for name, route in _url_patterns()
+        if name not in rendered
+        and name not in NOT_RENDERED
         and not any(route.startswith(prefix) for prefix in NOT_RENDERED_PREFIXES)
     )
     assert not missing, f"add these URL names to PAGES in {__name__} (or to NOT_RENDERED, saying why): {missing}"
@@ -145,7 +172,7 @@ class _Document(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in self.stack:
-            del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
+            del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag) :]
 
     def handle_comment(self, data):
         self.text.append(data)
@@ -168,7 +195,7 @@ def _leaks(chunks: list[str], leaks) -> list[str]:
         for leak in leaks:
             at = chunk.find(leak)
             if at >= 0:
-                found.append(f"template syntax {leak!r} in the output: ...{chunk[max(0, at - 80):at + 80]!r}")
+                found.append(f"template syntax {leak!r} in the output: ...{chunk[max(0, at - 80) : at + 80]!r}")
     return found
 
 
@@ -237,8 +264,11 @@ def test_every_page_renders_without_leaked_template_syntax(demo, role, django_ca
     if role == "anonymous":
         assert not [page.label for page in PAGES if page.url_name not in public and page.label not in signed_out]
     else:
-        expected = {p.label for p in PAGES if p.url_name == "logout" or
-                    (p.url_name.startswith("admin:") and not demo["users"][role].is_staff)}
+        expected = {
+            p.label
+            for p in PAGES
+            if p.url_name == "logout" or (p.url_name.startswith("admin:") and not demo["users"][role].is_staff)
+        }
         assert set(signed_out) == expected
 
 
@@ -253,9 +283,11 @@ def test_the_check_finds_a_leaked_comment_and_head_content_pushed_into_the_body(
             self.content = html.encode()
 
     page = Page("routes:dashboard")
-    clean = ('<!doctype html><html><head><meta charset="utf-8"><title>Portico</title>'
-             '<link rel="stylesheet" href="/s.css"></head>'
-             '<body><div data-formset=\'{"options": {"prefix": "x"}}\'><p>{"a": 1}</p></div></body></html>')
+    clean = (
+        '<!doctype html><html><head><meta charset="utf-8"><title>Portico</title>'
+        '<link rel="stylesheet" href="/s.css"></head>'
+        '<body><div data-formset=\'{"options": {"prefix": "x"}}\'><p>{"a": 1}</p></div></body></html>'
+    )
     leaked = clean.replace('<meta charset="utf-8">', '<meta charset="utf-8">{# No inline script\n anywhere #}')
 
     assert _problems(page, Response(clean)) == []

@@ -1,6 +1,7 @@
 """Start the web server, a Celery worker and beat together for `make run`, and the live demo cluster beside them
 (routes/live_demo.py: started at once when kube-apiserver and etcd are built, else built in the background);
 Ctrl-C stops everything."""
+
 import os
 import signal
 import subprocess
@@ -19,8 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
-        parser.add_argument("--no-live-cluster", action="store_true",
-                            help="do not start (or build) the live demo cluster; cluster \"local\" only")
+        parser.add_argument(
+            "--no-live-cluster",
+            action="store_true",
+            help='do not start (or build) the live demo cluster; cluster "local" only',
+        )
 
     def handle(self, *args, addr, no_live_cluster=False, **options):
         for folder in ("data_folder_in", "control_folder", "processed_folder"):
@@ -30,10 +34,27 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", "--concurrency=2",
-                       "--pool=threads"],
-            "beat": [python, "-m", "celery", "-A", "portico", "beat", "--loglevel=INFO",
-                     f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "portico",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--pool=threads",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "portico",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
+            ],
         }
         # "Sign in with Dex" beside the demo passwords, unless a real provider is configured (docs/sso.md).
         idp = None if os.environ.get("PORTICO_OIDC_ISSUER") else DemoIdP(addr)
