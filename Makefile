@@ -51,10 +51,12 @@ run: install sso-deps
 	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py runall --addr $(RUN_ADDR)
 
-# kube-apiserver and etcd for the tests' local API server and `make dev-cluster`, built from Go modules
-# (tools/kube/) once per machine into a cache outside the repo; a no-op when that cache has them (README).
+# kube-apiserver and etcd for the tests' local API server and `make dev-cluster`, and Traefik and cert-manager's
+# controller for the data path of the traffic tests and the demo, built from Go modules (tools/kube/, tools/traefik/,
+# tools/cert-manager/) once per machine into a cache outside the repo; a no-op when that cache has them (README).
 kube-bins:
 	@scripts/kube-bins.sh >/dev/null
+	@scripts/kube-bins.sh --traffic >/dev/null
 
 # Dex, the tests' and the demo's OpenID Connect provider, built from its Go module (tools/dex/) once per machine
 # into a cache outside the repo, like kube-bins (README "Single sign-on"). `make run` builds it in the background.

@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SECRET_KEY=test-secret-key
 export PORTICO_ENCRYPTION_KEYS="dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
-# The local API server's binaries live in a cache under the real HOME (scripts/kube-bins.sh): find it before
+# The local API server's binaries, and Traefik's and cert-manager's, live in a cache under the real HOME (scripts/kube-bins.sh): find it before
 # HOME changes below.
 export PORTICO_KUBE_BIN_DIR="${PORTICO_KUBE_BIN_DIR:-$(scripts/kube-bins.sh --print-dir)}"
 export PORTICO_DEX_CACHE="${PORTICO_DEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/portico/dex}"  # scripts/dex-bin.sh
+export PORTICO_TRAFFIC_BIN_DIR="${PORTICO_TRAFFIC_BIN_DIR:-$(scripts/kube-bins.sh --traffic --print-dir)}"
 export HOME="${PORTICO_TEST_HOME:-$(mktemp -d /tmp/portico-home.XXXXXX)}"  # Chromium writes its profile here, not in /root
 export PORTICO_WORKER_TESTS="${PORTICO_WORKER_TESTS:-}"
 exec scripts/with-services.sh bash -c '

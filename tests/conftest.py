@@ -5,7 +5,7 @@
 """
 import pytest
 
-pytest_plugins = ["tests.kube.fixtures", "tests.realkube.fixtures", "tests.factories"]
+pytest_plugins = ["tests.kube.fixtures", "tests.realkube.fixtures", "tests.traffic.fixtures", "tests.factories"]
 
 
 @pytest.fixture(autouse=True)

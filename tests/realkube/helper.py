@@ -355,6 +355,13 @@ class Cleaner:
         self.baseline = {kind: set(self._names(api_version, kind)) for api_version, kind in CLUSTER_KINDS}
         self._namespaced: list[tuple[str, str, set[str]]] | None = None
         self.dirty = False  # a test ran since the last complete clean-up
+        self.kept_namespaces: set[str] = set(BASE_NAMESPACES)
+
+    def keep(self, *namespaces: str) -> None:
+        """Take what the server has now as the state to put back, ``namespaces`` included: for a fixture that
+        adds to the server for the rest of the session (tests/traffic's ingress controller and cert-manager)."""
+        self.kept_namespaces |= set(namespaces)
+        self.baseline = {kind: set(self._names(api_version, kind)) for api_version, kind in CLUSTER_KINDS}
 
     def _names(self, api_version: str, plural: str) -> list[str]:
         listed = self.server.request("GET", self.server.collection_path(api_version, plural))
@@ -375,7 +382,7 @@ class Cleaner:
 
     def clean(self) -> None:
         listed = self.server.request("GET", "/api/v1/namespaces")["items"]
-        for namespace in [n["metadata"]["name"] for n in listed if n["metadata"]["name"] not in BASE_NAMESPACES]:
+        for namespace in [n["metadata"]["name"] for n in listed if n["metadata"]["name"] not in self.kept_namespaces]:
             self.remove_namespace(namespace)
         self._restore_cluster_scoped()
         self.dirty = False

@@ -74,3 +74,28 @@ def test_without_go_it_says_how_to_get_the_binaries(env, tmp_path):
 
     assert result.returncode == 1
     assert "Go is not installed" in result.stderr and "make kube-bins" in result.stderr
+
+
+def test_the_data_path_set_builds_once_into_a_folder_of_its_own(env, tmp_path):
+    kube = run(env)
+    first = run(env, "--traffic")
+
+    assert first.returncode == 0, first.stderr
+    folder = Path(first.stdout.strip())
+    assert folder.parent.parent == tmp_path / "cache" and folder != Path(kube.stdout.strip())
+    assert folder.parent.name.startswith("traefikv3.6.12-cert-managerv1.21.2-")
+    assert sorted(p.name for p in folder.iterdir()) == ["cert-manager-controller", "traefik"]
+    assert run(env, "--traffic", "--print-dir").stdout == first.stdout
+    calls = (tmp_path / "go-calls").read_text().split()
+    assert [Path(c).name for c in calls] == ["etcd", "apiserver", "cert-manager", "traefik"]
+
+    assert run(env, "--traffic").stdout == first.stdout
+    assert (tmp_path / "go-calls").read_text().split() == calls  # nothing built again
+
+
+def test_an_interrupted_data_path_build_is_not_taken_as_done(env, tmp_path):
+    failed = run({**env, "FAIL_IN": "traefik"}, "--traffic")
+
+    assert failed.returncode != 0
+    assert not Path(run(env, "--traffic", "--print-dir").stdout.strip()).exists()
+    assert sorted(Path(run(env, "--traffic").stdout.strip()).iterdir()) != []
