@@ -30,6 +30,14 @@ env = environ.Env(
     PORTICO_NOTIFY_TIMEOUT=(float, 10.0),
     PORTICO_NOTIFY_MAX_ATTEMPTS=(int, 8),
     PORTICO_ALLOW_PRIVATE_WEBHOOKS=(bool, False),
+    PORTICO_PROGRESS_DEADLINE=(int, 600),
+    PORTICO_REACHABILITY_INTERVAL=(int, 300),
+    PORTICO_REACHABILITY_TIMEOUT=(float, 5.0),
+    PORTICO_REACHABILITY_AFTER_APPLY=(float, 15.0),
+    PORTICO_REACHABILITY_ALLOW_PRIVATE=(bool, False),
+    PORTICO_REACHABILITY_HTTPS_PORT=(int, 443),
+    PORTICO_REACHABILITY_HTTP_PORT=(int, 80),
+    PORTICO_REACHABILITY_CA_FILE=(str, ""),
     PORTICO_LOGIN_FAILURE_LIMIT=(int, 5),
     PORTICO_LOGIN_COOLOFF_MINUTES=(int, 15),
     PORTICO_TRUSTED_PROXIES=(int, 0),
@@ -324,6 +332,20 @@ PORTICO_NOTIFY_MAX_ATTEMPTS = env("PORTICO_NOTIFY_MAX_ATTEMPTS")
 # Webhooks go to public addresses only unless this allows loopback, link-local and private ones
 # (core/outbound.py, docs/security.md "Outbound requests").
 PORTICO_ALLOW_PRIVATE_WEBHOOKS = env("PORTICO_ALLOW_PRIVATE_WEBHOOKS")
+
+# A route Progressing longer than this many seconds is Degraded, with the reason (routes.progress).
+PORTICO_PROGRESS_DEADLINE = env("PORTICO_PROGRESS_DEADLINE")
+# The reachability check (routes.reachability, docs/reachability.md): after each apply and every
+# PORTICO_REACHABILITY_INTERVAL seconds (0: only after applies), from the worker's network.
+PORTICO_REACHABILITY_INTERVAL = env("PORTICO_REACHABILITY_INTERVAL")
+PORTICO_REACHABILITY_TIMEOUT = env("PORTICO_REACHABILITY_TIMEOUT")
+PORTICO_REACHABILITY_AFTER_APPLY = env("PORTICO_REACHABILITY_AFTER_APPLY")  # seconds after an apply
+PORTICO_REACHABILITY_ALLOW_PRIVATE = env("PORTICO_REACHABILITY_ALLOW_PRIVATE")
+PORTICO_REACHABILITY_HTTPS_PORT = env("PORTICO_REACHABILITY_HTTPS_PORT")
+PORTICO_REACHABILITY_HTTP_PORT = env("PORTICO_REACHABILITY_HTTP_PORT")
+PORTICO_REACHABILITY_CA_FILE = env("PORTICO_REACHABILITY_CA_FILE")
+# "host=address" pairs, comma-separated, like curl --resolve: names the check resolves without DNS.
+PORTICO_REACHABILITY_RESOLVE = env.list("PORTICO_REACHABILITY_RESOLVE", default=[])
 EMAIL_TIMEOUT = PORTICO_NOTIFY_TIMEOUT
 
 # JSON lines in production (one object per line, with request/task/route/cluster ids); plain text with DEBUG.

@@ -76,6 +76,10 @@ class Route(models.Model):
     certificate = models.JSONField(default=dict, blank=True)  # {ready, not_after}
     endpoints = models.JSONField(default=dict, blank=True)  # {ready, total}
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Since when health has been Progressing without a break (routes.progress: past the deadline it is Degraded).
+    progressing_since = models.DateTimeField(null=True, blank=True)
+    # The last reachability check from the worker's network (routes.reachability): hops, timings, certificate.
+    reachability = models.JSONField(default=dict, blank=True)
     reconcile_attempts = models.PositiveIntegerField(default=0)
 
     deletion_requested_at = models.DateTimeField(null=True, blank=True)

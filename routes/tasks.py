@@ -10,7 +10,7 @@ from core import metrics
 from core.errors import is_lock_timeout
 from core.tasks import RetryPolicy, instrumented_task
 
-from . import reconcile
+from . import reachability, reconcile
 from .models import Route
 
 
@@ -41,7 +41,11 @@ def _cluster_fields(cluster_id, *args, **kwargs) -> dict:
 @instrumented_task(name="routes.tasks.reconcile_route", retry=RECONCILE_RETRY, context=_route_fields,
                    outcomes=metrics.RECONCILES)
 def reconcile_route(route_id: str) -> str:
-    return reconcile.reconcile_route(route_id).value
+    result = reconcile.reconcile_route(route_id)
+    if result is reconcile.Result.APPLIED:
+        # After the controllers had a moment to act on what was applied (address, certificate, endpoints).
+        check_reachability.apply_async((str(route_id),), countdown=settings.PORTICO_REACHABILITY_AFTER_APPLY)
+    return result.value
 
 
 @instrumented_task(name="routes.tasks.sync_cluster", context=_cluster_fields)
@@ -56,4 +60,23 @@ def sync_all_clusters() -> int:
     ids = list(Cluster.objects.values_list("pk", flat=True))
     for cluster_id in ids:
         sync_cluster.apply_async((cluster_id,), expires=expires)
+    return len(ids)
+
+
+@instrumented_task(name="routes.tasks.check_reachability", context=_route_fields)
+def check_reachability(route_id: str) -> str:
+    """DNS -> TLS -> HTTP for one route from the worker's network (routes.reachability)."""
+    result = reachability.run(route_id)
+    return result["state"] if result else "skipped"
+
+
+@instrumented_task(name="routes.tasks.check_all_reachability", acks_late=False, reject_on_worker_lost=False)
+def check_all_reachability() -> int:
+    """Beat entry: one check per applied route on a Kubernetes cluster (each expires before the next round)."""
+    expires = settings.PORTICO_REACHABILITY_INTERVAL
+    ids = list(Route.objects.filter(deleted_at__isnull=True, deletion_requested_at__isnull=True,
+                                    applied_revision__isnull=False, cluster__mode="kubernetes")
+               .values_list("pk", flat=True))
+    for route_id in ids:
+        check_reachability.apply_async((str(route_id),), expires=expires)
     return len(ids)

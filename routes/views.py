@@ -31,7 +31,7 @@ from core.models import AuditEvent
 from teams.access import teams_of
 from teams.models import TeamNamespace
 
-from . import adopt, checks, services
+from . import adopt, checks, services, traffic_flow
 from .adapters import cluster_settings, revision_spec, route_target, team_policy
 from .choices import ApprovalChoices, HealthChoices
 from .domain.decimals import parse_decimal
@@ -99,7 +99,11 @@ def _editable_route(request, pk, action: str) -> Route:
 def _polls(route: Route) -> bool:
     """Whether a page showing this route should keep asking for its status."""
     # A finished deletion leaves health Missing, which Route.settled does not count as settled.
-    return not route.settled and not route.is_deleted
+    if route.is_deleted:
+        return False
+    # An applied route on a live cluster is not done until the first reachability check has drawn its picture.
+    awaiting_check = bool(route.applied_revision) and not route.reachability and not route.cluster.is_directory
+    return not route.settled or awaiting_check
 
 
 def _pending_reviews(user):
@@ -189,7 +193,8 @@ def route_detail(request, pk):
     htmx polls this view for the status fragment while the route is unsettled.
     """
     route = _visible_route(request, pk)
-    context = {"route": route, "polling": _polls(route)}
+    context = {"route": route, "polling": _polls(route),
+               "flow": traffic_flow.picture(route) if route.approved_revision and not route.is_deleted else None}
     if _wants_fragment(request):
         return _render(request, "routes/htmx/_status.html", context)
     revisions = list(route.revisions.select_related("created_by"))

@@ -17,8 +17,9 @@ Used by the traffic tests (tests/traffic) and `make run`'s live demo. Both are b
   Kubernetes Ingress and Gateway API providers on the API server, and the Ingress/Gateway status address
   ``lb_address`` published by Traefik itself (``ingressEndpoint.ip``, ``statusAddress.ip``).
 
-Backends are whatever listens on the addresses of the EndpointSlices (loopback 127.0.0.x in the tests and demo):
-no kubelet, no kube-proxy, no pods run here. The processes die with the thread that started them, like the API
+Backends are whatever listens on the addresses of the EndpointSlices: small HTTP servers on this machine's own
+address (``backend_address``: the API server refuses loopback addresses in EndpointSlices), each on a port of its
+own. No kubelet, no kube-proxy, no pods run here. The processes die with the thread that started them, like the API
 server's.
 """
 from __future__ import annotations
@@ -34,7 +35,15 @@ from pathlib import Path
 import urllib3
 import yaml
 
-from .server import ApiError, LocalCluster, LocalClusterError, _die_with_parent, _Process, _signal_group, free_port
+from .server import (
+    ApiError,
+    LocalCluster,
+    LocalClusterError,
+    _die_with_parent,
+    _Process,
+    _signal_group,
+    free_port,
+)
 
 HERE = Path(__file__).resolve().parent
 CONTROLLERS_DIR = HERE / "controllers"
@@ -104,13 +113,13 @@ class TrafficPlane:
 
     # Lifecycle
 
-    def __enter__(self) -> "TrafficPlane":
+    def __enter__(self) -> TrafficPlane:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> "TrafficPlane":
+    def start(self) -> TrafficPlane:
         self.workdir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.startup_timeout
         try:
@@ -244,12 +253,17 @@ class TrafficPlane:
             self._spawn("traefik", [
                 str(self.bin_dir / "traefik"),
                 "--global.checkNewVersion=false", "--global.sendAnonymousUsage=false",
-                "--log.level=INFO",
+                "--log.level=" + os.environ.get("PORTICO_TRAEFIK_LOG_LEVEL", "INFO"),
                 f"--entryPoints.web.address={self.address}:{self.http_port}",
                 f"--entryPoints.websecure.address={self.address}:{self.https_port}",
+                # Routers on websecure terminate TLS with the certificates of the Ingresses' Secrets (as the Helm
+                # chart's websecure port does); an Ingress's spec.tls only loads its certificate into the store.
+                "--entryPoints.websecure.http.tls=true",
                 f"--entryPoints.traefik.address=127.0.0.1:{self.ping_port}",
                 "--ping=true",
                 "--providers.kubernetesIngress=true",
+                # Prefix paths match whole path elements, as the Ingress specification says (/api is not /apiary).
+                "--providers.kubernetesIngress.strictPrefixMatching=true",
                 f"--providers.kubernetesIngress.ingressEndpoint.ip={self.lb_address}",
                 "--providers.kubernetesGateway=true",
                 f"--providers.kubernetesGateway.statusAddress.ip={self.lb_address}",
@@ -307,13 +321,35 @@ class _PortTaken(LocalClusterError):
     pass
 
 
-def port_open(address: str, port: int, timeout: float = 1.0) -> bool:
+def backend_address() -> str:
+    """An IPv4 address of this machine that is not loopback, for backends listed in EndpointSlices.
+
+    The API server refuses EndpointSlice addresses in 127.0.0.0/8 ("may not be in the loopback range"), as it
+    refuses link-local ones, so a backend for Traefik to reach through an EndpointSlice listens on the machine's
+    own interface address instead ($PORTICO_BACKEND_ADDRESS names one). Nothing is sent to find it: a UDP socket
+    "connected" to a documentation address only makes the kernel pick the source address of its route.
+    """
+    chosen = os.environ.get("PORTICO_BACKEND_ADDRESS")
+    if chosen:
+        return chosen
+    for probe in ("192.0.2.1", "198.51.100.1", "10.255.255.255"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.connect((probe, 9))
+                address = sock.getsockname()[0]
+        except OSError:
+            continue
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
     try:
-        with socket.create_connection((address, port), timeout=timeout):
-            return True
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            if not info[4][0].startswith("127."):
+                return info[4][0]
     except OSError:
-        return False
+        pass
+    raise LocalClusterError("This machine has no IPv4 address besides loopback; the traffic tests' backends need "
+                            "one (EndpointSlices may not list loopback addresses). Set PORTICO_BACKEND_ADDRESS.")
 
 
 __all__ = ["CA_ISSUER", "GATEWAY_CLASS", "INGRESS_CLASS", "TrafficBinariesMissing", "TrafficPlane",
-           "traffic_binaries"]
+           "backend_address", "traffic_binaries"]

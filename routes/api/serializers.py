@@ -136,6 +136,33 @@ class EndpointsStatusSerializer(serializers.Serializer):
     total = serializers.IntegerField(allow_null=True, default=None)
 
 
+class ReachabilityHopSerializer(serializers.Serializer):
+    hop = serializers.CharField(help_text="dns, guard, tls or http")
+    title = serializers.CharField()
+    state = serializers.CharField(help_text="ok, warn, fail or skip")
+    detail = serializers.CharField(help_text="What was found, in plain words.")
+    ms = serializers.FloatField(allow_null=True, help_text="How long the hop took, in milliseconds.")
+
+
+class ReachabilityCertificateSerializer(serializers.Serializer):
+    names = serializers.ListField(child=serializers.CharField(), required=False)
+    issuer = serializers.CharField(required=False)
+    not_after = serializers.CharField(required=False)
+    days_left = serializers.IntegerField(required=False)
+
+
+class ReachabilitySerializer(serializers.Serializer):
+    """The last reachability check from the worker's network: DNS -> TLS -> HTTP (docs/reachability.md)."""
+
+    checked_at = serializers.CharField(required=False)
+    state = serializers.CharField(required=False, help_text="ok, warn, fail or skip (worst hop)")
+    summary = serializers.CharField(required=False)
+    addresses = serializers.ListField(child=serializers.CharField(), required=False)
+    hops = ReachabilityHopSerializer(many=True, required=False)
+    certificate = ReachabilityCertificateSerializer(required=False)
+    http_status = serializers.IntegerField(required=False, allow_null=True)
+
+
 class LiveStatusSerializer(serializers.Serializer):
     """What the reconciler last saw on the cluster (written by the worker, read here)."""
 
@@ -145,6 +172,9 @@ class LiveStatusSerializer(serializers.Serializer):
     endpoints = EndpointsStatusSerializer(read_only=True)
     last_synced_at = serializers.DateTimeField(read_only=True, allow_null=True)
     diagnostics = DiagnosticStepSerializer(many=True, read_only=True)
+    progressing_since = serializers.DateTimeField(read_only=True, allow_null=True,
+                                                  help_text="Health Progressing since; Degraded past PORTICO_PROGRESS_DEADLINE.")
+    reachability = ReachabilitySerializer(read_only=True, help_text="Empty until the first check.")
 
 
 class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from clusters.kube import CERTIFICATE, HTTP_ROUTE, INGRESS, SERVICE, TransientKubeError
 from clusters.models import Cluster
-from routes import signals
+from routes import progress, signals
 from routes.adapters import cluster_settings
 from routes.choices import HealthChoices, SyncChoices
 from routes.domain import render
@@ -17,7 +17,8 @@ from routes.models import HostClaim, Route
 from .objects import kind_key
 from .observe import observation
 
-STATUS_FIELDS = ["sync", "health", "conditions", "diagnostics", "address", "certificate", "endpoints", "last_synced_at"]
+STATUS_FIELDS = ["sync", "health", "conditions", "diagnostics", "address", "certificate", "endpoints", "last_synced_at",
+                 "progressing_since"]
 
 
 def evaluate_failure(route: Route, spec: RouteSpec, message: str):
@@ -57,6 +58,8 @@ def save_status(route: Route, evaluation) -> None:
             ) else SyncChoices.OUT_OF_SYNC,
             "last_synced_at": now,
         }
+    if "health" in values:
+        values = progress.judge(route, values, now)
     for name, value in values.items():
         setattr(route, name, value)
     Route.objects.filter(pk=route.pk).update(**values, updated_at=now)
@@ -97,6 +100,7 @@ def refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: dic
         values = {"sync": sync, "health": result.health, "conditions": result.conditions,
                   "diagnostics": result.diagnostics, "address": result.address, "certificate": result.certificate,
                   "endpoints": result.endpoints}
+        values = progress.judge(route, values, now)
         if any(getattr(route, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(route, k, v)

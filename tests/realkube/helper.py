@@ -22,7 +22,12 @@ import urllib3
 import yaml
 
 from clusters.devcluster import ApiError, LocalCluster
-from clusters.devcluster.server import CLUSTER_ISSUER, CRD_DIR, INGRESS_CLASS, TARGET_RBAC
+from clusters.devcluster.server import (
+    CLUSTER_ISSUER,
+    CRD_DIR,
+    INGRESS_CLASS,
+    TARGET_RBAC,
+)
 
 # Namespaces the server has before any test; the per-test clean-up leaves them alone.
 BASE_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "portico-system"})
@@ -389,8 +394,12 @@ class Cleaner:
 
     def remove_namespace(self, namespace: str) -> None:
         """Delete everything in ``namespace`` (finalizers dropped), then the namespace itself, for good."""
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(lambda resource: self._empty(namespace, *resource), self.namespaced_resources()))
+        # A second pass: a controller running beside the server (tests/traffic's cert-manager) may create an object
+        # again while the first pass runs (a CertificateRequest for a Certificate not yet deleted); no garbage
+        # collector runs here, so it would survive the namespace and come back with the next test's namespace.
+        for _ in range(2):
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(lambda resource: self._empty(namespace, *resource), self.namespaced_resources()))
         try:
             self.server.request("DELETE", f"/api/v1/namespaces/{namespace}")
             current = self.server.request("GET", f"/api/v1/namespaces/{namespace}")

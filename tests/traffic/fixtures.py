@@ -11,7 +11,12 @@ from collections.abc import Iterator
 import pytest
 
 from clusters.devcluster import LocalCluster, LocalClusterError
-from clusters.devcluster.traffic import CERT_MANAGER_NAMESPACE, TRAEFIK_NAMESPACE, TrafficBinariesMissing, TrafficPlane
+from clusters.devcluster.traffic import (
+    CERT_MANAGER_NAMESPACE,
+    TRAEFIK_NAMESPACE,
+    TrafficBinariesMissing,
+    TrafficPlane,
+)
 from tests.realkube.helper import Cleaner
 from tests.traffic.helper import Backend, Traffic
 

@@ -3,7 +3,6 @@ Traefik with the route's host as SNI and Host (no /etc/hosts, no DNS), and wait 
 from __future__ import annotations
 
 import http.client
-import itertools
 import socket
 import ssl
 import threading
@@ -11,14 +10,12 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from clusters.devcluster.traffic import TrafficPlane
-
-# 127.0.0.1 is Traefik's; backends take 127.0.0.2 and up, a new address for each in the session.
-_ADDRESSES = (f"127.0.0.{n}" for n in itertools.cycle(range(2, 250)))
+from clusters.devcluster.traffic import TrafficPlane, backend_address
 
 
 class Backend:
-    """A tiny HTTP server on its own loopback address that answers every request with ``name`` and the path."""
+    """A tiny HTTP server that answers every request with ``name`` and the path, on this machine's own address
+    (EndpointSlices may not list loopback ones) and a port of its own."""
 
     def __init__(self, name: str):
         self.name = name
@@ -26,7 +23,7 @@ class Backend:
         backend = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):
                 backend.requests.append(self.path)
                 body = f"{backend.name} {self.path}\n".encode()
                 self.send_response(200)
@@ -38,7 +35,7 @@ class Backend:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer((next(_ADDRESSES), 0), Handler)
+        self.server = ThreadingHTTPServer((backend_address(), 0), Handler)
         self.address, self.port = self.server.server_address[:2]
         self._thread = threading.Thread(target=self.server.serve_forever, name=f"backend-{name}", daemon=True)
         self._thread.start()

@@ -13,43 +13,13 @@ from rest_framework.test import APIClient
 
 from routes import reconcile, services
 from routes.models import Route
-from routes.spec import Backend
+from routes.domain.values import Backend
 from tests.api.conftest import route_body
 from tests.factories import spec
+from tests.traffic.conftest import HOST, apply, serve
 from tests.traffic.helper import answers, eventually, no_route
 
 pytestmark = pytest.mark.django_db
-
-HOST = "cart.shop.example.com"
-
-
-@pytest.fixture
-def traffic_cluster(realkube, traffic, shop):
-    """The local API server as a Portico cluster whose ingress controller is Traefik and whose issuer is
-    cert-manager's local CA (named like the session's default cluster, so route_body's requests land here)."""
-    from clusters.models import Cluster
-
-    Cluster.objects.filter(name="prod-eu").delete()
-    return realkube.cluster(shop, name="prod-eu", ingress_class="traefik", issuer="portico-ca")
-
-
-def serve(realkube, name: str, backend, *, port: int = 8080, target_port: int | str | None = None) -> None:
-    """Service ``name`` (port ``port``) with ``backend`` as its one ready endpoint, as the EndpointSlice controller
-    would list a pod listening on the backend's address and port."""
-    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
-                     "spec": {"selector": {"app": name}, "ports": [
-                         {"name": "http", "port": port, "targetPort": target_port or backend.port}]}})
-    realkube.create({
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-        "metadata": {"name": f"{name}-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": name}},
-        "addressType": "IPv4",
-        "endpoints": [{"addresses": [backend.address], "conditions": {"ready": True}}],
-        "ports": [{"name": "http", "port": backend.port, "protocol": "TCP"}],
-    })
-
-
-def apply(route) -> None:
-    assert reconcile.reconcile_route(route.pk) is reconcile.Result.APPLIED
 
 
 def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issued_for_its_host(
@@ -77,8 +47,8 @@ def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issu
                .get("loadBalancer", {}).get("ingress"))
     reconcile.sync_cluster(traffic_cluster.pk)
     route.refresh_from_db()
-    assert route.health == "Healthy", route.status
-    assert route.status["address"] == traffic.plane.lb_address
+    assert route.health == "Healthy", route.diagnostics
+    assert route.address == traffic.plane.lb_address
     body = api.get(f"/api/v1/routes/{route.pk}/").json()
     assert (body["sync"], body["health"]) == ("Synced", "Healthy")
 

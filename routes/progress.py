@@ -1,0 +1,68 @@
+"""Stuck is a state, not a wait: a route Progressing for longer than PORTICO_PROGRESS_DEADLINE is Degraded.
+
+The reconciler calls ``judge`` on the status it is about to write (routes.reconcile): while the route is
+Progressing, ``progressing_since`` keeps when that began; once the deadline has passed, health turns Degraded,
+the diagnostics steps still waiting (no address, certificate not issued, challenge not passing, endpoints not
+ready) become failures that say how long they have waited, and a ``Stalled`` condition names the reason. The
+health change goes through the same notification path as any other (notifications.health_changed).
+A route being deleted is left Progressing: its removal is tracked elsewhere.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from .choices import HealthChoices
+
+STALLED = "Stalled"
+
+
+def deadline() -> timedelta:
+    return timedelta(seconds=settings.PORTICO_PROGRESS_DEADLINE)
+
+
+def judge(route, values: dict, now: datetime) -> dict:
+    """``values`` (the status fields about to be written) with ``progressing_since`` set and, past the deadline,
+    health Degraded with its reason. Returns a new dict; ``route`` holds the stored fields."""
+    values = dict(values)
+    health = values.get("health", route.health)
+    if health != HealthChoices.PROGRESSING or route.deletion_requested_at is not None:
+        values["progressing_since"] = None
+        values["conditions"] = _without_stalled(values.get("conditions", route.conditions))
+        return values
+    since = route.progressing_since or now
+    values["progressing_since"] = since
+    waited = now - since
+    if waited <= deadline():
+        values["conditions"] = _without_stalled(values.get("conditions", route.conditions))
+        return values
+    diagnostics = [dict(step) for step in values.get("diagnostics", route.diagnostics) or []]
+    waiting = [step for step in diagnostics if step.get("status") == "warn"]
+    for step in waiting:
+        step["status"] = "fail"
+        step["detail"] = f"Still not done after {_duration(waited)}: {step.get('detail', '')}"
+    reason = "; ".join(step.get("title", step.get("step", "")) for step in waiting) or "the route did not settle"
+    message = (f"Progressing for {_duration(waited)}, longer than the {_duration(deadline())} a route may take "
+               f"(PORTICO_PROGRESS_DEADLINE): {reason}.")
+    if waiting:
+        message += " " + waiting[0]["detail"]
+    conditions = _without_stalled(values.get("conditions", route.conditions))
+    conditions.append({"type": STALLED, "status": "True", "reason": "ProgressDeadlineExceeded", "message": message,
+                       "last_transition_time": since.isoformat()})
+    values.update(health=HealthChoices.DEGRADED, diagnostics=diagnostics, conditions=conditions)
+    return values
+
+
+def _without_stalled(conditions) -> list[dict]:
+    return [c for c in conditions or [] if c.get("type") != STALLED]
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} seconds"
+    minutes = seconds // 60
+    if minutes < 120:
+        return f"{minutes} minutes"
+    return f"{minutes // 60} hours"
