@@ -10,10 +10,16 @@ runall starts a LiveDemo beside web, worker and beat; it never makes them wait:
 
 Once up, the server gets what the demo's team deploys itself (namespace ``shop``, Services, EndpointSlices, as
 the admin identity), ``manage.py load_demo --live-kubeconfig`` registers it as cluster ``live`` with the
-least-privilege identity of deploy/target-rbac.yaml and tells the demo story there, and ``manage.py
-demo_controllers`` (clusters/demo_controllers.py) plays the ingress controller and cert-manager. Where the cluster
-stands is written for the clusters page (clusters/live_demo.py). ``stop()`` ends the build, the controllers and
-the server.
+least-privilege identity of deploy/target-rbac.yaml and tells the demo story there.
+
+The data path is real when Traefik and cert-manager's controller are built (``scripts/kube-bins.sh --traffic``,
+a step of `make run`): clusters.devcluster.traffic starts them against the server, the team's workloads are small
+HTTP servers on this machine's address behind the EndpointSlices, Traefik serves the routes on
+127.0.0.1:PORTICO_DEMO_HTTPS_PORT (8443) with certificates cert-manager issues from the local CA
+(``var/live-cluster/traffic/portico-ca.crt``), and README says how to curl them. Without them,
+``manage.py demo_controllers`` (clusters/demo_controllers.py) plays the ingress controller and cert-manager as
+before. Where the cluster stands is written for the clusters page (clusters/live_demo.py). ``stop()`` ends the
+build, the controllers and the server.
 """
 from __future__ import annotations
 
@@ -37,9 +43,14 @@ from django.db import connections
 from clusters import live_demo as status
 from clusters.devcluster import ApiError, BinariesMissing, LocalCluster, LocalClusterError, binaries
 from clusters.devcluster.server import KUBE_BINS, ROOT
+from clusters.devcluster.traffic import TrafficBinariesMissing, TrafficPlane, backend_address
 from clusters.models import Cluster
 from clusters.tasks import probe_cluster
 from routes.tasks import sync_cluster
+
+DEMO_HTTPS_PORT = int(os.environ.get("PORTICO_DEMO_HTTPS_PORT", "8443"))
+DEMO_HTTP_PORT = int(os.environ.get("PORTICO_DEMO_HTTP_PORT", "8081"))
+DEMO_HOSTS = ("shop.example.com",)
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +78,9 @@ class LiveDemo:
         self.cluster: LocalCluster | None = None
         self._build: subprocess.Popen | None = None
         self._controllers: subprocess.Popen | None = None
+        self.plane: TrafficPlane | None = None
+        self._traffic_build: subprocess.Popen | None = None
+        self._backends: dict[str, DemoBackend] = {}
         self._stop = threading.Event()
         self._up = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,7 +97,7 @@ class LiveDemo:
     def stop(self) -> None:
         """Stop the build, the controllers and the server, and take the note off the clusters page."""
         self._stop.set()
-        for process in (self._build, self._controllers):
+        for process in (self._build, self._controllers, self._traffic_build):
             _stop_group(process)
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -108,6 +122,10 @@ class LiveDemo:
             status.write_status(status.FAILED, str(exc).splitlines()[0][:300])
         finally:
             _stop_group(self._controllers)
+            if self.plane is not None:
+                self.plane.stop()
+            for backend in self._backends.values():
+                backend.stop()
             if self.cluster is not None:
                 self.cluster.stop()
             connections.close_all()
@@ -175,17 +193,61 @@ class LiveDemo:
         except LocalClusterError as exc:
             raise LocalClusterError(f"kube-apiserver did not start ({str(exc).splitlines()[0]})") from exc
         portico, admin = self._write_kubeconfig("portico"), self._write_kubeconfig("admin")
-        seed_workloads(self.cluster)
-        call_command("load_demo", live_kubeconfig=portico, stdout=_LogStream())
-        self._controllers = subprocess.Popen(
-            [self.python, "manage.py", "demo_controllers", "--kubeconfig", str(admin),
-             "--delay", str(self.controllers_delay)],
-            cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.plane = self._start_data_path()
+        seed_workloads(self.cluster, self._backends if self.plane is not None else None)
+        if self.plane is not None:
+            call_command("load_demo", live_kubeconfig=portico, live_ingress_class="traefik", live_issuer="portico-ca",
+                         stdout=_LogStream())
+        else:
+            call_command("load_demo", live_kubeconfig=portico, stdout=_LogStream())
+            self._controllers = subprocess.Popen(
+                [self.python, "manage.py", "demo_controllers", "--kubeconfig", str(admin),
+                 "--delay", str(self.controllers_delay)],
+                cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
         self._wake_worker()
         status.write_status(status.READY)
-        logger.info("live cluster: cluster \"live\" at %s is registered (as %s); demo controllers play the ingress "
-                    "controller and cert-manager there", self.cluster.url, "deploy/target-rbac.yaml's identity")
+        if self.plane is not None:
+            logger.info("live cluster: cluster \"live\" at %s is registered; Traefik and cert-manager serve its routes. "
+                        "Try: curl --resolve shop.example.com:%s:127.0.0.1 --cacert %s https://shop.example.com:%s/",
+                        self.cluster.url, self.plane.https_port, self.plane.ca_file, self.plane.https_port)
+        else:
+            logger.info("live cluster: cluster \"live\" at %s is registered (as %s); demo controllers play the "
+                        "ingress controller and cert-manager there", self.cluster.url,
+                        "deploy/target-rbac.yaml's identity")
         self._up.set()
+
+    def _start_data_path(self) -> TrafficPlane | None:
+        """Traefik and cert-manager against the server, and the team's workloads as HTTP servers, when built."""
+        try:
+            plane = TrafficPlane(self.cluster, self.workdir / "traffic", https_port=DEMO_HTTPS_PORT,
+                                 http_port=DEMO_HTTP_PORT)
+        except TrafficBinariesMissing:
+            if shutil.which("go") is not None and not os.environ.get("PORTICO_TRAFFIC_BIN_DIR"):
+                # Built in the background for the next `make run` (about half an hour the first time, README).
+                log = (self.workdir / "traffic-build.log").open("ab")
+                self._traffic_build = subprocess.Popen([str(KUBE_BINS), "--traffic"], cwd=ROOT, stdout=log,
+                                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                       start_new_session=True)
+                log.close()
+                logger.info("live cluster: Traefik and cert-manager are not built yet; building them in the "
+                            "background (%s) for the next make run. Meanwhile demo controllers play them, so there "
+                            "is nothing to curl", self.workdir / "traffic-build.log")
+            else:
+                logger.info("live cluster: Traefik and cert-manager are not built (make kube-bins builds them); "
+                            "demo controllers play them, so there is nothing to curl")
+            return None
+        try:
+            self._backends = {name: DemoBackend(name, pod_port) for name, _, pod_port in WORKLOADS}
+            plane.start()
+        except (LocalClusterError, OSError) as exc:
+            logger.warning("live cluster: the data path did not start (%s); demo controllers play Traefik and "
+                           "cert-manager instead", str(exc).splitlines()[0])
+            plane.stop()
+            for backend in self._backends.values():
+                backend.stop()
+            self._backends = {}
+            return None
+        return plane
 
     def _write_kubeconfig(self, identity: str) -> Path:
         path = self.workdir / f"{identity}.kubeconfig"
@@ -209,9 +271,44 @@ class LiveDemo:
             logger.warning("live cluster: could not enqueue its first probe and sync (%s); beat will", exc)
 
 
-def seed_workloads(cluster: LocalCluster) -> None:
+class DemoBackend:
+    """One of team shop's workloads: an HTTP server on this machine's address (EndpointSlices may not list
+    loopback ones) that answers with its name, the path and the Host it was asked for."""
+
+    def __init__(self, name: str, port: int):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = f"Hello from {name} (team shop) on the live cluster: {self.headers.get('Host')}{self.path}\n"
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        address = backend_address()
+        try:
+            self.server = ThreadingHTTPServer((address, port), Handler)
+        except OSError:  # the pods' usual port is taken on this machine: any port does, the EndpointSlice says which
+            self.server = ThreadingHTTPServer((address, 0), Handler)
+        self.address, self.port = self.server.server_address[:2]
+        self._thread = threading.Thread(target=self.server.serve_forever, name=f"demo-{name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def seed_workloads(cluster: LocalCluster, backends: dict | None = None) -> None:
     """What team shop deployed itself, as the admin identity: namespace ``shop``, the ``api`` Service, and one
-    ready EndpointSlice per workload (no pods run here; the EndpointSlice controller would have made these)."""
+    ready EndpointSlice per workload (no pods run here; the EndpointSlice controller would have made these).
+    With ``backends`` (name -> DemoBackend) the EndpointSlices list them, so Traefik really sends to them."""
     _create(cluster, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
     for index, (name, service_port, pod_port) in enumerate(WORKLOADS):
         if service_port is not None:
@@ -225,10 +322,22 @@ def seed_workloads(cluster: LocalCluster) -> None:
                          "labels": {"kubernetes.io/service-name": name,
                                     "endpointslice.kubernetes.io/managed-by": "demo.portico.dev"}},
             "addressType": "IPv4",
-            "endpoints": [{"addresses": [f"10.244.0.{10 + index * 2 + n}"], "conditions": {"ready": True}}
-                          for n in range(2)],
-            "ports": [{"name": "http", "port": pod_port, "protocol": "TCP"}],
+            "endpoints": ([{"addresses": [backends[name].address], "conditions": {"ready": True}}] if backends else
+                          [{"addresses": [f"10.244.0.{10 + index * 2 + n}"], "conditions": {"ready": True}}
+                           for n in range(2)]),
+            "ports": [{"name": "http", "port": backends[name].port if backends else pod_port, "protocol": "TCP"}],
         })
+
+
+def live_demo_reachability(workdir: Path | None = None) -> dict[str, str]:
+    """The reachability settings (environment) that point the worker's checks at the live demo's Traefik."""
+    workdir = Path(workdir or Path(settings.VAR_DIR) / "live-cluster")
+    return {
+        "PORTICO_REACHABILITY_RESOLVE": ",".join(f"{host}=127.0.0.1" for host in DEMO_HOSTS),
+        "PORTICO_REACHABILITY_HTTPS_PORT": str(DEMO_HTTPS_PORT),
+        "PORTICO_REACHABILITY_HTTP_PORT": str(DEMO_HTTP_PORT),
+        "PORTICO_REACHABILITY_CA_FILE": str(workdir / "traffic" / "portico-ca.crt"),
+    }
 
 
 def _create(cluster: LocalCluster, collection: str, obj: dict) -> None:

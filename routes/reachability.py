@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import ipaddress
+import os
 import socket
 import ssl
 import time
@@ -176,7 +177,7 @@ def check(target: Target) -> Result:
 def _tls_hop(target: Target, address: str, port: int, timeout: float, hops: list[Hop], result: Result):
     started = time.monotonic()
     context = ssl.create_default_context()
-    if settings.PORTICO_REACHABILITY_CA_FILE:
+    if settings.PORTICO_REACHABILITY_CA_FILE and os.path.exists(settings.PORTICO_REACHABILITY_CA_FILE):
         context.load_verify_locations(cafile=settings.PORTICO_REACHABILITY_CA_FILE)
     try:
         with socket.create_connection((address, port), timeout=timeout) as sock, \

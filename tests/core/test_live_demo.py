@@ -13,6 +13,7 @@ from django.core.management import call_command
 from clusters import live_demo as note
 from clusters import probe
 from clusters.devcluster.pki import PORTICO_USER
+from tests.traffic.helper import Traffic
 from clusters.models import Cluster
 from routes import reconcile
 from routes.live_demo import LiveDemo
@@ -70,22 +71,59 @@ def demo(var_dir):
         live.stop()
 
 
+@pytest.fixture(autouse=True)
+def _demo_ports(monkeypatch):
+    # make run serves the demo on 127.0.0.1:8443; tests take free ports, as other runs may hold that one.
+    monkeypatch.setattr("routes.live_demo.DEMO_HTTPS_PORT", 0)
+    monkeypatch.setattr("routes.live_demo.DEMO_HTTP_PORT", 0)
+
+
 @pytest.mark.realkube
-def test_with_the_binaries_the_live_cluster_comes_up_registered_with_the_demo_story(demo, var_dir):
+def test_with_the_binaries_the_live_cluster_comes_up_and_its_frontend_answers_through_traefik(demo, var_dir):
     live = demo(controllers_delay=0)
     assert live.wait_up(timeout=180), note.read_note()
 
     cluster = Cluster.objects.get(name="live")
     assert cluster.mode == "kubernetes"
+    assert (cluster.ingress_class, cluster.default_issuer) == ("traefik", "portico-ca")
     config = yaml.safe_load((var_dir / "live-cluster" / "portico.kubeconfig").read_text())
     assert config["users"][0]["user"]["token"] == live.cluster.pki.tokens()[PORTICO_USER]
     assert cluster.get_kubeconfig()["users"][0]["user"]["token"] == live.cluster.pki.tokens()[PORTICO_USER]
     story = {r.name: r.approval for r in Route.objects.filter(cluster=cluster)}
     assert story == {"frontend": "approved", "api": "pending", "metrics": "rejected"}
     assert note.read_note().state == note.READY
+    assert live._controllers is None  # no demo controllers: Traefik and cert-manager act
 
-    # What the worker does next, here in the test: the frontend goes Progressing, then Healthy once the demo
-    # controllers have written the Ingress's address and the Certificate's readiness.
+    # What the worker does next, here in the test: the frontend goes Healthy once Traefik has published the
+    # Ingress's address and cert-manager has issued the certificate, and it answers HTTPS through Traefik.
+    frontend = Route.objects.get(cluster=cluster, name="frontend")
+    reconcile.probe_cluster(cluster.pk)
+    assert reconcile.reconcile_route(frontend.pk) is reconcile.Result.APPLIED
+
+    def healthy():
+        reconcile.sync_cluster(cluster.pk)
+        return Route.objects.get(pk=frontend.pk).health == "Healthy"
+
+    wait_for(healthy, "the frontend on cluster live to go Healthy")
+    assert Route.objects.get(pk=frontend.pk).address == "127.0.0.1"
+    assert (var_dir / "live-cluster" / "traffic" / "portico-ca.crt").read_bytes() == live.plane.ca_pem
+    answer = Traffic(live.plane).wait_for("shop.example.com", "/hello", until=lambda a: a.status == 200)
+    assert answer.body == f"Hello from frontend (team shop) on the live cluster: shop.example.com:{live.plane.https_port}/hello\n"
+
+    pids = [p.popen.pid for p in live.cluster._processes] + [p.popen.pid for p in live.plane._processes]
+    live.stop()
+    assert all(gone(pid) for pid in pids)
+    assert note.read_note() is None
+
+
+@pytest.mark.realkube
+def test_without_traefik_and_cert_manager_demo_controllers_play_them(demo, var_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTICO_TRAFFIC_BIN_DIR", str(tmp_path / "no-traffic-binaries"))
+    live = demo(controllers_delay=0)
+    assert live.wait_up(timeout=180), note.read_note()
+
+    cluster = Cluster.objects.get(name="live")
+    assert (cluster.ingress_class, cluster.default_issuer) == ("nginx", "letsencrypt")
     frontend = Route.objects.get(cluster=cluster, name="frontend")
     probe.probe_cluster(cluster.pk)
     assert reconcile.reconcile_route(frontend.pk) is reconcile.Result.APPLIED
@@ -100,7 +138,6 @@ def test_with_the_binaries_the_live_cluster_comes_up_registered_with_the_demo_st
     pids = [p.popen.pid for p in live.cluster._processes] + [live._controllers.pid]
     live.stop()
     assert all(gone(pid) for pid in pids)
-    assert note.read_note() is None
 
 
 def test_without_binaries_or_go_it_says_how_to_get_them(demo, monkeypatch, tmp_path, caplog):

@@ -33,13 +33,17 @@ class Command(BaseCommand):
             "the live demo cluster and its routes.")
 
     def add_arguments(self, parser):
+        parser.add_argument("--live-ingress-class", default="nginx",
+                            help="the live cluster's IngressClass (traefik when the real data path runs)")
+        parser.add_argument("--live-issuer", default="letsencrypt",
+                            help="the live cluster's ClusterIssuer (portico-ca when the real data path runs)")
         parser.add_argument("--live-kubeconfig", type=Path,
                             help="register this (inline, least-privilege) kubeconfig as cluster \"live\" and tell "
                                  "the demo story there too")
 
-    def handle(self, *args, live_kubeconfig=None, **options):
+    def handle(self, *args, live_kubeconfig=None, live_ingress_class="nginx", live_issuer="letsencrypt", **options):
         if live_kubeconfig is not None:
-            self._load_live(live_kubeconfig)
+            self._load_live(live_kubeconfig, live_ingress_class, live_issuer)
             return
         if User.objects.filter(username="platform").exists():
             self.stdout.write("Demo data already loaded.")
@@ -75,13 +79,13 @@ class Command(BaseCommand):
                                              backend=Backend(service_name="blog", service_port=80)))
         transaction.on_commit(lambda: reconcile.reconcile_route(frontend.pk))
 
-    def _load_live(self, kubeconfig: Path) -> None:
+    def _load_live(self, kubeconfig: Path, ingress_class: str = "nginx", issuer: str = "letsencrypt") -> None:
         """Register (or re-point, after a restart on another port) cluster ``live`` and tell the story there once.
         The approval enqueues the frontend's reconcile; the worker applies it as the kubeconfig's identity."""
         if not User.objects.filter(username="platform").exists():
             raise CommandError("Load the demo data first (manage.py load_demo).")
         call_command("add_cluster", LIVE_CLUSTER, kubeconfig=kubeconfig, display_name=LIVE_DISPLAY_NAME,
-                     ingress_class="nginx", issuer="letsencrypt", stdout=self.stdout)
+                     ingress_class=ingress_class, issuer=issuer, stdout=self.stdout)
         live = Cluster.objects.get(name=LIVE_CLUSTER)
         if Route.objects.filter(cluster=live).exists():
             self.stdout.write(f"Demo routes on cluster {LIVE_CLUSTER} already loaded.")

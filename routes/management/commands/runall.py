@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from routes.live_demo import LiveDemo
+from routes.live_demo import LiveDemo, live_demo_reachability
 from sso.demo import DemoIdP
 
 
@@ -32,6 +32,11 @@ class Command(BaseCommand):
             if path:
                 os.makedirs(str(path), exist_ok=True)
         python = sys.executable
+        if not no_live_cluster:
+            # The worker's reachability check looks at the live demo's routes as a client would: the demo host
+            # resolves to Traefik on loopback, HTTPS on the demo port, the local CA trusted (docs/reachability.md).
+            for name, value in live_demo_reachability().items():
+                os.environ.setdefault(name, value)
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
             "worker": [
