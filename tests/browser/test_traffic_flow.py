@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from routes import reachability, reconcile, services
-from tests.browser.conftest import mark_document, no_reload_since_marked, screenshot
+from tests.browser.conftest import SCREENSHOTS, mark_document, no_reload_since_marked
 from tests.traffic.conftest import HOST, apply, reach, serve, traffic_cluster  # noqa: F401 - fixtures
 from tests.traffic.helper import answers
 
@@ -37,5 +37,5 @@ def test_the_picture_goes_green_as_traffic_flows(sign_in, realkube, traffic, bac
     expect(flow.locator('[data-hop="certificate"]')).to_contain_text("days left")
     expect(flow).to_contain_text(f"https://{HOST}/ answers")
     assert no_reload_since_marked(page)
-    flow.scroll_into_view_if_needed()
-    screenshot(page, "route-traffic-flow")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#route-status").screenshot(path=str(SCREENSHOTS / "route-traffic-flow.png"))
