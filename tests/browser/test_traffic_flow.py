@@ -14,9 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HOPS = ("client", "dns", "lb", "controller", "front", "service", "endpoints", "certificate")
 
 
-def test_the_picture_goes_green_as_traffic_flows(sign_in, realkube, traffic, backend, traffic_cluster, reach, submit,
+def test_the_picture_goes_green_as_traffic_flows(sign_in, traffic_kube, traffic, backend, traffic_cluster, reach, submit,
                                                  alice, pat):
-    serve(realkube, "cart", backend("cart"))
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
     page = sign_in(alice)

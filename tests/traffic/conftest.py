@@ -8,13 +8,13 @@ HOST = "cart.shop.example.com"
 
 
 @pytest.fixture
-def traffic_cluster(realkube, traffic, shop):
+def traffic_cluster(traffic_kube, traffic, shop):
     """The local API server as a Portico cluster whose ingress controller is Traefik and whose issuer is
     cert-manager's local CA (named like the session's default cluster, so the API's requests land here)."""
     from clusters.models import Cluster
 
     Cluster.objects.filter(name="prod-eu").delete()
-    return realkube.cluster(shop, name="prod-eu", ingress_class="traefik", issuer="portico-ca")
+    return traffic_kube.cluster(shop, name="prod-eu", ingress_class="traefik", issuer="portico-ca")
 
 
 @pytest.fixture
@@ -29,18 +29,18 @@ def reach(settings, traffic):
     return settings
 
 
-def serve(realkube, name: str, backend, *, port: int = 8080, target_port: int | str | None = None,
+def serve(traffic_kube, name: str, backend, *, port: int = 8080, target_port: int | str | None = None,
           slice_port: int | None | bool = True) -> None:
     """Service ``name`` (port ``port``) with ``backend`` as its one ready endpoint, listed in an EndpointSlice as
     the EndpointSlice controller would from a pod listening on the backend's address and port. ``slice_port``
     False lists the endpoint with no port, as that controller does when no pod declares a named targetPort;
     a number lists that port instead of the backend's."""
-    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
+    traffic_kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
                      "spec": {"selector": {"app": name}, "ports": [
                          {"name": "http", "port": port, "targetPort": target_port or backend.port}]}})
     ports = [] if slice_port is False else [
         {"name": "http", "port": backend.port if slice_port is True else slice_port, "protocol": "TCP"}]
-    realkube.create({
+    traffic_kube.create({
         "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
         "metadata": {"name": f"{name}-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": name}},
         "addressType": "IPv4",

@@ -18,8 +18,8 @@ def hops(result: dict) -> dict:
 
 
 def test_a_working_route_passes_every_hop_with_the_days_its_certificate_has_left(
-        realkube, traffic, backend, traffic_cluster, reach, submit, pat, client, alice):
-    serve(realkube, "cart", backend("cart"))
+        traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat, client, alice):
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster, path="/shop"), user=pat)
     apply(route)
     traffic.wait_for(HOST, "/shop", until=answers("cart"))
@@ -48,9 +48,9 @@ def test_a_working_route_passes_every_hop_with_the_days_its_certificate_has_left
         assert f'data-hop="{hop}" data-state="ok"' in page, hop
 
 
-def test_dns_that_points_elsewhere_names_both_addresses(realkube, traffic, backend, traffic_cluster, reach, submit,
+def test_dns_that_points_elsewhere_names_both_addresses(traffic_kube, traffic, backend, traffic_cluster, reach, submit,
                                                         pat):
-    serve(realkube, "cart", backend("cart"))
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
     traffic.wait_for(HOST, until=answers("cart"))
@@ -65,9 +65,9 @@ def test_dns_that_points_elsewhere_names_both_addresses(realkube, traffic, backe
     assert [hop["hop"] for hop in result["hops"]] == ["dns"]  # nothing sent to the wrong address
 
 
-def test_a_missing_tls_secret_shows_as_the_controllers_default_certificate(realkube, traffic, backend,
+def test_a_missing_tls_secret_shows_as_the_controllers_default_certificate(traffic_kube, traffic, backend,
                                                                             traffic_cluster, reach, submit, pat):
-    serve(realkube, "cart", backend("cart"))
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(
         submit("cart", on=traffic_cluster, tls=TLS(mode="secret", secret_name="cart-tls")), user=pat)
     apply(route)
@@ -86,11 +86,11 @@ def test_a_missing_tls_secret_shows_as_the_controllers_default_certificate(realk
     assert result["state"] == "fail" and result["summary"] == found["tls"]["detail"]
 
 
-def test_a_numeric_target_port_no_pod_listens_on_is_a_bad_gateway(realkube, traffic, backend, traffic_cluster, reach,
+def test_a_numeric_target_port_no_pod_listens_on_is_a_bad_gateway(traffic_kube, traffic, backend, traffic_cluster, reach,
                                                                   submit, pat):
     cart = backend("cart")
     # The Service sends to 9, where nothing listens; the EndpointSlice lists the pod with that port.
-    serve(realkube, "cart", cart, target_port=9, slice_port=9)
+    serve(traffic_kube, "cart", cart, target_port=9, slice_port=9)
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
     traffic.wait_for(HOST, until=lambda answer: answer.status == 502)
@@ -106,11 +106,11 @@ def test_a_numeric_target_port_no_pod_listens_on_is_a_bad_gateway(realkube, traf
     assert cart.requests == []
 
 
-def test_a_named_target_port_no_pod_declares_leaves_no_endpoint_to_send_to(realkube, traffic, backend, traffic_cluster,
+def test_a_named_target_port_no_pod_declares_leaves_no_endpoint_to_send_to(traffic_kube, traffic, backend, traffic_cluster,
                                                                             reach, submit, pat):
     cart = backend("cart")
     # No pod declares port "web": the EndpointSlice controller lists the pods with no ports.
-    serve(realkube, "cart", cart, target_port="web", slice_port=False)
+    serve(traffic_kube, "cart", cart, target_port="web", slice_port=False)
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
     reconcile.sync_cluster(traffic_cluster.pk)

@@ -21,15 +21,15 @@ def an_hour_later(route) -> None:
 
 
 def test_a_certificate_whose_acme_challenge_never_passes_turns_degraded_after_the_deadline(
-        realkube, traffic, backend, traffic_cluster, submit, alice, pat, settings):
+        traffic_kube, traffic, backend, traffic_cluster, submit, alice, pat, settings):
     settings.PORTICO_PROGRESS_DEADLINE = 600
     alice.email = "alice@shop.example.com"  # a team member who hears of health changes
     alice.save()
-    realkube.create({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "acme-nowhere"},
+    traffic_kube.create({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "acme-nowhere"},
                      "spec": {"acme": {"server": "https://127.0.0.1:9/directory", "email": "ops@shop.example.com",
                                        "privateKeySecretRef": {"name": "acme-nowhere-account"},
                                        "solvers": [{"http01": {"ingress": {"ingressClassName": "traefik"}}}]}}})
-    serve(realkube, "cart", backend("cart"))
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(
         submit("cart", on=traffic_cluster, tls=TLS(mode="cert-manager", issuer="acme-nowhere")), user=pat)
     apply(route)
@@ -56,14 +56,14 @@ def test_a_certificate_whose_acme_challenge_never_passes_turns_degraded_after_th
     assert degraded.first().payload["health"]["problems"][0]["title"] == certificate["title"]
 
 
-def test_an_ingress_that_never_gets_an_address_turns_degraded_after_the_deadline(realkube, traffic, backend, shop,
+def test_an_ingress_that_never_gets_an_address_turns_degraded_after_the_deadline(traffic_kube, traffic, backend, shop,
                                                                                   submit, pat):
     from clusters.models import Cluster
 
     Cluster.objects.filter(name="prod-eu").delete()
     # IngressClass nginx exists, but no ingress-nginx runs here: nothing will ever publish an address.
-    cluster = realkube.cluster(shop, name="prod-eu", ingress_class="nginx", issuer="portico-ca")
-    serve(realkube, "cart", backend("cart"))
+    cluster = traffic_kube.cluster(shop, name="prod-eu", ingress_class="nginx", issuer="portico-ca")
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=cluster), user=pat)
     apply(route)
     reconcile.sync_cluster(cluster.pk)
@@ -80,7 +80,7 @@ def test_an_ingress_that_never_gets_an_address_turns_degraded_after_the_deadline
     assert "Ingress" in stalled["message"]
 
     # Once the controller acts, the route recovers and the stall is forgotten.
-    realkube.set_ingress_address("cart", "127.0.0.1")
+    traffic_kube.set_ingress_address("cart", "127.0.0.1")
     reconcile.sync_cluster(cluster.pk)
     route.refresh_from_db()
     assert route.health == "Healthy" and route.progressing_since is None

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issued_for_its_host(
-        realkube, traffic, backend, traffic_cluster, alice, pat):
-    serve(realkube, "cart", backend("cart"))
+        traffic_kube, traffic, backend, traffic_cluster, alice, pat):
+    serve(traffic_kube, "cart", backend("cart"))
 
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
@@ -43,7 +43,7 @@ def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issu
     assert not_after > datetime.datetime.now() + datetime.timedelta(days=30)
 
     # Portico reads back what the controllers wrote: Traefik's address, cert-manager's Ready, the endpoints.
-    eventually(lambda: realkube.get("networking.k8s.io/v1", "Ingress", "shop", "cart")["status"]
+    eventually(lambda: traffic_kube.get("networking.k8s.io/v1", "Ingress", "shop", "cart")["status"]
                .get("loadBalancer", {}).get("ingress"))
     reconcile.sync_cluster(traffic_cluster.pk)
     route.refresh_from_db()
@@ -53,9 +53,9 @@ def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issu
     assert (body["sync"], body["health"]) == ("Synced", "Healthy")
 
 
-def test_two_routes_on_one_host_are_split_by_path(realkube, traffic, backend, traffic_cluster, submit, pat):
-    serve(realkube, "shop-web", backend("web"))
-    serve(realkube, "shop-api", backend("api"))
+def test_two_routes_on_one_host_are_split_by_path(traffic_kube, traffic, backend, traffic_cluster, submit, pat):
+    serve(traffic_kube, "shop-web", backend("web"))
+    serve(traffic_kube, "shop-api", backend("api"))
     web = services.approve_route(submit("web", on=traffic_cluster, path="/",
                                         backend=Backend(service_name="shop-web", service_port=8080)), user=pat)
     api_route = services.approve_route(submit("api", on=traffic_cluster, path="/api",
@@ -69,9 +69,9 @@ def test_two_routes_on_one_host_are_split_by_path(realkube, traffic, backend, tr
     assert traffic.get(HOST, "/apiary").backend == "web"  # Prefix /api matches path elements, not characters
 
 
-def test_an_edit_moves_traffic_only_after_approval(realkube, traffic, backend, traffic_cluster, submit, alice, pat):
-    serve(realkube, "cart", backend("cart-v1"))
-    serve(realkube, "cart-v2", backend("cart-v2"))
+def test_an_edit_moves_traffic_only_after_approval(traffic_kube, traffic, backend, traffic_cluster, submit, alice, pat):
+    serve(traffic_kube, "cart", backend("cart-v1"))
+    serve(traffic_kube, "cart-v2", backend("cart-v2"))
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
     traffic.wait_for(HOST, until=answers("cart-v1"))
@@ -88,8 +88,8 @@ def test_an_edit_moves_traffic_only_after_approval(realkube, traffic, backend, t
     traffic.wait_for(HOST, until=answers("cart-v2"))
 
 
-def test_a_deleted_route_stops_answering(realkube, traffic, backend, traffic_cluster, submit, alice, pat):
-    serve(realkube, "cart", backend("cart"))
+def test_a_deleted_route_stops_answering(traffic_kube, traffic, backend, traffic_cluster, submit, alice, pat):
+    serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
     traffic.wait_for(HOST, until=answers("cart"))
@@ -97,23 +97,23 @@ def test_a_deleted_route_stops_answering(realkube, traffic, backend, traffic_clu
     services.request_deletion(route, user=alice)
     reconcile.reconcile_route(route.pk)
 
-    assert realkube.list_objects("networking.k8s.io/v1", "Ingress", "shop") == []
+    assert traffic_kube.list_objects("networking.k8s.io/v1", "Ingress", "shop") == []
     traffic.wait_for(HOST, until=no_route, verify=False)  # Traefik itself answers 404: no router for the host
 
 
-def test_the_gateway_api_output_serves_the_same_request_through_an_httproute(realkube, traffic, backend, shop, submit,
+def test_the_gateway_api_output_serves_the_same_request_through_an_httproute(traffic_kube, traffic, backend, shop, submit,
                                                                               pat):
     from clusters.models import Cluster
 
     plane = traffic.plane
-    realkube.add_namespace("gateway-system")
+    traffic_kube.add_namespace("gateway-system")
     # The listener's certificate, issued by cert-manager into the Gateway's namespace.
-    realkube.create({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+    traffic_kube.create({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
                      "metadata": {"name": "shop-wildcard", "namespace": "gateway-system"},
                      "spec": {"secretName": "shop-wildcard-tls", "dnsNames": ["*.shop.example.com"],
                               "issuerRef": {"name": "portico-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}}})
     # Traefik binds a listener to the entry point with the same port.
-    realkube.create({
+    traffic_kube.create({
         "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
         "metadata": {"name": "public", "namespace": "gateway-system"},
         "spec": {"gatewayClassName": "traefik", "listeners": [{
@@ -122,15 +122,15 @@ def test_the_gateway_api_output_serves_the_same_request_through_an_httproute(rea
             "allowedRoutes": {"namespaces": {"from": "All"}}}]},
     })
     Cluster.objects.filter(name="prod-eu").delete()
-    cluster = realkube.cluster(shop, name="prod-eu", output="gateway", gateway_name="public",
+    cluster = traffic_kube.cluster(shop, name="prod-eu", output="gateway", gateway_name="public",
                                gateway_namespace="gateway-system", gateway_section_name="https")
-    serve(realkube, "cart", backend("cart-gw"))
+    serve(traffic_kube, "cart", backend("cart-gw"))
     route = services.approve_route(submit("cart", on=cluster), user=pat)
     apply(route)
 
     answer = traffic.wait_for(HOST, "/checkout", until=answers("cart-gw"))
     assert answer.body == "cart-gw /checkout\n"
     assert answer.certificate["subjectAltName"] == (("DNS", "*.shop.example.com"),)
-    http_route = realkube.get("gateway.networking.k8s.io/v1", "HTTPRoute", "shop", "cart")
+    http_route = traffic_kube.get("gateway.networking.k8s.io/v1", "HTTPRoute", "shop", "cart")
     accepted = http_route["status"]["parents"][0]["conditions"]
     assert {c["type"]: c["status"] for c in accepted}["Accepted"] == "True"  # written by Traefik
