@@ -33,7 +33,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
-from portal.outbound import address_kind, status_text
+from core.outbound import address_kind, status_text
 
 from .adapters import revision_spec
 

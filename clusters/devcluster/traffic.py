@@ -272,12 +272,12 @@ class TrafficPlane:
             try:
                 self._wait_traefik(deadline)
                 return
-            except _PortTaken:
+            except _PortTaken as exc:
                 process = self._processes.pop()
                 _signal_group(process.popen, signal.SIGKILL)
                 process.popen.wait(timeout=10)
                 if attempt == 2 or self.requested_https_port or self.requested_http_port:
-                    raise LocalClusterError("Traefik could not bind its ports (address already in use).")
+                    raise LocalClusterError("Traefik could not bind its ports (address already in use).") from exc
 
     def _wait_traefik(self, deadline: float) -> None:
         http = urllib3.PoolManager(retries=False)

@@ -13,11 +13,11 @@ from django.core.management import call_command
 from clusters import live_demo as note
 from clusters import probe
 from clusters.devcluster.pki import PORTICO_USER
-from tests.traffic.helper import Traffic
 from clusters.models import Cluster
 from routes import reconcile
 from routes.live_demo import LiveDemo
 from routes.models import Route
+from tests.traffic.helper import Traffic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -30,7 +30,7 @@ def reach(settings, traffic):
 
 
 def serve(traffic_kube, name: str, backend, *, port: int = 8080, target_port: int | str | None = None,
-          slice_port: int | None | bool = True) -> None:
+          slice_port: int | bool = True) -> None:
     """Service ``name`` (port ``port``) with ``backend`` as its one ready endpoint, listed in an EndpointSlice as
     the EndpointSlice controller would from a pod listening on the backend's address and port. ``slice_port``
     False lists the endpoint with no port, as that controller does when no pod declares a named targetPort;

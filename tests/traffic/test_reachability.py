@@ -5,8 +5,8 @@ are allowed for its routes."""
 import pytest
 
 from routes import reachability, reconcile, services
-from routes.models import Route
 from routes.domain.values import TLS
+from routes.models import Route
 from tests.traffic.conftest import HOST, apply, serve
 from tests.traffic.helper import answers
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from portal.models import NotificationDelivery
+from notifications.models import NotificationDelivery
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import TLS
+from routes.models import Route
 from tests.traffic.conftest import apply, serve
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from routes import reconcile, services
-from routes.models import Route
 from routes.domain.values import Backend
+from routes.models import Route
 from tests.api.conftest import route_body
 from tests.factories import spec
 from tests.traffic.conftest import HOST, apply, serve

@@ -32,11 +32,7 @@ class Command(BaseCommand):
             if path:
                 os.makedirs(str(path), exist_ok=True)
         python = sys.executable
-        if not no_live_cluster:
-            # The worker's reachability check looks at the live demo's routes as a client would: the demo host
-            # resolves to Traefik on loopback, HTTPS on the demo port, the local CA trusted (docs/reachability.md).
-            for name, value in live_demo_reachability().items():
-                os.environ.setdefault(name, value)
+        _point_reachability_at_the_live_demo(no_live_cluster)
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
             "worker": [
@@ -104,6 +100,16 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def _point_reachability_at_the_live_demo(no_live_cluster: bool) -> None:
+    """The worker's reachability check looks at the live demo's routes as a client would: the demo host resolves to
+    Traefik on loopback, HTTPS on the demo port, the local CA trusted (docs/reachability.md). Set before the worker
+    starts; a setting already in the environment wins."""
+    if no_live_cluster:
+        return
+    for name, value in live_demo_reachability().items():
+        os.environ.setdefault(name, value)
 
 
 def _interrupt(*_):
