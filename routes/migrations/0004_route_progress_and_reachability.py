@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("routes", "0002_revision_superseded"),
+        ("routes", "0003_team_moved_to_teams"),
     ]
 
     operations = [
