@@ -97,7 +97,7 @@ def test_with_the_binaries_the_live_cluster_comes_up_and_its_frontend_answers_th
     # What the worker does next, here in the test: the frontend goes Healthy once Traefik has published the
     # Ingress's address and cert-manager has issued the certificate, and it answers HTTPS through Traefik.
     frontend = Route.objects.get(cluster=cluster, name="frontend")
-    reconcile.probe_cluster(cluster.pk)
+    probe.probe_cluster(cluster.pk)
     assert reconcile.reconcile_route(frontend.pk) is reconcile.Result.APPLIED
 
     def healthy():
