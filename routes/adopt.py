@@ -24,6 +24,7 @@ from clusters.kube import INGRESS, KubeClient, KubeError
 from clusters.models import Cluster
 from core.access import is_platform
 from core.audit import record
+from core.names import normalize_host
 from teams.models import Team
 
 from . import checks, services
@@ -31,7 +32,7 @@ from .adapters import cluster_settings, existing_route, revision_spec, route_tar
 from .choices import SyncChoices
 from .domain import render
 from .domain.policy.conflicts import check_conflicts
-from .domain.policy.hosts import host_within_suffixes, normalize_host
+from .domain.policy.hosts import host_within_suffixes
 from .domain.policy.route import check_route
 from .domain.values import TLS, Backend, ForeignIngressPath, RouteSpec, RouteTarget
 from .models import Route
@@ -153,6 +154,8 @@ def adopt(cluster: Cluster, candidates: list[Candidate], user) -> list[AdoptionR
 def _adopt_one(client: KubeClient, cluster: Cluster, candidate: Candidate, user) -> AdoptionResult:
     route = candidate.route
     if route is None:
+        if candidate.team is None or candidate.spec is None:  # discover() marks such an Ingress not adoptable
+            return AdoptionResult(candidate, error="Not adopted: " + _reasons_text(candidate))
         try:
             route = services.adopt_route(user=user, team=candidate.team, cluster=cluster, namespace=candidate.namespace,
                                          name=candidate.name, spec=candidate.spec, source=candidate.key)
@@ -178,6 +181,8 @@ def _metadata_only(route: Route, cluster: Cluster, resource_version: str) -> dic
     nothing else, so Portico owns only those fields and the spec stays as it is. The resourceVersion seen by
     ``discover`` makes the write conditional: an Ingress changed since is refused (409), not labelled."""
     number = route.approved_revision
+    if number is None:
+        raise ValueError(f"Route {route.pk} is not approved; only an approved route's labels are applied.")
     rendered = render.render_route(route_target(route, number), revision_spec(route.revision_obj(number)), cluster_settings(cluster))
     ingress = next(obj for obj in rendered if obj["kind"] == "Ingress")
     meta = ingress["metadata"]
@@ -269,7 +274,7 @@ def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch 
         return candidate
     port = service.get("port") or {}
     tls = _tls(spec.get("tls") or [], candidate.host, reasons)
-    candidate.spec = checks.normalized(RouteSpec(
+    route_spec = candidate.spec = checks.normalized(RouteSpec(
         host=candidate.host, path=candidate.path, path_type=candidate.path_type,
         backend=Backend(service_name=service.get("name"), service_port=port.get("number", port.get("name"))), tls=tls,
     ))
@@ -281,7 +286,7 @@ def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch 
             f"It sets no ingressClassName (the cluster's default class, or an annotation, picks its controller); "
             f'Portico would set "{cluster.ingress_class}", which may change who serves it.')
     if not reasons:
-        differing = _rendering_differs(candidate, spec, cluster)
+        differing = _rendering_differs(candidate, route_spec, spec, cluster)
         if differing:
             reasons.append(f"Portico would render a different Ingress ({_quoted(differing)} differ), so adopting it "
                            "would change traffic.")
@@ -307,10 +312,10 @@ def _tls(entries: list[dict], host: str, reasons: list[str]) -> TLS:
     return TLS(mode="secret", secret_name=entry["secretName"])
 
 
-def _rendering_differs(candidate: Candidate, live_spec: dict, cluster: Cluster) -> list[str]:
+def _rendering_differs(candidate: Candidate, route_spec: RouteSpec, live_spec: dict, cluster: Cluster) -> list[str]:
     """The spec fields where the Ingress Portico would render differs from the live one (empty: identical)."""
     target = RouteTarget(id=_PREVIEW_ID, name=candidate.name, team="", namespace=candidate.namespace, revision=1)
-    rendered = next(obj for obj in render.render_route(target, candidate.spec, cluster_settings(cluster))
+    rendered = next(obj for obj in render.render_route(target, route_spec, cluster_settings(cluster))
                     if obj["kind"] == "Ingress")["spec"]
     return [f"spec.{key}" for key in sorted(set(rendered) | set(live_spec)) if rendered.get(key) != live_spec.get(key)]
 
@@ -322,13 +327,13 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
     """Find each candidate's team and its conflicts, in a fixed number of queries for any number of candidates."""
     teams = list(Team.objects.filter(namespaces__cluster=cluster).distinct().prefetch_related("namespaces__cluster"))
     policies = {team.pk: team_policy(team) for team in teams}
-    with_spec = [c for c in candidates if c.spec is not None]
-    hosts = {c.spec.host for c in with_spec}
+    with_spec = [(c, c.spec) for c in candidates if c.spec is not None]
+    hosts = {spec.host for _, spec in with_spec}
     claims = checks.host_claims(hosts)
     existing, unapplied = _routes_for(cluster, hosts, {(c.namespace, c.name) for c in candidates})
 
-    for candidate in with_spec:
-        host, spec = candidate.spec.host, candidate.spec
+    for candidate, spec in with_spec:
+        host = spec.host
         matching = [t for t in teams if host_within_suffixes(host, t.domains)
                     and (cluster.name, candidate.namespace) in policies[t.pk].namespaces]
         owner = claims.get(host)

@@ -14,13 +14,13 @@ from django.db.models import F, Q, QuerySet
 
 from clusters.models import Cluster
 from core.access import is_platform
+from core.names import normalize_host
 from teams.models import Team
 
 from .adapters import cluster_settings, existing_route, foreign_paths, revision_spec, team_policy
 from .choices import ApprovalChoices
 from .domain import render
 from .domain.policy.conflicts import check_conflicts, owned_objects
-from .domain.policy.hosts import normalize_host
 from .domain.policy.route import check_route
 from .domain.validation import validate_objects
 from .domain.values import BACKEND_EXTERNAL, CONFLICT, OwnedObject, RouteSpec, RouteTarget, TeamPolicy, Violation

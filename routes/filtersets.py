@@ -3,10 +3,10 @@ import django_filters
 from django.db.models import Q
 
 from clusters.models import Cluster
+from core.names import normalize_host
 from teams.models import Team
 
 from .choices import ROUTE_APPROVAL_CHOICES, HealthChoices, SyncChoices
-from .domain.policy.hosts import normalize_host
 from .models import Route
 
 

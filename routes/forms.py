@@ -9,13 +9,13 @@ from typing import cast
 from django import forms
 
 from clusters.models import Cluster
+from core.names import normalize_host
 from teams.access import teams_of
 from teams.models import Team, TeamNamespace
 
 from . import checks
 from .choices import PathTypeChoices, ServiceTypeChoices, TLSModeChoices
 from .domain.decimals import parse_decimal
-from .domain.policy.hosts import normalize_host
 from .domain.values import (
     BACKEND_EXISTING,
     BACKEND_EXTERNAL,

@@ -8,6 +8,7 @@ check on its own, for the admin form to show errors before it saves.
 """
 import logging
 from collections.abc import Iterable
+from typing import cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
@@ -101,7 +102,7 @@ def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | No
         namespaces = [(ns.cluster, ns.namespace) for ns in team.namespaces.select_related("cluster")]
     errors: dict[str, list[str]] = {}
     for _receiver, found in team_policy_changing.send(sender=Team, team=team, namespaces=namespaces):
-        for field, messages in (found or {}).items():
+        for field, messages in (cast("dict[str, list[str]] | None", found) or {}).items():
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ConflictError(errors)

@@ -24,8 +24,8 @@ from rest_framework.response import Response
 from core.api.errors import Conflict
 from core.api.views import APIViewSet
 from core.models import AuditEvent
+from core.names import normalize_host
 from routes import services
-from routes.domain.policy.hosts import normalize_host
 from routes.domain.render import to_yaml
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision

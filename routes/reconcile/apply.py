@@ -75,20 +75,27 @@ def reconcile_route(route_id, *, listed: Listed | None = None, target=None) -> R
     raise transient
 
 
+def _approved(route: Route) -> int:
+    """The approved revision of a route being applied (the worker applies approved routes only)."""
+    if route.approved_revision is None:
+        raise ValueError(f"Route {route.pk} has no approved revision to apply.")
+    return route.approved_revision
+
+
 def _approved_group(route: Route) -> list[tuple]:
     """(target, spec) of every approved, live route sharing this route's namespace and host, this one included,
     so the shared Certificate comes out exactly as a cluster sync would render it."""
     revisions = (RouteRevision.objects
                  .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
                          route__deletion_requested_at__isnull=True, number=F("route__approved_revision"))
-                 .filter(Q(host=route.revision_obj(route.approved_revision).host) | Q(route=route))
+                 .filter(Q(host=route.revision_obj(_approved(route)).host) | Q(route=route))
                  .select_related("route__team"))
     return [(route_target(rev.route, rev.number), revision_spec(rev)) for rev in revisions]
 
 
 def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, listed: Listed | None) -> list[dict]:
     """This route's own objects plus the Certificate for its host, in apply order."""
-    objects = render.render_route(route_target(route, route.approved_revision), spec, settings_)
+    objects = render.render_route(route_target(route, _approved(route)), spec, settings_)
     cert_key = kind_key(CERTIFICATE, render.certificate_name(spec.host), route.namespace)
     if not render.uses_certificate(spec, settings_):
         pass
@@ -116,7 +123,7 @@ def refused_publication(route: Route, spec: RouteSpec, namespaces: frozenset[str
 
 
 def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None = None) -> Result:
-    spec = revision_spec(route.revision_obj(route.approved_revision))
+    spec = revision_spec(route.revision_obj(_approved(route)))
     if refused := refused_publication(route, spec):
         save_status(route, evaluate_failure(route, spec, "Not applied: " + refused))
         return Result.DEGRADED
@@ -143,7 +150,7 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
             if holder is not None:
                 save_status(route, evaluate_failure(route, spec, held_message(obj, holder, cluster)))
                 return Result.DEGRADED
-            if in_sync(current, obj):
+            if current is not None and in_sync(current, obj):
                 live[render.object_key(obj)] = current
                 continue
             live[render.object_key(obj)] = target.apply(obj, uid=uid_of(current) if current is not None else None)
@@ -173,12 +180,15 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
 def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict], target) -> bool:
     """Delete what the previously applied revision created and the new one no longer wants (a renamed
     Service, a managed Service dropped for an existing one, the Certificate of a host no longer used)."""
+    applied = route.applied_revision
+    if applied is None:
+        return False
     try:
-        previous_rev = route.revision_obj(route.applied_revision)
+        previous_rev = route.revision_obj(applied)
     except RouteRevision.DoesNotExist:
         return False
     previous_spec = revision_spec(previous_rev)
-    previous = _own_objects(route, route.applied_revision, previous_spec, settings_)
+    previous = _own_objects(route, applied, previous_spec, settings_)
     wanted = {render.object_key(o) for o in desired}
     deleted = False
     for obj in previous:

@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import OperationalError, transaction
 from django.db.models import F
@@ -184,7 +185,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
         if in_sync(current, obj):
             continue
         try:
-            repaired = _repair(target, obj, settled_by_id.get(owner), cluster)
+            repaired = _repair(target, obj, settled_by_id.get(owner) if owner else None, cluster)
             if repaired is not None:
                 ours[key] = seen[key] = repaired
                 report.applied += 1
@@ -283,7 +284,8 @@ def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, setting
         holder = route_label(seen.get(key) or {})
         keeper = next((r for r in routes if str(r.pk) == holder), min(routes, key=lambda r: str(r.pk)))
         if route_label(obj) != str(keeper.pk):
-            rendered = render.render_route(route_target(keeper, keeper.approved_revision),
+            # Contested objects come from active routes, which are approved.
+            rendered = render.render_route(route_target(keeper, cast(int, keeper.approved_revision)),
                                            specs[(keeper.pk, keeper.approved_revision)], settings_)
             desired[key] = next(o for o in rendered if render.object_key(o) == key)
         for route in routes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from core.names import normalize_host
 from routes.domain.policy.common import quote
-from routes.domain.policy.hosts import normalize_host
 from routes.domain.values import (
     CONFLICT,
     OUTPUT_GATEWAY,
