@@ -104,6 +104,8 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         except exceptions.AuthenticationFailed:
             throttle.record_failure(request)
             raise
+        if result is None:  # TokenAuthentication answers None only without a token header, checked above
+            return None
         for check in token_checks():  # may raise AuthenticationFailed for a token that stopped being good
             check(*result)
         return result

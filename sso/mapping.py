@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -51,9 +52,10 @@ def grants_for(groups) -> Grants:
             platform_mapped = True
             platform = platform or row.group in groups
         else:
-            mapped.add(row.team_id)
+            team_id = cast(int, row.team_id)  # a row that is not the platform role names a team
+            mapped.add(team_id)
             if row.group in groups:
-                teams.add(row.team_id)
+                teams.add(team_id)
     declared = conf.team_groups()
     slugs = {s for v in declared.values() for s in v}
     ids = dict(Team.objects.filter(slug__in=slugs).values_list("slug", "id"))

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             help='do not start (or build) the live demo cluster; cluster "local" only',
         )
 
-    def handle(self, *args, addr, no_live_cluster=False, **options):
+    def handle(self, *args, addr, no_live_cluster=False, **options):  # noqa: C901 - starts and watches each process in turn
         for folder in ("data_folder_in", "control_folder", "processed_folder"):
             path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
             if path:
