@@ -1,6 +1,7 @@
 """`python -m bench [--quick] [--only SECTION ...]`: run the benchmarks, print the table, write results.md and
 results.png. Starts and stops everything it needs (its database, the emulator, the local kube-apiserver,
 gunicorn, a Celery worker)."""
+
 import argparse
 import shutil
 import signal
@@ -13,18 +14,34 @@ from . import env
 
 SECTIONS = ("first", "noop", "drift", "web", "worker", "real")
 # "real": first apply, no-op sync and drift repair again on the local kube-apiserver (bench/local_server.py).
-FULL = {"first": [100, 1000], "noop": [100, 300, 1000, 3000], "drift": [1000, 3000], "web": (1000, 10000, 8.0),
-        "approvals": 200, "real": {"first": [200, 1000], "noop": [200, 1000], "drift": [1000]}}
-QUICK = {"first": [100], "noop": [100, 300], "drift": [300], "web": (300, 1000, 2.0), "approvals": 30,
-         "real": {"first": [100], "noop": [100], "drift": [300]}}
+FULL = {
+    "first": [100, 1000],
+    "noop": [100, 300, 1000, 3000],
+    "drift": [1000, 3000],
+    "web": (1000, 10000, 8.0),
+    "approvals": 200,
+    "real": {"first": [200, 1000], "noop": [200, 1000], "drift": [1000]},
+}
+QUICK = {
+    "first": [100],
+    "noop": [100, 300],
+    "drift": [300],
+    "web": (300, 1000, 2.0),
+    "approvals": 30,
+    "real": {"first": [100], "noop": [100], "drift": [300]},
+}
 
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes and short load runs, for iterating")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
-                        help="where results.md and results.png go (default: bench/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="where results.md and results.png go (default: bench/)",
+    )
     return parser.parse_args(argv)
 
 
@@ -73,8 +90,12 @@ def run(args, scratch: Path, started: float) -> int:
         kube.reset()
     section("real", lambda: real_server(sizes["real"], world, scratch))
     n_small, n_large, seconds = sizes["web"]
-    section("web", lambda: web_bench.run(world, seed.make_cluster(world, "web"), n_small=n_small, n_large=n_large,
-                                         seconds=seconds, scratch=scratch))
+    section(
+        "web",
+        lambda: web_bench.run(
+            world, seed.make_cluster(world, "web"), n_small=n_small, n_large=n_large, seconds=seconds, scratch=scratch
+        ),
+    )
     results["machine"]["load_after"] = report.loadavg()
     results["elapsed"] = time.monotonic() - started
     text = report.render(results)

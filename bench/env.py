@@ -3,6 +3,7 @@
 `make bench` runs under scripts/with-services.sh, which provides a throwaway PostgreSQL and Redis on
 loopback; the benchmarks then create their own database (`portico_bench`) in that server.
 """
+
 import os
 import subprocess
 import sys
@@ -37,8 +38,12 @@ def configure() -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="portico-bench-"))
     # The local kube-apiserver's binaries are cached under the real HOME (scripts/kube-bins.sh): find them
     # before HOME moves to the scratch folder.
-    bin_dir = os.environ.get("PORTICO_KUBE_BIN_DIR") or subprocess.run(
-        [str(ROOT / "scripts" / "kube-bins.sh"), "--print-dir"], capture_output=True, text=True).stdout.strip()
+    bin_dir = (
+        os.environ.get("PORTICO_KUBE_BIN_DIR")
+        or subprocess.run(
+            [str(ROOT / "scripts" / "kube-bins.sh"), "--print-dir"], capture_output=True, text=True
+        ).stdout.strip()
+    )
     env = {
         "PORTICO_KUBE_BIN_DIR": bin_dir,
         "DATABASE_URL": bench_database_url(),

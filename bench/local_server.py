@@ -10,6 +10,7 @@ It offers what bench/reconcile_bench.py uses of the emulator: ``reset()``, ``req
 calls Portico's KubeClient made, recorded by the tests' recorder), ``kubeconfig()``, ``get`` and
 ``patch_out_of_band``.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -50,10 +51,12 @@ class LocalServer:
         self.server.stop()
 
     def describe(self) -> str:
-        version = subprocess.run([str(self.server.bin_dir / "kube-apiserver"), "--version"], capture_output=True,
-                                 text=True).stdout.strip()
-        etcd = subprocess.run([str(self.server.bin_dir / "etcd"), "--version"], capture_output=True,
-                              text=True).stdout.splitlines()[:1]
+        version = subprocess.run(
+            [str(self.server.bin_dir / "kube-apiserver"), "--version"], capture_output=True, text=True
+        ).stdout.strip()
+        etcd = subprocess.run(
+            [str(self.server.bin_dir / "etcd"), "--version"], capture_output=True, text=True
+        ).stdout.splitlines()[:1]
         return f"{version}, {etcd[0] if etcd else 'etcd'}"
 
     def reset(self) -> None:

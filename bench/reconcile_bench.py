@@ -5,6 +5,7 @@ The floor is what the same work costs with nothing of Portico's around it: a pla
 PATCHes of the same rendered manifests, with the same client (clusters.kube.KubeClient, so the same
 `kubernetes` ApiClient and connection pool), against the same server.
 """
+
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -63,8 +64,9 @@ def desired_for(cluster) -> list[dict]:
     """The manifests Portico renders for every approved route of the cluster, in apply order."""
     routes = Route.objects.live().filter(cluster=cluster, approved_revision__isnull=False).select_related("team")
     specs = {rev.route_id: revision_spec(rev) for rev in RouteRevision.objects.filter(route__cluster=cluster, number=1)}
-    objects = render.desired_objects([(route_target(r, r.approved_revision), specs[r.pk]) for r in routes],
-                                     cluster_settings(cluster))
+    objects = render.desired_objects(
+        [(route_target(r, r.approved_revision), specs[r.pk]) for r in routes], cluster_settings(cluster)
+    )
     order = {"Service": 0, "Ingress": 1, "Certificate": 2}
     return sorted(objects, key=lambda o: order[o["kind"]])
 
@@ -147,6 +149,18 @@ def drift_repair(kube, world, n: int, fraction: float = 0.01) -> dict:
     floor = measure(kube, lambda: floor_apply(cluster, drifted))
     vandalise()
     sync = measure(kube, lambda: _sync_report(cluster))
-    repaired = sum(1 for obj in drifted if reconcile.objects.in_sync(
-        kube.get(obj["apiVersion"], obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"]), obj))
-    return {"n": n, "objects": len(objects), "drifted": len(drifted), "repaired": repaired, "floor": floor, "sync": sync}
+    repaired = sum(
+        1
+        for obj in drifted
+        if reconcile.objects.in_sync(
+            kube.get(obj["apiVersion"], obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"]), obj
+        )
+    )
+    return {
+        "n": n,
+        "objects": len(objects),
+        "drifted": len(drifted),
+        "repaired": repaired,
+        "floor": floor,
+        "sync": sync,
+    }

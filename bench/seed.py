@@ -4,6 +4,7 @@ Routes are written with bulk_create in the state the review workflow leaves them
 host claimed), because submitting 10,000 routes through the services would take most of the time budget.
 The approval benchmark uses the real services.
 """
+
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
@@ -39,11 +40,20 @@ def make_cluster(world: World, name: str, kubeconfig: dict | None = None) -> Clu
     if kubeconfig is None:
         cluster = Cluster.objects.create(name=name, mode="directory")
     else:
-        cluster = Cluster(name=name, mode="kubernetes", reachable=True, server_version="v1.37.0",
-                          ingress_class_present=True, cert_manager_present=True, issuer_present=True)
+        cluster = Cluster(
+            name=name,
+            mode="kubernetes",
+            reachable=True,
+            server_version="v1.37.0",
+            ingress_class_present=True,
+            cert_manager_present=True,
+            issuer_present=True,
+        )
         cluster.set_kubeconfig(kubeconfig)
         cluster.save()
-    TeamNamespace.objects.bulk_create([TeamNamespace(team=world.team, cluster=cluster, namespace=ns) for ns in NAMESPACES])
+    TeamNamespace.objects.bulk_create(
+        [TeamNamespace(team=world.team, cluster=cluster, namespace=ns) for ns in NAMESPACES]
+    )
     return cluster
 
 
@@ -53,8 +63,13 @@ def route_spec(i: int) -> tuple[str, str, RouteSpec]:
     host = f"app{i // 2}.{DOMAIN}"
     namespace = NAMESPACES[(i // 2) % len(NAMESPACES)]
     if i % 3 == 0:
-        backend = Backend(service_name=f"svc{i}", service_port=8080, target_port=8080, selector={"app": f"svc{i}"},
-                          service_type="ClusterIP")
+        backend = Backend(
+            service_name=f"svc{i}",
+            service_port=8080,
+            target_port=8080,
+            selector={"app": f"svc{i}"},
+            service_type="ClusterIP",
+        )
     else:
         backend = Backend(service_name=f"svc{i}", service_port=8080)
     return f"r{i}", namespace, RouteSpec(host=host, path="/" if i % 2 == 0 else "/api", backend=backend, tls=TLS())
@@ -67,20 +82,42 @@ def add_routes(world: World, cluster: Cluster, start: int, stop: int, *, applied
     for i in range(start, stop):
         name, namespace, spec = route_spec(i)
         route = Route(
-            name=name, team=world.team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
-            path_type=spec.path_type, revision=1, approved_revision=1, applied_revision=1 if applied else None,
-            approval=ApprovalChoices.APPROVED, sync=SyncChoices.SYNCED if applied else SyncChoices.OUT_OF_SYNC,
-            health=HealthChoices.HEALTHY if applied else HealthChoices.PROGRESSING, created_by=world.requester,
+            name=name,
+            team=world.team,
+            cluster=cluster,
+            namespace=namespace,
+            host=spec.host,
+            path=spec.path,
+            path_type=spec.path_type,
+            revision=1,
+            approved_revision=1,
+            applied_revision=1 if applied else None,
+            approval=ApprovalChoices.APPROVED,
+            sync=SyncChoices.SYNCED if applied else SyncChoices.OUT_OF_SYNC,
+            health=HealthChoices.HEALTHY if applied else HealthChoices.PROGRESSING,
+            created_by=world.requester,
         )
         routes.append(route)
-        revisions.append(RouteRevision(route=route, number=1, spec=spec.to_dict(), host=spec.host, path=spec.path,
-                                       path_type=spec.path_type, approval=ApprovalChoices.APPROVED,
-                                       created_by=world.requester))
+        revisions.append(
+            RouteRevision(
+                route=route,
+                number=1,
+                spec=spec.to_dict(),
+                host=spec.host,
+                path=spec.path,
+                path_type=spec.path_type,
+                approval=ApprovalChoices.APPROVED,
+                created_by=world.requester,
+            )
+        )
         hosts.add(spec.host)
     Route.objects.bulk_create(routes, batch_size=1000)
     RouteRevision.objects.bulk_create(revisions, batch_size=1000)
-    HostClaim.objects.bulk_create([HostClaim(host=h, team=world.team, claimed_by=world.reviewer) for h in sorted(hosts)],
-                                  ignore_conflicts=True, batch_size=1000)
+    HostClaim.objects.bulk_create(
+        [HostClaim(host=h, team=world.team, claimed_by=world.reviewer) for h in sorted(hosts)],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
     # A production table has planner statistics (autovacuum keeps them); a table bulk-loaded a second ago does
     # not, and PostgreSQL would then sort all rows for one page instead of walking the host index.
     if connection.vendor == "postgresql":

@@ -1,4 +1,5 @@
 """Portico's settings plus the benchmark-only URLconf that mounts the floor views. Never used in production."""
+
 from portico.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

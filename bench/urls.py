@@ -1,4 +1,5 @@
 """Production URLs plus the floor views, mounted only by bench.settings."""
+
 from django.urls import path
 
 from portico.urls import urlpatterns as portico_urlpatterns

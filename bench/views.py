@@ -3,13 +3,30 @@
 Same middleware, session and login as the real pages, one `values()` query for the rows (plus the count a
 paginated page needs), JSON out. The real API and pages are compared against these.
 """
+
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 
 from routes.models import Route
 
-FIELDS = ("id", "name", "namespace", "host", "path", "path_type", "revision", "approved_revision", "applied_revision",
-          "approval", "sync", "health", "address", "last_synced_at", "team__slug", "cluster__name")
+FIELDS = (
+    "id",
+    "name",
+    "namespace",
+    "host",
+    "path",
+    "path_type",
+    "revision",
+    "approved_revision",
+    "applied_revision",
+    "approval",
+    "sync",
+    "health",
+    "address",
+    "last_synced_at",
+    "team__slug",
+    "cluster__name",
+)
 
 
 @login_required

@@ -5,6 +5,7 @@ plus the floor views). Load comes from wrk (Debian package) with a Lua script fo
 Python thread pool does the same job less efficiently. SQL queries per request are counted in-process with
 CaptureQueriesContext at 1,000 and 10,000 routes.
 """
+
 import http.client
 import json
 import os
@@ -45,10 +46,22 @@ def endpoints(route_pk) -> list[tuple[str, str, dict, str]]:
 
 def settle_statuses() -> None:
     """Give the seeded routes the status a sync would leave, so pages render conditions and diagnostics."""
-    conditions = [{"type": "Applied", "status": "True", "reason": "Applied", "message": "Objects applied.",
-                   "last_transition_time": "2026-01-01T00:00:00+00:00"}]
-    Route.objects.update(sync=SyncChoices.SYNCED, health=HealthChoices.HEALTHY, conditions=conditions,
-                         endpoints={"ready": 1, "total": 1}, certificate={"ready": True, "not_after": "2027-01-01"})
+    conditions = [
+        {
+            "type": "Applied",
+            "status": "True",
+            "reason": "Applied",
+            "message": "Objects applied.",
+            "last_transition_time": "2026-01-01T00:00:00+00:00",
+        }
+    ]
+    Route.objects.update(
+        sync=SyncChoices.SYNCED,
+        health=HealthChoices.HEALTHY,
+        conditions=conditions,
+        endpoints={"ready": 1, "total": 1},
+        certificate={"ready": True, "not_after": "2027-01-01"},
+    )
 
 
 def count_queries(client: Client, route_pk) -> dict:
@@ -78,10 +91,26 @@ class Gunicorn:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portico.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.workers), "--worker-class", "sync", "--access-logfile", "-", "--log-level", "warning"],
-            cwd=env.ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
-            stdout=subprocess.DEVNULL, stderr=self.log.open("ab"),
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "portico.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "sync",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
+            cwd=env.ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("ab"),
         )
         deadline = time.monotonic() + 30
         while True:
@@ -92,7 +121,8 @@ class Gunicorn:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.__exit__()
                     raise RuntimeError(
-                        f"gunicorn did not start:\n{self.log.read_text(errors='replace')[-2000:]}") from None
+                        f"gunicorn did not start:\n{self.log.read_text(errors='replace')[-2000:]}"
+                    ) from None
                 time.sleep(0.2)
 
     def __exit__(self, *exc):
@@ -121,13 +151,28 @@ def load(url: str, headers: dict, seconds: float) -> dict:
     """p50/p95 latency (ms) and throughput of `url` under CONCURRENCY concurrent connections."""
     wrk = shutil.which("wrk")
     if wrk:
-        args = [wrk, "-t2", f"-c{CONCURRENCY}", f"-d{max(1, int(seconds))}s", "--timeout", "10s", "-s", str(HERE / "wrk_report.lua")]
+        args = [
+            wrk,
+            "-t2",
+            f"-c{CONCURRENCY}",
+            f"-d{max(1, int(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "wrk_report.lua"),
+        ]
         for name, value in headers.items():
             args += ["-H", f"{name}: {value}"]
         out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
         stats = json.loads(out.strip().splitlines()[-1])
-        return {"tool": "wrk", "p50": stats["p50"] / 1000, "p95": stats["p95"] / 1000, "requests": stats["requests"],
-                "rps": stats["requests"] / (stats["duration_us"] / 1e6), "errors": stats["non2xx"] + stats["socket_errors"]}
+        return {
+            "tool": "wrk",
+            "p50": stats["p50"] / 1000,
+            "p95": stats["p95"] / 1000,
+            "requests": stats["requests"],
+            "rps": stats["requests"] / (stats["duration_us"] / 1e6),
+            "errors": stats["non2xx"] + stats["socket_errors"],
+        }
     return _thread_pool_load(url, headers, seconds)
 
 
@@ -150,8 +195,14 @@ def _thread_pool_load(url: str, headers: dict, seconds: float) -> dict:
         results = list(pool.map(lambda _: worker(), range(CONCURRENCY)))
     samples = sorted(s for r, _ in results for s in r)
     q = statistics.quantiles(samples, n=100)
-    return {"tool": "python threads", "p50": q[49] * 1000, "p95": q[94] * 1000, "requests": len(samples),
-            "rps": len(samples) / seconds, "errors": sum(e for _, e in results)}
+    return {
+        "tool": "python threads",
+        "p50": q[49] * 1000,
+        "p95": q[94] * 1000,
+        "requests": len(samples),
+        "rps": len(samples) / seconds,
+        "errors": sum(e for _, e in results),
+    }
 
 
 def run(world, cluster, *, n_small: int, n_large: int, seconds: float, scratch: Path) -> dict:
@@ -179,5 +230,13 @@ def run(world, cluster, *, n_small: int, n_large: int, seconds: float, scratch: 
                 statuses[label] = served
             load(url, {"Cookie": cookie, **headers}, min(1.0, seconds))  # warm-up: imports, connections, caches
             latencies[label] = load(url, {"Cookie": cookie, **headers}, seconds)
-    return {"n_small": n_small, "n_large": n_large, "seconds": seconds, "queries_small": small, "queries_large": large,
-            "statuses": statuses, "latency": latencies, "endpoints": endpoints(middle.pk)}
+    return {
+        "n_small": n_small,
+        "n_large": n_large,
+        "seconds": seconds,
+        "queries_small": small,
+        "queries_large": large,
+        "statuses": statuses,
+        "latency": latencies,
+        "endpoints": endpoints(middle.pk),
+    }

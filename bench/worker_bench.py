@@ -4,6 +4,7 @@ Each route is submitted through routes.services, then approved inside an outer t
 on_commit callback stamps the commit time (it runs before the enqueue callback approve_route registers).
 The clock stops when this process sees applied_revision recorded (polled every 2 ms).
 """
+
 import os
 import statistics
 import subprocess
@@ -30,10 +31,25 @@ class Worker:
 
     def __enter__(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", "--hostname=bench@%h",
-             f"--concurrency={self.concurrency}", "--pool=threads", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-            cwd=env.ROOT, env=dict(os.environ), stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portico",
+                "worker",
+                "--loglevel=INFO",
+                "--hostname=bench@%h",
+                f"--concurrency={self.concurrency}",
+                "--pool=threads",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=env.ROOT,
+            env=dict(os.environ),
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while "ready." not in self.log.read_text(errors="replace"):
@@ -80,11 +96,28 @@ def run(kube, world, *, approvals: int, scratch: Path) -> dict:
     cluster = seed.make_cluster(world, "latency", kube.kubeconfig())
     routes = []
     for i in range(approvals):
-        backend = Backend(service_name=f"lat{i}", service_port=8080, target_port=8080, selector={"app": f"lat{i}"},
-                          service_type="ClusterIP") if i % 3 == 0 else Backend(service_name=f"lat{i}", service_port=8080)
+        backend = (
+            Backend(
+                service_name=f"lat{i}",
+                service_port=8080,
+                target_port=8080,
+                selector={"app": f"lat{i}"},
+                service_type="ClusterIP",
+            )
+            if i % 3 == 0
+            else Backend(service_name=f"lat{i}", service_port=8080)
+        )
         spec = RouteSpec(host=f"lat{i}.{seed.DOMAIN}", path="/", backend=backend, tls=TLS())
-        routes.append(services.submit_route(user=world.requester, team=world.team, cluster=cluster,
-                                            namespace=seed.NAMESPACES[i % len(seed.NAMESPACES)], name=f"lat{i}", spec=spec))
+        routes.append(
+            services.submit_route(
+                user=world.requester,
+                team=world.team,
+                cluster=cluster,
+                namespace=seed.NAMESPACES[i % len(seed.NAMESPACES)],
+                name=f"lat{i}",
+                spec=spec,
+            )
+        )
     latencies, lost = [], 0
     with Worker(scratch / "worker.log"):
         warm = routes.pop(0)  # the first task imports the reconciler and opens connections
@@ -96,10 +129,19 @@ def run(kube, world, *, approvals: int, scratch: Path) -> dict:
             if applied is None:
                 lost += 1
                 if lost >= 3:  # the worker is failing, not slow: stop instead of waiting 30 s per approval
-                    raise RuntimeError("3 approvals were never applied; worker log tail:\n"
-                                       + (scratch / "worker.log").read_text(errors="replace")[-2000:])
+                    raise RuntimeError(
+                        "3 approvals were never applied; worker log tail:\n"
+                        + (scratch / "worker.log").read_text(errors="replace")[-2000:]
+                    )
             else:
                 latencies.append((applied - committed) * 1000)
     q = statistics.quantiles(latencies, n=100)
-    return {"approvals": len(routes), "lost": lost, "p50": q[49], "p95": q[94], "max": max(latencies),
-            "mean": statistics.fmean(latencies), "samples": latencies}
+    return {
+        "approvals": len(routes),
+        "lost": lost,
+        "p50": q[49],
+        "p95": q[94],
+        "max": max(latencies),
+        "mean": statistics.fmean(latencies),
+        "samples": latencies,
+    }

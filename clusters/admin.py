@@ -12,15 +12,27 @@ class ClusterAdminForm(ServiceCheckedForm):
     clusters.services, which the admin then saves through (docs/security.md, "Write paths")."""
 
     kubeconfig = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off"}), required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off"}),
+        required=False,
         help_text="Paste a kubeconfig with inline credentials to set or replace it. Leave empty to keep the stored one.",
     )
 
     class Meta:
         model = Cluster
-        fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory",
-                  "ingress_class", "default_issuer", "output", "gateway_name", "gateway_namespace",
-                  "gateway_section_name"]
+        fields = [
+            "name",
+            "display_name",
+            "mode",
+            "context",
+            "insecure_skip_tls_verify",
+            "directory",
+            "ingress_class",
+            "default_issuer",
+            "output",
+            "gateway_name",
+            "gateway_namespace",
+            "gateway_section_name",
+        ]
 
     def check(self, candidate, data):
         services.validate_cluster(candidate, kubeconfig=data.get("kubeconfig") or None)
@@ -29,12 +41,36 @@ class ClusterAdminForm(ServiceCheckedForm):
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     form = ClusterAdminForm
-    list_display = ["name", "display_name", "mode", "output", "reachable", "server_version", "ingress_class_present",
-                    "cert_manager_present", "issuer_present", "gateway_present", "checked_at", "last_synced_at"]
+    list_display = [
+        "name",
+        "display_name",
+        "mode",
+        "output",
+        "reachable",
+        "server_version",
+        "ingress_class_present",
+        "cert_manager_present",
+        "issuer_present",
+        "gateway_present",
+        "checked_at",
+        "last_synced_at",
+    ]
     list_filter = ["mode", "output", "reachable"]
     search_fields = ["name", "display_name"]
-    readonly_fields = ["has_credentials", "reachable", "server_version", "ingress_class_present", "cert_manager_present",
-                       "issuer_present", "gateway_present", "checked_at", "health_message", "sync_error", "last_synced_at", "foreign_ingresses"]
+    readonly_fields = [
+        "has_credentials",
+        "reachable",
+        "server_version",
+        "ingress_class_present",
+        "cert_manager_present",
+        "issuer_present",
+        "gateway_present",
+        "checked_at",
+        "health_message",
+        "sync_error",
+        "last_synced_at",
+        "foreign_ingresses",
+    ]
 
     @admin.display(boolean=True, description="Kubeconfig stored")
     def has_credentials(self, obj):

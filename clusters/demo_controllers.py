@@ -12,6 +12,7 @@ It never touches spec, never creates or deletes objects, and runs only under `ma
 demo_controllers`). No traffic flows: the address is from a documentation range (RFC 5737), and no certificate or
 Secret is issued. Never point it at a real cluster.
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,16 +40,27 @@ class DemoControllers:
     ``delay`` is how long after first seeing an object it is acted on, so a newcomer sees Progressing first.
     """
 
-    def __init__(self, kubeconfig: dict, *, address: str = DEMO_ADDRESS, ingress_class: str = DEMO_INGRESS_CLASS,
-                 delay: float = DEFAULT_DELAY, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        kubeconfig: dict,
+        *,
+        address: str = DEMO_ADDRESS,
+        ingress_class: str = DEMO_INGRESS_CLASS,
+        delay: float = DEFAULT_DELAY,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         context_name = kubeconfig.get("current-context")
         context = next(c["context"] for c in kubeconfig["contexts"] if c["name"] == context_name)
         cluster = next(c["cluster"] for c in kubeconfig["clusters"] if c["name"] == context["cluster"])
         user = next(u["user"] for u in kubeconfig["users"] if u["name"] == context["user"])
         self.server = cluster["server"].rstrip("/")
         self._token = user["token"]
-        self._http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", retries=False, maxsize=2,
-                                         ca_cert_data=base64.b64decode(cluster["certificate-authority-data"]).decode())
+        self._http = urllib3.PoolManager(
+            cert_reqs="CERT_REQUIRED",
+            retries=False,
+            maxsize=2,
+            ca_cert_data=base64.b64decode(cluster["certificate-authority-data"]).decode(),
+        )
         self.address = address
         self.ingress_class = ingress_class
         self.delay = delay
@@ -66,9 +78,13 @@ class DemoControllers:
             seen.add(key)
             if self._due(key):
                 meta = ingress["metadata"]
-                self._patch_status(f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/{meta['name']}",
-                                   {"loadBalancer": {"ingress": [{"ip": self.address}]}})
-                done.append(f"ingress controller: Ingress {meta['namespace']}/{meta['name']} has address {self.address}")
+                self._patch_status(
+                    f"/apis/networking.k8s.io/v1/namespaces/{meta['namespace']}/ingresses/{meta['name']}",
+                    {"loadBalancer": {"ingress": [{"ip": self.address}]}},
+                )
+                done.append(
+                    f"ingress controller: Ingress {meta['namespace']}/{meta['name']} has address {self.address}"
+                )
         for certificate in self._list("/apis/cert-manager.io/v1/certificates"):
             key = self._key("Certificate", certificate)
             if _is_ready(certificate):
@@ -76,8 +92,10 @@ class DemoControllers:
             seen.add(key)
             if self._due(key):
                 meta = certificate["metadata"]
-                self._patch_status(f"/apis/cert-manager.io/v1/namespaces/{meta['namespace']}/certificates/{meta['name']}",
-                                   _ready_status(certificate))
+                self._patch_status(
+                    f"/apis/cert-manager.io/v1/namespaces/{meta['namespace']}/certificates/{meta['name']}",
+                    _ready_status(certificate),
+                )
                 done.append(f"cert-manager: Certificate {meta['namespace']}/{meta['name']} is Ready")
         # Forget what is gone or done, so an object that loses its status again waits its moment again.
         self._first_seen = {key: at for key, at in self._first_seen.items() if key in seen}
@@ -114,8 +132,12 @@ class DemoControllers:
                 return items
 
     def _patch_status(self, path: str, status: dict) -> None:
-        self._request("PATCH", f"{path}/status?fieldManager=portico-demo-controllers", {"status": status},
-                      content_type="application/merge-patch+json")
+        self._request(
+            "PATCH",
+            f"{path}/status?fieldManager=portico-demo-controllers",
+            {"status": status},
+            content_type="application/merge-patch+json",
+        )
 
     def _request(self, method: str, path: str, body: dict | None = None, *, content_type: str | None = None) -> dict:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
@@ -153,10 +175,16 @@ def _ready_status(certificate: dict) -> dict:
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     return {
-        "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
-                        "message": "Certificate is up to date and has not expired (demo: no certificate was issued)",
-                        "lastTransitionTime": stamp(now),
-                        "observedGeneration": certificate["metadata"].get("generation", 1)}],
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "Ready",
+                "message": "Certificate is up to date and has not expired (demo: no certificate was issued)",
+                "lastTransitionTime": stamp(now),
+                "observedGeneration": certificate["metadata"].get("generation", 1),
+            }
+        ],
         "notBefore": stamp(now),
         "notAfter": stamp(now + datetime.timedelta(days=CERTIFICATE_DAYS)),
         "renewalTime": stamp(now + datetime.timedelta(days=CERTIFICATE_DAYS * 2 // 3)),

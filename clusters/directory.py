@@ -4,6 +4,7 @@ One file per object, `<namespace>/<kind>-<name>.yaml`, written atomically; Argo 
 folder up. Pruning removes the file. Only equality label selectors are needed (ours), so only those
 are supported, and anything else is refused loudly.
 """
+
 import os
 import re
 import tempfile
@@ -16,8 +17,10 @@ from .kube import Kind, kind_of
 
 # One folder name: letters, digits, ".", "_" and "-", not starting with "." (so neither ".." nor hidden folders).
 _FOLDER_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
-FOLDER_RULE = ('a folder relative to the export root, such as "prod-eu" or "gitops/prod-eu": names of letters, '
-               'digits, ".", "_" and "-" separated by "/", none starting with "."')
+FOLDER_RULE = (
+    'a folder relative to the export root, such as "prod-eu" or "gitops/prod-eu": names of letters, '
+    'digits, ".", "_" and "-" separated by "/", none starting with "."'
+)
 
 
 class FolderError(ValueError):
@@ -61,8 +64,10 @@ def folder_problem(directory: str, name: str, root: Path, others: Mapping[str, t
         if path == other:
             return f'Cluster "{other_name}" already writes to this folder; each directory cluster needs its own.'
         if path.is_relative_to(other) or other.is_relative_to(path):
-            return (f'This folder and the folder of cluster "{other_name}" lie one inside the other; each directory '
-                    "cluster needs a folder of its own, outside the others.")
+            return (
+                f'This folder and the folder of cluster "{other_name}" lie one inside the other; each directory '
+                "cluster needs a folder of its own, outside the others."
+            )
     return None
 
 

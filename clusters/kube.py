@@ -5,6 +5,7 @@ apply, list, get and delete share one code path (and one error mapping) for core
 Every call goes through a per-cluster token bucket, has a timeout, and maps failures to
 TransientKubeError (retry later) or PermanentKubeError (the request itself is wrong).
 """
+
 import json
 import logging
 import threading
@@ -57,8 +58,10 @@ CLUSTER_ISSUER = Kind("cert-manager.io/v1", "ClusterIssuer", "clusterissuers", n
 CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced=False)
 HTTP_ROUTE = Kind("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes")
 GATEWAY = Kind("gateway.networking.k8s.io/v1", "Gateway", "gateways")
-KINDS = {(k.api_version, k.kind): k for k in (SERVICE, INGRESS, CERTIFICATE, ENDPOINT_SLICE, INGRESS_CLASS, CLUSTER_ISSUER, CRD,
-                                              HTTP_ROUTE, GATEWAY)}
+KINDS = {
+    (k.api_version, k.kind): k
+    for k in (SERVICE, INGRESS, CERTIFICATE, ENDPOINT_SLICE, INGRESS_CLASS, CLUSTER_ISSUER, CRD, HTTP_ROUTE, GATEWAY)
+}
 # The kinds Portico writes, in the order they are applied (a Service before the Ingress that points at it).
 MANAGED_KINDS = (SERVICE, INGRESS, CERTIFICATE)
 # Per cluster output: Gateway API clusters get an HTTPRoute instead of an Ingress, and no Certificate (the
@@ -78,8 +81,9 @@ class KubeError(Exception):
     shown only on the route whose object it concerns (``explanation``), never for a cluster as a whole.
     """
 
-    def __init__(self, message: str, *, status: int = 0, reason: str = "", retry_after: float | None = None,
-                 detail: str = ""):
+    def __init__(
+        self, message: str, *, status: int = 0, reason: str = "", retry_after: float | None = None, detail: str = ""
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -148,7 +152,9 @@ class KubeClient:
     # Django's debug error page lists every frame's local variables; these frames and the client's below them
     # hold the kubeconfig, the bearer token and the Authorization header, so they show none.
     @sensitive_variables()
-    def __init__(self, kubeconfig: dict, *, name: str = "cluster", qps: float = 20.0, burst: int = 40, timeout: float = 10.0):
+    def __init__(
+        self, kubeconfig: dict, *, name: str = "cluster", qps: float = 20.0, burst: int = 40, timeout: float = 10.0
+    ):
         self.api = kubernetes.config.new_client_from_config_dict(kubeconfig)
         # Portico owns retries (task backoff with jitter); urllib3's silent retries would hide failures and
         # multiply requests against a struggling server.
@@ -165,8 +171,11 @@ class KubeClient:
         from django.conf import settings
 
         return cls(
-            cluster.get_kubeconfig(), name=cluster.name, qps=settings.PORTICO_KUBE_QPS,
-            burst=settings.PORTICO_KUBE_BURST, timeout=settings.PORTICO_KUBE_TIMEOUT if timeout is None else timeout,
+            cluster.get_kubeconfig(),
+            name=cluster.name,
+            qps=settings.PORTICO_KUBE_QPS,
+            burst=settings.PORTICO_KUBE_BURST,
+            timeout=settings.PORTICO_KUBE_TIMEOUT if timeout is None else timeout,
         )
 
     def close(self) -> None:
@@ -187,10 +196,14 @@ class KubeClient:
         for attempt in range(3):
             self.limiter.acquire()
             method_, url, headers_, body_, post = self.api.param_serialize(
-                method, path, query_params=query or [], header_params=dict(headers),
+                method,
+                path,
+                query_params=query or [],
+                header_params=dict(headers),
                 # The client serialises dicts only for JSON content types; an apply body goes as JSON text
                 # (valid YAML) under the apply-patch content type.
-                body=json.dumps(body) if content_type == APPLY_CONTENT_TYPE else body, auth_settings=["BearerToken"],
+                body=json.dumps(body) if content_type == APPLY_CONTENT_TYPE else body,
+                auth_settings=["BearerToken"],
             )
             try:
                 response = self.api.call_api(method_, url, headers_, body_, post, _request_timeout=self.timeout)
@@ -204,8 +217,11 @@ class KubeClient:
                 return json.loads(response.data) if response.data else None
             error = self._error(method, path, status, response)
             if (
-                isinstance(error, TransientKubeError) and status == 429 and attempt < 2
-                and error.retry_after is not None and error.retry_after <= MAX_INLINE_RETRY_AFTER
+                isinstance(error, TransientKubeError)
+                and status == 429
+                and attempt < 2
+                and error.retry_after is not None
+                and error.retry_after <= MAX_INLINE_RETRY_AFTER
             ):
                 time.sleep(error.retry_after)
                 continue
@@ -232,8 +248,13 @@ class KubeClient:
             except ValueError:
                 retry_after = None
         cls = TransientKubeError if status == 429 or status >= 500 else PermanentKubeError
-        return cls(f"{method} {path}: {status_text(status)}", status=status, reason=reason[:100],
-                   retry_after=retry_after, detail=detail[:MAX_DETAIL])
+        return cls(
+            f"{method} {path}: {status_text(status)}",
+            status=status,
+            reason=reason[:100],
+            retry_after=retry_after,
+            detail=detail[:MAX_DETAIL],
+        )
 
     def apply(self, obj: dict, *, uid: str | None = None) -> dict:
         """Server-side apply as field manager `portico`, forcing ownership of the fields we set.
@@ -249,8 +270,11 @@ class KubeClient:
         body = {**obj, "metadata": {**meta, "uid": uid}} if uid else obj
         try:
             return self.request(
-                "PATCH", kind.path(meta.get("namespace"), meta["name"]),
-                query=[("fieldManager", FIELD_MANAGER), ("force", "true")], body=body, content_type=APPLY_CONTENT_TYPE,
+                "PATCH",
+                kind.path(meta.get("namespace"), meta["name"]),
+                query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+                body=body,
+                content_type=APPLY_CONTENT_TYPE,
             )
         except PermanentKubeError as exc:
             # kube-apiserver answers 422 "metadata.uid: field is immutable" when another object holds the name,
@@ -265,7 +289,10 @@ class KubeClient:
                 raise ReplacedObjectError(
                     f"{kind.kind} {where} was deleted and created again by someone else since Portico read it; the "
                     "new object is not Portico's and Portico did not change it. Remove it (or rename the route) "
-                    "for Portico to create its own.", status=409, reason="Conflict") from exc
+                    "for Portico to create its own.",
+                    status=409,
+                    reason="Conflict",
+                ) from exc
             raise
 
     def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict | None:
@@ -301,10 +328,15 @@ class KubeClient:
                     raise TransientKubeError(
                         f"The list of {kind.plural} expired {restarts + 1} times before its last page (410 Gone: the "
                         f"API server compacted its history faster than Portico read {LIST_PAGE_SIZE} objects a "
-                        "page); the next sync lists again.", status=410) from exc
+                        "page); the next sync lists again.",
+                        status=410,
+                    ) from exc
                 restarts += 1
-                logger.info("list of %s: continue token expired (%s); listing again from the first page",
-                            kind.plural, exc.message)
+                logger.info(
+                    "list of %s: continue token expired (%s); listing again from the first page",
+                    kind.plural,
+                    exc.message,
+                )
                 items, token = [], None
                 continue
             for item in page.get("items") or []:
@@ -332,12 +364,16 @@ class KubeClient:
             if exc.status == 404:
                 return False
             if exc.status == 409 and uid:
-                logger.info("not deleting %s %s/%s: it was replaced since it was read (%s)", kind.kind,
-                            namespace or "", name, exc.message)
+                logger.info(
+                    "not deleting %s %s/%s: it was replaced since it was read (%s)",
+                    kind.kind,
+                    namespace or "",
+                    name,
+                    exc.message,
+                )
                 return False
             raise
 
     def version(self) -> str:
         info = self.request("GET", "/version") or {}
         return info.get("gitVersion") or f"v{info.get('major', '?')}.{info.get('minor', '?')}"
-

@@ -4,11 +4,18 @@ A kubeconfig is stored encrypted and used only as inline data. `exec` and `auth-
 run programs on the worker, and file references would read the worker's files, so both are rejected
 with a message saying what to do instead. The server must be https: the credentials go with every request.
 """
+
 from dataclasses import dataclass
 
 import yaml
 
-ALLOWED_CLUSTER_KEYS = {"server", "certificate-authority-data", "insecure-skip-tls-verify", "tls-server-name", "proxy-url"}
+ALLOWED_CLUSTER_KEYS = {
+    "server",
+    "certificate-authority-data",
+    "insecure-skip-tls-verify",
+    "tls-server-name",
+    "proxy-url",
+}
 ALLOWED_USER_KEYS = {"client-certificate-data", "client-key-data", "token", "username", "password"}
 FILE_KEYS = {"certificate-authority", "client-certificate", "client-key", "tokenFile", "token-file"}
 COMMAND_KEYS = {"exec", "auth-provider"}
@@ -44,13 +51,16 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
     entries = data["contexts"] if isinstance(data.get("contexts"), list) else []
     contexts: dict[str, dict] = {
         c["name"]: c["context"] if isinstance(c.get("context"), dict) else {}
-        for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)
+        for c in entries
+        if isinstance(c, dict) and isinstance(c.get("name"), str)
     }
     if not contexts:
         raise KubeconfigError("The kubeconfig has no contexts.")
     name = context or data.get("current-context") or next(iter(contexts))
     if name not in contexts:
-        raise KubeconfigError(f'Context "{name}" is not in the kubeconfig (it has: {", ".join(sorted(map(str, contexts)))}).')
+        raise KubeconfigError(
+            f'Context "{name}" is not in the kubeconfig (it has: {", ".join(sorted(map(str, contexts)))}).'
+        )
     ctx = contexts[name]
 
     cluster = _named(data, "clusters", "cluster", ctx.get("cluster"))
@@ -68,13 +78,17 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
             )
     unknown = (set(cluster) - ALLOWED_CLUSTER_KEYS) | (set(user) - ALLOWED_USER_KEYS)
     if unknown:
-        raise KubeconfigError(f"The kubeconfig has entries Portico does not accept: {', '.join(sorted(map(str, unknown)))}.")
+        raise KubeconfigError(
+            f"The kubeconfig has entries Portico does not accept: {', '.join(sorted(map(str, unknown)))}."
+        )
     server = cluster.get("server") or ""
     if not isinstance(server, str) or not server.lower().startswith("https://"):
         # The bearer token or client key travels with every request: never over plain HTTP (docs/security.md,
         # "Outbound requests").
-        raise KubeconfigError("The kubeconfig's cluster server must be an https:// address: Portico sends the "
-                              "cluster's credentials with every request and never over plain HTTP.")
+        raise KubeconfigError(
+            "The kubeconfig's cluster server must be an https:// address: Portico sends the "
+            "cluster's credentials with every request and never over plain HTTP."
+        )
     insecure = bool(cluster.get("insecure-skip-tls-verify"))
     if insecure and not allow_insecure:
         raise KubeconfigError(

@@ -1,5 +1,6 @@
 """The sync lease: a time-limited claim on a cluster's sync, held in the cluster's row, so one worker syncs a
 cluster at a time (however many workers run) and a crashed worker's claim simply expires."""
+
 import time
 import uuid
 from datetime import timedelta
@@ -23,9 +24,11 @@ def acquire(cluster_id: int) -> str | None:
     """Take the claim with compare-and-swap; its owner token, or None while another worker holds it."""
     token = uuid.uuid4().hex
     now = timezone.now()
-    taken = Cluster.objects.filter(pk=cluster_id).filter(
-        Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
-    ).update(sync_lease_until=now + lease_length(), sync_lease_owner=token)
+    taken = (
+        Cluster.objects.filter(pk=cluster_id)
+        .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
+        .update(sync_lease_until=now + lease_length(), sync_lease_owner=token)
+    )
     return token if taken else None
 
 
@@ -45,7 +48,8 @@ class LeaseKeeper:
         if self.clock() - self.renewed < length.total_seconds() / 3:
             return
         if not Cluster.objects.filter(pk=self.cluster_id, sync_lease_owner=self.token).update(
-                sync_lease_until=timezone.now() + length):
+            sync_lease_until=timezone.now() + length
+        ):
             raise LeaseLost(f"cluster {self.cluster_id}: the sync lease was taken over")
         self.renewed = self.clock()
 

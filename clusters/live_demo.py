@@ -5,6 +5,7 @@ started and registered as cluster ``live``; the web process reads it to show a n
 the process that wrote it, so a note left behind by a `make run` that was killed is not shown. Nothing here
 outside `make run`: in production the file does not exist and the page shows no note.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ FAILED = "failed"
 
 # The cold build measured on this project's 2-core machine (README, "A real Kubernetes API server").
 TYPICAL_BUILD = "about 6 minutes on a 2-core machine"
-GET_BINARIES = ("install Go 1.26 or newer (https://go.dev/doc/install) and run `make kube-bins`, or point "
-                "PORTICO_KUBE_BIN_DIR at a folder holding kube-apiserver and etcd; then start `make run` again")
+GET_BINARIES = (
+    "install Go 1.26 or newer (https://go.dev/doc/install) and run `make kube-bins`, or point "
+    "PORTICO_KUBE_BIN_DIR at a folder holding kube-apiserver and etcd; then start `make run` again"
+)
 
 
 def status_path() -> Path:
@@ -68,9 +71,13 @@ def read_note(now: float | None = None) -> LiveDemoNote | None:
     note = _note(state, status, elapsed)
     if note is not None and state != READY and _registered_before():
         # The row of an earlier run still points at that run's server, so its probe fails until this one is up.
-        note = LiveDemoNote(state, f"{note.text} Cluster \"{LIVE_CLUSTER}\" below was registered by an earlier "
-                                   "`make run`; its server is not running now, so its checks fail until it is up "
-                                   "again.", note.level)
+        note = LiveDemoNote(
+            state,
+            f'{note.text} Cluster "{LIVE_CLUSTER}" below was registered by an earlier '
+            "`make run`; its server is not running now, so its checks fail until it is up "
+            "again.",
+            note.level,
+        )
     return note
 
 
@@ -82,27 +89,50 @@ def _registered_before() -> bool:
 
 def _note(state: str, status: dict, elapsed: str) -> LiveDemoNote | None:
     if state == BUILDING:
-        return LiveDemoNote(state, (
-            f"The live demo cluster is being built: kube-apiserver and etcd from their Go modules, for {elapsed} so "
-            f"far (the first build takes {TYPICAL_BUILD}; later runs reuse it). Cluster \"live\" appears here when "
-            "it is ready; `make run`'s log shows the build's progress."), "info")
+        return LiveDemoNote(
+            state,
+            (
+                f"The live demo cluster is being built: kube-apiserver and etcd from their Go modules, for {elapsed} so "
+                f'far (the first build takes {TYPICAL_BUILD}; later runs reuse it). Cluster "live" appears here when '
+                "it is ready; `make run`'s log shows the build's progress."
+            ),
+            "info",
+        )
     if state == STARTING:
-        return LiveDemoNote(state, "The live demo cluster (a local kube-apiserver and etcd) is starting; cluster "
-                                   "\"live\" appears here in a few seconds.", "info")
+        return LiveDemoNote(
+            state,
+            "The live demo cluster (a local kube-apiserver and etcd) is starting; cluster "
+            '"live" appears here in a few seconds.',
+            "info",
+        )
     if state == READY:
-        return LiveDemoNote(state, (
-            "Cluster \"live\" is a real kube-apiserver with etcd on this machine, started by `make run`: Portico "
-            "applies, lists and prunes there as deploy/target-rbac.yaml's least-privilege identity. No ingress "
-            "controller or cert-manager runs on it: a demo process (`manage.py demo_controllers`) plays them, "
-            "setting Ingress addresses and marking Certificates Ready a moment after Portico creates them. "
-            "No traffic flows: the addresses are documentation addresses."), "info")
+        return LiveDemoNote(
+            state,
+            (
+                'Cluster "live" is a real kube-apiserver with etcd on this machine, started by `make run`: Portico '
+                "applies, lists and prunes there as deploy/target-rbac.yaml's least-privilege identity. No ingress "
+                "controller or cert-manager runs on it: a demo process (`manage.py demo_controllers`) plays them, "
+                "setting Ingress addresses and marking Certificates Ready a moment after Portico creates them. "
+                "No traffic flows: the addresses are documentation addresses."
+            ),
+            "info",
+        )
     if state == NO_GO:
-        return LiveDemoNote(state, (
-            "No live demo cluster: it needs kube-apiserver and etcd built from Go modules, and Go is not installed "
-            f"here. To see one, {GET_BINARIES}."), "warn")
+        return LiveDemoNote(
+            state,
+            (
+                "No live demo cluster: it needs kube-apiserver and etcd built from Go modules, and Go is not installed "
+                f"here. To see one, {GET_BINARIES}."
+            ),
+            "warn",
+        )
     if state == FAILED:
-        return LiveDemoNote(state, f"The live demo cluster did not start: {status.get('message') or 'see the log'}. "
-                                   "`make run`'s log has the details.", "warn")
+        return LiveDemoNote(
+            state,
+            f"The live demo cluster did not start: {status.get('message') or 'see the log'}. "
+            "`make run`'s log has the details.",
+            "warn",
+        )
     return None
 
 

@@ -1,4 +1,5 @@
 """Clusters Portico routes traffic on, with their credentials (encrypted) and last known health."""
+
 import json
 from pathlib import Path
 
@@ -23,8 +24,9 @@ def dns_label(value: str) -> None:
 def dns_subdomain(value: str) -> None:
     """Validator: ``value`` is a DNS-1123 subdomain (core.names), such as a Gateway or listener name."""
     if not is_dns1123_subdomain(value):
-        raise ValidationError("Use lower-case letters, digits, '-' and '.' (a DNS subdomain, at most 253 characters).",
-                              code="invalid")
+        raise ValidationError(
+            "Use lower-case letters, digits, '-' and '.' (a DNS subdomain, at most 253 characters).", code="invalid"
+        )
 
 
 def gateway_reference_errors(output: str, name: str, namespace: str) -> dict[str, str]:
@@ -34,8 +36,9 @@ def gateway_reference_errors(output: str, name: str, namespace: str) -> dict[str
         return {}
     errors = {}
     if not name:
-        errors["gateway_name"] = ("Gateway output needs the name of the Gateway the routes attach to "
-                                  "(`kubectl get gateways -A`).")
+        errors["gateway_name"] = (
+            "Gateway output needs the name of the Gateway the routes attach to (`kubectl get gateways -A`)."
+        )
     if not namespace:
         errors["gateway_namespace"] = "Gateway output needs the namespace of that Gateway."
     return errors
@@ -65,14 +68,18 @@ class Cluster(models.Model):
     # The parent Gateway of every HTTPRoute rendered for this cluster (output "gateway"). Its listeners
     # terminate TLS, so cert-manager's Gateway support, not Portico, issues the certificates.
     gateway_name = models.CharField(
-        max_length=253, blank=True, validators=[dns_subdomain],
+        max_length=253,
+        blank=True,
+        validators=[dns_subdomain],
         help_text="Gateway output: name of the Gateway the routes' HTTPRoutes attach to.",
     )
     gateway_namespace = models.CharField(
         max_length=63, blank=True, validators=[dns_label], help_text="Gateway output: namespace of that Gateway."
     )
     gateway_section_name = models.CharField(
-        max_length=253, blank=True, validators=[dns_subdomain],
+        max_length=253,
+        blank=True,
+        validators=[dns_subdomain],
         help_text="Gateway output, optional: attach to this listener only (the parentRef's sectionName).",
     )
 
@@ -150,15 +157,24 @@ class Cluster(models.Model):
         if not self.reachable:
             return "Portico could not reach the API server at the last probe; platform engineers have the details."
         if self.is_gateway:
-            problems = [] if self.gateway_present else [
-                f'Gateway "{self.gateway_namespace}/{self.gateway_name}" does not exist.']
+            problems = (
+                []
+                if self.gateway_present
+                else [f'Gateway "{self.gateway_namespace}/{self.gateway_name}" does not exist.']
+            )
         else:
-            problems = [message for ok, message in (
-                (self.ingress_class_present, f'IngressClass "{self.ingress_class}" is missing.'),
-                (self.cert_manager_present, "cert-manager is not installed."),
-                (self.issuer_present or not self.cert_manager_present,
-                 f'ClusterIssuer "{self.default_issuer}" does not exist.'),
-            ) if not ok]
+            problems = [
+                message
+                for ok, message in (
+                    (self.ingress_class_present, f'IngressClass "{self.ingress_class}" is missing.'),
+                    (self.cert_manager_present, "cert-manager is not installed."),
+                    (
+                        self.issuer_present or not self.cert_manager_present,
+                        f'ClusterIssuer "{self.default_issuer}" does not exist.',
+                    ),
+                )
+                if not ok
+            ]
         return " ".join(problems) or "All checks passed."
 
     @property
@@ -195,7 +211,11 @@ class Cluster(models.Model):
     def folder_problem(self) -> str | None:
         """Why this directory cluster may not write to its folder (outside the root, or another cluster's), or None."""
         # A cluster of the same name is this one (or, for a new cluster, a name clash reported on its own).
-        others = {name: (directory, name) for name, directory in
-                  Cluster.objects.filter(mode=ClusterModeChoices.DIRECTORY).exclude(pk=self.pk).exclude(name=self.name)
-                  .values_list("name", "directory")}
+        others = {
+            name: (directory, name)
+            for name, directory in Cluster.objects.filter(mode=ClusterModeChoices.DIRECTORY)
+            .exclude(pk=self.pk)
+            .exclude(name=self.name)
+            .values_list("name", "directory")
+        }
         return folder_problem(self.directory, self.name, settings.PORTICO_DIRECTORY_ROOT, others)

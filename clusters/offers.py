@@ -1,6 +1,7 @@
 """What a cluster offers the route form's pickers: the Services of a namespace with their ports, and the
 ClusterIssuers, as the cluster's API server lists them (cached briefly, with a short timeout: a page waits for
 it). A cluster Portico cannot list says why, and the form asks for names to be typed instead."""
+
 import logging
 
 from django.core.cache import cache
@@ -17,11 +18,19 @@ OFFERS_CACHE_SECONDS = 30
 def offers(cluster: Cluster, namespace: str) -> dict:
     """Services and ClusterIssuers as the cluster lists them (cached briefly), or why there are none."""
     if cluster.is_directory:
-        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
-                "note": f"{cluster.label} is a GitOps export: Portico cannot see its Services, so type the name."}
+        return {
+            "services": [],
+            "issuers": [cluster.default_issuer],
+            "listed": False,
+            "note": f"{cluster.label} is a GitOps export: Portico cannot see its Services, so type the name.",
+        }
     if not cluster.has_credentials:
-        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
-                "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name."}
+        return {
+            "services": [],
+            "issuers": [cluster.default_issuer],
+            "listed": False,
+            "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name.",
+        }
     key = f"portico:offers:{cluster.pk}:{cluster.updated_at.timestamp()}:{namespace}"
     found = cache.get(key)
     if found is None:
@@ -40,17 +49,26 @@ def _list_offers(cluster: Cluster, namespace: str) -> dict:
                 issuers = []
     except kube.KubeError as exc:
         logger.info("could not list Services of %s/%s for the form: %s", cluster.name, namespace, exc)
-        return {"services": [], "issuers": [cluster.default_issuer], "listed": False,
-                "note": f"{cluster.label} did not answer ({exc.message}), so type the Service name."}
+        return {
+            "services": [],
+            "issuers": [cluster.default_issuer],
+            "listed": False,
+            "note": f"{cluster.label} did not answer ({exc.message}), so type the Service name.",
+        }
     found = []
     for service in sorted(services, key=lambda s: s["metadata"]["name"]):
         spec = service.get("spec") or {}
-        ports = [{"port": p.get("port"), "name": p.get("name") or "", "protocol": p.get("protocol") or "TCP"}
-                 for p in spec.get("ports") or []]
+        ports = [
+            {"port": p.get("port"), "name": p.get("name") or "", "protocol": p.get("protocol") or "TCP"}
+            for p in spec.get("ports") or []
+        ]
         found.append({"name": service["metadata"]["name"], "type": spec.get("type") or "ClusterIP", "ports": ports})
     count = len(found)
-    note = (f"{cluster.label} reports {count} Service{'s' if count != 1 else ''} in namespace {namespace}: "
-            "pick one from the list, or type a name." if count else
-            f"{cluster.label} reports no Services in namespace {namespace} yet; "
-            "type the name, or let Portico create one for your pods.")
+    note = (
+        f"{cluster.label} reports {count} Service{'s' if count != 1 else ''} in namespace {namespace}: "
+        "pick one from the list, or type a name."
+        if count
+        else f"{cluster.label} reports no Services in namespace {namespace} yet; "
+        "type the name, or let Portico create one for your pods."
+    )
     return {"services": found, "issuers": issuers or [cluster.default_issuer], "listed": True, "note": note}

@@ -1,6 +1,7 @@
 """The cluster probe: is the API server reachable, which version is it, and is what the cluster's output needs
 there (IngressClass, cert-manager and the default ClusterIssuer for Ingress output; the parent Gateway for
 Gateway API output). The answer is stored on the cluster's row, for pages, the API, metrics and diagnostics."""
+
 from typing import Any
 
 from django.utils import timezone
@@ -35,7 +36,8 @@ def probe_cluster(cluster_id: int) -> Cluster | None:
                 values["cert_manager_present"] = client.get(CRD, "certificates.cert-manager.io") is not None
                 values["issuer_present"] = (
                     client.get(CLUSTER_ISSUER, cluster.default_issuer) is not None
-                    if values["cert_manager_present"] else False
+                    if values["cert_manager_present"]
+                    else False
                 )
         values["health_message"] = _probe_message(cluster, values)
     except (TransientKubeError, PermanentKubeError) as exc:
@@ -49,17 +51,24 @@ def _probe_message(cluster: Cluster, values: dict) -> str:
     if cluster.is_gateway:
         if values["gateway_present"]:
             return "All checks passed."
-        return (f'Gateway "{cluster.gateway_namespace}/{cluster.gateway_name}" does not exist (or the Gateway API '
-                "CRDs are not installed): no HTTPRoute of this cluster is served. Create the Gateway or set the "
-                "cluster's Gateway to one listed by `kubectl get gateways -A`.")
+        return (
+            f'Gateway "{cluster.gateway_namespace}/{cluster.gateway_name}" does not exist (or the Gateway API '
+            "CRDs are not installed): no HTTPRoute of this cluster is served. Create the Gateway or set the "
+            "cluster's Gateway to one listed by `kubectl get gateways -A`."
+        )
     problems = []
     if not values["ingress_class_present"]:
-        problems.append(f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '
-                        "routes. Install one (e.g. ingress-nginx) or set the cluster's ingress class.")
+        problems.append(
+            f'IngressClass "{cluster.ingress_class}" is missing: no ingress controller will serve the '
+            "routes. Install one (e.g. ingress-nginx) or set the cluster's ingress class."
+        )
     if not values["cert_manager_present"]:
-        problems.append("cert-manager is not installed (no certificates.cert-manager.io CRD): TLS certificates "
-                        "will not be issued.")
+        problems.append(
+            "cert-manager is not installed (no certificates.cert-manager.io CRD): TLS certificates will not be issued."
+        )
     elif not values["issuer_present"]:
-        problems.append(f'ClusterIssuer "{cluster.default_issuer}" does not exist: create it or change the '
-                        "cluster's default issuer.")
+        problems.append(
+            f'ClusterIssuer "{cluster.default_issuer}" does not exist: create it or change the '
+            "cluster's default issuer."
+        )
     return " ".join(problems) or "All checks passed."

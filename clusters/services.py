@@ -6,6 +6,7 @@ Each function validates, writes and records an audit event. Validation failures 
 way); the admin form and the API serializer turn them into field errors. ``validate_cluster`` is the check
 on its own, for the admin form to show errors before it saves.
 """
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -27,10 +28,17 @@ _CREDENTIAL_SETTINGS = ("insecure_skip_tls_verify", "context")
 def cluster_snapshot(cluster) -> dict:
     """A cluster's settings for the audit trail; credentials are never part of it."""
     return {
-        "name": cluster.name, "display_name": cluster.display_name, "mode": cluster.mode, "context": cluster.context,
-        "insecure_skip_tls_verify": cluster.insecure_skip_tls_verify, "directory": cluster.directory,
-        "ingress_class": cluster.ingress_class, "default_issuer": cluster.default_issuer, "output": cluster.output,
-        "gateway_name": cluster.gateway_name, "gateway_namespace": cluster.gateway_namespace,
+        "name": cluster.name,
+        "display_name": cluster.display_name,
+        "mode": cluster.mode,
+        "context": cluster.context,
+        "insecure_skip_tls_verify": cluster.insecure_skip_tls_verify,
+        "directory": cluster.directory,
+        "ingress_class": cluster.ingress_class,
+        "default_issuer": cluster.default_issuer,
+        "output": cluster.output,
+        "gateway_name": cluster.gateway_name,
+        "gateway_namespace": cluster.gateway_namespace,
         "gateway_section_name": cluster.gateway_section_name,
         "has_credentials": cluster.has_credentials,
     }
@@ -60,8 +68,11 @@ def validate_cluster(cluster: Cluster, *, kubeconfig: str | dict | None = None) 
     for field, what in (("ingress_class", "Ingress class"), ("default_issuer", "Issuer")):
         value = getattr(cluster, field)
         if field not in errors and not is_dns1123_subdomain(value):
-            add(field, f"{what} {value!r} is not a valid Kubernetes name: use at most 253 lower-case letters, "
-                       'digits, "-" and ".", starting and ending with a letter or digit.')
+            add(
+                field,
+                f"{what} {value!r} is not a valid Kubernetes name: use at most 253 lower-case letters, "
+                'digits, "-" and ".", starting and ending with a letter or digit.',
+            )
 
     if cluster.mode == ClusterModeChoices.DIRECTORY and "directory" not in errors:
         problem = cluster.folder_problem()
@@ -93,8 +104,11 @@ def _rejudge_stored_kubeconfig(cluster: Cluster, stored: Cluster, changed: list[
     try:
         cluster.set_kubeconfig(text, cluster.context or None)
     except KubeconfigError as exc:
-        add(field, f"The stored kubeconfig does not allow this change: {exc} Send a kubeconfig that does "
-                   "together with the change.")
+        add(
+            field,
+            f"The stored kubeconfig does not allow this change: {exc} Send a kubeconfig that does "
+            "together with the change.",
+        )
 
 
 def create_cluster(cluster: Cluster, *, user, kubeconfig: str | dict | None = None) -> Cluster:
@@ -106,7 +120,9 @@ def create_cluster(cluster: Cluster, *, user, kubeconfig: str | dict | None = No
             if Cluster.objects.filter(name=cluster.name).exists():
                 raise taken
             cluster.save()
-            record(user, "create", cluster, after={**cluster_snapshot(cluster), "kubeconfig_replaced": bool(kubeconfig)})
+            record(
+                user, "create", cluster, after={**cluster_snapshot(cluster), "kubeconfig_replaced": bool(kubeconfig)}
+            )
     except IntegrityError:
         raise taken from None
     return cluster
@@ -132,10 +148,16 @@ def delete_cluster(cluster: Cluster, *, user) -> None:
             record(user, "delete", cluster, before=cluster_snapshot(cluster))
             cluster.delete()
     except ProtectedError:
-        raise ConflictError({NON_FIELD_ERRORS: [
-            (f'Cluster "{cluster.name}" still has routes (deleted routes are kept in history and count too); '
-            "it cannot be removed.")
-        ]}) from None
+        raise ConflictError(
+            {
+                NON_FIELD_ERRORS: [
+                    (
+                        f'Cluster "{cluster.name}" still has routes (deleted routes are kept in history and count too); '
+                        "it cannot be removed."
+                    )
+                ]
+            }
+        ) from None
 
 
 def reencrypt_kubeconfig(cluster: Cluster) -> bool:
@@ -144,8 +166,9 @@ def reencrypt_kubeconfig(cluster: Cluster) -> bool:
     token = crypto.rotate(cluster.kubeconfig_encrypted)
     with transaction.atomic():
         # Compare-and-swap: a kubeconfig replaced meanwhile (admin, API, add_cluster) is newer than ours.
-        rotated = Cluster.objects.filter(pk=cluster.pk, kubeconfig_encrypted=cluster.kubeconfig_encrypted
-                                         ).update(kubeconfig_encrypted=token)
+        rotated = Cluster.objects.filter(pk=cluster.pk, kubeconfig_encrypted=cluster.kubeconfig_encrypted).update(
+            kubeconfig_encrypted=token
+        )
         if rotated:
             record(None, "reencrypt", cluster, after={"has_credentials": True})
     return bool(rotated)

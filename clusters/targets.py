@@ -1,6 +1,7 @@
 """Where a cluster's objects go: its API server (``KubeClient``) or, for a directory cluster, its export folder
 (``DirectoryTarget``). Both satisfy ``Target``, the calls the reconciler makes, so the worker never asks which
 one it holds. ``open_target`` is the one place that picks and opens the right one for a cluster."""
+
 from __future__ import annotations
 
 from types import TracebackType
@@ -21,8 +22,9 @@ class Target(Protocol):
 
     def get(self, kind: Kind, name: str, namespace: str | None = None) -> Manifest | None: ...
 
-    def list(self, kind: Kind, *, namespace: str | None = None,
-             label_selector: str | None = None) -> list[Manifest]: ...
+    def list(
+        self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[Manifest]: ...
 
     def delete(self, kind: Kind, name: str, namespace: str | None = None, *, uid: str | None = None) -> bool: ...
 
@@ -30,8 +32,9 @@ class Target(Protocol):
 
     def __enter__(self) -> Target: ...
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None: ...
 
 
 def open_target(cluster: Cluster) -> Target:

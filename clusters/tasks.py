@@ -1,4 +1,5 @@
 """Cluster tasks: thin. They take ids and call clusters.probe; the cluster's row is the truth."""
+
 from django.conf import settings
 
 from core.tasks import instrumented_task

@@ -1,4 +1,5 @@
 """The clusters page: each cluster's last known health and what to fix. (clusters never imports routes.)"""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 

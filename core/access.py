@@ -1,5 +1,6 @@
 """Who may do what. Team isolation itself lives in the querysets' `visible_to(user)`; the teams a user acts for
 are `teams.access.teams_of`."""
+
 from django.contrib.auth.models import AnonymousUser
 
 PLATFORM_GROUP = "platform"

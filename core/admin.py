@@ -48,8 +48,9 @@ class TokenAdmin(DRFTokenAdmin):
         return obj is None and super().has_view_permission(request)
 
     def response_add(self, request, obj, post_url_continue=None):
-        self.message_user(request, f'API token for "{obj.user}": {obj.key} (copy it now; it is not shown again).',
-                          messages.SUCCESS)
+        self.message_user(
+            request, f'API token for "{obj.user}": {obj.key} (copy it now; it is not shown again).', messages.SUCCESS
+        )
         return HttpResponseRedirect(reverse("admin:authtoken_tokenproxy_changelist"))
 
     def render_delete_form(self, request, context):

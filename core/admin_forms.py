@@ -1,5 +1,6 @@
 """Admin forms that judge what they save with the service the admin then saves through (docs/security.md,
 "Write paths"), so the admin shows the same field errors as the API."""
+
 import copy
 
 from django import forms

@@ -29,8 +29,10 @@ def grant_platform_permissions(sender, **kwargs):
 
     group, _ = Group.objects.get_or_create(name=PLATFORM_GROUP)
     perms = Permission.objects.filter(
-        content_type__app_label__in=["portal", "clusters", "teams", "routes", "notifications", "authtoken"])
+        content_type__app_label__in=["portal", "clusters", "teams", "routes", "notifications", "authtoken"]
+    )
     perms = perms.exclude(content_type__model="auditevent", codename__regex=r"^(add|change|delete)_")
-    lockouts = Permission.objects.filter(content_type__app_label="axes",
-                                         codename__in=["view_accessattempt", "delete_accessattempt"])
+    lockouts = Permission.objects.filter(
+        content_type__app_label="axes", codename__in=["view_accessattempt", "delete_accessattempt"]
+    )
     group.permissions.set([*perms, *lockouts])

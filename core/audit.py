@@ -1,4 +1,5 @@
 """The audit trail: one function writes every event."""
+
 from core.models import AuditEvent
 
 

@@ -1,4 +1,5 @@
 """Base for state choices that carry a badge colour, used by the API, the pages and the admin alike."""
+
 from django.db import models
 
 

@@ -3,6 +3,7 @@
 MultiFernet over PORTICO_ENCRYPTION_KEYS (newest first): the newest key encrypts, every key decrypts,
 so a key can be rotated in without a flag day.
 """
+
 import base64
 import hashlib
 

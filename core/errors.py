@@ -1,5 +1,6 @@
 """Error reports that keep secrets out even with DEBUG on, the errors the write services raise, and the 503
 answered when the database stays locked."""
+
 import sys
 
 from django.core.exceptions import ValidationError
@@ -32,8 +33,11 @@ def is_lock_timeout(exc: BaseException | None) -> bool:
     if not isinstance(exc, OperationalError):
         return False
     cause = exc.__cause__ or exc
-    return "database is locked" in str(exc) or "database table is locked" in str(exc) or \
-        getattr(cause, "sqlstate", None) == "55P03"
+    return (
+        "database is locked" in str(exc)
+        or "database table is locked" in str(exc)
+        or getattr(cause, "sqlstate", None) == "55P03"
+    )
 
 
 @receiver(got_request_exception, dispatch_uid="core.errors.note_lock_timeout")
@@ -61,7 +65,10 @@ class DatabaseBusyMiddleware:
         if request.path_info.startswith("/api/"):
             busy = JsonResponse({"detail": message}, status=503)
         else:
-            busy = HttpResponse(f"<!doctype html><title>Busy · Portico</title><h1>Busy</h1><p>{message}</p>",
-                                status=503, content_type="text/html; charset=utf-8")
+            busy = HttpResponse(
+                f"<!doctype html><title>Busy · Portico</title><h1>Busy</h1><p>{message}</p>",
+                status=503,
+                content_type="text/html; charset=utf-8",
+            )
         busy["Retry-After"] = str(BUSY_RETRY_AFTER)
         return busy

@@ -4,6 +4,7 @@
 does not make an orchestrator restart every web process). ``/readyz`` answers 200 only when the database and
 the Celery broker answer, 503 otherwise, naming what failed but never a URL or a password.
 """
+
 import logging
 import os
 
@@ -43,8 +44,9 @@ def check_broker() -> str | None:
         missing = [key for key in ("data_folder_in", "control_folder") if not os.path.isdir(str(options.get(key, "")))]
         return f"broker folders missing: {', '.join(missing)}" if missing else None
     try:
-        with Connection(url, connect_timeout=BROKER_TIMEOUT,
-                        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+        with Connection(
+            url, connect_timeout=BROKER_TIMEOUT, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ) as conn:
             conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - every transport raises its own errors; all mean "not ready"
         return f"broker did not answer: {type(exc).__name__}"
@@ -64,8 +66,10 @@ def readyz(request):
     failed = {name: problem for name, problem in checks.items() if problem}
     for problem in failed.values():
         logger.warning("not ready: %s", problem)
-    body = {"status": "unavailable" if failed else "ok",
-            "checks": {name: problem or "ok" for name, problem in checks.items()}}
+    body = {
+        "status": "unavailable" if failed else "ok",
+        "checks": {name: problem or "ok" for name, problem in checks.items()},
+    }
     return JsonResponse(body, status=503 if failed else 200)
 
 

@@ -7,6 +7,7 @@ looks at ``Content-Length`` first, so every path answers the same documented 413
 JSON on the API, a page elsewhere. Portico takes no file uploads, so no body legitimately exceeds the limit.
 A body sent without ``Content-Length`` is never read past its declared length of zero by Django.
 """
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render

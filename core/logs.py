@@ -5,6 +5,7 @@ The context lives in a ``contextvars.ContextVar``, so it follows the code throug
 record, where the JSON formatter (settings.LOGGING) writes it as fields: ``request_id``, ``task_id``,
 ``route_id``, ``cluster_id``.
 """
+
 import contextlib
 import contextvars
 import logging
@@ -23,7 +24,8 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 # Never mutated in place (each bind sets a new dict), so the shared default is read-only.
 _context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
-    "portico_log_context", default=MappingProxyType({}))
+    "portico_log_context", default=MappingProxyType({})
+)
 
 
 def current() -> dict:

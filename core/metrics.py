@@ -12,6 +12,7 @@ Two sources:
 it answers 403 to everyone (and ``check --deploy`` warns); only ``make run`` (``DEBUG``) serves it without one
 (docs/security.md, "What developers see").
 """
+
 import hmac
 import logging
 import time
@@ -35,16 +36,21 @@ DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 12
 WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 RECONCILES = Counter(
-    "portico_reconciles", "Route reconciles by result (applied, unchanged, deleted, degraded, skipped, gone, "
-    "retry, gave-up, error).", ["result"],
+    "portico_reconciles",
+    "Route reconciles by result (applied, unchanged, deleted, degraded, skipped, gone, retry, gave-up, error).",
+    ["result"],
 )
 TASKS = Counter("portico_tasks", "Celery tasks finished, by task and final state.", ["task", "state"])
 RECONCILE_DURATION = Histogram(
-    "portico_reconcile_duration_seconds", "Time spent running reconcile, sync and probe tasks.", ["task"],
+    "portico_reconcile_duration_seconds",
+    "Time spent running reconcile, sync and probe tasks.",
+    ["task"],
     buckets=DURATION_BUCKETS,
 )
 QUEUE_WAIT = Histogram(
-    "portico_task_queue_wait_seconds", "Time from enqueue to a worker starting the task.", ["task"],
+    "portico_task_queue_wait_seconds",
+    "Time from enqueue to a worker starting the task.",
+    ["task"],
     buckets=WAIT_BUCKETS,
 )
 
@@ -102,8 +108,13 @@ def _authorised(request) -> bool:
 def metrics_token_check(app_configs, **kwargs):
     if settings.PORTICO_METRICS_TOKEN:
         return []
-    return [checks.Warning("PORTICO_METRICS_TOKEN is not set, so /metrics answers 403 to every scraper.",
-                           hint="Set it, and give Prometheus the same value as its bearer token.", id="portico.W001")]
+    return [
+        checks.Warning(
+            "PORTICO_METRICS_TOKEN is not set, so /metrics answers 403 to every scraper.",
+            hint="Set it, and give Prometheus the same value as its bearer token.",
+            id="portico.W001",
+        )
+    ]
 
 
 @never_cache
@@ -111,10 +122,14 @@ def metrics_token_check(app_configs, **kwargs):
 def metrics_view(request):
     if not settings.PORTICO_METRICS_TOKEN:
         if not settings.DEBUG:
-            return HttpResponse("Metrics are closed: set PORTICO_METRICS_TOKEN, then scrape with "
-                                "Authorization: Bearer <token>.\n", status=403, content_type="text/plain")
+            return HttpResponse(
+                "Metrics are closed: set PORTICO_METRICS_TOKEN, then scrape with Authorization: Bearer <token>.\n",
+                status=403,
+                content_type="text/plain",
+            )
     elif not _authorised(request):
-        return HttpResponse("Metrics need Authorization: Bearer <PORTICO_METRICS_TOKEN>.\n", status=401,
-                            content_type="text/plain")
+        return HttpResponse(
+            "Metrics need Authorization: Bearer <PORTICO_METRICS_TOKEN>.\n", status=401, content_type="text/plain"
+        )
     body = generate_latest(REGISTRY) + generate_latest(state_registry)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

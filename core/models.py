@@ -1,5 +1,6 @@
 """The append-only audit trail. Its team is referred to by name: teams sit above core, so core never imports them
 (the table and app label "portal" predate the split into apps, see core/apps.py)."""
+
 from django.conf import settings
 from django.db import models
 

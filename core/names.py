@@ -5,6 +5,7 @@ DNS host name (``normalize_host``), which teams' domains and routes' hosts are s
 Pure: no Django, no I/O. Route policy, rendering, cluster and team validation all ask here, so a name one
 surface accepts is a name the others accept and the API server applies.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ SERVICE_NAME_RULE = (
 )
 SUBDOMAIN_RULE = 'use at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit'
 PORT_NAME_RULE = (
-    "a port name of at most 15 lower-case letters, digits and \"-\" "
+    'a port name of at most 15 lower-case letters, digits and "-" '
     'with at least one letter and no leading, trailing or double "-"'
 )
 
@@ -44,8 +45,7 @@ def is_dns1035_label(value: object) -> bool:
 
 def is_dns1123_subdomain(value: object) -> bool:
     """True for a Kubernetes name that may contain dots, such as a Secret or ClusterIssuer name."""
-    return (isinstance(value, str) and len(value) <= MAX_SUBDOMAIN_LENGTH
-            and bool(_DNS1123_SUBDOMAIN.fullmatch(value)))
+    return isinstance(value, str) and len(value) <= MAX_SUBDOMAIN_LENGTH and bool(_DNS1123_SUBDOMAIN.fullmatch(value))
 
 
 def is_iana_svc_name(value: object) -> bool:

@@ -6,6 +6,7 @@ at 169.254.169.254), private, shared, reserved, multicast and unspecified addres
 when the URL is saved (a field error) and again when each request connects, on the very addresses the socket
 then connects to, so a name that resolves elsewhere later (DNS rebinding) is refused as well.
 """
+
 import http
 import http.client
 import ipaddress
@@ -34,7 +35,7 @@ def address_kind(address: str) -> str | None:
 
 
 def status_text(status: int) -> str:
-    """"404 Not Found": a status and its standard phrase, never the reason text a remote server sent along."""
+    """ "404 Not Found": a status and its standard phrase, never the reason text a remote server sent along."""
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
     except ValueError:
@@ -54,10 +55,15 @@ def resolve_public(host: str, port: int) -> list[tuple]:
             kind = address_kind(str(sockaddr[0]))
             if kind is not None:
                 article = "an" if kind[0] in "aeiou" else "a"
-                what = (f"is {article} {kind} address" if host.strip("[]") == sockaddr[0]
-                        else f"resolves to {sockaddr[0]}, {article} {kind} address")
-                raise BlockedAddress(f"{host} {what}; Portico sends webhooks to public addresses only "
-                                     "(PORTICO_ALLOW_PRIVATE_WEBHOOKS allows private ones).")
+                what = (
+                    f"is {article} {kind} address"
+                    if host.strip("[]") == sockaddr[0]
+                    else f"resolves to {sockaddr[0]}, {article} {kind} address"
+                )
+                raise BlockedAddress(
+                    f"{host} {what}; Portico sends webhooks to public addresses only "
+                    "(PORTICO_ALLOW_PRIVATE_WEBHOOKS allows private ones)."
+                )
     return infos
 
 
@@ -77,8 +83,10 @@ def url_problem(url: str) -> str | None:
     except BlockedAddress as exc:
         return str(exc)
     except (OSError, UnicodeError):
-        return (f"{parts.hostname} does not resolve, so Portico cannot check that it is a public address. "
-                "Use a name that resolves, or an address.")
+        return (
+            f"{parts.hostname} does not resolve, so Portico cannot check that it is a public address. "
+            "Use a name that resolves, or an address."
+        )
     return None
 
 
@@ -132,5 +140,6 @@ class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
 def build_opener(*handlers) -> urllib.request.OpenerDirector:
     """A urllib opener whose connections go only to checked addresses, directly: environment proxies are not
     used, since a proxy would connect to an address this check never saw."""
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _PublicHTTPHandler, _PublicHTTPSHandler,
-                                       *handlers)
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _PublicHTTPHandler, _PublicHTTPSHandler, *handlers
+    )

@@ -1,5 +1,6 @@
 """Moving a model to another app keeps its content type row (and so its permissions and admin history):
 the row is relabelled, not replaced."""
+
 from collections.abc import Callable
 from typing import Any
 

@@ -9,6 +9,7 @@ themselves stay thin and nothing matches on task names elsewhere.
 A retry is asked for by raising an exception the policy retries, or ``RetryIn(seconds)`` when the task itself
 knows when to try again (a notification's delivery counts its own attempts).
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,12 +29,19 @@ from . import logs, metrics
 logger = logging.getLogger(__name__)
 
 
-def backoff(retries: int, *, base: float, cap: float, jitter: float = 1.0, retry_after: float | None = None,
-            rand: Callable[[], float] = random.random) -> float:
+def backoff(
+    retries: int,
+    *,
+    base: float,
+    cap: float,
+    jitter: float = 1.0,
+    retry_after: float | None = None,
+    rand: Callable[[], float] = random.random,
+) -> float:
     """Seconds before the next attempt after ``retries`` earlier retries: ``base`` doubled per retry up to ``cap``,
     of which the random share ``jitter`` is drawn (1.0: anywhere from nothing to the whole step; 0.5: from half
     to the whole step), so many failing tasks do not come back at once. A server's Retry-After is a floor."""
-    step: float = min(cap, base * 2.0 ** retries)
+    step: float = min(cap, base * 2.0**retries)
     return max(step * (1.0 - jitter + jitter * rand()), retry_after or 0.0)
 
 
@@ -52,8 +60,9 @@ class RetryPolicy:
     # What the task returns when it gives up; None lets the error propagate instead.
     gave_up: str | None = None
 
-    def delay(self, retries: int, *, retry_after: float | None = None, rand: Callable[[], float] = random.random
-              ) -> float:
+    def delay(
+        self, retries: int, *, retry_after: float | None = None, rand: Callable[[], float] = random.random
+    ) -> float:
         return backoff(retries, base=self.base, cap=self.cap, jitter=self.jitter, retry_after=retry_after, rand=rand)
 
     def limit(self) -> int | None:
@@ -68,10 +77,16 @@ class RetryIn(Exception):
         self.seconds = seconds
 
 
-def instrumented_task(*, name: str, retry: RetryPolicy | None = None,
-                      context: Callable[..., dict[str, Any]] | None = None, outcomes: Counter | None = None,
-                      acks_late: bool = True, reject_on_worker_lost: bool = True,
-                      **options: Any) -> Callable[[Callable[..., Any]], Any]:
+def instrumented_task(
+    *,
+    name: str,
+    retry: RetryPolicy | None = None,
+    context: Callable[..., dict[str, Any]] | None = None,
+    outcomes: Counter | None = None,
+    acks_late: bool = True,
+    reject_on_worker_lost: bool = True,
+    **options: Any,
+) -> Callable[[Callable[..., Any]], Any]:
     """A Celery task named ``name`` (the name beat, metrics and other processes know it by).
 
     - ``retry``: errors retried with the policy's backoff (``RetryIn`` is always honoured);
@@ -84,8 +99,14 @@ def instrumented_task(*, name: str, retry: RetryPolicy | None = None,
     short = name.rsplit(".", 1)[-1]
 
     def decorate(function: Callable[..., Any]) -> Any:
-        @shared_task(name=name, bind=True, acks_late=acks_late, reject_on_worker_lost=reject_on_worker_lost,
-                     max_retries=None, **options)
+        @shared_task(
+            name=name,
+            bind=True,
+            acks_late=acks_late,
+            reject_on_worker_lost=reject_on_worker_lost,
+            max_retries=None,
+            **options,
+        )
         @functools.wraps(function)
         def task(self: Any, *args: Any, **kwargs: Any) -> Any:
             request = self.request
@@ -122,8 +143,9 @@ def instrumented_task(*, name: str, retry: RetryPolicy | None = None,
     return decorate
 
 
-def _run(task: Any, function: Callable[..., Any], policy: RetryPolicy | None, args: tuple[Any, ...],
-         kwargs: dict[str, Any]) -> Any:
+def _run(
+    task: Any, function: Callable[..., Any], policy: RetryPolicy | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     try:
         return function(*args, **kwargs)
     except RetryIn as wanted:
@@ -136,8 +158,9 @@ def _run(task: Any, function: Callable[..., Any], policy: RetryPolicy | None, ar
         if limit is not None and retries >= limit:
             if policy.gave_up is None:
                 raise
-            logger.warning("%s giving up after %s retries: %s; the next sweep takes it up again", task.name, retries,
-                           exc)
+            logger.warning(
+                "%s giving up after %s retries: %s; the next sweep takes it up again", task.name, retries, exc
+            )
             return policy.gave_up
         countdown = policy.delay(retries, retry_after=getattr(exc, "retry_after", None))
         raise task.retry(exc=exc, countdown=countdown) from exc

@@ -16,16 +16,20 @@ class TeamWebhookForm(forms.ModelForm):
     """The signing secret is write-only: typed here, stored encrypted, never shown again."""
 
     secret = forms.CharField(
-        required=False, min_length=16, strip=False,
+        required=False,
+        min_length=16,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Shared secret the receiver verifies X-Portico-Signature with (at least 16 characters). "
-                  "It is stored encrypted and never shown again; leave empty to keep the stored one.",
+        "It is stored encrypted and never shown again; leave empty to keep the stored one.",
     )
-    url = forms.URLField(label="URL", max_length=2000, assume_scheme="https",
-                         help_text=TeamWebhook._meta.get_field("url").help_text)
+    url = forms.URLField(
+        label="URL", max_length=2000, assume_scheme="https", help_text=TeamWebhook._meta.get_field("url").help_text
+    )
     events = forms.MultipleChoiceField(
         choices=[(e, NotificationEventChoices(e).label) for e in NotificationEventChoices.subscribable()],
-        widget=forms.CheckboxSelectMultiple, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
 
     class Meta:
@@ -67,22 +71,47 @@ class TeamWebhookAdmin(admin.ModelAdmin):
             delivery = notifications.send_test(webhook)
             ok = delivery.status == DeliveryStatusChoices.DELIVERED
             detail = f"HTTP {delivery.response_code}" if ok else delivery.last_error
-            self.message_user(request, f"{webhook}: test {delivery.get_status_display().lower()} ({detail}).",
-                              messages.SUCCESS if ok else messages.WARNING)
+            self.message_user(
+                request,
+                f"{webhook}: test {delivery.get_status_display().lower()} ({detail}).",
+                messages.SUCCESS if ok else messages.WARNING,
+            )
 
 
 @admin.register(NotificationDelivery)
 class NotificationDeliveryAdmin(admin.ModelAdmin):
     """Delivery history: read-only, except for superusers (who may also delete it)."""
 
-    list_display = ["created_at", "event", "target", "team", "status", "attempts", "response_code", "short_error",
-                    "delivered_at"]
+    list_display = [
+        "created_at",
+        "event",
+        "target",
+        "team",
+        "status",
+        "attempts",
+        "response_code",
+        "short_error",
+        "delivered_at",
+    ]
     list_filter = ["status", "event", "team"]
     search_fields = ["target", "route_id"]
     list_select_related = ["team"]
     date_hierarchy = "created_at"
-    readonly_fields = ("team", "webhook", "target", "event", "route_id", "status", "attempts", "response_code",
-                       "last_error", "next_attempt_at", "created_at", "delivered_at", "payload_json")
+    readonly_fields = (
+        "team",
+        "webhook",
+        "target",
+        "event",
+        "route_id",
+        "status",
+        "attempts",
+        "response_code",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+        "payload_json",
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request):

@@ -1,4 +1,5 @@
 """What a team can be told, and how a delivery went."""
+
 from core.choices import ColoredChoices
 
 
@@ -20,8 +21,14 @@ class NotificationEventChoices(ColoredChoices):
 
     @classmethod
     def _colors(cls):
-        return {cls.APPROVED: "green", cls.HEALTHY: "green", cls.REJECTED: "red", cls.DEGRADED: "red",
-                cls.SUBMITTED: "yellow", cls.AUTO_APPROVE: "orange"}
+        return {
+            cls.APPROVED: "green",
+            cls.HEALTHY: "green",
+            cls.REJECTED: "red",
+            cls.DEGRADED: "red",
+            cls.SUBMITTED: "yellow",
+            cls.AUTO_APPROVE: "orange",
+        }
 
 
 class DeliveryStatusChoices(ColoredChoices):

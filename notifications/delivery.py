@@ -7,6 +7,7 @@ message lost while the broker is down is found by the beat sweep (``enqueue_due`
 one attempt, records it, and says whether and when to try again. Payloads, signatures, e-mail text and
 backoff are pure functions. Receivers verify deliveries as docs/notifications.md describes.
 """
+
 import logging
 
 from django.conf import settings
@@ -40,14 +41,24 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
     actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
     health = None
     if event in (Event.DEGRADED, Event.HEALTHY):
-        health = {"previous": previous_health, "current": route.health,
-                  "problems": health_problems(route.diagnostics, route.conditions) if event == Event.DEGRADED else []}
-    payload = build_payload(event, _route_facts(route), actor=actor_name, at=timezone.now(), comment=comment,
-                            health=health)
-    rows = [NotificationDelivery(team=route.team, webhook=w, target=w.url, event=event, route_id=route.pk,
-                                 payload=payload) for w in webhooks]
-    rows += [NotificationDelivery(team=route.team, email=address, target=address, event=event, route_id=route.pk,
-                                  payload=payload) for address in addresses]
+        health = {
+            "previous": previous_health,
+            "current": route.health,
+            "problems": health_problems(route.diagnostics, route.conditions) if event == Event.DEGRADED else [],
+        }
+    payload = build_payload(
+        event, _route_facts(route), actor=actor_name, at=timezone.now(), comment=comment, health=health
+    )
+    rows = [
+        NotificationDelivery(team=route.team, webhook=w, target=w.url, event=event, route_id=route.pk, payload=payload)
+        for w in webhooks
+    ]
+    rows += [
+        NotificationDelivery(
+            team=route.team, email=address, target=address, event=event, route_id=route.pk, payload=payload
+        )
+        for address in addresses
+    ]
     ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
     enqueue(ids)
     return ids
@@ -61,12 +72,17 @@ def team_event(team, event: str, *, actor=None) -> list[int]:
     if not webhooks and not addresses:
         return []
     actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
-    facts = {"slug": team.slug, "name": team.name,
-             "link": settings.PORTICO_BASE_URL + reverse("admin:teams_team_change", args=[team.pk])}
+    facts = {
+        "slug": team.slug,
+        "name": team.name,
+        "link": settings.PORTICO_BASE_URL + reverse("admin:teams_team_change", args=[team.pk]),
+    }
     payload = team_payload(event, facts, actor=actor_name, at=timezone.now())
     rows = [NotificationDelivery(team=team, webhook=w, target=w.url, event=event, payload=payload) for w in webhooks]
-    rows += [NotificationDelivery(team=team, email=address, target=address, event=event, payload=payload)
-             for address in addresses]
+    rows += [
+        NotificationDelivery(team=team, email=address, target=address, event=event, payload=payload)
+        for address in addresses
+    ]
     ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
     enqueue(ids)
     return ids
@@ -78,18 +94,33 @@ def health_changed(route, previous: str) -> None:
         return
     last = None
     if route.health == HEALTHY and previous != DEGRADED:
-        last = (NotificationDelivery.objects.filter(route_id=route.pk, event__in=[Event.DEGRADED, Event.HEALTHY])
-                .order_by("-created_at", "-id").values_list("event", flat=True).first())
+        last = (
+            NotificationDelivery.objects.filter(route_id=route.pk, event__in=[Event.DEGRADED, Event.HEALTHY])
+            .order_by("-created_at", "-id")
+            .values_list("event", flat=True)
+            .first()
+        )
     event = health_event(previous, route.health, last_health_event=last)
     if event is not None:
         route_event(route, event, previous_health=previous)
 
 
 def _route_facts(route) -> dict:
-    return {"id": str(route.pk), "name": route.name, "team": route.team.slug, "cluster": route.cluster.name,
-            "namespace": route.namespace, "host": route.host, "path": route.path, "url": route.url,
-            "revision": route.revision, "approved_revision": route.approved_revision, "approval": route.approval,
-            "health": route.health, "link": settings.PORTICO_BASE_URL + route.get_absolute_url()}
+    return {
+        "id": str(route.pk),
+        "name": route.name,
+        "team": route.team.slug,
+        "cluster": route.cluster.name,
+        "namespace": route.namespace,
+        "host": route.host,
+        "path": route.path,
+        "url": route.url,
+        "revision": route.revision,
+        "approved_revision": route.approved_revision,
+        "approval": route.approval,
+        "health": route.health,
+        "link": settings.PORTICO_BASE_URL + route.get_absolute_url(),
+    }
 
 
 def recipients(team: Team, event: str, actor=None) -> list[str]:
@@ -112,8 +143,12 @@ def recipients(team: Team, event: str, actor=None) -> list[str]:
 def send_test(webhook: TeamWebhook) -> NotificationDelivery:
     """The admin's "send test": one signed test event to this webhook, sent now; returns the recorded delivery."""
     delivery = NotificationDelivery.objects.create(
-        team=webhook.team, webhook=webhook, target=webhook.url, event=Event.TEST,
-        payload=ping_payload(webhook.team.slug, at=timezone.now()))
+        team=webhook.team,
+        webhook=webhook,
+        target=webhook.url,
+        event=Event.TEST,
+        payload=ping_payload(webhook.team.slug, at=timezone.now()),
+    )
     outcome = send_delivery(delivery.pk)
     if outcome.retry_in is not None:
         enqueue([delivery.pk], countdown=outcome.retry_in)

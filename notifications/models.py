@@ -1,4 +1,5 @@
 """A team's notification targets (webhooks) and the history of what was sent (deliveries)."""
+
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
@@ -18,14 +19,15 @@ class TeamWebhook(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(
-        "URL", max_length=2000, validators=[URLValidator(schemes=["http", "https"])],
+        "URL",
+        max_length=2000,
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text="http:// or https:// URL that receives a POST with a JSON body for each event.",
     )
     # Fernet token (core.crypto, PORTICO_ENCRYPTION_KEYS) of the signing secret. Write-only: never rendered,
     # logged or put in a payload; only the HMAC made with it leaves Portico.
     secret_encrypted = models.TextField(editable=False)
-    events = models.JSONField(default=all_notification_events, blank=True,
-                              help_text="Events this URL receives.")
+    events = models.JSONField(default=all_notification_events, blank=True, help_text="Events this URL receives.")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -52,15 +54,17 @@ class NotificationDelivery(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="notification_deliveries")
     # Kept when the webhook is deleted (history stays); a pending delivery to a deleted webhook fails.
-    webhook = models.ForeignKey(TeamWebhook, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="deliveries")
+    webhook = models.ForeignKey(
+        TeamWebhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
     email = models.EmailField(blank=True)
     target = models.CharField(max_length=2000, help_text="The webhook URL or e-mail address when the event happened.")
     event = models.CharField(max_length=20, choices=NotificationEventChoices.choices)
     route_id = models.UUIDField(null=True, blank=True, db_index=True)
     payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=DeliveryStatusChoices.choices,
-                              default=DeliveryStatusChoices.PENDING)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatusChoices.choices, default=DeliveryStatusChoices.PENDING
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -73,8 +77,11 @@ class NotificationDelivery(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "notification deliveries"
         db_table = "portal_notificationdelivery"
-        indexes = [models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"),
-                                name="notification_pending_due")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="notification_pending_due"
+            )
+        ]
 
     def __str__(self):
         return f"{self.event} -> {self.target} ({self.status})"

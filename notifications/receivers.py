@@ -1,5 +1,6 @@
 """The route and team events that become notifications. Connected when the app is ready (apps.py), they run
 inside the transaction of the change, so a delivery row exists exactly when the change does."""
+
 from django.dispatch import receiver
 
 from routes.choices import ApprovalChoices

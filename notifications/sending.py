@@ -1,5 +1,6 @@
 """Sending one delivery: one attempt (a signed POST to the webhook, or an e-mail), recorded on the row with
 what comes next (delivered, retry after a backoff, or failed after PORTICO_NOTIFY_MAX_ATTEMPTS)."""
+
 import http.client
 import logging
 import random
@@ -57,8 +58,9 @@ def send_delivery(delivery_id: int, *, now: datetime | None = None, rand=random.
     by another worker is skipped, so duplicate wake-ups never send twice."""
     now = now or timezone.now()
     lease = timedelta(seconds=max(60.0, 3 * settings.PORTICO_NOTIFY_TIMEOUT))
-    claimed = NotificationDelivery.objects.filter(pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now).update(
-        attempts=F("attempts") + 1, next_attempt_at=now + lease)
+    claimed = NotificationDelivery.objects.filter(
+        pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
     if not claimed:
         return Outcome("skipped")
     delivery = NotificationDelivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -81,8 +83,14 @@ def _record(delivery: NotificationDelivery, attempt: Attempt, now: datetime, ran
             values["last_error"] = f"{attempt.error} (gave up after {delivery.attempts} attempts)"[:2000]
     NotificationDelivery.objects.filter(pk=delivery.pk).update(**values)
     log = logger.info if attempt.ok else logger.warning
-    log("notification delivery=%s event=%s attempt=%s %s%s", delivery.pk, delivery.event, delivery.attempts,
-        values["status"], f": {values['last_error']}" if values["last_error"] else "")
+    log(
+        "notification delivery=%s event=%s attempt=%s %s%s",
+        delivery.pk,
+        delivery.event,
+        delivery.attempts,
+        values["status"],
+        f": {values['last_error']}" if values["last_error"] else "",
+    )
     return Outcome(values["status"], retry_in)
 
 
@@ -107,17 +115,30 @@ def _post_webhook(delivery: NotificationDelivery) -> Attempt:
     except DecryptionError as exc:
         return Attempt(ok=False, error=str(exc))
     body = encode(delivery.payload)
-    request = urllib.request.Request(webhook.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "Portico-Webhook/1",
-        SIGNATURE_HEADER: signature(secret, body), EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk),
-    })
+    request = urllib.request.Request(
+        webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Portico-Webhook/1",
+            SIGNATURE_HEADER: signature(secret, body),
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.pk),
+        },
+    )
     try:
         with _opener.open(request, timeout=settings.PORTICO_NOTIFY_TIMEOUT) as response:
             return Attempt(ok=True, code=response.status)
     except urllib.error.HTTPError as exc:
         transient = exc.code == 429 or exc.code >= 500
-        return Attempt(ok=False, transient=transient, code=exc.code, error=f"HTTP {outbound.status_text(exc.code)}",
-                       retry_after=_retry_after(exc.headers.get("Retry-After") if exc.headers else None))
+        return Attempt(
+            ok=False,
+            transient=transient,
+            code=exc.code,
+            error=f"HTTP {outbound.status_text(exc.code)}",
+            retry_after=_retry_after(exc.headers.get("Retry-After") if exc.headers else None),
+        )
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, outbound.BlockedAddress):
             return Attempt(ok=False, error=f"Not sent: {exc.reason}")
@@ -135,8 +156,9 @@ def _retry_after(value: str | None) -> float | None:
 
 def _send_email(delivery: NotificationDelivery) -> Attempt:
     subject, body = email_message(delivery.payload)
-    message = EmailMessage(subject, body, to=[delivery.email],
-                           headers={EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk)})
+    message = EmailMessage(
+        subject, body, to=[delivery.email], headers={EVENT_HEADER: delivery.event, DELIVERY_HEADER: str(delivery.pk)}
+    )
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:

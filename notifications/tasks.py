@@ -1,5 +1,6 @@
 """Notification tasks: thin. They take ids and call notifications.sending; the rows are the truth and the queue
 only a wake-up call: ``enqueue`` sends after commit, and the beat sweep finds what a lost message left pending."""
+
 import logging
 from datetime import datetime, timedelta
 
@@ -29,8 +30,7 @@ def send_notification(delivery_id: int) -> str:
     return outcome.status
 
 
-@instrumented_task(name="notifications.tasks.send_pending_notifications", acks_late=False,
-                   reject_on_worker_lost=False)
+@instrumented_task(name="notifications.tasks.send_pending_notifications", acks_late=False, reject_on_worker_lost=False)
 def send_pending_notifications() -> int:
     """Beat entry: re-enqueue deliveries that stayed pending (broker down, lost message, crashed worker)."""
     return len(enqueue_due())
@@ -50,8 +50,9 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
                 else:
                     send_notification.apply_async((pk,), countdown=countdown)
             except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep will pick them up
-                logger.warning("could not enqueue %s notification(s) (%s); the sweep will send them",
-                               len(delivery_ids), exc)
+                logger.warning(
+                    "could not enqueue %s notification(s) (%s); the sweep will send them", len(delivery_ids), exc
+                )
                 return
 
     transaction.on_commit(send)
@@ -60,7 +61,10 @@ def enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
 def enqueue_due(*, now: datetime | None = None) -> list[int]:
     """The beat sweep: re-enqueue pending deliveries due for more than STUCK_AFTER that no worker took."""
     now = now or timezone.now()
-    ids = list(NotificationDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now - STUCK_AFTER)
-               .order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    ids = list(
+        NotificationDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now - STUCK_AFTER)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
     enqueue(ids)
     return ids

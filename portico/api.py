@@ -1,4 +1,5 @@
 """REST API v1, mounted at /api/v1/ by portico/urls.py: each app serves its own resources from its api/ package."""
+
 from rest_framework.routers import DefaultRouter
 
 from clusters.api.views import ClusterViewSet

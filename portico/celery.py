@@ -1,4 +1,5 @@
 """The Celery app. Tasks live in each app's tasks.py; beat entries are built from settings."""
+
 import os
 
 from celery import Celery
@@ -25,11 +26,17 @@ def setup_beat(sender, **kwargs):
             "schedule": float(settings.PORTICO_PROBE_INTERVAL),
             "options": {"expires": float(settings.PORTICO_PROBE_INTERVAL)},
         },
-        **({"check-reachability": {
-            "task": "routes.tasks.check_all_reachability",
-            "schedule": float(settings.PORTICO_REACHABILITY_INTERVAL),
-            "options": {"expires": float(settings.PORTICO_REACHABILITY_INTERVAL)},
-        }} if settings.PORTICO_REACHABILITY_INTERVAL > 0 else {}),
+        **(
+            {
+                "check-reachability": {
+                    "task": "routes.tasks.check_all_reachability",
+                    "schedule": float(settings.PORTICO_REACHABILITY_INTERVAL),
+                    "options": {"expires": float(settings.PORTICO_REACHABILITY_INTERVAL)},
+                }
+            }
+            if settings.PORTICO_REACHABILITY_INTERVAL > 0
+            else {}
+        ),
         "send-pending-notifications": {
             "task": "notifications.tasks.send_pending_notifications",
             "schedule": 60.0,

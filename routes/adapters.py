@@ -4,6 +4,7 @@ values ``routes.domain`` judges, renders and diagnoses.
 Services, the worker, pages, the API, adoption and commands ask here instead of building ``ClusterSettings``,
 ``TeamPolicy``, ``RouteTarget`` or ``RouteSpec`` themselves, so a field added to a value is filled in once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -28,10 +29,15 @@ if TYPE_CHECKING:
 
 def cluster_settings(cluster: Cluster) -> ClusterSettings:
     """What rendering and policy need to know about ``cluster``."""
-    return ClusterSettings(name=cluster.name, ingress_class=cluster.ingress_class, default_issuer=cluster.default_issuer,
-                           output=cluster.output, gateway_name=cluster.gateway_name,
-                           gateway_namespace=cluster.gateway_namespace,
-                           gateway_section_name=cluster.gateway_section_name)
+    return ClusterSettings(
+        name=cluster.name,
+        ingress_class=cluster.ingress_class,
+        default_issuer=cluster.default_issuer,
+        output=cluster.output,
+        gateway_name=cluster.gateway_name,
+        gateway_namespace=cluster.gateway_namespace,
+        gateway_section_name=cluster.gateway_section_name,
+    )
 
 
 def team_policy(team: Team, namespaces: Iterable[tuple[Cluster, str]] | None = None) -> TeamPolicy:
@@ -56,8 +62,9 @@ def team_policy(team: Team, namespaces: Iterable[tuple[Cluster, str]] | None = N
 
 def route_target(route: Route, revision: int) -> RouteTarget:
     """The route's identity on its cluster, for rendering revision ``revision``."""
-    return RouteTarget(id=str(route.pk), name=route.name, team=route.team.slug, namespace=route.namespace,
-                       revision=revision)
+    return RouteTarget(
+        id=str(route.pk), name=route.name, team=route.team.slug, namespace=route.namespace, revision=revision
+    )
 
 
 def revision_spec(revision: RouteRevision) -> RouteSpec:
@@ -69,12 +76,22 @@ def existing_route(route: Route, revision: RouteRevision | None = None) -> Exist
     """A live route as conflict checks see it: at ``revision`` when given, otherwise at its latest revision's
     host and path (as stored on the row)."""
     at = route if revision is None else revision
-    return ExistingRoute(id=str(route.pk), name=route.name, team=route.team.slug, namespace=route.namespace,
-                         host=at.host, path=at.path, path_type=at.path_type)
+    return ExistingRoute(
+        id=str(route.pk),
+        name=route.name,
+        team=route.team.slug,
+        namespace=route.namespace,
+        host=at.host,
+        path=at.path,
+        path_type=at.path_type,
+    )
 
 
 def foreign_paths(cluster: Cluster, host: str, path: str | None = None) -> tuple[ForeignIngressPath, ...]:
     """The host+paths of Ingresses Portico does not manage, seen on ``cluster`` at its last sync, on ``host``
     (and ``path``, when given)."""
-    return tuple(ForeignIngressPath(**found) for found in cluster.foreign_ingresses
-                 if found.get("host") == host and (path is None or found.get("path") == path))
+    return tuple(
+        ForeignIngressPath(**found)
+        for found in cluster.foreign_ingresses
+        if found.get("host") == host and (path is None or found.get("path") == path)
+    )

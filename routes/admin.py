@@ -1,4 +1,5 @@
 """Admin for routes: the same services as the API and pages, so the four-eyes rule holds here too."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -47,15 +48,49 @@ class RejectForm(forms.Form):
 
 @admin.register(Route)
 class RouteAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "cluster", "namespace", "host", "path", "approval_badge", "sync_badge",
-                    "health_badge", "revision", "approved_revision", "applied_revision"]
+    list_display = [
+        "name",
+        "team",
+        "cluster",
+        "namespace",
+        "host",
+        "path",
+        "approval_badge",
+        "sync_badge",
+        "health_badge",
+        "revision",
+        "approved_revision",
+        "applied_revision",
+    ]
     list_filter = ["approval", "sync", "health", "team", "cluster"]
     search_fields = ["name", "host", "path", "namespace"]
     list_select_related = ["team", "cluster"]
-    readonly_fields = ("id", "name", "team", "cluster", "namespace", "host", "path", "path_type", "revision",
-                       "approved_revision", "applied_revision", "approval", "sync", "health", "conditions", "address",
-                       "certificate", "endpoints", "last_synced_at", "deletion_requested_at", "deleted_at",
-                       "created_by", "created_at", "pending_diff")
+    readonly_fields = (
+        "id",
+        "name",
+        "team",
+        "cluster",
+        "namespace",
+        "host",
+        "path",
+        "path_type",
+        "revision",
+        "approved_revision",
+        "applied_revision",
+        "approval",
+        "sync",
+        "health",
+        "conditions",
+        "address",
+        "certificate",
+        "endpoints",
+        "last_synced_at",
+        "deletion_requested_at",
+        "deleted_at",
+        "created_by",
+        "created_at",
+        "pending_diff",
+    )
     fields = readonly_fields
     inlines = [RouteRevisionInline, ReviewInline]
     actions = ["approve_selected", "reject_selected"]
@@ -83,9 +118,12 @@ class RouteAdmin(admin.ModelAdmin):
         if obj.approval != ApprovalChoices.PENDING:
             return "No pending revision."
         old = obj.revision_obj(obj.approved_revision).spec if obj.approved_revision else None
-        text = spec_diff(old, obj.revision_obj(obj.revision).spec,
-                         old_label=f"approved r{obj.approved_revision}" if old else "(nothing approved yet)",
-                         new_label=f"pending r{obj.revision}")
+        text = spec_diff(
+            old,
+            obj.revision_obj(obj.revision).spec,
+            old_label=f"approved r{obj.approved_revision}" if old else "(nothing approved yet)",
+            new_label=f"pending r{obj.revision}",
+        )
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
     def _review_each(self, request, queryset, review, **kwargs):
@@ -110,8 +148,12 @@ class RouteAdmin(admin.ModelAdmin):
             self._review_each(request, queryset, reject_route, comment=form.cleaned_data["comment"])
             return None
         context = {
-            **self.admin_site.each_context(request), "title": "Reject routes", "routes": queryset, "form": form,
-            "opts": self.model._meta, "action": "reject_selected",
+            **self.admin_site.each_context(request),
+            "title": "Reject routes",
+            "routes": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action": "reject_selected",
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/routes/reject.html", context)

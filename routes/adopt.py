@@ -8,6 +8,7 @@ cannot change, and the next reconcile or sync finds the object in sync and write
 cannot express exactly (several rules, a default backend, foreign annotations, another ingress class, ...)
 is reported with the reason instead of being guessed. See docs/adoption.md.
 """
+
 from __future__ import annotations
 
 import logging
@@ -145,8 +146,11 @@ def adopt(cluster: Cluster, candidates: list[Candidate], user) -> list[AdoptionR
     if adopted:
         # The last sync's record of foreign Ingresses still lists these; until the next sync lists them as
         # Portico's, the routes' diagnostics would report a foreign Ingress serving their own path.
-        foreign = [f for f in Cluster.objects.filter(pk=cluster.pk).values_list("foreign_ingresses", flat=True)[0]
-                   if (f.get("namespace"), f.get("name")) not in adopted]
+        foreign = [
+            f
+            for f in Cluster.objects.filter(pk=cluster.pk).values_list("foreign_ingresses", flat=True)[0]
+            if (f.get("namespace"), f.get("name")) not in adopted
+        ]
         cluster_services.record_foreign_ingresses(cluster, foreign)
     return results
 
@@ -157,8 +161,15 @@ def _adopt_one(client: KubeClient, cluster: Cluster, candidate: Candidate, user)
         if candidate.team is None or candidate.spec is None:  # discover() marks such an Ingress not adoptable
             return AdoptionResult(candidate, error="Not adopted: " + _reasons_text(candidate))
         try:
-            route = services.adopt_route(user=user, team=candidate.team, cluster=cluster, namespace=candidate.namespace,
-                                         name=candidate.name, spec=candidate.spec, source=candidate.key)
+            route = services.adopt_route(
+                user=user,
+                team=candidate.team,
+                cluster=cluster,
+                namespace=candidate.namespace,
+                name=candidate.name,
+                spec=candidate.spec,
+                source=candidate.key,
+            )
         except services.PolicyError as exc:
             return AdoptionResult(candidate, error="Not adopted: " + " ".join(v.message for v in exc.violations))
     labelled = _metadata_only(route, cluster, candidate.resource_version)
@@ -166,10 +177,15 @@ def _adopt_one(client: KubeClient, cluster: Cluster, candidate: Candidate, user)
         client.apply(labelled)
     except KubeError as exc:
         logger.warning("adoption of %s on %s: labels not applied: %s", candidate.key, cluster.name, exc.message)
-        return AdoptionResult(candidate, route=route, error=(
-            f"The cluster did not accept Portico's labels ({exc.message}). Route {route.name} is recorded, approved "
-            "but not applied: adopt the Ingress again to finish, or delete the route (Portico removes only objects "
-            "that carry its label, so the Ingress stays)."))
+        return AdoptionResult(
+            candidate,
+            route=route,
+            error=(
+                f"The cluster did not accept Portico's labels ({exc.message}). Route {route.name} is recorded, approved "
+                "but not applied: adopt the Ingress again to finish, or delete the route (Portico removes only objects "
+                "that carry its label, so the Ingress stays)."
+            ),
+        )
     _mark_applied(route, cluster, user)
     route.refresh_from_db()
     logger.info("adopted ingress %s on %s as route %s", candidate.key, cluster.name, route.pk)
@@ -183,11 +199,17 @@ def _metadata_only(route: Route, cluster: Cluster, resource_version: str) -> dic
     number = route.approved_revision
     if number is None:
         raise ValueError(f"Route {route.pk} is not approved; only an approved route's labels are applied.")
-    rendered = render.render_route(route_target(route, number), revision_spec(route.revision_obj(number)), cluster_settings(cluster))
+    rendered = render.render_route(
+        route_target(route, number), revision_spec(route.revision_obj(number)), cluster_settings(cluster)
+    )
     ingress = next(obj for obj in rendered if obj["kind"] == "Ingress")
     meta = ingress["metadata"]
-    metadata = {"name": meta["name"], "namespace": meta["namespace"], "labels": meta["labels"],
-                "annotations": meta["annotations"]}
+    metadata = {
+        "name": meta["name"],
+        "namespace": meta["namespace"],
+        "labels": meta["labels"],
+        "annotations": meta["annotations"],
+    }
     if resource_version:
         metadata["resourceVersion"] = resource_version
     return {"apiVersion": ingress["apiVersion"], "kind": ingress["kind"], "metadata": metadata}
@@ -198,11 +220,20 @@ def _mark_applied(route: Route, cluster: Cluster, user) -> None:
     number = route.approved_revision
     with transaction.atomic():
         updated = Route.objects.filter(
-            pk=route.pk, approved_revision=number, applied_revision__isnull=True, deletion_requested_at__isnull=True,
+            pk=route.pk,
+            approved_revision=number,
+            applied_revision__isnull=True,
+            deletion_requested_at__isnull=True,
         ).update(applied_revision=number, sync=SyncChoices.SYNCED, reconcile_attempts=0, updated_at=timezone.now())
         if updated:
-            record(user, "apply", route, before={"applied_revision": None},
-                   after={"applied_revision": number, "cluster": cluster.name}, team=route.team)
+            record(
+                user,
+                "apply",
+                route,
+                before={"applied_revision": None},
+                after={"applied_revision": number, "cluster": cluster.name},
+                team=route.team,
+            )
         # Reads the status back; it finds the Ingress in sync and writes nothing.
         services.enqueue_reconcile(route.pk)
 
@@ -226,8 +257,9 @@ def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch 
     """The candidate for one Ingress: its route spec when it has exactly one, and what stops a faithful adoption."""
     meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}
-    candidate = Candidate(namespace=meta.get("namespace", ""), name=meta.get("name", ""),
-                          resource_version=meta.get("resourceVersion", ""))
+    candidate = Candidate(
+        namespace=meta.get("namespace", ""), name=meta.get("name", ""), resource_version=meta.get("resourceVersion", "")
+    )
     reasons = candidate.reasons
     rules = spec.get("rules") or []
     for rule in rules:
@@ -238,23 +270,36 @@ def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch 
         reasons.append("It is being deleted.")
     owners = meta.get("ownerReferences") or []
     if owners:
-        reasons.append(f'It belongs to {owners[0].get("kind", "an object")} "{owners[0].get("name", "")}" '
-                       "(ownerReferences), whose controller would undo Portico's changes; adopt what creates it instead.")
+        reasons.append(
+            f'It belongs to {owners[0].get("kind", "an object")} "{owners[0].get("name", "")}" '
+            "(ownerReferences), whose controller would undo Portico's changes; adopt what creates it instead."
+        )
     manager = _labels(obj).get(render.MANAGED_BY_LABEL)
     if manager:
-        reasons.append(f'It is labelled {render.MANAGED_BY_LABEL}="{manager}": {manager} manages it and would fight '
-                       "Portico over it; remove it from there first.")
-    foreign = sorted(key for key in meta.get("annotations") or {}
-                     if key not in IGNORED_ANNOTATIONS and not key.startswith("portico.dev/"))
+        reasons.append(
+            f'It is labelled {render.MANAGED_BY_LABEL}="{manager}": {manager} manages it and would fight '
+            "Portico over it; remove it from there first."
+        )
+    foreign = sorted(
+        key
+        for key in meta.get("annotations") or {}
+        if key not in IGNORED_ANNOTATIONS and not key.startswith("portico.dev/")
+    )
     if foreign:
-        reasons.append(f"It has annotations Portico would not keep: {_quoted(foreign)}. A route cannot express them, "
-                       "so a reviewer would never see what they do; remove them or keep the Ingress outside Portico.")
+        reasons.append(
+            f"It has annotations Portico would not keep: {_quoted(foreign)}. A route cannot express them, "
+            "so a reviewer would never see what they do; remove them or keep the Ingress outside Portico."
+        )
     if spec.get("defaultBackend"):
-        reasons.append("It has a defaultBackend, which serves requests for any host and path; a route serves one "
-                       "host and path.")
+        reasons.append(
+            "It has a defaultBackend, which serves requests for any host and path; a route serves one host and path."
+        )
     if len(rules) != 1:
-        reasons.append(f"It has {len(rules)} rules; a route has exactly one host and one path." if rules else
-                       "It has no rules; a route has exactly one host and one path.")
+        reasons.append(
+            f"It has {len(rules)} rules; a route has exactly one host and one path."
+            if rules
+            else "It has no rules; a route has exactly one host and one path."
+        )
         return candidate
     rule = rules[0]
     paths = (rule.get("http") or {}).get("paths") or []
@@ -264,32 +309,47 @@ def _read(obj: dict, cluster: Cluster) -> Candidate:  # noqa: C901 - one branch 
         reasons.append(f"It has {len(paths)} paths; a route has exactly one path.")
         return candidate
     path = paths[0]
-    candidate.host, candidate.path, candidate.path_type = rule.get("host") or "", path.get("path", ""), path.get("pathType", "")
+    candidate.host, candidate.path, candidate.path_type = (
+        rule.get("host") or "",
+        path.get("path", ""),
+        path.get("pathType", ""),
+    )
     backend = path.get("backend") or {}
     service = backend.get("service")
     if not service:
         resource = backend.get("resource") or {}
-        reasons.append(f'Its path sends traffic to a resource ({resource.get("kind", "?")} "{resource.get("name", "")}"), '
-                       "not to a Service; a route always goes through a Service.")
+        reasons.append(
+            f'Its path sends traffic to a resource ({resource.get("kind", "?")} "{resource.get("name", "")}"), '
+            "not to a Service; a route always goes through a Service."
+        )
         return candidate
     port = service.get("port") or {}
     tls = _tls(spec.get("tls") or [], candidate.host, reasons)
-    route_spec = candidate.spec = checks.normalized(RouteSpec(
-        host=candidate.host, path=candidate.path, path_type=candidate.path_type,
-        backend=Backend(service_name=service.get("name"), service_port=port.get("number", port.get("name"))), tls=tls,
-    ))
+    route_spec = candidate.spec = checks.normalized(
+        RouteSpec(
+            host=candidate.host,
+            path=candidate.path,
+            path_type=candidate.path_type,
+            backend=Backend(service_name=service.get("name"), service_port=port.get("number", port.get("name"))),
+            tls=tls,
+        )
+    )
     class_name = spec.get("ingressClassName")
     if class_name != cluster.ingress_class:
         reasons.append(
             f'Its ingressClassName is "{class_name}" but {cluster.label} uses "{cluster.ingress_class}": Portico would '
-            "hand it to another controller." if class_name else
-            f"It sets no ingressClassName (the cluster's default class, or an annotation, picks its controller); "
-            f'Portico would set "{cluster.ingress_class}", which may change who serves it.')
+            "hand it to another controller."
+            if class_name
+            else f"It sets no ingressClassName (the cluster's default class, or an annotation, picks its controller); "
+            f'Portico would set "{cluster.ingress_class}", which may change who serves it.'
+        )
     if not reasons:
         differing = _rendering_differs(candidate, route_spec, spec, cluster)
         if differing:
-            reasons.append(f"Portico would render a different Ingress ({_quoted(differing)} differ), so adopting it "
-                           "would change traffic.")
+            reasons.append(
+                f"Portico would render a different Ingress ({_quoted(differing)} differ), so adopting it "
+                "would change traffic."
+            )
     return candidate
 
 
@@ -303,11 +363,15 @@ def _tls(entries: list[dict], host: str, reasons: list[str]) -> TLS:
     entry = entries[0]
     hosts = entry.get("hosts") or []
     if hosts != [host]:
-        reasons.append(f"Its TLS entry covers {_quoted(hosts) if hosts else 'no host'} rather than exactly "
-                       f'"{host}"; a route\'s TLS covers its own host.')
+        reasons.append(
+            f"Its TLS entry covers {_quoted(hosts) if hosts else 'no host'} rather than exactly "
+            f'"{host}"; a route\'s TLS covers its own host.'
+        )
     if not entry.get("secretName"):
-        reasons.append("Its TLS entry names no secretName (the controller's default certificate is served); a route "
-                       "names its Secret or lets cert-manager issue one.")
+        reasons.append(
+            "Its TLS entry names no secretName (the controller's default certificate is served); a route "
+            "names its Secret or lets cert-manager issue one."
+        )
         return TLS(mode="none")
     return TLS(mode="secret", secret_name=entry["secretName"])
 
@@ -315,8 +379,9 @@ def _tls(entries: list[dict], host: str, reasons: list[str]) -> TLS:
 def _rendering_differs(candidate: Candidate, route_spec: RouteSpec, live_spec: dict, cluster: Cluster) -> list[str]:
     """The spec fields where the Ingress Portico would render differs from the live one (empty: identical)."""
     target = RouteTarget(id=_PREVIEW_ID, name=candidate.name, team="", namespace=candidate.namespace, revision=1)
-    rendered = next(obj for obj in render.render_route(target, route_spec, cluster_settings(cluster))
-                    if obj["kind"] == "Ingress")["spec"]
+    rendered = next(
+        obj for obj in render.render_route(target, route_spec, cluster_settings(cluster)) if obj["kind"] == "Ingress"
+    )["spec"]
     return [f"spec.{key}" for key in sorted(set(rendered) | set(live_spec)) if rendered.get(key) != live_spec.get(key)]
 
 
@@ -334,33 +399,62 @@ def _judge(cluster: Cluster, candidates: list[Candidate]) -> None:
 
     for candidate, spec in with_spec:
         host = spec.host
-        matching = [t for t in teams if host_within_suffixes(host, t.domains)
-                    and (cluster.name, candidate.namespace) in policies[t.pk].namespaces]
+        matching = [
+            t
+            for t in teams
+            if host_within_suffixes(host, t.domains)
+            and (cluster.name, candidate.namespace) in policies[t.pk].namespaces
+        ]
         owner = claims.get(host)
         if len(matching) > 1 and owner in {t.slug for t in matching}:
             matching = [t for t in matching if t.slug == owner]  # the host's claim says which team it is
         if not matching:
             candidate.reasons.append(
                 f'No team has both a domain covering "{host}" and namespace "{candidate.namespace}" on {cluster.label}; '
-                "give the owning team that domain and namespace, then adopt.")
+                "give the owning team that domain and namespace, then adopt."
+            )
         elif len(matching) > 1:
             candidate.reasons.append(
                 f'Teams {_quoted(t.slug for t in matching)} all cover "{host}" in namespace "{candidate.namespace}"; '
-                "Portico will not guess: narrow their domains or namespaces.")
+                "Portico will not guess: narrow their domains or namespaces."
+            )
         team = matching[0] if len(matching) == 1 else None
         slug = team.slug if team else ""
         if team is not None:
             candidate.team = team
-            candidate.reasons += [v.message for v in check_route(
-                name=candidate.name, namespace=candidate.namespace, cluster=cluster.name, spec=spec,
-                team=policies[team.pk], is_platform=True, output=cluster.output)]
+            candidate.reasons += [
+                v.message
+                for v in check_route(
+                    name=candidate.name,
+                    namespace=candidate.namespace,
+                    cluster=cluster.name,
+                    spec=spec,
+                    team=policies[team.pk],
+                    is_platform=True,
+                    output=cluster.output,
+                )
+            ]
         resumable = unapplied.get((candidate.namespace, candidate.name))
         if resumable is not None and team is not None and resumable[0].team_id == team.pk and resumable[1] == spec:
             candidate.route = resumable[0]
-        others = [o for o in existing if normalize_host(o.host) == host or (o.namespace, o.name) == (candidate.namespace, candidate.name)]
-        candidate.reasons += [v.message for v in check_conflicts(
-            route_id=str(candidate.route.pk) if candidate.route else None, name=candidate.name, team=slug,
-            namespace=candidate.namespace, spec=spec, others=others, claims=claims, foreign=())]
+        others = [
+            o
+            for o in existing
+            if normalize_host(o.host) == host or (o.namespace, o.name) == (candidate.namespace, candidate.name)
+        ]
+        candidate.reasons += [
+            v.message
+            for v in check_conflicts(
+                route_id=str(candidate.route.pk) if candidate.route else None,
+                name=candidate.name,
+                team=slug,
+                namespace=candidate.namespace,
+                spec=spec,
+                others=others,
+                claims=claims,
+                foreign=(),
+            )
+        ]
     _find_clashes(candidates)
 
 
@@ -377,14 +471,24 @@ def _find_clashes(candidates: list[Candidate]) -> None:
         for other in by_host.get(candidate.spec.host, ()):
             if other is candidate or other.key in candidate.conflicts_with:
                 continue
-            paths = [ForeignIngressPath(namespace=other.namespace, name=other.name, host=h, path=p)
-                     for h, p in other.served]
-            if check_conflicts(route_id=None, name=candidate.name, team="", namespace=candidate.namespace,
-                                      spec=candidate.spec, others=(), claims={}, foreign=paths):
+            paths = [
+                ForeignIngressPath(namespace=other.namespace, name=other.name, host=h, path=p) for h, p in other.served
+            ]
+            if check_conflicts(
+                route_id=None,
+                name=candidate.name,
+                team="",
+                namespace=candidate.namespace,
+                spec=candidate.spec,
+                others=(),
+                claims={},
+                foreign=paths,
+            ):
                 candidate.conflicts_with.append(other.key)
                 candidate.reasons.append(
                     f'Ingress "{other.key}" also serves "{candidate.spec.host}{candidate.spec.path}": both would '
-                    "become the same route, so neither is adopted. Remove or change one of them first.")
+                    "become the same route, so neither is adopted. Remove or change one of them first."
+                )
     # An Ingress without a route spec (several rules, say) is not checked itself; still name the clash on it.
     by_key = {candidate.key: candidate for candidate in candidates}
     for candidate in candidates:
@@ -406,7 +510,10 @@ def _routes_for(cluster: Cluster, hosts: set[str], names: set[tuple[str, str]]):
     for rev in checks.live_revisions(cluster).filter(Q(host__in=hosts) | by_name):
         route = rev.route
         existing.append(existing_route(route, rev))
-        if (rev.number == route.approved_revision and route.applied_revision is None
-                and route.deletion_requested_at is None):
+        if (
+            rev.number == route.approved_revision
+            and route.applied_revision is None
+            and route.deletion_requested_at is None
+        ):
             unapplied[(route.namespace, route.name)] = (route, revision_spec(rev))
     return existing, unapplied

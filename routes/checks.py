@@ -6,6 +6,7 @@ The rules themselves are ``routes.domain.policy``'s; this module reads their inp
 other live routes, host claims, foreign Ingresses, the cluster's namespaces) and passes them in. Nothing here
 writes: the workflow in ``routes.services`` raises on what these return.
 """
+
 import functools
 from collections.abc import Iterable
 from dataclasses import replace
@@ -34,8 +35,9 @@ def normalized(spec: RouteSpec) -> RouteSpec:
     return replace(spec, host=normalize_host(spec.host))
 
 
-def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
-                  route: Route | None = None) -> list[Violation]:
+def check_request(
+    *, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, route: Route | None = None
+) -> list[Violation]:
     """Every rule and conflict for a route request, without saving anything (also the API's dry run).
 
     A request that breaks no rule is also rendered and its objects checked as the API server would check them
@@ -43,33 +45,56 @@ def check_request(*, user, team: Team, cluster: Cluster, namespace: str, name: s
     approval answer alike."""
     spec = normalized(spec)
     violations = check_route(
-        name=name, namespace=namespace, cluster=cluster.name, spec=spec, team=team_policy(team), is_platform=is_platform(user),
-        output=cluster.output, cluster_namespaces=cluster_namespaces(cluster, spec),
+        name=name,
+        namespace=namespace,
+        cluster=cluster.name,
+        spec=spec,
+        team=team_policy(team),
+        is_platform=is_platform(user),
+        output=cluster.output,
+        cluster_namespaces=cluster_namespaces(cluster, spec),
     )
     if any(v.field == "host" for v in violations):
         return violations
     others, claims, foreign, owned = conflict_inputs(cluster, spec.host, namespace, name, route, spec)
     violations += check_conflicts(
-        route_id=str(route.pk) if route else None, name=name, team=team.slug, namespace=namespace, spec=spec,
-        others=others, claims=claims, foreign=foreign, owned=owned, output=cluster.output,
+        route_id=str(route.pk) if route else None,
+        name=name,
+        team=team.slug,
+        namespace=namespace,
+        spec=spec,
+        others=others,
+        claims=claims,
+        foreign=foreign,
+        owned=owned,
+        output=cluster.output,
     )
     if all(v.code == CONFLICT for v in violations):
-        violations += render_violations(team=team, cluster=cluster, namespace=namespace, name=name, spec=spec,
-                                        route=route)
+        violations += render_violations(
+            team=team, cluster=cluster, namespace=namespace, name=name, spec=spec, route=route
+        )
     return violations
 
 
-def render_violations(*, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
-                      route: Route | None = None) -> list[Violation]:
+def render_violations(
+    *, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, route: Route | None = None
+) -> list[Violation]:
     """What the cluster's API server would refuse in the objects this request renders to (names, labels and the
     schemas of its Kubernetes version, ``validate_objects``, the worker's check before it applies), one
     violation per problem under ``non_field_errors``. Policy is meant to refuse everything first; this is the
     net under it, for what policy does not know (a team slug stored before slugs were checked)."""
-    target = RouteTarget(id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=name, team=team.slug,
-                         namespace=namespace, revision=route.revision + 1 if route else 1)
+    target = RouteTarget(
+        id=str(route.pk) if route else UNSAVED_ROUTE_ID,
+        name=name,
+        team=team.slug,
+        namespace=namespace,
+        revision=route.revision + 1 if route else 1,
+    )
     errors = validate_objects(render.route_objects(target, spec, cluster_settings(cluster)), cluster.kubernetes_minor)
-    return [Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
-            for error in errors]
+    return [
+        Violation("non_field_errors", f"The route would render objects the cluster refuses: {error}")
+        for error in errors
+    ]
 
 
 def cluster_namespaces(cluster: Cluster, spec: RouteSpec) -> frozenset[str]:
@@ -87,8 +112,11 @@ def live_revisions(cluster: Cluster, *, applied: bool = False) -> QuerySet[Route
     which = Q(number=F("route__approved_revision")) | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
     if applied:
         which |= Q(number=F("route__applied_revision"))
-    return (RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True).filter(which)
-            .select_related("route__team"))
+    return (
+        RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True)
+        .filter(which)
+        .select_related("route__team")
+    )
 
 
 def host_claims(hosts: Iterable[str]) -> dict[str, str]:
@@ -112,34 +140,62 @@ def conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, excl
     (still on the cluster). Counting pending revisions at approval too means two requests racing for one
     object can never both be approved: whichever is reviewed sees the other (docs/security.md,
     "One owner per object")."""
-    names = {obj_name for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
-             if isinstance(obj_name, str) and obj_name}
+    names = {
+        obj_name
+        for _, _, obj_name in owned_objects(name, namespace, spec, cluster.output)
+        if isinstance(obj_name, str) and obj_name
+    }
     revisions = live_revisions(cluster, applied=True).filter(
-        Q(host=host) | Q(route__namespace=namespace, route__name=name)
+        Q(host=host)
+        | Q(route__namespace=namespace, route__name=name)
         | Q(route__namespace=namespace, route__name__in=names)
-        | Q(route__namespace=namespace, spec__backend__service_name__in=names))
+        | Q(route__namespace=namespace, spec__backend__service_name__in=names)
+    )
     if exclude is not None:
         revisions = revisions.exclude(route=exclude)
     others, owned = [], set()
     for r in revisions:
         is_pending = r.number == r.route.revision and r.approval == ApprovalChoices.PENDING
-        if ((r.number == r.route.approved_revision or is_pending)
-                and (r.host == host or (r.route.namespace, r.route.name) == (namespace, name))):
+        if (r.number == r.route.approved_revision or is_pending) and (
+            r.host == host or (r.route.namespace, r.route.name) == (namespace, name)
+        ):
             others.append(existing_route(r.route, r))
         if r.route.namespace == namespace:
             other_spec = revision_spec(r)
             pending = r.number not in (r.route.approved_revision, r.route.applied_revision)
             for kind, obj_namespace, obj_name in owned_objects(r.route.name, namespace, other_spec, cluster.output):
                 if obj_name in names:
-                    owned.add(OwnedObject(
-                        kind=kind, namespace=obj_namespace, name=obj_name, route_id=str(r.route_id),
-                        route_name=r.route.name, team=r.route.team.slug, pending=pending))
+                    owned.add(
+                        OwnedObject(
+                            kind=kind,
+                            namespace=obj_namespace,
+                            name=obj_name,
+                            route_id=str(r.route_id),
+                            route_name=r.route.name,
+                            team=r.route.team.slug,
+                            pending=pending,
+                        )
+                    )
             backend = other_spec.backend
             if backend is not None and not backend.manages_service and backend.service_name in names:
-                owned.add(OwnedObject(
-                    kind="Service", namespace=namespace, name=backend.service_name, route_id=str(r.route_id),
-                    route_name=r.route.name, team=r.route.team.slug, pending=pending, used=True))
-    return others, host_claims({host}), list(foreign_paths(cluster, host)), sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name))
+                owned.add(
+                    OwnedObject(
+                        kind="Service",
+                        namespace=namespace,
+                        name=backend.service_name,
+                        route_id=str(r.route_id),
+                        route_name=r.route.name,
+                        team=r.route.team.slug,
+                        pending=pending,
+                        used=True,
+                    )
+                )
+    return (
+        others,
+        host_claims({host}),
+        list(foreign_paths(cluster, host)),
+        sorted(owned, key=lambda o: (o.pending, o.kind, o.name, o.route_name)),
+    )
 
 
 def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, RouteRevision, Violation]]:
@@ -150,17 +206,25 @@ def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, Rout
     current = team_policy(Team.objects.prefetch_related("namespaces__cluster").get(pk=team.pk))
     if new == current:
         return []
-    live = (RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
-            .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision")))
-            .select_related("route__cluster", "route__team").order_by("route__cluster__name", "route__namespace",
-                                                                      "route__name", "-number"))
+    live = (
+        RouteRevision.objects.filter(route__team=team, route__deleted_at__isnull=True)
+        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision")))
+        .select_related("route__cluster", "route__team")
+        .order_by("route__cluster__name", "route__namespace", "route__name", "-number")
+    )
     found, seen = [], set()
     for rev in live:
         route = rev.route
         # Wildcards were a platform engineer's to request and were approved; only the team's policy is judged.
-        judge = functools.partial(check_route, name=route.name, namespace=route.namespace,
-                                  cluster=route.cluster.name, spec=revision_spec(rev), is_platform=True,
-                                  output=route.cluster.output)
+        judge = functools.partial(
+            check_route,
+            name=route.name,
+            namespace=route.namespace,
+            cluster=route.cluster.name,
+            spec=revision_spec(rev),
+            is_platform=True,
+            output=route.cluster.output,
+        )
         allowed = {(v.field, v.code) for v in judge(team=current)}
         for violation in judge(team=new):
             key = (route.pk, violation.field, violation.code)

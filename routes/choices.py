@@ -3,6 +3,7 @@
 The values are ``routes.domain.status``'s (the pure domain names states there); this module adds the labels
 and badge colours that the API, the pages and the admin show.
 """
+
 from core.choices import ColoredChoices
 
 from .domain.status import Approval, Health, Sync
@@ -23,8 +24,9 @@ class ApprovalChoices(ColoredChoices):
 
 
 # A route's approval is its latest revision's, which is never superseded.
-ROUTE_APPROVAL_CHOICES = [(value, label) for value, label in ApprovalChoices.choices
-                          if value != ApprovalChoices.SUPERSEDED]
+ROUTE_APPROVAL_CHOICES = [
+    (value, label) for value, label in ApprovalChoices.choices if value != ApprovalChoices.SUPERSEDED
+]
 
 
 class SyncChoices(ColoredChoices):

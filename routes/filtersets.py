@@ -1,4 +1,5 @@
 """Route filters, shared by the API list and the route list page."""
+
 import django_filters
 from django.db.models import Q
 
@@ -12,10 +13,12 @@ from .models import Route
 
 class RouteFilterSet(django_filters.FilterSet):
     # "Any" is the empty choice of every choice filter on the route list page.
-    team = django_filters.ModelChoiceFilter(field_name="team", to_field_name="slug", queryset=Team.objects.all(),
-                                            empty_label="Any")
-    cluster = django_filters.ModelChoiceFilter(field_name="cluster", to_field_name="name",
-                                               queryset=Cluster.objects.all(), empty_label="Any")
+    team = django_filters.ModelChoiceFilter(
+        field_name="team", to_field_name="slug", queryset=Team.objects.all(), empty_label="Any"
+    )
+    cluster = django_filters.ModelChoiceFilter(
+        field_name="cluster", to_field_name="name", queryset=Cluster.objects.all(), empty_label="Any"
+    )
     namespace = django_filters.CharFilter()
     host = django_filters.CharFilter(method="filter_host")
     approval = django_filters.ChoiceFilter(choices=ROUTE_APPROVAL_CHOICES, empty_label="Any")
@@ -35,6 +38,8 @@ class RouteFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(host__icontains=value) | Q(path__icontains=value)
+            Q(name__icontains=value)
+            | Q(host__icontains=value)
+            | Q(path__icontains=value)
             | Q(namespace__icontains=value)
         )

@@ -4,6 +4,7 @@ The form only parses (ports, selector labels, which backend fields apply). Every
 syntax to conflicts with other teams, comes from ``checks.check_request``: the same function the API
 and the worker use, so the page and the API never disagree about a route.
 """
+
 from typing import cast
 
 from django import forms
@@ -62,63 +63,93 @@ class RouteForm(forms.Form):
     """Request a new route, or a new revision of ``route``, on behalf of ``user``."""
 
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), to_field_name="slug", empty_label=None,
+        queryset=Team.objects.none(),
+        to_field_name="slug",
+        empty_label=None,
         help_text="The team that owns the route; its policy applies.",
     )
     cluster = forms.ModelChoiceField(queryset=Cluster.objects.none(), to_field_name="name", empty_label=None)
     namespace = forms.ChoiceField(help_text="Only namespaces your teams may route into on that cluster are listed.")
     name = forms.CharField(
-        required=False, max_length=200,
+        required=False,
+        max_length=200,
         help_text='Names the Ingress: lower-case letters, digits and "-", such as "cart".',
     )
     host = forms.CharField(
-        required=False, max_length=300, label="Host",
+        required=False,
+        max_length=300,
+        label="Host",
         help_text="The DNS name clients use, under one of your team's domains.",
     )
     path = forms.CharField(required=False, max_length=1100, initial="/", help_text='"/" serves the whole host.')
     path_type = forms.ChoiceField(
-        choices=PathTypeChoices.choices, initial=PathTypeChoices.PREFIX, widget=forms.RadioSelect,
+        choices=PathTypeChoices.choices,
+        initial=PathTypeChoices.PREFIX,
+        widget=forms.RadioSelect,
         label="Path matching",
     )
     backend_kind = forms.ChoiceField(
-        choices=BACKEND_KINDS, initial=BACKEND_EXISTING, widget=forms.RadioSelect, label="Send traffic to",
+        choices=BACKEND_KINDS,
+        initial=BACKEND_EXISTING,
+        widget=forms.RadioSelect,
+        label="Send traffic to",
         help_text="Traffic always goes to a Service, never to pod IPs: pods get new IPs whenever they restart.",
     )
     service_name = forms.CharField(
-        required=False, max_length=200, label="Service name",
+        required=False,
+        max_length=200,
+        label="Service name",
         help_text="The Service in the route's namespace that receives the traffic.",
     )
     service_port = forms.CharField(
-        required=False, max_length=20, label="Service port",
+        required=False,
+        max_length=20,
+        label="Service port",
         help_text='The Service\'s port: a number, or a port name such as "http" for an existing Service.',
     )
     target_port = forms.CharField(
-        required=False, max_length=20, label="Target port",
+        required=False,
+        max_length=20,
+        label="Target port",
         help_text="The port your pods listen on (a number or a container port name).",
     )
     selector = forms.CharField(
-        required=False, max_length=1000, label="Pod selector",
+        required=False,
+        max_length=1000,
+        label="Pod selector",
         help_text='Labels of the pods that receive the traffic, such as "app=cart" (several: "app=cart, tier=web").',
     )
     service_type = forms.ChoiceField(
-        choices=ServiceTypeChoices.choices, initial=ServiceTypeChoices.CLUSTER_IP, required=False,
-        widget=forms.RadioSelect, label="Service type",
+        choices=ServiceTypeChoices.choices,
+        initial=ServiceTypeChoices.CLUSTER_IP,
+        required=False,
+        widget=forms.RadioSelect,
+        label="Service type",
         help_text="ClusterIP is almost always right: the Ingress already exposes the route, with TLS.",
     )
     external_name = forms.CharField(
-        required=False, max_length=300, label="External host",
+        required=False,
+        max_length=300,
+        label="External host",
         help_text='The DNS name outside the cluster, such as "api.partner.example.com"; the Service becomes a '
-                  "DNS alias (type ExternalName) for it.",
+        "DNS alias (type ExternalName) for it.",
     )
     tls_mode = forms.ChoiceField(
-        choices=TLSModeChoices.choices, initial=TLSModeChoices.CERT_MANAGER, widget=forms.RadioSelect, label="TLS",
+        choices=TLSModeChoices.choices,
+        initial=TLSModeChoices.CERT_MANAGER,
+        widget=forms.RadioSelect,
+        label="TLS",
     )
     issuer = forms.CharField(
-        required=False, max_length=300, label="ClusterIssuer",
+        required=False,
+        max_length=300,
+        label="ClusterIssuer",
         help_text="Leave empty for the cluster's default issuer.",
     )
     secret_name = forms.CharField(
-        required=False, max_length=300, label="TLS Secret",
+        required=False,
+        max_length=300,
+        label="TLS Secret",
         help_text="An existing Secret of type kubernetes.io/tls in the route's namespace.",
     )
 
@@ -134,7 +165,8 @@ class RouteForm(forms.Form):
         teams = teams_of(user).prefetch_related("namespaces__cluster")
         cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
         cast(forms.ModelChoiceField, self.fields["cluster"]).queryset = Cluster.objects.filter(
-            team_namespaces__team__in=teams).distinct()
+            team_namespaces__team__in=teams
+        ).distinct()
         cast(forms.ChoiceField, self.fields["namespace"]).choices = _namespace_choices(teams)
         if route is not None:
             for name in PLACEMENT_FIELDS:
@@ -187,8 +219,12 @@ class RouteForm(forms.Form):
         if self._placement is None:
             if self.route is not None:
                 route = self.route
-                self._placement = {"team": route.team, "cluster": route.cluster, "namespace": route.namespace,
-                                   "name": route.name}
+                self._placement = {
+                    "team": route.team,
+                    "cluster": route.cluster,
+                    "namespace": route.namespace,
+                    "name": route.name,
+                }
             else:
                 # Kept aside: adding a violation's error later drops that field from cleaned_data.
                 self._placement = {name: self.cleaned_data[name] for name in PLACEMENT_FIELDS}
@@ -200,8 +236,12 @@ class RouteForm(forms.Form):
         kind = data["backend_kind"]
         common = {"service_name": data["service_name"].strip() or None, "service_port": data["service_port"]}
         if kind == BACKEND_MANAGED:
-            backend = Backend(**common, target_port=data["target_port"], selector=data["selector"],
-                              service_type=data["service_type"] or ServiceTypeChoices.CLUSTER_IP.value)
+            backend = Backend(
+                **common,
+                target_port=data["target_port"],
+                selector=data["selector"],
+                service_type=data["service_type"] or ServiceTypeChoices.CLUSTER_IP.value,
+            )
         elif kind == BACKEND_EXTERNAL:
             backend = Backend(**common, external_name=data["external_name"].strip())
         else:
@@ -212,8 +252,9 @@ class RouteForm(forms.Form):
             issuer=(data["issuer"].strip() or None) if mode == TLSModeChoices.CERT_MANAGER else None,
             secret_name=(data["secret_name"].strip() or None) if mode == TLSModeChoices.SECRET else None,
         )
-        return RouteSpec(host=data["host"], path=data["path"].strip(), path_type=data["path_type"],
-                         backend=backend, tls=tls)
+        return RouteSpec(
+            host=data["host"], path=data["path"].strip(), path_type=data["path_type"], backend=backend, tls=tls
+        )
 
     # Judging
 
@@ -226,8 +267,9 @@ class RouteForm(forms.Form):
             return False
         self.checked_spec = self.spec()
         self.placement()
-        self.violations = checks.check_request(user=self.user, **self.placement(), spec=self.checked_spec,
-                                                 route=self.route)
+        self.violations = checks.check_request(
+            user=self.user, **self.placement(), spec=self.checked_spec, route=self.route
+        )
         self.add_violations(self.violations)
         return not self.violations
 
@@ -281,10 +323,16 @@ class RouteForm(forms.Form):
         team = self.placement()["team"]
         claim = HostClaim.objects.filter(host=host).select_related("team").first()
         if claim is None:
-            return {"state": "free", "host": host,
-                    "message": f'No team has claimed this host yet; approving this route claims it for team "{team.slug}".'}
-        return {"state": "yours", "host": host,
-                "message": f'Team "{claim.team.slug}" already owns this host, so you can add paths under it.'}
+            return {
+                "state": "free",
+                "host": host,
+                "message": f'No team has claimed this host yet; approving this route claims it for team "{team.slug}".',
+            }
+        return {
+            "state": "yours",
+            "host": host,
+            "message": f'Team "{claim.team.slug}" already owns this host, so you can add paths under it.',
+        }
 
 
 def initial_for(route: Route) -> dict:
@@ -292,13 +340,22 @@ def initial_for(route: Route) -> dict:
     spec = route.latest_spec
     backend = spec.backend
     return {
-        "team": route.team.slug, "cluster": route.cluster.name, "namespace": route.namespace, "name": route.name,
-        "host": spec.host, "path": spec.path, "path_type": spec.path_type, "backend_kind": backend.kind,
-        "service_name": backend.service_name or "", "service_port": _text(backend.service_port),
+        "team": route.team.slug,
+        "cluster": route.cluster.name,
+        "namespace": route.namespace,
+        "name": route.name,
+        "host": spec.host,
+        "path": spec.path,
+        "path_type": spec.path_type,
+        "backend_kind": backend.kind,
+        "service_name": backend.service_name or "",
+        "service_port": _text(backend.service_port),
         "target_port": _text(backend.target_port),
         "selector": ", ".join(f"{k}={v}" for k, v in (backend.selector or {}).items()),
         "service_type": backend.service_type or ServiceTypeChoices.CLUSTER_IP.value,
-        "external_name": backend.external_name or "", "tls_mode": spec.tls.mode, "issuer": spec.tls.issuer or "",
+        "external_name": backend.external_name or "",
+        "tls_mode": spec.tls.mode,
+        "issuer": spec.tls.issuer or "",
         "secret_name": spec.tls.secret_name or "",
     }
 
@@ -306,7 +363,9 @@ def initial_for(route: Route) -> dict:
 def _namespace_choices(teams) -> list:
     """Allowed namespaces grouped by cluster (the page's script shows only the chosen cluster's group)."""
     grouped: dict[str, list[str]] = {}
-    for team_ns in TeamNamespace.objects.filter(team__in=teams).select_related("cluster").order_by("cluster__name", "namespace"):
+    for team_ns in (
+        TeamNamespace.objects.filter(team__in=teams).select_related("cluster").order_by("cluster__name", "namespace")
+    ):
         names = grouped.setdefault(team_ns.cluster.name, [])
         if team_ns.namespace not in names:
             names.append(team_ns.namespace)

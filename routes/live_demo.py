@@ -21,6 +21,7 @@ HTTP servers on this machine's address behind the EndpointSlices, Traefik serves
 before. Where the cluster stands is written for the clusters page (clusters/live_demo.py). ``stop()`` ends the
 build, the controllers and the server.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,8 @@ NAMESPACE = "shop"
 # What team shop runs on the live cluster, as its own deployments would have made them: (Service or None when
 # Portico manages it, the Service name, its port, the pods' port). The EndpointSlice stands for ready pods.
 WORKLOADS = (
-    ("frontend", None, 8080),   # the frontend route's managed Service (port 80 -> 8080) selects these pods
-    ("api", 8000, 8000),        # the api route names an existing Service
+    ("frontend", None, 8080),  # the frontend route's managed Service (port 80 -> 8080) selects these pods
+    ("api", 8000, 8000),  # the api route names an existing Service
 )
 PROGRESS_EVERY = 30.0  # seconds between "still building" log lines
 
@@ -141,20 +142,32 @@ class LiveDemo:
             status.write_status(status.FAILED, "PORTICO_KUBE_BIN_DIR holds no kube-apiserver and etcd")
             return None
         if shutil.which("go") is None:
-            logger.warning("live cluster: not started: kube-apiserver and etcd are not built and Go is not installed. "
-                           "To get the live demo cluster, %s.", status.GET_BINARIES)
+            logger.warning(
+                "live cluster: not started: kube-apiserver and etcd are not built and Go is not installed. "
+                "To get the live demo cluster, %s.",
+                status.GET_BINARIES,
+            )
             status.write_status(status.NO_GO)
             return None
         return self._build_binaries()
 
     def _build_binaries(self) -> Path | None:
         """scripts/kube-bins.sh in the background, its output in the log, a progress line every half minute."""
-        logger.info("live cluster: building kube-apiserver and etcd from Go modules in the background (%s, first "
-                    "time only); the demo runs with cluster \"local\" meanwhile", status.TYPICAL_BUILD)
+        logger.info(
+            "live cluster: building kube-apiserver and etcd from Go modules in the background (%s, first "
+            'time only); the demo runs with cluster "local" meanwhile',
+            status.TYPICAL_BUILD,
+        )
         status.write_status(status.BUILDING)
         log = (self.workdir / "build.log").open("ab")
-        self._build = subprocess.Popen([str(KUBE_BINS)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        self._build = subprocess.Popen(
+            [str(KUBE_BINS)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         started = last_progress = time.monotonic()
         lines: list[str] = []
         output = cast(IO[bytes], self._build.stdout)  # stdout=PIPE: always a stream
@@ -171,8 +184,11 @@ class LiveDemo:
                     logger.info("live cluster: %s", line)
                 if time.monotonic() - last_progress >= PROGRESS_EVERY:
                     last_progress = time.monotonic()
-                    logger.info("live cluster: still building (%d s so far, %s the first time)",
-                                last_progress - started, status.TYPICAL_BUILD)
+                    logger.info(
+                        "live cluster: still building (%d s so far, %s the first time)",
+                        last_progress - started,
+                        status.TYPICAL_BUILD,
+                    )
         code = self._build.wait()
         log.close()
         if self._stop.is_set():
@@ -196,52 +212,89 @@ class LiveDemo:
         self.plane = self._start_data_path()
         seed_workloads(self.cluster, self._backends if self.plane is not None else None)
         if self.plane is not None:
-            call_command("load_demo", live_kubeconfig=portico, live_ingress_class="traefik", live_issuer="portico-ca",
-                         stdout=_LogStream())
+            call_command(
+                "load_demo",
+                live_kubeconfig=portico,
+                live_ingress_class="traefik",
+                live_issuer="portico-ca",
+                stdout=_LogStream(),
+            )
         else:
             call_command("load_demo", live_kubeconfig=portico, stdout=_LogStream())
             self._controllers = subprocess.Popen(
-                [self.python, "manage.py", "demo_controllers", "--kubeconfig", str(admin),
-                 "--delay", str(self.controllers_delay)],
-                cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+                [
+                    self.python,
+                    "manage.py",
+                    "demo_controllers",
+                    "--kubeconfig",
+                    str(admin),
+                    "--delay",
+                    str(self.controllers_delay),
+                ],
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self._wake_worker()
         status.write_status(status.READY)
         if self.plane is not None:
-            logger.info("live cluster: cluster \"live\" at %s is registered; Traefik and cert-manager serve its routes. "
-                        "Try: curl --resolve shop.example.com:%s:127.0.0.1 --cacert %s https://shop.example.com:%s/",
-                        self.cluster.url, self.plane.https_port, self.plane.ca_file, self.plane.https_port)
+            logger.info(
+                'live cluster: cluster "live" at %s is registered; Traefik and cert-manager serve its routes. '
+                "Try: curl --resolve shop.example.com:%s:127.0.0.1 --cacert %s https://shop.example.com:%s/",
+                self.cluster.url,
+                self.plane.https_port,
+                self.plane.ca_file,
+                self.plane.https_port,
+            )
         else:
-            logger.info("live cluster: cluster \"live\" at %s is registered (as %s); demo controllers play the "
-                        "ingress controller and cert-manager there", self.cluster.url,
-                        "deploy/target-rbac.yaml's identity")
+            logger.info(
+                'live cluster: cluster "live" at %s is registered (as %s); demo controllers play the '
+                "ingress controller and cert-manager there",
+                self.cluster.url,
+                "deploy/target-rbac.yaml's identity",
+            )
         self._up.set()
 
     def _start_data_path(self) -> TrafficPlane | None:
         """Traefik and cert-manager against the server, and the team's workloads as HTTP servers, when built."""
         try:
-            plane = TrafficPlane(self.cluster, self.workdir / "traffic", https_port=DEMO_HTTPS_PORT,
-                                 http_port=DEMO_HTTP_PORT)
+            plane = TrafficPlane(
+                self.cluster, self.workdir / "traffic", https_port=DEMO_HTTPS_PORT, http_port=DEMO_HTTP_PORT
+            )
         except TrafficBinariesMissing:
             if shutil.which("go") is not None and not os.environ.get("PORTICO_TRAFFIC_BIN_DIR"):
                 # Built in the background for the next `make run` (about half an hour the first time, README).
                 log = (self.workdir / "traffic-build.log").open("ab")
-                self._traffic_build = subprocess.Popen([str(KUBE_BINS), "--traffic"], cwd=ROOT, stdout=log,
-                                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                       start_new_session=True)
+                self._traffic_build = subprocess.Popen(
+                    [str(KUBE_BINS), "--traffic"],
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
                 log.close()
-                logger.info("live cluster: Traefik and cert-manager are not built yet; building them in the "
-                            "background (%s) for the next make run. Meanwhile demo controllers play them, so there "
-                            "is nothing to curl", self.workdir / "traffic-build.log")
+                logger.info(
+                    "live cluster: Traefik and cert-manager are not built yet; building them in the "
+                    "background (%s) for the next make run. Meanwhile demo controllers play them, so there "
+                    "is nothing to curl",
+                    self.workdir / "traffic-build.log",
+                )
             else:
-                logger.info("live cluster: Traefik and cert-manager are not built (make kube-bins builds them); "
-                            "demo controllers play them, so there is nothing to curl")
+                logger.info(
+                    "live cluster: Traefik and cert-manager are not built (make kube-bins builds them); "
+                    "demo controllers play them, so there is nothing to curl"
+                )
             return None
         try:
             self._backends = {name: DemoBackend(name, pod_port) for name, _, pod_port in WORKLOADS}
             plane.start()
         except (LocalClusterError, OSError) as exc:
-            logger.warning("live cluster: the data path did not start (%s); demo controllers play Traefik and "
-                           "cert-manager instead", str(exc).splitlines()[0])
+            logger.warning(
+                "live cluster: the data path did not start (%s); demo controllers play Traefik and "
+                "cert-manager instead",
+                str(exc).splitlines()[0],
+            )
             plane.stop()
             for backend in self._backends.values():
                 backend.stop()
@@ -312,21 +365,45 @@ def seed_workloads(cluster: LocalCluster, backends: dict | None = None) -> None:
     _create(cluster, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
     for index, (name, service_port, pod_port) in enumerate(WORKLOADS):
         if service_port is not None:
-            _create(cluster, f"/api/v1/namespaces/{NAMESPACE}/services", {
-                "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NAMESPACE},
-                "spec": {"selector": {"app": name},
-                         "ports": [{"name": "http", "port": service_port, "targetPort": pod_port}]}})
-        _create(cluster, f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices", {
-            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": f"{name}-demo", "namespace": NAMESPACE,
-                         "labels": {"kubernetes.io/service-name": name,
-                                    "endpointslice.kubernetes.io/managed-by": "demo.portico.dev"}},
-            "addressType": "IPv4",
-            "endpoints": ([{"addresses": [backends[name].address], "conditions": {"ready": True}}] if backends else
-                          [{"addresses": [f"10.244.0.{10 + index * 2 + n}"], "conditions": {"ready": True}}
-                           for n in range(2)]),
-            "ports": [{"name": "http", "port": backends[name].port if backends else pod_port, "protocol": "TCP"}],
-        })
+            _create(
+                cluster,
+                f"/api/v1/namespaces/{NAMESPACE}/services",
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": name, "namespace": NAMESPACE},
+                    "spec": {
+                        "selector": {"app": name},
+                        "ports": [{"name": "http", "port": service_port, "targetPort": pod_port}],
+                    },
+                },
+            )
+        _create(
+            cluster,
+            f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices",
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": f"{name}-demo",
+                    "namespace": NAMESPACE,
+                    "labels": {
+                        "kubernetes.io/service-name": name,
+                        "endpointslice.kubernetes.io/managed-by": "demo.portico.dev",
+                    },
+                },
+                "addressType": "IPv4",
+                "endpoints": (
+                    [{"addresses": [backends[name].address], "conditions": {"ready": True}}]
+                    if backends
+                    else [
+                        {"addresses": [f"10.244.0.{10 + index * 2 + n}"], "conditions": {"ready": True}}
+                        for n in range(2)
+                    ]
+                ),
+                "ports": [{"name": "http", "port": backends[name].port if backends else pod_port, "protocol": "TCP"}],
+            },
+        )
 
 
 def live_demo_reachability(workdir: Path | None = None) -> dict[str, str]:

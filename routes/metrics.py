@@ -1,4 +1,5 @@
 """Route state for Prometheus, read from the database at each scrape (core/metrics.py serves it at /metrics)."""
+
 from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily
 
@@ -11,8 +12,7 @@ class RouteStateCollector:
     def collect(self):
         counts: dict[tuple, int] = {}
         pending = 0
-        for row in (Route.objects.live().values("health", "sync", "approval")
-                    .annotate(n=Count("pk")).order_by()):
+        for row in Route.objects.live().values("health", "sync", "approval").annotate(n=Count("pk")).order_by():
             key = (row["health"], row["sync"])
             counts[key] = counts.get(key, 0) + row["n"]
             if row["approval"] == "pending":

@@ -1,4 +1,5 @@
 """Routes, their revisions and reviews, and host claims."""
+
 import uuid
 
 from django.conf import settings
@@ -179,7 +180,9 @@ class RouteRevision(models.Model):
 class Review(models.Model):
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="reviews")
     revision = models.PositiveIntegerField()
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decision = models.CharField(max_length=10, choices=ApprovalChoices.choices)
     comment = models.TextField(blank=True)
     automatic = models.BooleanField(default=False)
@@ -198,7 +201,9 @@ class HostClaim(models.Model):
     host = models.CharField(max_length=253, unique=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="host_claims")
     route = models.ForeignKey(Route, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     claimed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ ready) become failures that say how long they have waited, and a ``Stalled`` con
 health change goes through the same notification path as any other (notifications.health_changed).
 A route being deleted is left Progressing: its removal is tracked elsewhere.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -43,13 +44,22 @@ def judge(route, values: dict, now: datetime) -> dict:
         step["status"] = "fail"
         step["detail"] = f"Still not done after {_duration(waited)}: {step.get('detail', '')}"
     reason = "; ".join(step.get("title", step.get("step", "")) for step in waiting) or "the route did not settle"
-    message = (f"Progressing for {_duration(waited)}, longer than the {_duration(deadline())} a route may take "
-               f"(PORTICO_PROGRESS_DEADLINE): {reason}.")
+    message = (
+        f"Progressing for {_duration(waited)}, longer than the {_duration(deadline())} a route may take "
+        f"(PORTICO_PROGRESS_DEADLINE): {reason}."
+    )
     if waiting:
         message += " " + waiting[0]["detail"]
     conditions = _without_stalled(values.get("conditions", route.conditions))
-    conditions.append({"type": STALLED, "status": "True", "reason": "ProgressDeadlineExceeded", "message": message,
-                       "last_transition_time": since.isoformat()})
+    conditions.append(
+        {
+            "type": STALLED,
+            "status": "True",
+            "reason": "ProgressDeadlineExceeded",
+            "message": message,
+            "last_transition_time": since.isoformat(),
+        }
+    )
     values.update(health=HealthChoices.DEGRADED, diagnostics=diagnostics, conditions=conditions)
     return values
 

@@ -16,6 +16,7 @@ cluster's own API server is at such an address (a cluster on a private network s
 Every step has a timeout (``PORTICO_REACHABILITY_TIMEOUT``). Remote bodies are never kept or shown: only the
 status code, the certificate's names and dates, and how long each hop took.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -122,8 +123,13 @@ def cluster_is_private(cluster) -> bool:
 def target_for(route) -> Target:
     spec = revision_spec(route.revision_obj(route.applied_revision or route.revision))
     private_allowed = settings.PORTICO_REACHABILITY_ALLOW_PRIVATE or cluster_is_private(route.cluster)
-    return Target(host=spec.host, path=spec.path or "/", tls=spec.tls.mode != "none", lb_address=route.address or "",
-                  private_allowed=private_allowed)
+    return Target(
+        host=spec.host,
+        path=spec.path or "/",
+        tls=spec.tls.mode != "none",
+        lb_address=route.address or "",
+        private_allowed=private_allowed,
+    )
 
 
 def check(target: Target) -> Result:
@@ -137,29 +143,53 @@ def check(target: Target) -> Result:
     try:
         addresses = resolve(target.host)
     except (OSError, UnicodeError):
-        hops.append(Hop("dns", "DNS", FAIL, f"{target.host} does not resolve from Portico's network. Create a DNS "
-                        f"record for it pointing at the ingress controller's address"
-                        f"{' (' + target.lb_address + ')' if target.lb_address else ''}.", _ms(started)))
+        hops.append(
+            Hop(
+                "dns",
+                "DNS",
+                FAIL,
+                f"{target.host} does not resolve from Portico's network. Create a DNS "
+                f"record for it pointing at the ingress controller's address"
+                f"{' (' + target.lb_address + ')' if target.lb_address else ''}.",
+                _ms(started),
+            )
+        )
         return _finish(result, target)
     result.addresses = addresses
     expected = _expected_addresses(target.lb_address)
     if expected and not set(addresses) & expected:
-        hops.append(Hop("dns", "DNS", FAIL,
-                        f"DNS for {target.host} points at {', '.join(addresses)}, the ingress controller's address is "
-                        f"{target.lb_address}. Point the record at {target.lb_address}.", _ms(started)))
+        hops.append(
+            Hop(
+                "dns",
+                "DNS",
+                FAIL,
+                f"DNS for {target.host} points at {', '.join(addresses)}, the ingress controller's address is "
+                f"{target.lb_address}. Point the record at {target.lb_address}.",
+                _ms(started),
+            )
+        )
         return _finish(result, target)
     detail = f"{target.host} resolves to {', '.join(addresses)}"
-    detail += ", the ingress controller's address." if expected else \
-        " (the ingress controller reports no address yet to compare with)."
+    detail += (
+        ", the ingress controller's address."
+        if expected
+        else " (the ingress controller reports no address yet to compare with)."
+    )
     hops.append(Hop("dns", "DNS", OK if expected else WARN, detail, _ms(started)))
 
     address = addresses[0]
     kind = address_kind(address)
     if kind is not None and not target.private_allowed:
-        hops.append(Hop("guard", "Allowed target", SKIP,
-                        f"{target.host} resolves to {address}, a {kind} address, which Portico does not contact "
-                        "(PORTICO_REACHABILITY_ALLOW_PRIVATE allows it; it is allowed on its own when the cluster's "
-                        "API server is at a private address)."))
+        hops.append(
+            Hop(
+                "guard",
+                "Allowed target",
+                SKIP,
+                f"{target.host} resolves to {address}, a {kind} address, which Portico does not contact "
+                "(PORTICO_REACHABILITY_ALLOW_PRIVATE allows it; it is allowed on its own when the cluster's "
+                "API server is at a private address).",
+            )
+        )
         return _finish(result, target)
 
     port = settings.PORTICO_REACHABILITY_HTTPS_PORT if target.tls else settings.PORTICO_REACHABILITY_HTTP_PORT
@@ -180,8 +210,10 @@ def _tls_hop(target: Target, address: str, port: int, timeout: float, hops: list
     if settings.PORTICO_REACHABILITY_CA_FILE and os.path.exists(settings.PORTICO_REACHABILITY_CA_FILE):
         context.load_verify_locations(cafile=settings.PORTICO_REACHABILITY_CA_FILE)
     try:
-        with socket.create_connection((address, port), timeout=timeout) as sock, \
-                context.wrap_socket(sock, server_hostname=target.host) as tls:
+        with (
+            socket.create_connection((address, port), timeout=timeout) as sock,
+            context.wrap_socket(sock, server_hostname=target.host) as tls,
+        ):
             der = tls.getpeercert(binary_form=True)
     except ssl.SSLCertVerificationError as exc:
         elapsed = _ms(started)
@@ -190,16 +222,30 @@ def _tls_hop(target: Target, address: str, port: int, timeout: float, hops: list
         hops.append(Hop("tls", "TLS certificate", FAIL, _verify_failure(target.host, exc, result.certificate), elapsed))
         return ssl.create_default_context(), False
     except (OSError, ssl.SSLError) as exc:
-        hops.append(Hop("tls", "TLS certificate", FAIL,
-                        f"No TLS handshake with {address}:{port} for {target.host}: {_reason(exc)}.", _ms(started)))
+        hops.append(
+            Hop(
+                "tls",
+                "TLS certificate",
+                FAIL,
+                f"No TLS handshake with {address}:{port} for {target.host}: {_reason(exc)}.",
+                _ms(started),
+            )
+        )
         return None, False
     elapsed = _ms(started)
     result.certificate = _describe(der)
     days = result.certificate.get("days_left")
     state = WARN if days is not None and days < 14 else OK
-    hops.append(Hop("tls", "TLS certificate", state,
-                    f"{address}:{port} presents a valid certificate for {target.host}, issued by "
-                    f"{result.certificate.get('issuer') or 'an unnamed issuer'}, {days} days left.", elapsed))
+    hops.append(
+        Hop(
+            "tls",
+            "TLS certificate",
+            state,
+            f"{address}:{port} presents a valid certificate for {target.host}, issued by "
+            f"{result.certificate.get('issuer') or 'an unnamed issuer'}, {days} days left.",
+            elapsed,
+        )
+    )
     return context, True
 
 
@@ -212,8 +258,15 @@ def _http_hop(target: Target, address: str, port: int, context, timeout: float, 
         response.read(1024)  # read a little so the connection ends cleanly; never kept
         status = response.status
     except (OSError, http.client.HTTPException) as exc:
-        hops.append(Hop("http", "HTTP answer", FAIL,
-                        f"GET {target.path} for {target.host} got no HTTP answer: {_reason(exc)}.", _ms(started)))
+        hops.append(
+            Hop(
+                "http",
+                "HTTP answer",
+                FAIL,
+                f"GET {target.path} for {target.host} got no HTTP answer: {_reason(exc)}.",
+                _ms(started),
+            )
+        )
         return
     finally:
         connection.close()
@@ -221,16 +274,31 @@ def _http_hop(target: Target, address: str, port: int, context, timeout: float, 
     result.http_status = status
     said = status_text(status)
     if status == 404:
-        state, detail = FAIL, (f"The ingress controller answered {said} for {target.host}{target.path}: it has no "
-                               "route for this host and path, or the backend itself answers 404.")
+        state, detail = (
+            FAIL,
+            (
+                f"The ingress controller answered {said} for {target.host}{target.path}: it has no "
+                "route for this host and path, or the backend itself answers 404."
+            ),
+        )
     elif status in (502, 504):
-        state, detail = FAIL, (f"The ingress controller answered {said}: it could not reach the backend. Check that "
-                               "the Service's targetPort is the port your pods listen on and that no NetworkPolicy "
-                               "blocks the ingress controller.")
+        state, detail = (
+            FAIL,
+            (
+                f"The ingress controller answered {said}: it could not reach the backend. Check that "
+                "the Service's targetPort is the port your pods listen on and that no NetworkPolicy "
+                "blocks the ingress controller."
+            ),
+        )
     elif status == 503:
-        state, detail = FAIL, (f"The ingress controller answered {said}: no ready endpoint serves the Service's "
-                               "port. Check the pods are ready and that the Service's targetPort names a port the "
-                               "pods declare.")
+        state, detail = (
+            FAIL,
+            (
+                f"The ingress controller answered {said}: no ready endpoint serves the Service's "
+                "port. Check the pods are ready and that the Service's targetPort names a port the "
+                "pods declare."
+            ),
+        )
     elif status >= 500:
         state, detail = WARN, f"The backend answered {said} to GET {target.path}."
     else:
@@ -254,8 +322,10 @@ class _Pinned(http.client.HTTPSConnection):
 def _served_certificate(address: str, port: int, host: str, timeout: float) -> bytes | None:
     """The leaf certificate ``address`` serves for ``host``, unverified: to say what is wrong with it."""
     try:
-        with socket.create_connection((address, port), timeout=timeout) as sock, \
-                ssl._create_unverified_context().wrap_socket(sock, server_hostname=host) as tls:
+        with (
+            socket.create_connection((address, port), timeout=timeout) as sock,
+            ssl._create_unverified_context().wrap_socket(sock, server_hostname=host) as tls,
+        ):
             return tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError):
         return None
@@ -267,7 +337,8 @@ def _describe(der: bytes | None) -> dict:
     cert = x509.load_der_x509_certificate(der)
     try:
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-            x509.DNSName)
+            x509.DNSName
+        )
     except x509.ExtensionNotFound:
         names = []
     issuer = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -287,12 +358,16 @@ def _verify_failure(host: str, exc: ssl.SSLCertVerificationError, cert: dict) ->
     if code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
         return f"The certificate served for {host} expired on {cert.get('not_after', '?')[:10]}. Renew it."
     if code == 62 or "Hostname mismatch" in str(exc):  # X509_V_ERR_HOSTNAME_MISMATCH
-        return (f"The certificate served for {host} is for {names} (issued by {issuer}), not for {host}: the "
-                "ingress controller has no certificate for this host and serves its default one. Check that the "
-                "TLS Secret exists and holds a certificate for the host.")
-    return (f"The certificate served for {host} (for {names}, issued by {issuer}) is not trusted: "
-            f"{exc.verify_message or _reason(exc)}. The ingress controller may be serving its default certificate "
-            "because the TLS Secret is missing.")
+        return (
+            f"The certificate served for {host} is for {names} (issued by {issuer}), not for {host}: the "
+            "ingress controller has no certificate for this host and serves its default one. Check that the "
+            "TLS Secret exists and holds a certificate for the host."
+        )
+    return (
+        f"The certificate served for {host} (for {names}, issued by {issuer}) is not trusted: "
+        f"{exc.verify_message or _reason(exc)}. The ingress controller may be serving its default certificate "
+        "because the TLS Secret is missing."
+    )
 
 
 def _expected_addresses(lb_address: str) -> set[str]:
@@ -315,8 +390,11 @@ def _finish(result: Result, target: Target) -> Result:
     failing = [hop for hop in result.hops if hop.state in (FAIL, WARN)]
     if state == OK:
         timing = " -> ".join(f"{hop.title} {hop.ms:.0f} ms" for hop in result.hops if hop.ms is not None)
-        result.summary = f"https://{target.host}{target.path} answers ({timing})." if target.tls else \
-            f"http://{target.host}{target.path} answers ({timing})."
+        result.summary = (
+            f"https://{target.host}{target.path} answers ({timing})."
+            if target.tls
+            else f"http://{target.host}{target.path} answers ({timing})."
+        )
     elif state == SKIP:
         result.summary = next(hop.detail for hop in result.hops if hop.state == SKIP)
     else:
@@ -341,9 +419,13 @@ def run(route_id) -> dict | None:
     """Check one applied route on a Kubernetes cluster and store the result on it (``Route.reachability``)."""
     from .models import Route
 
-    route = (Route.objects.select_related("cluster").filter(pk=route_id, deleted_at__isnull=True,
-                                                            deletion_requested_at__isnull=True,
-                                                            applied_revision__isnull=False).first())
+    route = (
+        Route.objects.select_related("cluster")
+        .filter(
+            pk=route_id, deleted_at__isnull=True, deletion_requested_at__isnull=True, applied_revision__isnull=False
+        )
+        .first()
+    )
     if route is None or route.cluster.is_directory:
         return None
     result = check(target_for(route)).as_dict()

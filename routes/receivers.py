@@ -1,4 +1,5 @@
 """How routes answer what happens to teams (teams/signals.py). Connected when the app is ready (apps.py)."""
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.dispatch import receiver
 
@@ -8,8 +9,12 @@ from . import checks
 from .adapters import team_policy
 
 # The team setting behind each route field a policy check can refuse.
-_POLICY_FIELDS = {"host": "domains", "namespace": "namespaces", "tls.mode": "allow_plain_http",
-                  "backend.external_name": "external_domains"}
+_POLICY_FIELDS = {
+    "host": "domains",
+    "namespace": "namespaces",
+    "tls.mode": "allow_plain_http",
+    "backend.external_name": "external_domains",
+}
 
 
 @receiver(team_policy_changing, dispatch_uid="routes.live_routes_stay_inside_team_policy")
@@ -26,5 +31,6 @@ def live_routes_outside_new_policy(sender, team, namespaces, **kwargs) -> dict[s
             field = "allow_load_balancer" if service_type == "LoadBalancer" else "allow_node_port"
         errors.setdefault(field, []).append(
             f"Route {route} (r{revision.number}, live) would be outside the team's policy: {violation.message} "
-            "Delete or change the route first, then change the team.")
+            "Delete or change the route first, then change the team."
+        )
     return errors

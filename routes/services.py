@@ -4,6 +4,7 @@ Used alike by the API, the pages, the admin and management commands. Each functi
 permissions, applies policy, writes the change and an AuditEvent in one transaction, and wakes
 the reconciler after commit.
 """
+
 import logging
 
 from django.contrib.auth import get_user_model
@@ -80,9 +81,15 @@ def review_refusal(user, route: Route, number: int) -> str | None:
         return None
     if written[-1] == number:
         return "You requested this revision, so another platform engineer has to review it."
-    since = f"r{route.approved_revision}, the last approved revision" if route.approved_revision else "the route was created"
-    return (f"You wrote r{written[-1]}, which is part of the change since {since}; another platform engineer "
-            "has to review it.")
+    since = (
+        f"r{route.approved_revision}, the last approved revision"
+        if route.approved_revision
+        else "the route was created"
+    )
+    return (
+        f"You wrote r{written[-1]}, which is part of the change since {since}; another platform engineer "
+        "has to review it."
+    )
 
 
 def can_review(user, route: Route, revision: int | None = None) -> bool:
@@ -96,9 +103,14 @@ def _raise_if(violations: list[Violation]) -> None:
 
 def _snapshot(route: Route) -> dict:
     return {
-        "name": route.name, "team": route.team.slug, "cluster": route.cluster.name, "namespace": route.namespace,
-        "revision": route.revision, "approved_revision": route.approved_revision,
-        "applied_revision": route.applied_revision, "approval": route.approval,
+        "name": route.name,
+        "team": route.team.slug,
+        "cluster": route.cluster.name,
+        "namespace": route.namespace,
+        "revision": route.revision,
+        "approved_revision": route.approved_revision,
+        "applied_revision": route.applied_revision,
+        "approval": route.approval,
         "spec": route.revision_obj(route.revision).spec,
     }
 
@@ -112,16 +124,23 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
     try:
         with transaction.atomic():
             route = Route.objects.create(
-                name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
-                path_type=spec.path_type, created_by=user,
+                name=name,
+                team=team,
+                cluster=cluster,
+                namespace=namespace,
+                host=spec.host,
+                path=spec.path,
+                path_type=spec.path_type,
+                created_by=user,
             )
             _add_revision(route, 1, spec, user)
             record(user, "create", route, after=_snapshot(route), team=team)
             signals.revision_submitted.send(sender=Route, route=route, actor=user)
     except IntegrityError as exc:
         # Lost a race with an identical request: the constraint holds the line, report it like the policy would.
-        raise PolicyError([Violation(
-            "name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]) from exc
+        raise PolicyError(
+            [Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]
+        ) from exc
     if team.auto_approve:
         _auto_approve(route)
     return route
@@ -137,8 +156,17 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
     current = route.revision_obj(route.revision)
     if spec.to_dict() == current.spec:
         return route
-    _raise_if(checks.check_request(user=user, team=route.team, cluster=route.cluster, namespace=route.namespace,
-                            name=route.name, spec=spec, route=route))
+    _raise_if(
+        checks.check_request(
+            user=user,
+            team=route.team,
+            cluster=route.cluster,
+            namespace=route.namespace,
+            name=route.name,
+            spec=spec,
+            route=route,
+        )
+    )
     with transaction.atomic():
         locked = Route.objects.select_for_update().get(pk=route.pk)
         before = _snapshot(route)
@@ -146,7 +174,11 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
         _add_revision(route, number, spec, user)
         _supersede_before(route, number)
         Route.objects.filter(pk=route.pk).update(
-            revision=number, approval=ApprovalChoices.PENDING, host=spec.host, path=spec.path, path_type=spec.path_type,
+            revision=number,
+            approval=ApprovalChoices.PENDING,
+            host=spec.host,
+            path=spec.path,
+            path_type=spec.path_type,
             updated_at=timezone.now(),
         )
         route.refresh_from_db()
@@ -159,7 +191,12 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
 
 def _add_revision(route: Route, number: int, spec: RouteSpec, user) -> RouteRevision:
     rev = RouteRevision.objects.create(
-        route=route, number=number, spec=spec.to_dict(), host=spec.host, path=spec.path, path_type=spec.path_type,
+        route=route,
+        number=number,
+        spec=spec.to_dict(),
+        host=spec.host,
+        path=spec.path,
+        path_type=spec.path_type,
         created_by=user,
     )
     route._revision_cache = {**getattr(route, "_revision_cache", {}), number: rev}
@@ -170,7 +207,8 @@ def _supersede_before(route: Route, number: int) -> None:
     """Revisions before ``number`` still pending can never be decided now (only the latest is reviewed):
     their history says so."""
     RouteRevision.objects.filter(route=route, number__lt=number, approval=ApprovalChoices.PENDING).update(
-        approval=ApprovalChoices.SUPERSEDED)
+        approval=ApprovalChoices.SUPERSEDED
+    )
     route._revision_cache = {n: rev for n, rev in getattr(route, "_revision_cache", {}).items() if n >= number}
 
 
@@ -201,7 +239,9 @@ def _check_reviewer(route: Route, number: int, user) -> None:
     try:
         route.revision_obj(number)
     except RouteRevision.DoesNotExist:
-        raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]) from None
+        raise PolicyError(
+            [Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]
+        ) from None
     refusal = review_refusal(user, route, number)
     if refusal:
         raise PermissionDenied(refusal)
@@ -212,11 +252,18 @@ def _auto_approve(route: Route) -> None:
     would have looked at it (docs/security.md, "Four eyes")."""
     authors = get_user_model().objects.filter(pk__in=set(change_authors(route, route.revision).values()))
     if any(is_platform(author) for author in authors):
-        logger.info("auto-approve skipped for route %s: a platform engineer wrote part of revision %s",
-                    route.pk, route.revision)
+        logger.info(
+            "auto-approve skipped for route %s: a platform engineer wrote part of revision %s", route.pk, route.revision
+        )
         return
     try:
-        _decide(route, route.revision, ApprovalChoices.APPROVED, reviewer=None, comment="Approved automatically by team policy.")
+        _decide(
+            route,
+            route.revision,
+            ApprovalChoices.APPROVED,
+            reviewer=None,
+            comment="Approved automatically by team policy.",
+        )
     except PolicyError as exc:
         logger.info("auto-approve skipped for route %s: %s", route.pk, exc)
 
@@ -228,12 +275,23 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
         if locked.deletion_requested_at:
             raise PolicyError([Violation("revision", "This route is being deleted.", "conflict")])
         if number != locked.revision or rev.approval != ApprovalChoices.PENDING:
-            raise PolicyError([Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")])
+            raise PolicyError(
+                [Violation("revision", f"Revision {number} is not the pending revision of this route.", "conflict")]
+            )
         before = _snapshot(locked)
         if decision == ApprovalChoices.APPROVED:
             spec = revision_spec(rev)
-            _raise_if(checks.check_request(user=reviewer or locked.created_by, team=locked.team, cluster=locked.cluster,
-                                    namespace=locked.namespace, name=locked.name, spec=spec, route=locked))
+            _raise_if(
+                checks.check_request(
+                    user=reviewer or locked.created_by,
+                    team=locked.team,
+                    cluster=locked.cluster,
+                    namespace=locked.namespace,
+                    name=locked.name,
+                    spec=spec,
+                    route=locked,
+                )
+            )
             _claim_host(locked, spec.host, reviewer)
             _supersede_before(locked, number)
             locked.approved_revision = number
@@ -244,10 +302,22 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
         rev.save(update_fields=["approval"])
         locked.approval = decision
         locked.save()
-        Review.objects.create(route=locked, revision=number, reviewer=reviewer, decision=decision, comment=comment,
-                              automatic=reviewer is None)
-        record(reviewer, "approve" if decision == ApprovalChoices.APPROVED else "reject", locked,
-               before=before, after={**_snapshot(locked), "comment": comment}, team=locked.team)
+        Review.objects.create(
+            route=locked,
+            revision=number,
+            reviewer=reviewer,
+            decision=decision,
+            comment=comment,
+            automatic=reviewer is None,
+        )
+        record(
+            reviewer,
+            "approve" if decision == ApprovalChoices.APPROVED else "reject",
+            locked,
+            before=before,
+            after={**_snapshot(locked), "comment": comment},
+            team=locked.team,
+        )
         signals.revision_reviewed.send(sender=Route, route=locked, decision=decision, actor=reviewer, comment=comment)
         if decision == ApprovalChoices.APPROVED:
             enqueue_reconcile(locked.pk)
@@ -256,8 +326,9 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
     return route
 
 
-def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec,
-                source: str) -> Route:
+def adopt_route(
+    *, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, source: str
+) -> Route:
     """Record an Ingress that already serves traffic as a route: revision 1, approved at once, its host claimed
     exactly as a first approval claims it, and an AuditEvent "adopt" naming ``source`` ("namespace/name").
 
@@ -271,13 +342,21 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
     if user is not None and not is_platform(user):
         raise PermissionDenied("Only platform engineers can adopt Ingresses.")
     spec = checks.normalized(spec)
-    violations = check_route(name=name, namespace=namespace, cluster=cluster.name, spec=spec,
-                                    team=team_policy(team), is_platform=True, output=cluster.output)
+    violations = check_route(
+        name=name,
+        namespace=namespace,
+        cluster=cluster.name,
+        spec=spec,
+        team=team_policy(team),
+        is_platform=True,
+        output=cluster.output,
+    )
     _raise_if(violations)
     creator = user
     if creator is None:
-        creator, created = get_user_model().objects.get_or_create(username=SYSTEM_USERNAME,
-                                                                  defaults={"is_active": False})
+        creator, created = get_user_model().objects.get_or_create(
+            username=SYSTEM_USERNAME, defaults={"is_active": False}
+        )
         if created:
             creator.set_unusable_password()
             creator.save(update_fields=["password"])
@@ -285,25 +364,53 @@ def adopt_route(*, user, team: Team, cluster: Cluster, namespace: str, name: str
         with transaction.atomic():
             others, claims, _foreign, owned = checks.conflict_inputs(cluster, spec.host, namespace, name, None, spec)
             # The live Ingresses were compared by the caller, from a fresher list than the last sync's record.
-            _raise_if(check_conflicts(route_id=None, name=name, team=team.slug, namespace=namespace, spec=spec,
-                                             others=others, claims=claims, foreign=(), owned=owned,
-                                             output=cluster.output))
+            _raise_if(
+                check_conflicts(
+                    route_id=None,
+                    name=name,
+                    team=team.slug,
+                    namespace=namespace,
+                    spec=spec,
+                    others=others,
+                    claims=claims,
+                    foreign=(),
+                    owned=owned,
+                    output=cluster.output,
+                )
+            )
             route = Route.objects.create(
-                name=name, team=team, cluster=cluster, namespace=namespace, host=spec.host, path=spec.path,
-                path_type=spec.path_type, created_by=creator, revision=1, approved_revision=1,
-                approval=ApprovalChoices.APPROVED, sync=SyncChoices.OUT_OF_SYNC, health=HealthChoices.PROGRESSING,
+                name=name,
+                team=team,
+                cluster=cluster,
+                namespace=namespace,
+                host=spec.host,
+                path=spec.path,
+                path_type=spec.path_type,
+                created_by=creator,
+                revision=1,
+                approved_revision=1,
+                approval=ApprovalChoices.APPROVED,
+                sync=SyncChoices.OUT_OF_SYNC,
+                health=HealthChoices.PROGRESSING,
             )
             rev = _add_revision(route, 1, spec, creator)
             rev.approval = ApprovalChoices.APPROVED
             rev.save(update_fields=["approval"])
             _claim_host(route, spec.host, user)
             comment = f"Adopted from Ingress {source}, as it runs on {cluster.name}."
-            Review.objects.create(route=route, revision=1, reviewer=user, decision=ApprovalChoices.APPROVED,
-                                  comment=comment, automatic=user is None)
+            Review.objects.create(
+                route=route,
+                revision=1,
+                reviewer=user,
+                decision=ApprovalChoices.APPROVED,
+                comment=comment,
+                automatic=user is None,
+            )
             record(user, "adopt", route, after={**_snapshot(route), "ingress": source}, team=team)
     except IntegrityError as exc:
-        raise PolicyError([Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.',
-                                     "conflict")]) from exc
+        raise PolicyError(
+            [Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]
+        ) from exc
     return route
 
 
@@ -314,7 +421,9 @@ def _claim_host(route: Route, host: str, user) -> None:
     if claim.team_id != route.team_id:
         raise PolicyError([Violation("host", f'Host "{host}" is claimed by team "{claim.team.slug}".', "conflict")])
     if created:
-        record(user, "claim", claim, after={"host": host, "team": route.team.slug, "route": str(route.pk)}, team=route.team)
+        record(
+            user, "claim", claim, after={"host": host, "team": route.team.slug, "route": str(route.pk)}, team=route.team
+        )
 
 
 def request_deletion(route: Route, *, user) -> Route:
@@ -346,9 +455,13 @@ def routes_using_host(host: str) -> list[str]:
     pending revision asks for it. While there is one, the host's claim is held (docs/security.md, "Host claims")."""
     revisions = (
         RouteRevision.objects.filter(host=host, route__deleted_at__isnull=True)
-        .filter(Q(number=F("route__approved_revision")) | Q(number=F("route__applied_revision"))
-                | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING))
-        .select_related("route__cluster").order_by("route__cluster__name", "route__namespace", "route__name", "number")
+        .filter(
+            Q(number=F("route__approved_revision"))
+            | Q(number=F("route__applied_revision"))
+            | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
+        )
+        .select_related("route__cluster")
+        .order_by("route__cluster__name", "route__namespace", "route__name", "number")
     )
     found: dict = {}
     for rev in revisions:
@@ -377,11 +490,17 @@ def release_claim(claim: HostClaim, *, user) -> None:
         in_use = routes_using_host(claim.host)
         if in_use:
             more = f" and {len(in_use) - 5} more" if len(in_use) > 5 else ""
-            raise PolicyError([Violation(
-                "host", f'Host "{claim.host}" is still used by route {", ".join(in_use[:5])}{more}; it can be released '
-                "once no route serves or requests it (delete the routes, or move them to another host and let "
-                "the change be applied).", "conflict",
-            )])
+            raise PolicyError(
+                [
+                    Violation(
+                        "host",
+                        f'Host "{claim.host}" is still used by route {", ".join(in_use[:5])}{more}; it can be released '
+                        "once no route serves or requests it (delete the routes, or move them to another host and let "
+                        "the change be applied).",
+                        "conflict",
+                    )
+                ]
+            )
         record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
         locked.delete()
 
@@ -394,6 +513,8 @@ def enqueue_reconcile(route_id) -> None:
         try:
             reconcile_route.delay(str(route_id))
         except Exception as exc:  # noqa: BLE001 - broker down (any transport's error): the sweep picks it up
-            logger.warning("could not enqueue reconcile for route %s (%s); the next sync will pick it up", route_id, exc)
+            logger.warning(
+                "could not enqueue reconcile for route %s (%s); the next sync will pick it up", route_id, exc
+            )
 
     transaction.on_commit(send)

@@ -3,6 +3,7 @@
 Each is sent once, by the function that makes the change, inside its transaction where there is one: rows a
 receiver writes (a notification's deliveries) commit or roll back with the change.
 """
+
 from django.dispatch import Signal
 
 # A revision waits for review: route, actor (the user who submitted it).

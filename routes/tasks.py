@@ -1,5 +1,6 @@
 """Celery tasks: thin. They take ids, re-read rows, and call routes.reconcile; the database is the truth.
 Names, retries, metrics and log context come from core.tasks.instrumented_task."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
@@ -21,8 +22,14 @@ def _transient(exc: BaseException) -> bool:
 
 
 # After the last retry the route waits for its cluster's next sync, which reconciles it again.
-RECONCILE_RETRY = RetryPolicy(on=(TransientKubeError, OperationalError), transient=_transient, base=2.0, cap=300.0,
-                              max_retries=lambda: settings.PORTICO_RECONCILE_MAX_RETRIES, gave_up="gave-up")
+RECONCILE_RETRY = RetryPolicy(
+    on=(TransientKubeError, OperationalError),
+    transient=_transient,
+    base=2.0,
+    cap=300.0,
+    max_retries=lambda: settings.PORTICO_RECONCILE_MAX_RETRIES,
+    gave_up="gave-up",
+)
 
 
 def _route_fields(route_id, *args, **kwargs) -> dict:
@@ -38,8 +45,9 @@ def _cluster_fields(cluster_id, *args, **kwargs) -> dict:
     return {"cluster_id": cluster_id}
 
 
-@instrumented_task(name="routes.tasks.reconcile_route", retry=RECONCILE_RETRY, context=_route_fields,
-                   outcomes=metrics.RECONCILES)
+@instrumented_task(
+    name="routes.tasks.reconcile_route", retry=RECONCILE_RETRY, context=_route_fields, outcomes=metrics.RECONCILES
+)
 def reconcile_route(route_id: str) -> str:
     result = reconcile.reconcile_route(route_id)
     if result is reconcile.Result.APPLIED:
@@ -74,9 +82,14 @@ def check_reachability(route_id: str) -> str:
 def check_all_reachability() -> int:
     """Beat entry: one check per applied route on a Kubernetes cluster (each expires before the next round)."""
     expires = settings.PORTICO_REACHABILITY_INTERVAL
-    ids = list(Route.objects.filter(deleted_at__isnull=True, deletion_requested_at__isnull=True,
-                                    applied_revision__isnull=False, cluster__mode="kubernetes")
-               .values_list("pk", flat=True))
+    ids = list(
+        Route.objects.filter(
+            deleted_at__isnull=True,
+            deletion_requested_at__isnull=True,
+            applied_revision__isnull=False,
+            cluster__mode="kubernetes",
+        ).values_list("pk", flat=True)
+    )
     for route_id in ids:
         check_reachability.apply_async((str(route_id),), expires=expires)
     return len(ids)

@@ -4,6 +4,7 @@ Every route is looked up through ``Route.objects.visible_to(user)``, so another 
 on every page and fragment. A view renders its full page, or only its fragment when htmx asks for it
 (docs/architecture.md, "Pages"), and says so with ``Vary: HX-Request`` so no cache hands one to the other.
 """
+
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, cast
@@ -108,13 +109,15 @@ def _polls(route: Route) -> bool:
 
 def _pending_reviews(user):
     """Routes whose latest revision waits for a reviewer: the queue, its count and the dashboard agree."""
-    return (Route.objects.visible_to(user).live()
-            .filter(approval=ApprovalChoices.PENDING, deletion_requested_at__isnull=True))
+    return (
+        Route.objects.visible_to(user)
+        .live()
+        .filter(approval=ApprovalChoices.PENDING, deletion_requested_at__isnull=True)
+    )
 
 
 def _spec_diff(old: RouteRevision | None, new: RouteRevision, *, old_label: str, new_label: str) -> str:
-    return spec_diff(old.spec if old else None, new.spec,
-                     old_label=old_label, new_label=new_label)
+    return spec_diff(old.spec if old else None, new.spec, old_label=old_label, new_label=new_label)
 
 
 def _manifests_yaml(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> str:
@@ -125,9 +128,11 @@ def _manifests_yaml(target: RouteTarget, spec: RouteSpec, cluster: Cluster) -> s
 def _prefetch_revisions(routes: list[Route]) -> None:
     """Load each route's revisions from the approved one (or all, when none was approved) to the latest in one
     query, into Route.revision_obj's cache: what a review shows and whose change it is (services.change_authors)."""
-    wanted = RouteRevision.objects.filter(route__in=routes).filter(
-        Q(number__gte=F("route__approved_revision")) | Q(route__approved_revision__isnull=True)
-    ).select_related("created_by")
+    wanted = (
+        RouteRevision.objects.filter(route__in=routes)
+        .filter(Q(number__gte=F("route__approved_revision")) | Q(route__approved_revision__isnull=True))
+        .select_related("created_by")
+    )
     by_route: dict = {}
     for revision in wanted:
         by_route.setdefault(revision.route_id, {})[revision.number] = revision
@@ -193,8 +198,11 @@ def route_detail(request, pk):
     htmx polls this view for the status fragment while the route is unsettled.
     """
     route = _visible_route(request, pk)
-    context = {"route": route, "polling": _polls(route),
-               "flow": traffic_flow.picture(route) if route.approved_revision and not route.is_deleted else None}
+    context = {
+        "route": route,
+        "polling": _polls(route),
+        "flow": traffic_flow.picture(route) if route.approved_revision and not route.is_deleted else None,
+    }
     if _wants_fragment(request):
         return _render(request, "routes/htmx/_status.html", context)
     revisions = list(route.revisions.select_related("created_by"))
@@ -202,36 +210,53 @@ def route_detail(request, pk):
     history = []
     for revision in revisions:
         previous = route._revision_cache.get(revision.number - 1)
-        history.append({
-            "revision": revision,
-            "diff": _spec_diff(previous, revision, old_label=f"r{previous.number}" if previous else "(new route)",
-                               new_label=f"r{revision.number}"),
-        })
+        history.append(
+            {
+                "revision": revision,
+                "diff": _spec_diff(
+                    previous,
+                    revision,
+                    old_label=f"r{previous.number}" if previous else "(new route)",
+                    new_label=f"r{revision.number}",
+                ),
+            }
+        )
     live = route.revision_obj(route.approved_revision) if route.approved_revision else None
     latest = route.revision_obj(route.revision)
-    context.update({
-        "spec": revision_spec(latest),
-        "latest": latest,
-        "live": live,
-        "history": history,
-        "pending_diff": _pending_diff(route, live, latest),
-        "live_yaml": _manifests_yaml(route_target(route, live.number), revision_spec(live), route.cluster) if live else "",
-        "latest_yaml": (_manifests_yaml(route_target(route, latest.number), revision_spec(latest), route.cluster)
-                        if latest != live else ""),
-        "reviews": list(route.reviews.select_related("reviewer")),
-        "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
-        "claim": HostClaim.objects.filter(host=route.host).select_related("team").first(),
-        "can_edit": not route.deletion_requested_at and services.can_edit(request.user, route),
-        "can_review": route.approval == ApprovalChoices.PENDING and services.can_review(request.user, route),
-    })
+    context.update(
+        {
+            "spec": revision_spec(latest),
+            "latest": latest,
+            "live": live,
+            "history": history,
+            "pending_diff": _pending_diff(route, live, latest),
+            "live_yaml": _manifests_yaml(route_target(route, live.number), revision_spec(live), route.cluster)
+            if live
+            else "",
+            "latest_yaml": (
+                _manifests_yaml(route_target(route, latest.number), revision_spec(latest), route.cluster)
+                if latest != live
+                else ""
+            ),
+            "reviews": list(route.reviews.select_related("reviewer")),
+            "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
+            "claim": HostClaim.objects.filter(host=route.host).select_related("team").first(),
+            "can_edit": not route.deletion_requested_at and services.can_edit(request.user, route),
+            "can_review": route.approval == ApprovalChoices.PENDING and services.can_review(request.user, route),
+        }
+    )
     return _render(request, "routes/route_detail.html", context)
 
 
 def _pending_diff(route: Route, live: RouteRevision | None, latest: RouteRevision) -> str:
     if route.approval != ApprovalChoices.PENDING:
         return ""
-    return _spec_diff(live, latest, old_label=f"live r{live.number}" if live else "(nothing live yet)",
-                      new_label=f"pending r{latest.number}")
+    return _spec_diff(
+        live,
+        latest,
+        old_label=f"live r{live.number}" if live else "(nothing live yet)",
+        new_label=f"pending r{latest.number}",
+    )
 
 
 # Request and edit
@@ -244,8 +269,11 @@ def _form_context(form: RouteForm) -> dict:
         placement = form.placement()
         route = form.route
         target = RouteTarget(
-            id=str(route.pk) if route else UNSAVED_ROUTE_ID, name=placement["name"], team=placement["team"].slug,
-            namespace=placement["namespace"], revision=route.revision + 1 if route else 1,
+            id=str(route.pk) if route else UNSAVED_ROUTE_ID,
+            name=placement["name"],
+            team=placement["team"].slug,
+            namespace=placement["namespace"],
+            revision=route.revision + 1 if route else 1,
         )
         preview = _manifests_yaml(target, checks.normalized(form.valid_spec()), placement["cluster"])
     team = form.selected_team()
@@ -258,7 +286,8 @@ def _form_context(form: RouteForm) -> dict:
         "team_namespaces": sorted(team_policy(team).namespaces) if team else [],
         # An edit cannot move the route, so its pickers always ask about the route's own cluster and namespace.
         "fixed_query": urlencode({"cluster": form.route.cluster.name, "namespace": form.route.namespace})
-        if form.route else "",
+        if form.route
+        else "",
     }
 
 
@@ -275,7 +304,9 @@ def route_create(request):
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f'Route "{route.name}" requested: revision 1 is {route.get_approval_display().lower()}.')
+            messages.success(
+                request, f'Route "{route.name}" requested: revision 1 is {route.get_approval_display().lower()}.'
+            )
             return redirect(route)
     return render(request, "routes/route_form.html", _form_context(form))
 
@@ -299,7 +330,9 @@ def route_edit(request, pk):
             if route.revision == before:
                 messages.info(request, "Nothing changed, so no new revision was made.")
             else:
-                messages.success(request, f"Revision {route.revision} requested: {route.get_approval_display().lower()}.")
+                messages.success(
+                    request, f"Revision {route.revision} requested: {route.get_approval_display().lower()}."
+                )
             return redirect(route)
     return render(request, "routes/route_form.html", _form_context(form))
 
@@ -322,13 +355,20 @@ def cluster_offers(request):
     ClusterIssuers. Only for a namespace one of the user's teams may use; anything else offers nothing."""
     cluster = Cluster.objects.filter(name=request.GET.get("cluster", "")).first()
     namespace = request.GET.get("namespace", "")
-    allowed = cluster is not None and TeamNamespace.objects.filter(
-        team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
+    allowed = (
+        cluster is not None
+        and TeamNamespace.objects.filter(team__in=teams_of(request.user), cluster=cluster, namespace=namespace).exists()
+    )
     offers: dict = cluster_offers_of(cluster, namespace) if cluster is not None and allowed else {"note": ""}
     chosen = request.GET.get("service_name", "").strip()
     ports: list = next((service["ports"] for service in offers.get("services", []) if service["name"] == chosen), [])
-    context = {"offers": offers, "cluster": cluster if allowed else None, "namespace": namespace, "ports": ports,
-               "query": request.GET.urlencode()}
+    context = {
+        "offers": offers,
+        "cluster": cluster if allowed else None,
+        "namespace": namespace,
+        "ports": ports,
+        "query": request.GET.urlencode(),
+    }
     return _render(request, "routes/htmx/_cluster_offers.html", context)
 
 
@@ -376,15 +416,25 @@ def _review_items(user, routes: list[Route]) -> list[ReviewItem]:
         pending = route.revision_obj(route.revision)
         live = route.revision_obj(route.approved_revision) if route.approved_revision else None
         violations = checks.check_request(
-            user=user, team=route.team, cluster=route.cluster, namespace=route.namespace, name=route.name,
-            spec=revision_spec(pending), route=route,
+            user=user,
+            team=route.team,
+            cluster=route.cluster,
+            namespace=route.namespace,
+            name=route.name,
+            spec=revision_spec(pending),
+            route=route,
         )
         authors = services.change_authors(route, pending.number)
-        items.append(ReviewItem(
-            route=route, revision=pending, diff=_pending_diff(route, live, pending), violations=violations,
-            authors=sorted({route.revision_obj(n).created_by.get_username() for n in authors}),
-            refusal=services.review_refusal(user, route, pending.number) or "",
-        ))
+        items.append(
+            ReviewItem(
+                route=route,
+                revision=pending,
+                diff=_pending_diff(route, live, pending),
+                violations=violations,
+                authors=sorted({route.revision_obj(n).created_by.get_username() for n in authors}),
+                refusal=services.review_refusal(user, route, pending.number) or "",
+            )
+        )
     return items
 
 
@@ -397,9 +447,16 @@ def _require_platform(user) -> None:
 def review_queue(request):
     """Pending revisions, oldest request first, with their diff against the live revision and the checks."""
     _require_platform(request.user)
-    requested_at = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).values("created_at")[:1]
-    pending = (_pending_reviews(request.user).with_related().prefetch_related("team__namespaces__cluster")
-               .annotate(requested_at=Subquery(requested_at)).order_by("requested_at", "pk"))
+    requested_at = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).values("created_at")[
+        :1
+    ]
+    pending = (
+        _pending_reviews(request.user)
+        .with_related()
+        .prefetch_related("team__namespaces__cluster")
+        .annotate(requested_at=Subquery(requested_at))
+        .order_by("requested_at", "pk")
+    )
     page = Paginator(pending, REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "routes/review_queue.html", {"page": page, "items": _review_items(request.user, list(page))})
 
@@ -418,9 +475,14 @@ def _reviewed_revision(raw: str) -> int | None:
         return None
     number = parse_decimal(raw)
     if number is None or not 1 <= number <= MAX_REVISION:
-        raise services.PolicyError([Violation(
-            "revision", f'Revision "{raw[:20]}" is not a revision number; reload the review queue and decide again.',
-        )])
+        raise services.PolicyError(
+            [
+                Violation(
+                    "revision",
+                    f'Revision "{raw[:20]}" is not a revision number; reload the review queue and decide again.',
+                )
+            ]
+        )
     return number
 
 
@@ -443,7 +505,9 @@ def _decide(request, pk, decision):
             raise
         return _refused_item(request, route, str(exc), status=403)
     if not _wants_fragment(request):
-        messages.success(request, f'Route "{route.name}" revision {route.revision}: {route.get_approval_display().lower()}.')
+        messages.success(
+            request, f'Route "{route.name}" revision {route.revision}: {route.get_approval_display().lower()}.'
+        )
         return redirect("routes:review_queue")
     item = ReviewItem(route=route, revision=route.revision_obj(route.revision), decided=True)
     return render(request, "routes/htmx/_review_item.html", {"item": item})

@@ -1,4 +1,5 @@
 """Which teams a user acts for: every team for a platform engineer, else the teams they are a member of."""
+
 from core.access import is_platform
 
 from .models import Team

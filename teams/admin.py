@@ -16,9 +16,11 @@ class TeamAdminForm(ServiceCheckedForm):
     class Meta:
         model = Team
         fields = "__all__"
-        help_texts = {"auto_approve": "Approve this team's revisions automatically when every check passes (never "
-                                      "a change a platform engineer wrote). Turning it on is audited and every "
-                                      "platform engineer is told."}
+        help_texts = {
+            "auto_approve": "Approve this team's revisions automatically when every check passes (never "
+            "a change a platform engineer wrote). Turning it on is audited and every "
+            "platform engineer is told."
+        }
 
     def check(self, candidate, data):
         services.validate_team(candidate)
@@ -36,9 +38,14 @@ class TeamNamespaceFormSet(forms.BaseInlineFormSet):
 
 
 def _namespace_rows(formset) -> list[tuple]:
-    return [(form.cleaned_data["cluster"], form.cleaned_data["namespace"]) for form in formset.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("cluster") and form.cleaned_data.get("namespace")]
+    return [
+        (form.cleaned_data["cluster"], form.cleaned_data["namespace"])
+        for form in formset.forms
+        if form.cleaned_data
+        and not form.cleaned_data.get("DELETE")
+        and form.cleaned_data.get("cluster")
+        and form.cleaned_data.get("namespace")
+    ]
 
 
 class TeamNamespaceInline(admin.TabularInline):
@@ -51,7 +58,15 @@ class TeamNamespaceInline(admin.TabularInline):
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     form = TeamAdminForm
-    list_display = ["slug", "name", "domain_list", "allow_node_port", "allow_load_balancer", "allow_plain_http", "auto_approve"]
+    list_display = [
+        "slug",
+        "name",
+        "domain_list",
+        "allow_node_port",
+        "allow_load_balancer",
+        "allow_plain_http",
+        "auto_approve",
+    ]
     list_filter = ["auto_approve", "allow_node_port", "allow_load_balancer", "allow_plain_http"]
     search_fields = ["slug", "name"]
     filter_horizontal = ["members"]

@@ -1,4 +1,5 @@
 """Teams (tenancy): who may route what into which namespaces of which clusters."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,8 +16,10 @@ def team_slug_problem(slug: object) -> str | None:
     reason = label_problem(slug)
     if reason is None:
         return None
-    shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in
-                    (slug if len(slug) <= 80 else slug[:77] + "…"))
+    shown = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+        for ch in (slug if len(slug) <= 80 else slug[:77] + "…")
+    )
     return f'Slug "{shown}" is not valid: it {reason} ({LABEL_RULE}); it labels the objects of the team\'s routes.'
 
 
@@ -37,9 +40,10 @@ class Team(models.Model):
     # DNS suffixes the team's ExternalName backends may point at; empty allows any public name that passes
     # policy (routes.domain.policy.external.check_external_name, docs/security.md "What a route may publish").
     external_domains = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text='DNS suffixes the team\'s external (ExternalName) backends may point at, such as "partner.example.com" '
-                  'or a private zone such as "corp.internal". Empty: any public DNS name.',
+        'or a private zone such as "corp.internal". Empty: any public DNS name.',
     )
     allow_node_port = models.BooleanField(default=False)
     allow_load_balancer = models.BooleanField(default=False)

@@ -6,6 +6,7 @@ event. Validation failures raise Django's ``ValidationError`` with messages per 
 the slug is taken); the admin form and the API serializer turn them into field errors. ``validate_team`` is the
 check on its own, for the admin form to show errors before it saves.
 """
+
 import logging
 from collections.abc import Iterable
 from typing import cast
@@ -30,12 +31,16 @@ Namespaces = Iterable[tuple]
 def team_snapshot(team) -> dict:
     """A team's settings, members and namespaces for the audit trail."""
     return {
-        "slug": team.slug, "name": team.name, "domains": list(team.domains or []),
+        "slug": team.slug,
+        "name": team.name,
+        "domains": list(team.domains or []),
         "external_domains": list(team.external_domains or []),
         "members": sorted(team.members.values_list("username", flat=True)),
         "namespaces": sorted(f"{ns.cluster.name}/{ns.namespace}" for ns in team.namespaces.select_related("cluster")),
-        "allow_node_port": team.allow_node_port, "allow_load_balancer": team.allow_load_balancer,
-        "allow_plain_http": team.allow_plain_http, "auto_approve": team.auto_approve,
+        "allow_node_port": team.allow_node_port,
+        "allow_load_balancer": team.allow_load_balancer,
+        "allow_plain_http": team.allow_plain_http,
+        "auto_approve": team.auto_approve,
     }
 
 
@@ -155,8 +160,9 @@ def _announce_auto_approve(team: Team, user) -> None:
     audit event, a warning in the log and a notification to every platform engineer (docs/security.md,
     "Four eyes")."""
     record(user, "enable_auto_approve", team, before={"auto_approve": False}, after={"auto_approve": True}, team=team)
-    logger.warning("auto-approval turned on for team %s by %s", team.slug,
-                   user.get_username() if user is not None else "system")
+    logger.warning(
+        "auto-approval turned on for team %s by %s", team.slug, user.get_username() if user is not None else "system"
+    )
     auto_approve_enabled.send(sender=Team, team=team, actor=user)
 
 
@@ -167,12 +173,19 @@ def delete_team(team: Team, *, user) -> None:
             record(user, "delete", team, before=team_snapshot(team))
             team.delete()
     except ProtectedError:
-        raise ConflictError({NON_FIELD_ERRORS: [
-            (f'Team "{team.slug}" still has routes or host claims (deleted routes are kept in history and '
-            "count too); it cannot be removed.")
-        ]}) from None
+        raise ConflictError(
+            {
+                NON_FIELD_ERRORS: [
+                    (
+                        f'Team "{team.slug}" still has routes or host claims (deleted routes are kept in history and '
+                        "count too); it cannot be removed."
+                    )
+                ]
+            }
+        ) from None
 
 
 def _set_namespaces(team: Team, namespaces: list[tuple]) -> None:
-    TeamNamespace.objects.bulk_create(TeamNamespace(team=team, cluster=cluster, namespace=namespace)
-                                      for cluster, namespace in namespaces)
+    TeamNamespace.objects.bulk_create(
+        TeamNamespace(team=team, cluster=cluster, namespace=namespace) for cluster, namespace in namespaces
+    )

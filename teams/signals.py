@@ -1,5 +1,6 @@
 """What happens to teams, for the apps above teams (routes, notifications) to act on, so teams never imports
 them. Sent inside the transaction that writes the change."""
+
 from django.dispatch import Signal
 
 # A team change is about to be saved, under the team's row lock: team (carrying its changes), namespaces (the

@@ -3,6 +3,7 @@
 `make test` runs pytest through scripts/test.sh, which sets test keys and provides a throwaway PostgreSQL
 (DATABASE_URL) and Redis (PORTICO_TEST_REDIS_URL).
 """
+
 import pytest
 
 pytest_plugins = ["tests.kube.fixtures", "tests.realkube.fixtures", "tests.traffic.fixtures", "tests.factories"]

@@ -2,6 +2,7 @@
 
 Routes are made through routes.services so every test starts from states the product can reach.
 """
+
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -38,8 +39,10 @@ def stored_before_the_rule(route, backend: Backend):
     owner per object was a rule (docs/security.md): a request naming another route's managed Service is
     refused now, so only data from before can hold one."""
     for revision in route.revisions.all():
-        revision.spec = {**revision.spec, "backend": {
-            **revision.spec["backend"], **{k: v for k, v in backend.__dict__.items() if v is not None}}}
+        revision.spec = {
+            **revision.spec,
+            "backend": {**revision.spec["backend"], **{k: v for k, v in backend.__dict__.items() if v is not None}},
+        }
         revision.save(update_fields=["spec"])
     route._revision_cache = {}
     return route
@@ -102,7 +105,11 @@ def submit(shop, cluster, alice):
 
     def _submit(name="cart", *, user=None, team=None, namespace="shop", on=None, **spec_kwargs):
         return services.submit_route(
-            user=user or alice, team=team or shop, cluster=on or cluster, namespace=namespace, name=name,
+            user=user or alice,
+            team=team or shop,
+            cluster=on or cluster,
+            namespace=namespace,
+            name=name,
             spec=spec(**spec_kwargs),
         )
 

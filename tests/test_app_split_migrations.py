@@ -1,13 +1,18 @@
 """The split of the old "portal" app into core, teams and notifications moves no row: a database migrated by the
 old graph, holding teams, namespaces, members, routes, claims, webhooks, deliveries and audit events, is migrated
 to the new graph and every row is found through the new models, with its relations and its permissions."""
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-OLD = [("portal", "0005_team_slug_is_a_dns_label"), ("clusters", "0005_cluster_synced_output"),
-       ("routes", "0002_revision_superseded"), ("auth", "0012_alter_user_first_name_max_length"),
-       ("contenttypes", "0002_remove_content_type_name")]
+OLD = [
+    ("portal", "0005_team_slug_is_a_dns_label"),
+    ("clusters", "0005_cluster_synced_output"),
+    ("routes", "0002_revision_superseded"),
+    ("auth", "0012_alter_user_first_name_max_length"),
+    ("contenttypes", "0002_remove_content_type_name"),
+]
 
 
 def migrate(targets, *, unapply=()):
@@ -28,20 +33,35 @@ def test_rows_written_before_the_split_are_found_after_it():
     team = old.get_model("portal", "Team").objects.create(slug="shop", name="Shop", domains=["shop.example.com"])
     team.members.add(alice)
     old.get_model("portal", "TeamNamespace").objects.create(team=team, cluster=cluster, namespace="shop")
-    webhook = old.get_model("portal", "TeamWebhook").objects.create(team=team, url="https://hooks.example.com/",
-                                                                     secret_encrypted="x", events=["approved"])
+    webhook = old.get_model("portal", "TeamWebhook").objects.create(
+        team=team, url="https://hooks.example.com/", secret_encrypted="x", events=["approved"]
+    )
     old.get_model("portal", "NotificationDelivery").objects.create(
-        team=team, webhook=webhook, target=webhook.url, event="approved", payload={"event": "approved"})
-    old.get_model("portal", "AuditEvent").objects.create(actor=alice, actor_name="alice", verb="create",
-                                                         object_type="team", object_id=str(team.pk),
-                                                         object_repr="shop", team=team)
-    route = old.get_model("routes", "Route").objects.create(team=team, cluster=cluster, namespace="shop", name="cart",
-                                                            host="cart.shop.example.com", path="/",
-                                                            created_by=alice)
+        team=team, webhook=webhook, target=webhook.url, event="approved", payload={"event": "approved"}
+    )
+    old.get_model("portal", "AuditEvent").objects.create(
+        actor=alice,
+        actor_name="alice",
+        verb="create",
+        object_type="team",
+        object_id=str(team.pk),
+        object_repr="shop",
+        team=team,
+    )
+    route = old.get_model("routes", "Route").objects.create(
+        team=team,
+        cluster=cluster,
+        namespace="shop",
+        name="cart",
+        host="cart.shop.example.com",
+        path="/",
+        created_by=alice,
+    )
     old.get_model("routes", "HostClaim").objects.create(host="cart.shop.example.com", team=team)
     team_type, _ = ContentType.objects.get_or_create(app_label="portal", model="team")
-    change_team, _ = Permission.objects.get_or_create(content_type=team_type, codename="change_team",
-                                                      defaults={"name": "Can change team"})
+    change_team, _ = Permission.objects.get_or_create(
+        content_type=team_type, codename="change_team", defaults={"name": "Can change team"}
+    )
     alice.user_permissions.add(change_team)
 
     new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

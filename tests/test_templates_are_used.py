@@ -1,5 +1,6 @@
 """Every template in the repository is used: a view, tag or admin names it in Python, another used template
 includes or extends it, or Django loads it by a name of its own (error pages, the sign-in page)."""
+
 import ast
 import re
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Clusters as the API reads and writes them; writes go through clusters.services."""
+
 from rest_framework import serializers
 
 from clusters import services as cluster_services
@@ -18,10 +19,12 @@ class ClusterHealthSerializer(serializers.Serializer):
     issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
     gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    message = serializers.CharField(source="health_message", read_only=True,
-                                    help_text="The last probe's message; a plain summary for developers.")
-    sync_error = serializers.CharField(read_only=True, help_text="Why the last sync was refused; empty when it ran. "
-                                       "A plain summary for developers.")
+    message = serializers.CharField(
+        source="health_message", read_only=True, help_text="The last probe's message; a plain summary for developers."
+    )
+    sync_error = serializers.CharField(
+        read_only=True, help_text="Why the last sync was refused; empty when it ran. A plain summary for developers."
+    )
 
 
 class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
@@ -29,7 +32,9 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     name = serializers.CharField(max_length=63, validators=[dns_label])
     kubeconfig = serializers.CharField(
-        write_only=True, required=False, trim_whitespace=False,
+        write_only=True,
+        required=False,
+        trim_whitespace=False,
         help_text="A kubeconfig with inline credentials only (no exec, auth-provider or file references). "
         "Write-only: it is stored encrypted and never returned.",
     )
@@ -38,13 +43,33 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Cluster
-        fields = ["name", "display_name", "mode", "context", "insecure_skip_tls_verify", "directory", "ingress_class",
-                  "default_issuer", "output", "gateway_name", "gateway_namespace", "gateway_section_name",
-                  "kubeconfig", "has_credentials", "health", "last_synced_at",
-                  "created_at", "updated_at"]
+        fields = [
+            "name",
+            "display_name",
+            "mode",
+            "context",
+            "insecure_skip_tls_verify",
+            "directory",
+            "ingress_class",
+            "default_issuer",
+            "output",
+            "gateway_name",
+            "gateway_namespace",
+            "gateway_section_name",
+            "kubeconfig",
+            "has_credentials",
+            "health",
+            "last_synced_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["last_synced_at", "created_at", "updated_at"]
-        extra_kwargs = {"directory": {"help_text": "For directory clusters: the folder the manifests are written "
-                                      "to, under PORTICO_DIRECTORY_ROOT. Empty for developers."}}
+        extra_kwargs = {
+            "directory": {
+                "help_text": "For directory clusters: the folder the manifests are written "
+                "to, under PORTICO_DIRECTORY_ROOT. Empty for developers."
+            }
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -58,8 +83,9 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)
-        return cluster_services.create_cluster(Cluster(**validated_data), user=self.context["request"].user,
-                                               kubeconfig=kubeconfig)
+        return cluster_services.create_cluster(
+            Cluster(**validated_data), user=self.context["request"].user, kubeconfig=kubeconfig
+        )
 
     def update(self, instance, validated_data):
         kubeconfig = validated_data.pop("kubeconfig", None)

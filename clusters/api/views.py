@@ -16,8 +16,14 @@ from .serializers import ClusterSerializer
     partial_update=extend_schema(summary="Change a cluster (platform engineers)"),
     destroy=extend_schema(summary="Remove a cluster without routes (platform engineers)"),
 )
-class ClusterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, APIViewSet):
+class ClusterViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    APIViewSet,
+):
     """Clusters and their health. Everyone reads; platform engineers write. Credentials are never returned."""
 
     serializer_class = ClusterSerializer

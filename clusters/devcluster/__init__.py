@@ -2,6 +2,7 @@
 
 See server.LocalCluster and docs/dev-cluster.md.
 """
+
 from .pki import PORTICO_USER
 from .server import ApiError, BinariesMissing, LocalCluster, LocalClusterError, binaries
 

@@ -6,6 +6,7 @@ The kubeconfig (DIR/kubeconfig) has inline data only, so `manage.py add_cluster 
 it; its current context is ``portico`` (the least-privilege identity of deploy/target-rbac.yaml), and context
 ``admin`` (system:masters) is there for kubectl.
 """
+
 import argparse
 import os
 import signal
@@ -21,7 +22,11 @@ from .server import BinariesMissing, LocalCluster, LocalClusterError
 def kubeconfig_text(cluster: LocalCluster) -> str:
     """Both identities in one file, current context ``portico``."""
     portico, admin = cluster.kubeconfig("portico"), cluster.kubeconfig("admin")
-    merged = {**portico, "users": portico["users"] + admin["users"], "contexts": portico["contexts"] + admin["contexts"]}
+    merged = {
+        **portico,
+        "users": portico["users"] + admin["users"],
+        "contexts": portico["contexts"] + admin["contexts"],
+    }
     return yaml.safe_dump(merged, sort_keys=False)
 
 
@@ -52,13 +57,16 @@ def main(argv=None) -> int:
     tmp.write_text(kubeconfig_text(cluster))
     tmp.chmod(0o600)
     tmp.replace(path)
-    print(f"""dev-cluster: ready at {cluster.url} after {time.monotonic() - started:.0f} s.
+    print(
+        f"""dev-cluster: ready at {cluster.url} after {time.monotonic() - started:.0f} s.
   kubeconfig: {path} (context portico: deploy/target-rbac.yaml's identity; context admin: system:masters)
   Portico:    python manage.py add_cluster dev --kubeconfig {path}
               python manage.py reconcile --cluster dev
   kubectl:    kubectl --kubeconfig {path} --context admin get crds
   Logs in {args.dir}/*.log. No controllers run here: nothing sets Ingress addresses or Certificate readiness.
-  Ctrl-C stops it.""", flush=True)
+  Ctrl-C stops it.""",
+        flush=True,
+    )
     try:
         while not stopping:
             failed = cluster.failed_process()

@@ -11,6 +11,7 @@ Once ready, the server has RBAC authorization and the default admission plugins 
 The two processes are started in a process group of their own and are killed when the Python thread that
 started them dies (PR_SET_PDEATHSIG), so a crashed or killed test run leaves no server behind.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -69,8 +70,9 @@ def binaries(bin_dir: str | Path | None = None) -> Path:
         bin_dir = os.environ.get("PORTICO_KUBE_BIN_DIR")
     if not bin_dir:
         try:
-            bin_dir = subprocess.run([str(KUBE_BINS), "--print-dir"], check=True, capture_output=True,
-                                     text=True).stdout.strip()
+            bin_dir = subprocess.run(
+                [str(KUBE_BINS), "--print-dir"], check=True, capture_output=True, text=True
+            ).stdout.strip()
         except (OSError, subprocess.CalledProcessError) as exc:
             raise BinariesMissing(f"Cannot locate the kube-apiserver/etcd cache ({exc}).") from exc
     folder = Path(bin_dir)
@@ -110,8 +112,14 @@ class LocalCluster:
     in ``workdir/pki`` are kept between starts; etcd's data is started afresh each time.
     """
 
-    def __init__(self, workdir: str | Path, *, bin_dir: str | Path | None = None, port: int | None = None,
-                 startup_timeout: float = 240.0):
+    def __init__(
+        self,
+        workdir: str | Path,
+        *,
+        bin_dir: str | Path | None = None,
+        port: int | None = None,
+        startup_timeout: float = 240.0,
+    ):
         self.workdir = Path(workdir)
         self.bin_dir = binaries(bin_dir)
         self.requested_port = port
@@ -149,8 +157,9 @@ class LocalCluster:
     def start(self) -> LocalCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pki = ensure_pki(self.workdir / "pki")
-        self._http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_cert_data=self._keys.ca_pem.decode(),
-                                         retries=False, maxsize=8)
+        self._http = urllib3.PoolManager(
+            cert_reqs="CERT_REQUIRED", ca_cert_data=self._keys.ca_pem.decode(), retries=False, maxsize=8
+        )
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
         # A free port can be taken by another process between our check and the server's bind: try again then.
@@ -162,7 +171,8 @@ class LocalCluster:
                 self.stop()
                 if attempt == 2 or self.requested_port:
                     raise LocalClusterError(
-                        "The local API server could not bind its ports (address already in use).") from None
+                        "The local API server could not bind its ports (address already in use)."
+                    ) from None
         try:
             self._set_up(deadline)
         except BaseException:
@@ -200,37 +210,61 @@ class LocalCluster:
         if data.exists():
             subprocess.run(["rm", "-rf", str(data)], check=True)
         etcd_url, peer_url = f"http://127.0.0.1:{etcd_port}", f"http://127.0.0.1:{peer_port}"
-        self._spawn("etcd", [
-            str(self.bin_dir / "etcd"), "--name=default", f"--data-dir={data}",
-            f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
-            f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=default={peer_url}", "--unsafe-no-fsync", "--log-level=warn",
-        ])
+        self._spawn(
+            "etcd",
+            [
+                str(self.bin_dir / "etcd"),
+                "--name=default",
+                f"--data-dir={data}",
+                f"--listen-client-urls={etcd_url}",
+                f"--advertise-client-urls={etcd_url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=default={peer_url}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+        )
         pki = self._keys
         cert_dir = self.workdir / "apiserver"
         cert_dir.mkdir(exist_ok=True)
-        self._spawn("kube-apiserver", [
-            str(self.bin_dir / "kube-apiserver"),
-            f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1", f"--secure-port={self.port}", "--advertise-address=127.0.0.1",
-            f"--cert-dir={cert_dir}", f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
-            f"--token-auth-file={pki.token_file}",
-            "--authorization-mode=RBAC",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-account-key-file={pki.sa_pub}", f"--service-account-signing-key-file={pki.sa_key}",
-            "--service-cluster-ip-range=10.96.0.0/16",
-            # No nodes run here, and the "kubernetes" Service's endpoint would be a loopback address, which the
-            # endpoint reconciler refuses and logs every few seconds.
-            "--endpoint-reconciler-type=none",
-            "--profiling=false",
-        ])
+        self._spawn(
+            "kube-apiserver",
+            [
+                str(self.bin_dir / "kube-apiserver"),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={self.port}",
+                "--advertise-address=127.0.0.1",
+                f"--cert-dir={cert_dir}",
+                f"--tls-cert-file={pki.serving_cert}",
+                f"--tls-private-key-file={pki.serving_key}",
+                f"--token-auth-file={pki.token_file}",
+                "--authorization-mode=RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={pki.sa_pub}",
+                f"--service-account-signing-key-file={pki.sa_key}",
+                "--service-cluster-ip-range=10.96.0.0/16",
+                # No nodes run here, and the "kubernetes" Service's endpoint would be a loopback address, which the
+                # endpoint reconciler refuses and logs every few seconds.
+                "--endpoint-reconciler-type=none",
+                "--profiling=false",
+            ],
+        )
         self._wait_ready(deadline)
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = self.workdir / f"{name}.log"
         with open(log, "ab") as out:
-            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent)
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self._processes.append(_Process(name, popen, log))
 
     def _wait_ready(self, deadline: float) -> None:
@@ -241,30 +275,52 @@ class LocalCluster:
                     raise _PortTaken(failed)
                 raise LocalClusterError(f"The local API server did not start: {failed}")
             try:
-                response = self._pool.request("GET", f"{self.url}/readyz", timeout=5.0,
-                                              headers={"Authorization": f"Bearer {self._keys.admin_token}"})
+                response = self._pool.request(
+                    "GET",
+                    f"{self.url}/readyz",
+                    timeout=5.0,
+                    headers={"Authorization": f"Bearer {self._keys.admin_token}"},
+                )
                 if response.status == 200:
                     return
             except urllib3.exceptions.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 tails = "\n".join(f"--- {p.name}\n{p.tail()}" for p in self._processes)
-                raise LocalClusterError(f"The local API server was not ready within {self.startup_timeout:.0f} s:\n{tails}")
+                raise LocalClusterError(
+                    f"The local API server was not ready within {self.startup_timeout:.0f} s:\n{tails}"
+                )
             time.sleep(0.25)
 
     # Set-up
 
     def _set_up(self, deadline: float) -> None:
-        crds = [doc for path in sorted(CRD_DIR.glob("*.yaml"))
-                for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if doc]
+        crds = [
+            doc
+            for path in sorted(CRD_DIR.glob("*.yaml"))
+            for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader)
+            if doc
+        ]
         for crd in crds:
             self.apply(crd)
         for crd in crds:
             self._wait_served(crd, deadline)
-        self.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": INGRESS_CLASS},
-                    "spec": {"controller": "k8s.io/ingress-nginx"}})
-        self.apply({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": CLUSTER_ISSUER},
-                    "spec": {"selfSigned": {}}})
+        self.apply(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": INGRESS_CLASS},
+                "spec": {"controller": "k8s.io/ingress-nginx"},
+            }
+        )
+        self.apply(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "ClusterIssuer",
+                "metadata": {"name": CLUSTER_ISSUER},
+                "spec": {"selfSigned": {}},
+            }
+        )
         self.apply_rbac(TARGET_RBAC.read_text())
 
     def apply_rbac(self, text: str) -> None:
@@ -294,9 +350,18 @@ class LocalCluster:
         "portico"), or for any bearer ``token``; TLS is verified against the local CA."""
         token = token or self.token(identity)
         return {
-            "apiVersion": "v1", "kind": "Config", "current-context": identity,
-            "clusters": [{"name": "dev-cluster", "cluster": {
-                "server": self.url, "certificate-authority-data": base64.b64encode(self._keys.ca_pem).decode()}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": identity,
+            "clusters": [
+                {
+                    "name": "dev-cluster",
+                    "cluster": {
+                        "server": self.url,
+                        "certificate-authority-data": base64.b64encode(self._keys.ca_pem).decode(),
+                    },
+                }
+            ],
             "users": [{"name": identity, "user": {"token": token}}],
             "contexts": [{"name": identity, "context": {"cluster": "dev-cluster", "user": identity}}],
         }
@@ -308,8 +373,16 @@ class LocalCluster:
             return self._keys.portico_token
         raise ValueError(f"Unknown identity {identity!r}: {IDENTITIES}")
 
-    def request(self, method: str, path: str, body: dict | list | None = None, *, content_type: str | None = None,
-                token: str | None = None, timeout: float = 30.0) -> dict | None:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict | list | None = None,
+        *,
+        content_type: str | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ) -> dict | None:
         """One call as admin (or with ``token``); the decoded JSON answer. Raises ApiError for an error status."""
         headers = {"Authorization": f"Bearer {token or self._keys.admin_token}", "Accept": "application/json"}
         data = None
@@ -342,8 +415,10 @@ class LocalCluster:
         """The URL path of one object, from the served resources (CRDs included)."""
         meta = obj["metadata"]
         plural, namespaced = self.resource(obj["apiVersion"], obj["kind"])
-        return self.collection_path(obj["apiVersion"], plural, meta.get("namespace") if namespaced else None) + \
-            f"/{meta['name']}"
+        return (
+            self.collection_path(obj["apiVersion"], plural, meta.get("namespace") if namespaced else None)
+            + f"/{meta['name']}"
+        )
 
     @staticmethod
     def collection_path(api_version: str, plural: str, namespace: str | None = None) -> str:

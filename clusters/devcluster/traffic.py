@@ -22,6 +22,7 @@ address (``backend_address``: the API server refuses loopback addresses in Endpo
 own. No kubelet, no kube-proxy, no pods run here. The processes die with the thread that started them, like the API
 server's.
 """
+
 from __future__ import annotations
 
 import base64
@@ -76,8 +77,9 @@ def traffic_binaries(bin_dir: str | Path | None = None) -> Path:
         bin_dir = os.environ.get("PORTICO_TRAFFIC_BIN_DIR")
     if not bin_dir:
         try:
-            bin_dir = subprocess.run([str(KUBE_BINS), "--traffic", "--print-dir"], check=True, capture_output=True,
-                                     text=True).stdout.strip()
+            bin_dir = subprocess.run(
+                [str(KUBE_BINS), "--traffic", "--print-dir"], check=True, capture_output=True, text=True
+            ).stdout.strip()
         except (OSError, subprocess.CalledProcessError) as exc:
             raise TrafficBinariesMissing(f"Cannot locate the Traefik/cert-manager cache ({exc}).") from exc
     folder = Path(bin_dir)
@@ -94,9 +96,18 @@ def traffic_binaries(bin_dir: str | Path | None = None) -> Path:
 class TrafficPlane:
     """Traefik and cert-manager's controller against ``cluster``, their files and logs in ``workdir``."""
 
-    def __init__(self, cluster: LocalCluster, workdir: str | Path, *, bin_dir: str | Path | None = None,
-                 address: str = "127.0.0.1", lb_address: str | None = None, https_port: int | None = None,
-                 http_port: int | None = None, startup_timeout: float = 120.0):
+    def __init__(
+        self,
+        cluster: LocalCluster,
+        workdir: str | Path,
+        *,
+        bin_dir: str | Path | None = None,
+        address: str = "127.0.0.1",
+        lb_address: str | None = None,
+        https_port: int | None = None,
+        http_port: int | None = None,
+        startup_timeout: float = 120.0,
+    ):
         self.cluster = cluster
         self.workdir = Path(workdir)
         self.bin_dir = traffic_binaries(bin_dir)
@@ -173,19 +184,45 @@ class TrafficPlane:
             for doc in yaml.safe_load_all(path.read_text()):
                 if doc:
                     self.cluster.apply(doc)
-        self.cluster.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-                            "metadata": {"name": INGRESS_CLASS}, "spec": {"controller": INGRESS_CONTROLLER}})
-        self.cluster.apply({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
-                            "metadata": {"name": GATEWAY_CLASS}, "spec": {"controllerName": GATEWAY_CONTROLLER}})
+        self.cluster.apply(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": INGRESS_CLASS},
+                "spec": {"controller": INGRESS_CONTROLLER},
+            }
+        )
+        self.cluster.apply(
+            {
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "GatewayClass",
+                "metadata": {"name": GATEWAY_CLASS},
+                "spec": {"controllerName": GATEWAY_CONTROLLER},
+            }
+        )
         self._write(self.workdir / "api-ca.crt", self.cluster.pki.ca_pem)
-        self._write(self.workdir / "traefik.token", self.service_account_token(TRAEFIK_NAMESPACE, TRAEFIK_ACCOUNT).encode())
+        self._write(
+            self.workdir / "traefik.token", self.service_account_token(TRAEFIK_NAMESPACE, TRAEFIK_ACCOUNT).encode()
+        )
         kubeconfig = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "cert-manager",
-            "clusters": [{"name": "local", "cluster": {
-                "server": self.cluster.url,
-                "certificate-authority-data": base64.b64encode(self.cluster.pki.ca_pem).decode()}}],
-            "users": [{"name": "cert-manager", "user": {
-                "token": self.service_account_token(CERT_MANAGER_NAMESPACE, CERT_MANAGER_ACCOUNT)}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "cert-manager",
+            "clusters": [
+                {
+                    "name": "local",
+                    "cluster": {
+                        "server": self.cluster.url,
+                        "certificate-authority-data": base64.b64encode(self.cluster.pki.ca_pem).decode(),
+                    },
+                }
+            ],
+            "users": [
+                {
+                    "name": "cert-manager",
+                    "user": {"token": self.service_account_token(CERT_MANAGER_NAMESPACE, CERT_MANAGER_ACCOUNT)},
+                }
+            ],
             "contexts": [{"name": "cert-manager", "context": {"cluster": "local", "user": "cert-manager"}}],
         }
         self._write(self.workdir / "cert-manager.kubeconfig", yaml.safe_dump(kubeconfig).encode())
@@ -193,34 +230,63 @@ class TrafficPlane:
     def service_account_token(self, namespace: str, name: str) -> str:
         """A bound token of ServiceAccount ``namespace/name`` from the TokenRequest API, as a pod would get."""
         answer = self.cluster.request(
-            "POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
-            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-             "spec": {"expirationSeconds": TOKEN_SECONDS}})
+            "POST",
+            f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+            {
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "spec": {"expirationSeconds": TOKEN_SECONDS},
+            },
+        )
         return answer["status"]["token"]
 
     def _start_cert_manager(self) -> None:
-        self._spawn("cert-manager-controller", [
-            str(self.bin_dir / "cert-manager-controller"),
-            f"--kubeconfig={self.workdir / 'cert-manager.kubeconfig'}",
-            "--leader-elect=false", f"--cluster-resource-namespace={CERT_MANAGER_NAMESPACE}",
-            # A failed request is tried again after a minute, not upstream's hour: tests and the demo fix a
-            # cause and watch the Certificate recover.
-            "--certificate-request-minimum-backoff-duration=1m",
-            "--v=1",
-        ])
+        self._spawn(
+            "cert-manager-controller",
+            [
+                str(self.bin_dir / "cert-manager-controller"),
+                f"--kubeconfig={self.workdir / 'cert-manager.kubeconfig'}",
+                "--leader-elect=false",
+                f"--cluster-resource-namespace={CERT_MANAGER_NAMESPACE}",
+                # A failed request is tried again after a minute, not upstream's hour: tests and the demo fix a
+                # cause and watch the Certificate recover.
+                "--certificate-request-minimum-backoff-duration=1m",
+                "--v=1",
+            ],
+        )
 
     def _set_up_ca(self, deadline: float) -> None:
-        self.cluster.apply({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
-                            "metadata": {"name": SELF_SIGNED_ISSUER}, "spec": {"selfSigned": {}}})
-        self.cluster.apply({
-            "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-            "metadata": {"name": CA_CERTIFICATE, "namespace": CERT_MANAGER_NAMESPACE},
-            "spec": {"isCA": True, "commonName": "Portico local CA", "secretName": CA_CERTIFICATE,
-                     "duration": "8760h", "privateKey": {"algorithm": "ECDSA", "size": 256},
-                     "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"}},
-        })
-        self.cluster.apply({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
-                            "metadata": {"name": CA_ISSUER}, "spec": {"ca": {"secretName": CA_CERTIFICATE}}})
+        self.cluster.apply(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "ClusterIssuer",
+                "metadata": {"name": SELF_SIGNED_ISSUER},
+                "spec": {"selfSigned": {}},
+            }
+        )
+        self.cluster.apply(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Certificate",
+                "metadata": {"name": CA_CERTIFICATE, "namespace": CERT_MANAGER_NAMESPACE},
+                "spec": {
+                    "isCA": True,
+                    "commonName": "Portico local CA",
+                    "secretName": CA_CERTIFICATE,
+                    "duration": "8760h",
+                    "privateKey": {"algorithm": "ECDSA", "size": 256},
+                    "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+                },
+            }
+        )
+        self.cluster.apply(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "ClusterIssuer",
+                "metadata": {"name": CA_ISSUER},
+                "spec": {"ca": {"secretName": CA_CERTIFICATE}},
+            }
+        )
         secret_path = f"/api/v1/namespaces/{CERT_MANAGER_NAMESPACE}/secrets/{CA_CERTIFICATE}"
         issuer_path = f"/apis/cert-manager.io/v1/clusterissuers/{CA_ISSUER}"
         while True:
@@ -228,8 +294,10 @@ class TrafficPlane:
             try:
                 secret = self.cluster.request("GET", secret_path)
                 issuer = self.cluster.request("GET", issuer_path)
-                ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                            for c in (issuer.get("status") or {}).get("conditions") or [])
+                ready = any(
+                    c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (issuer.get("status") or {}).get("conditions") or []
+                )
                 if ready and (secret.get("data") or {}).get("tls.crt"):
                     self.ca_pem = base64.b64decode(secret["data"]["tls.crt"])
                     self._write(self.ca_file, self.ca_pem)
@@ -239,7 +307,8 @@ class TrafficPlane:
                     raise
             if time.monotonic() > deadline:
                 raise LocalClusterError(
-                    "cert-manager did not issue the local CA in time:\n" + self.log("cert-manager-controller"))
+                    "cert-manager did not issue the local CA in time:\n" + self.log("cert-manager-controller")
+                )
             time.sleep(0.25)
 
     def _start_traefik(self, deadline: float) -> None:
@@ -247,28 +316,38 @@ class TrafficPlane:
             self.https_port = self.requested_https_port or free_port()
             self.http_port = self.requested_http_port or free_port()
             self.ping_port = free_port()
-            kube = [f"--providers.{provider}.{key}={value}" for provider in ("kubernetesIngress", "kubernetesGateway")
-                    for key, value in (("endpoint", self.cluster.url), ("token", self.workdir / "traefik.token"),
-                                       ("certAuthFilePath", self.workdir / "api-ca.crt"))]
-            self._spawn("traefik", [
-                str(self.bin_dir / "traefik"),
-                "--global.checkNewVersion=false", "--global.sendAnonymousUsage=false",
-                "--log.level=" + os.environ.get("PORTICO_TRAEFIK_LOG_LEVEL", "INFO"),
-                f"--entryPoints.web.address={self.address}:{self.http_port}",
-                f"--entryPoints.websecure.address={self.address}:{self.https_port}",
-                # Routers on websecure terminate TLS with the certificates of the Ingresses' Secrets (as the Helm
-                # chart's websecure port does); an Ingress's spec.tls only loads its certificate into the store.
-                "--entryPoints.websecure.http.tls=true",
-                f"--entryPoints.traefik.address=127.0.0.1:{self.ping_port}",
-                "--ping=true",
-                "--providers.kubernetesIngress=true",
-                # Prefix paths match whole path elements, as the Ingress specification says (/api is not /apiary).
-                "--providers.kubernetesIngress.strictPrefixMatching=true",
-                f"--providers.kubernetesIngress.ingressEndpoint.ip={self.lb_address}",
-                "--providers.kubernetesGateway=true",
-                f"--providers.kubernetesGateway.statusAddress.ip={self.lb_address}",
-                *kube,
-            ])
+            kube = [
+                f"--providers.{provider}.{key}={value}"
+                for provider in ("kubernetesIngress", "kubernetesGateway")
+                for key, value in (
+                    ("endpoint", self.cluster.url),
+                    ("token", self.workdir / "traefik.token"),
+                    ("certAuthFilePath", self.workdir / "api-ca.crt"),
+                )
+            ]
+            self._spawn(
+                "traefik",
+                [
+                    str(self.bin_dir / "traefik"),
+                    "--global.checkNewVersion=false",
+                    "--global.sendAnonymousUsage=false",
+                    "--log.level=" + os.environ.get("PORTICO_TRAEFIK_LOG_LEVEL", "INFO"),
+                    f"--entryPoints.web.address={self.address}:{self.http_port}",
+                    f"--entryPoints.websecure.address={self.address}:{self.https_port}",
+                    # Routers on websecure terminate TLS with the certificates of the Ingresses' Secrets (as the Helm
+                    # chart's websecure port does); an Ingress's spec.tls only loads its certificate into the store.
+                    "--entryPoints.websecure.http.tls=true",
+                    f"--entryPoints.traefik.address=127.0.0.1:{self.ping_port}",
+                    "--ping=true",
+                    "--providers.kubernetesIngress=true",
+                    # Prefix paths match whole path elements, as the Ingress specification says (/api is not /apiary).
+                    "--providers.kubernetesIngress.strictPrefixMatching=true",
+                    f"--providers.kubernetesIngress.ingressEndpoint.ip={self.lb_address}",
+                    "--providers.kubernetesGateway=true",
+                    f"--providers.kubernetesGateway.statusAddress.ip={self.lb_address}",
+                    *kube,
+                ],
+            )
             try:
                 self._wait_traefik(deadline)
                 return
@@ -306,8 +385,15 @@ class TrafficPlane:
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = self.workdir / f"{name}.log"
         with open(log, "ab") as out:
-            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent)
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self._processes.append(_Process(name, popen, log))
 
     @staticmethod
@@ -347,9 +433,18 @@ def backend_address() -> str:
                 return info[4][0]
     except OSError:
         pass
-    raise LocalClusterError("This machine has no IPv4 address besides loopback; the traffic tests' backends need "
-                            "one (EndpointSlices may not list loopback addresses). Set PORTICO_BACKEND_ADDRESS.")
+    raise LocalClusterError(
+        "This machine has no IPv4 address besides loopback; the traffic tests' backends need "
+        "one (EndpointSlices may not list loopback addresses). Set PORTICO_BACKEND_ADDRESS."
+    )
 
 
-__all__ = ["CA_ISSUER", "GATEWAY_CLASS", "INGRESS_CLASS", "TrafficBinariesMissing", "TrafficPlane",
-           "backend_address", "traffic_binaries"]
+__all__ = [
+    "CA_ISSUER",
+    "GATEWAY_CLASS",
+    "INGRESS_CLASS",
+    "TrafficBinariesMissing",
+    "TrafficPlane",
+    "backend_address",
+    "traffic_binaries",
+]

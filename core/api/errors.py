@@ -1,4 +1,5 @@
 """API errors beyond DRF's own, and their documented shapes."""
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 
@@ -21,15 +22,23 @@ class ErrorSerializer(serializers.Serializer):
     examples=[
         OpenApiExample(
             "Field errors",
-            value={"backend": {"service_port": ['Service port 70000 is not valid: it must be between 1 and 65535.']},
-                   "team": ['No team "blog" among your teams; you can request routes only for teams you belong to.']},
+            value={
+                "backend": {"service_port": ["Service port 70000 is not valid: it must be between 1 and 65535."]},
+                "team": ['No team "blog" among your teams; you can request routes only for teams you belong to.'],
+            },
             response_only=True,
             status_codes=["400"],
         ),
         OpenApiExample(
             "Conflict",
-            value={"host": [('Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
-                            "there. Ask them to add your path, or ask a platform engineer to release the claim.")]},
+            value={
+                "host": [
+                    (
+                        'Host "cart.shop.example.com" is claimed by team "shop"; only that team can add routes '
+                        "there. Ask them to add your path, or ask a platform engineer to release the claim."
+                    )
+                ]
+            },
             response_only=True,
             status_codes=["409"],
         ),

@@ -1,4 +1,5 @@
 """Serializer building blocks every resource's API uses."""
+
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,9 @@ class RejectUnknownFieldsMixin(_SerializerBase):
             unknown = sorted(key for key in data if key not in self.fields)
             if unknown:
                 known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
-                raise serializers.ValidationError({key: [f"Unknown field; the fields are: {known}."] for key in unknown})
+                raise serializers.ValidationError(
+                    {key: [f"Unknown field; the fields are: {known}."] for key in unknown}
+                )
         return super().to_internal_value(data)
 
 

@@ -1,4 +1,5 @@
 """API plumbing shared by every viewset."""
+
 from rest_framework.pagination import PageNumberPagination
 
 

@@ -1,4 +1,5 @@
 """How the API reads request bodies: JSON, refusing what cannot be stored."""
+
 from rest_framework import exceptions, parsers
 
 

@@ -1,4 +1,5 @@
 """Who may call what. Which objects a user sees is decided by the querysets (``visible_to``, ``teams_of``)."""
+
 from rest_framework import permissions
 
 from core.access import is_platform

@@ -1,4 +1,5 @@
 """OpenAPI details shared by every endpoint: the error responses each operation can give."""
+
 from drf_spectacular.openapi import AutoSchema
 
 from .errors import ErrorSerializer, FieldErrorsSerializer

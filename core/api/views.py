@@ -1,5 +1,6 @@
 """The base of every API viewset: authentication, JSON bodies, documented errors, and Django's errors from the
 service layers mapped to DRF's (400 with messages per field, 409 for conflicts, 403)."""
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -30,7 +31,9 @@ class APIViewSet(viewsets.GenericViewSet):
         # PostgreSQL cannot compare text containing NUL, so such a lookup would fail inside the database.
         if any("\x00" in str(value) for value in kwargs.values()):
             raise exceptions.NotFound()
-        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.query_params.lists()):
+        if any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.query_params.lists()
+        ):
             raise exceptions.ParseError("Query parameters must not contain NUL characters.")
 
     def handle_exception(self, exc):
@@ -42,7 +45,9 @@ class APIViewSet(viewsets.GenericViewSet):
             return exceptions.PermissionDenied(str(exc) or None)
         if isinstance(exc, DjangoValidationError):
             # Cluster and team services (clusters.services, teams.services) judge writes with Django's error.
-            errors = {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
-                      for field, messages in exc.message_dict.items()}
+            errors = {
+                api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+                for field, messages in exc.message_dict.items()
+            }
             return Conflict(errors) if isinstance(exc, ConflictError) else exceptions.ValidationError(errors)
         return exc

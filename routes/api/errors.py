@@ -1,4 +1,5 @@
 """Domain violations in the shapes the API answers with."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
 """How the API writes manifests: JSON, or multi-document YAML (bodies are read by core.api.parsers)."""
+
 from rest_framework import renderers
 
 from routes.domain.render import to_yaml

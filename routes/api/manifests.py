@@ -2,6 +2,7 @@
 
 Rendering itself is ``routes.domain.render``; this module only decides which revision and which baseline to render.
 """
+
 import logging
 from dataclasses import dataclass
 
@@ -20,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 def revision_objects(route: Route, number: int) -> list[dict]:
     """What revision ``number`` of the route renders to. Raises RouteRevision.DoesNotExist."""
-    return render.route_objects(route_target(route, number), revision_spec(route.revision_obj(number)),
-                                cluster_settings(route.cluster))
+    return render.route_objects(
+        route_target(route, number), revision_spec(route.revision_obj(number)), cluster_settings(route.cluster)
+    )
 
 
 def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) -> list[dict]:
@@ -60,9 +62,17 @@ def latest_revision_diff(route: Route) -> RevisionDiff:
         baseline, number, old = "none", None, []
         old_label = "nothing approved"
         note = "No revision was approved yet, so every object is new."
-    text = unified(render.to_yaml(old), render.to_yaml(new), old_label=old_label, new_label=f"revision {route.revision}")
-    return RevisionDiff(revision=route.revision, pending=route.approval == "pending", baseline=baseline,
-                        baseline_revision=number, note=note, diff=text)
+    text = unified(
+        render.to_yaml(old), render.to_yaml(new), old_label=old_label, new_label=f"revision {route.revision}"
+    )
+    return RevisionDiff(
+        revision=route.revision,
+        pending=route.approval == "pending",
+        baseline=baseline,
+        baseline_revision=number,
+        note=note,
+        diff=text,
+    )
 
 
 def _live_objects(route: Route, rendered: list[dict]) -> tuple[list[dict] | None, str]:
@@ -85,9 +95,13 @@ def _live_objects(route: Route, rendered: list[dict]) -> tuple[list[dict] | None
     # Any failure to read the cluster (unreachable, credentials, unexpected answers) must not fail the diff:
     # the approved revision is a useful baseline, and the note says why it was used.
     except Exception as exc:  # noqa: BLE001
-        logger.warning("diff of route %s: cannot read live objects from %s: %s", route.pk, cluster.name,
-                       exc.__class__.__name__)
-        return None, f"Live objects could not be read ({exc.__class__.__name__}), so the approved revision is the baseline."
+        logger.warning(
+            "diff of route %s: cannot read live objects from %s: %s", route.pk, cluster.name, exc.__class__.__name__
+        )
+        return (
+            None,
+            f"Live objects could not be read ({exc.__class__.__name__}), so the approved revision is the baseline.",
+        )
     return live, f"Objects as they are on cluster {cluster.name} now (applied revision {route.applied_revision})."
 
 

@@ -4,6 +4,7 @@ Serializers check shapes only (types, nesting, unknown keys, lookups by slug). E
 may be comes from ``routes.services`` (which applies ``routes.domain.policy``); its violations reach the client
 through the views' error mapping, so the API, the form and the worker judge a route the same way.
 """
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -39,7 +40,7 @@ def documented_enum(values, **kwargs) -> serializers.CharField:
 class PortField(serializers.Field):
     """A port number, or the name of a port (existing Services and target ports may use names)."""
 
-    default_error_messages = {"invalid": "Must be a port number such as 8080, or a port name such as \"http\"."}
+    default_error_messages = {"invalid": 'Must be a port number such as 8080, or a port name such as "http".'}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, str)) or (isinstance(data, str) and "\x00" in data):
@@ -88,7 +89,9 @@ class BackendSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     service_port = PortField(required=False, allow_null=True)
     target_port = PortField(required=False, allow_null=True)
     selector = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, allow_null=True,
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        allow_null=True,
         help_text='Labels of the pods that receive the traffic, such as {"app": "cart"}.',
     )
     service_type = documented_enum(SERVICE_TYPES, required=False, allow_null=True, allow_blank=True)
@@ -100,7 +103,10 @@ class TLSSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     mode = documented_enum(TLS_MODES, required=False, allow_blank=True)
     issuer = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, trim_whitespace=False,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
         help_text="ClusterIssuer for cert-manager; defaults to the cluster's.",
     )
     secret_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
@@ -172,8 +178,9 @@ class LiveStatusSerializer(serializers.Serializer):
     endpoints = EndpointsStatusSerializer(read_only=True)
     last_synced_at = serializers.DateTimeField(read_only=True, allow_null=True)
     diagnostics = DiagnosticStepSerializer(many=True, read_only=True)
-    progressing_since = serializers.DateTimeField(read_only=True, allow_null=True,
-                                                  help_text="Health Progressing since; Degraded past PORTICO_PROGRESS_DEADLINE.")
+    progressing_since = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Health Progressing since; Degraded past PORTICO_PROGRESS_DEADLINE."
+    )
     reachability = ReachabilitySerializer(read_only=True, help_text="Empty until the first check.")
 
 
@@ -185,7 +192,9 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """
 
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(trim_whitespace=False, allow_blank=True, help_text="DNS-1123 label, unique per cluster and namespace.")
+    name = serializers.CharField(
+        trim_whitespace=False, allow_blank=True, help_text="DNS-1123 label, unique per cluster and namespace."
+    )
     team = TeamLookupField(help_text="Team slug; one of your teams.")
     cluster = LookupField("cluster", slug_field="name", queryset=Cluster.objects.all(), help_text="Cluster name.")
     namespace = serializers.CharField(trim_whitespace=False, allow_blank=True)
@@ -216,7 +225,9 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         nested = attrs.pop("latest_spec", {})
         attrs.update(nested)
         if self.instance is not None:
-            changed = [field for field in self.IMMUTABLE if field in attrs and attrs[field] != getattr(self.instance, field)]
+            changed = [
+                field for field in self.IMMUTABLE if field in attrs and attrs[field] != getattr(self.instance, field)
+            ]
             if changed:
                 raise serializers.ValidationError(
                     {field: [f"The {field} of a route cannot change; create a new route instead."] for field in changed}
@@ -240,8 +251,14 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     def request_args(self) -> dict:
         data = self.validated_data
-        return {"user": self.context["request"].user, "team": data["team"], "cluster": data["cluster"],
-                "namespace": data["namespace"], "name": data["name"], "spec": self.spec()}
+        return {
+            "user": self.context["request"].user,
+            "team": data["team"],
+            "cluster": data["cluster"],
+            "namespace": data["namespace"],
+            "name": data["name"],
+            "spec": self.spec(),
+        }
 
     def create(self, validated_data):
         return services.submit_route(**self.request_args())
@@ -273,7 +290,9 @@ class RouteStatusSerializer(LiveStatusSerializer):
     approval = serializers.ChoiceField(choices=ROUTE_APPROVAL_CHOICES, read_only=True)
     url = serializers.CharField(read_only=True)
     revisions = RevisionsSummarySerializer(source="*", read_only=True)
-    settled = serializers.BooleanField(read_only=True, help_text="Nothing will change until someone acts: stop polling.")
+    settled = serializers.BooleanField(
+        read_only=True, help_text="Nothing will change until someone acts: stop polling."
+    )
     deletion_requested_at = serializers.DateTimeField(read_only=True, allow_null=True)
     deleted_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -284,8 +303,11 @@ class RouteDiffSerializer(serializers.Serializer):
     revision = serializers.IntegerField(help_text="The revision compared (the route's latest).")
     pending = serializers.BooleanField(help_text="The latest revision still awaits review.")
     baseline = serializers.ChoiceField(
-        choices=[("live", "Objects on the cluster"), ("approved", "The approved revision, rendered"),
-                 ("none", "Nothing: no revision was approved yet")],
+        choices=[
+            ("live", "Objects on the cluster"),
+            ("approved", "The approved revision, rendered"),
+            ("none", "Nothing: no revision was approved yet"),
+        ],
     )
     baseline_revision = serializers.IntegerField(allow_null=True)
     note = serializers.CharField(help_text="Why this baseline was used.")
@@ -323,12 +345,18 @@ class RevisionSerializer(serializers.ModelSerializer):
 class ReviewSerializer(serializers.ModelSerializer):
     # A review decides; "pending" is never a decision.
     decision = serializers.ChoiceField(
-        choices=[(ApprovalChoices.APPROVED.value, ApprovalChoices.APPROVED.label),
-                 (ApprovalChoices.REJECTED.value, ApprovalChoices.REJECTED.label)],
+        choices=[
+            (ApprovalChoices.APPROVED.value, ApprovalChoices.APPROVED.label),
+            (ApprovalChoices.REJECTED.value, ApprovalChoices.REJECTED.label),
+        ],
         read_only=True,
     )
-    reviewer = serializers.CharField(source="reviewer.username", read_only=True, allow_null=True,
-                                     help_text="null for automatic approvals under the team's policy.")
+    reviewer = serializers.CharField(
+        source="reviewer.username",
+        read_only=True,
+        allow_null=True,
+        help_text="null for automatic approvals under the team's policy.",
+    )
 
     class Meta:
         model = Review
@@ -358,8 +386,9 @@ class HostClaimSerializer(serializers.ModelSerializer):
     """A host owned by one team on every cluster. Released only explicitly, never by deleting a route."""
 
     team = serializers.CharField(source="team.slug", read_only=True)
-    route = serializers.UUIDField(source="route_id", read_only=True, allow_null=True,
-                                  help_text="The route whose approval claimed the host.")
+    route = serializers.UUIDField(
+        source="route_id", read_only=True, allow_null=True, help_text="The route whose approval claimed the host."
+    )
     claimed_by = serializers.CharField(source="claimed_by.username", read_only=True, allow_null=True)
 
     class Meta:

@@ -11,6 +11,7 @@ Error mapping, the same for every endpoint:
 - a team the user does not belong to, named in a route, is a 400 field error on ``team`` that reads the same
   whether or not the team exists.
 """
+
 from typing import cast
 
 from django_filters.rest_framework import DjangoFilterBackend
@@ -46,16 +47,23 @@ from .serializers import (
 )
 
 DRY_RUN = OpenApiParameter(
-    "dry_run", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
+    "dry_run",
+    OpenApiTypes.BOOL,
+    OpenApiParameter.QUERY,
     description="Check and render the route without saving anything; answers 200 with the manifests, "
     "or the same 400/409 errors a real request would get.",
 )
 REVISION = OpenApiParameter(
-    "revision", OpenApiTypes.INT, OpenApiParameter.QUERY,
+    "revision",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
     description="Render this revision instead of the approved one.",
 )
 FORMAT = OpenApiParameter(
-    "format", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["yaml", "json"],
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["yaml", "json"],
     description="yaml (default): multi-document YAML, ready for kubectl apply -f. json: a list of objects. "
     "The Accept header (application/yaml or application/json) chooses too.",
 )
@@ -74,21 +82,30 @@ class RoutesAPIViewSet(APIViewSet):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         # Errors are JSON even where YAML was negotiated: clients parse one error shape everywhere.
-        if response.status_code >= 400 and isinstance(getattr(response, "accepted_renderer", None), ManifestYAMLRenderer):
+        if response.status_code >= 400 and isinstance(
+            getattr(response, "accepted_renderer", None), ManifestYAMLRenderer
+        ):
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
         return response
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List routes", description="Live routes of your teams (all teams for platform "
-                       "engineers). Deleted routes stay readable by id."),
+    list=extend_schema(
+        summary="List routes",
+        description="Live routes of your teams (all teams for platform engineers). Deleted routes stay readable by id.",
+    ),
     retrieve=extend_schema(summary="Get a route"),
     create=extend_schema(
         summary="Request a route (or dry-run it)",
         parameters=[DRY_RUN],
-        responses={201: RouteSerializer, 200: OpenApiResponse(DryRunSerializer, description="Dry run: the route "
-                   "passes every check; these are the objects it would create.")},
+        responses={
+            201: RouteSerializer,
+            200: OpenApiResponse(
+                DryRunSerializer,
+                description="Dry run: the route passes every check; these are the objects it would create.",
+            ),
+        },
     ),
     partial_update=extend_schema(
         summary="Change a route (new revision)",
@@ -185,8 +202,9 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIVi
     @extend_schema(
         summary="Approve the pending revision",
         description="Platform engineers only, and never one who wrote any revision since the last approved one "
-        "(403 saying which; docs/security.md, \"Four eyes\").",
-        request=ReviewRequestSerializer, responses={200: RouteSerializer},
+        '(403 saying which; docs/security.md, "Four eyes").',
+        request=ReviewRequestSerializer,
+        responses={200: RouteSerializer},
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -195,7 +213,8 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIVi
     @extend_schema(
         summary="Reject the pending revision",
         description="Platform engineers only, with a comment saying why. A live revision stays applied.",
-        request=ReviewRequestSerializer, responses={200: RouteSerializer},
+        request=ReviewRequestSerializer,
+        responses={200: RouteSerializer},
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):

@@ -1,4 +1,5 @@
 """Whole numbers as people type them into forms, query strings and JSON strings, read one way everywhere."""
+
 from __future__ import annotations
 
 import re

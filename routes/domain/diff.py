@@ -1,4 +1,5 @@
 """Readable diffs between revisions or between desired and live objects (pure)."""
+
 from __future__ import annotations
 
 import difflib
@@ -10,8 +11,9 @@ import yaml
 def unified(old: str, new: str, *, old_label: str, new_label: str) -> str:
     """A unified diff of two texts; empty when they are equal."""
     return "".join(
-        difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_label,
-                             tofile=new_label)
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_label, tofile=new_label
+        )
     )
 
 
@@ -23,11 +25,15 @@ def readable_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:
     """A stored spec without its unset (null) fields, so a diff shows only what the requester chose."""
     if spec is None:
         return None
-    return {key: readable_spec(value) if isinstance(value, dict) else value
-            for key, value in spec.items() if value is not None}
+    return {
+        key: readable_spec(value) if isinstance(value, dict) else value
+        for key, value in spec.items()
+        if value is not None
+    }
 
 
 def spec_diff(old: dict[str, Any] | None, new: dict[str, Any], *, old_label: str, new_label: str) -> str:
     """The change between two stored specs, as the pages and the admin show it: unset fields left out."""
-    return unified(spec_yaml(readable_spec(old)), spec_yaml(readable_spec(new)), old_label=old_label,
-                   new_label=new_label)
+    return unified(
+        spec_yaml(readable_spec(old)), spec_yaml(readable_spec(new)), old_label=old_label, new_label=new_label
+    )

@@ -5,6 +5,7 @@ Pure: plain values from ``routes.domain.values`` in, plain dicts out; no ORM, no
 so what a reviewer sees is byte for byte what gets applied. ``routes.domain.validation`` checks the result
 as the API server would.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,7 +58,6 @@ _SPEC_HASH_LENGTH = 16
 # An ExternalName Service may declare no ports, but an Ingress backend needs one; plain HTTP's is the
 # least surprising choice.
 _EXTERNAL_DEFAULT_PORT = 80
-
 
 
 # to_yaml puts these keys first, in this order, at the top of an object and in its metadata; every other
@@ -263,7 +263,9 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
         "hostnames": [spec.host],
         "rules": [
             {
-                "matches": [{"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}],
+                "matches": [
+                    {"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}
+                ],
                 "backendRefs": [backend_ref],
             }
         ],
@@ -273,17 +275,19 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
 
 def _route_object(api_version: str, kind: str, target: RouteTarget, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     """An object one route owns: its labels say whose it is, its annotations which revision wrote it."""
-    return _with_spec_hash({
-        "apiVersion": api_version,
-        "kind": kind,
-        "metadata": {
-            "name": name,
-            "namespace": target.namespace,
-            "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: target.team, ROUTE_LABEL: target.id},
-            "annotations": {REVISION_ANNOTATION: str(target.revision)},
-        },
-        "spec": spec,
-    })
+    return _with_spec_hash(
+        {
+            "apiVersion": api_version,
+            "kind": kind,
+            "metadata": {
+                "name": name,
+                "namespace": target.namespace,
+                "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: target.team, ROUTE_LABEL: target.id},
+                "annotations": {REVISION_ANNOTATION: str(target.revision)},
+            },
+            "spec": spec,
+        }
+    )
 
 
 def _with_spec_hash(obj: dict[str, Any]) -> dict[str, Any]:
@@ -360,25 +364,3 @@ def _readable(value: Any, parent: str | None = None) -> Any:
     if isinstance(value, list):
         return [_readable(item, "") for item in value]
     return value
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

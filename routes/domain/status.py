@@ -3,6 +3,7 @@
 Pure, so diagnostics and other domain code can name states without Django. ``routes.choices`` builds the
 Django choices (labels and badge colours for the API, the pages and the admin) from these values.
 """
+
 from __future__ import annotations
 
 import enum

@@ -4,6 +4,7 @@ the schemas of its Kubernetes version.
 Pure apart from cached reads of schema files: kubernetes-validate's bundled schemas for built-in kinds, and the
 CRD schemas vendored in ``routes/schemas`` for cert-manager's Certificate and Gateway API's HTTPRoute.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,10 @@ def _schema_errors(obj: dict[str, Any], kubernetes_version: str) -> list[str]:
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str):
         return ["apiVersion and kind are required strings"]
-    vendored = {(CERTIFICATE_API_VERSION, "Certificate"): _CERTIFICATE_SCHEMA,
-                (GATEWAY_API_VERSION, "HTTPRoute"): _HTTP_ROUTE_SCHEMA}.get((api_version, kind))
+    vendored = {
+        (CERTIFICATE_API_VERSION, "Certificate"): _CERTIFICATE_SCHEMA,
+        (GATEWAY_API_VERSION, "HTTPRoute"): _HTTP_ROUTE_SCHEMA,
+    }.get((api_version, kind))
     if vendored is not None:
         found = sorted(_vendored_validator(vendored).iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])
         return [f"{_field_path(error.absolute_path)}: {error.message}" for error in found]
@@ -133,22 +136,32 @@ def _metadata_errors(obj: dict[str, Any]) -> list[str]:
     name = metadata.get("name")
     if obj.get("kind") == "Service":
         if not is_dns1035_label(name):
-            errors.append(f"metadata.name {name!r}: a Service name must be a DNS-1035 label "
-                          "(lower-case letters, digits and '-', starting with a letter, at most 63 characters)")
+            errors.append(
+                f"metadata.name {name!r}: a Service name must be a DNS-1035 label "
+                "(lower-case letters, digits and '-', starting with a letter, at most 63 characters)"
+            )
     elif not is_dns1123_subdomain(name):
-        errors.append(f"metadata.name {name!r}: must be a DNS-1123 subdomain "
-                      "(lower-case letters, digits, '-' and '.', at most 253 characters)")
+        errors.append(
+            f"metadata.name {name!r}: must be a DNS-1123 subdomain "
+            "(lower-case letters, digits, '-' and '.', at most 253 characters)"
+        )
     namespace = metadata.get("namespace")
     if not is_dns1123_label(namespace):
-        errors.append(f"metadata.namespace {namespace!r}: must be a DNS-1123 label "
-                      "(lower-case letters, digits and '-', at most 63 characters)")
+        errors.append(
+            f"metadata.namespace {namespace!r}: must be a DNS-1123 label "
+            "(lower-case letters, digits and '-', at most 63 characters)"
+        )
     for field in ("labels", "annotations"):
         for key in metadata.get(field) or {}:
             if not is_label_key(key):
-                errors.append(f"metadata.{field} key {key!r}: must be [prefix/]name, prefix a DNS subdomain, "
-                              "name at most 63 characters of letters, digits, '-', '_', '.'")
+                errors.append(
+                    f"metadata.{field} key {key!r}: must be [prefix/]name, prefix a DNS subdomain, "
+                    "name at most 63 characters of letters, digits, '-', '_', '.'"
+                )
     for key, value in (metadata.get("labels") or {}).items():
         if not is_label_value(value):
-            errors.append(f"metadata.labels[{key!r}] value {value!r}: must be at most 63 characters of "
-                          "letters, digits, '-', '_', '.', starting and ending with a letter or digit")
+            errors.append(
+                f"metadata.labels[{key!r}] value {value!r}: must be at most 63 characters of "
+                "letters, digits, '-', '_', '.', starting and ending with a letter or digit"
+            )
     return errors

@@ -3,6 +3,7 @@
 Nothing here touches the ORM or the network: a route revision is stored as ``RouteSpec.to_dict()``
 in a JSON column and read back with ``RouteSpec.from_dict()``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -12,6 +12,7 @@ Level-triggered and idempotent. The modules read as the pipeline:
 
 The cluster itself is probed by clusters/probe.py. Objects without Portico's label are never modified or deleted.
 """
+
 from .apply import Result, reconcile_route, refused_publication
 from .sync import SyncReport, sync_cluster
 

@@ -1,5 +1,6 @@
 """One route: bring its objects to the approved revision (server-side apply), prune what the previous revision
 had and this one has not, or remove them all when deletion was requested; then observe and record status."""
+
 import contextlib
 import enum
 import logging
@@ -51,8 +52,9 @@ def reconcile_route(route_id, *, listed: Listed | None = None, target=None) -> R
     """
     transient = None
     with transaction.atomic():
-        route = (Route.objects.select_for_update(of=("self",)).select_related("team", "cluster")
-                 .filter(pk=route_id).first())
+        route = (
+            Route.objects.select_for_update(of=("self",)).select_related("team", "cluster").filter(pk=route_id).first()
+        )
         if route is None or route.deleted_at is not None:
             return Result.GONE
         if route.deletion_requested_at is None and route.approved_revision is None:
@@ -85,11 +87,17 @@ def _approved(route: Route) -> int:
 def _approved_group(route: Route) -> list[tuple]:
     """(target, spec) of every approved, live route sharing this route's namespace and host, this one included,
     so the shared Certificate comes out exactly as a cluster sync would render it."""
-    revisions = (RouteRevision.objects
-                 .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
-                         route__deletion_requested_at__isnull=True, number=F("route__approved_revision"))
-                 .filter(Q(host=route.revision_obj(_approved(route)).host) | Q(route=route))
-                 .select_related("route__team"))
+    revisions = (
+        RouteRevision.objects.filter(
+            route__cluster=route.cluster,
+            route__namespace=route.namespace,
+            route__deleted_at__isnull=True,
+            route__deletion_requested_at__isnull=True,
+            number=F("route__approved_revision"),
+        )
+        .filter(Q(host=route.revision_obj(_approved(route)).host) | Q(route=route))
+        .select_related("route__team")
+    )
     return [(route_target(rev.route, rev.number), revision_spec(rev)) for rev in revisions]
 
 
@@ -103,8 +111,13 @@ def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, list
         objects.append(listed.desired[cert_key])
     else:
         group = render.desired_objects(_approved_group(route), settings_)
-        objects += [o for o in group if o["kind"] == "Certificate" and o["metadata"]["namespace"] == route.namespace
-                    and o["spec"]["dnsNames"] == [spec.host]]
+        objects += [
+            o
+            for o in group
+            if o["kind"] == "Certificate"
+            and o["metadata"]["namespace"] == route.namespace
+            and o["spec"]["dnsNames"] == [spec.host]
+        ]
     return objects
 
 
@@ -117,8 +130,9 @@ def refused_publication(route: Route, spec: RouteSpec, namespaces: frozenset[str
         return None
     if namespaces is None:
         namespaces = cluster_namespaces(route.cluster, spec)
-    violations = check_external_name(spec.backend.external_name, cluster_namespaces=namespaces,
-                                     team=team_policy(route.team, namespaces=()))  # judged: its external domains
+    violations = check_external_name(
+        spec.backend.external_name, cluster_namespaces=namespaces, team=team_policy(route.team, namespaces=())
+    )  # judged: its external domains
     return " ".join(v.message for v in violations) or None
 
 
@@ -139,11 +153,16 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
         for obj in desired:
             kind = kind_of(obj)
             meta = obj["metadata"]
-            current = (listed.get(target, kind, meta["name"], meta.get("namespace")) if listed is not None
-                       else target.get(kind, meta["name"], meta.get("namespace")))
+            current = (
+                listed.get(target, kind, meta["name"], meta.get("namespace"))
+                if listed is not None
+                else target.get(kind, meta["name"], meta.get("namespace"))
+            )
             if current is not None and not is_ours(current):
-                message = (f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
-                           "Portico; Portico will not change it. Rename the route or remove that object.")
+                message = (
+                    f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
+                    "Portico; Portico will not change it. Rename the route or remove that object."
+                )
                 save_status(route, evaluate_failure(route, spec, message))
                 return Result.DEGRADED
             holder = held_by_other_route(current, obj)
@@ -168,12 +187,23 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
     route.save(update_fields=["applied_revision", "reconcile_attempts", "updated_at"])
     if previous != route.applied_revision:
         # One event per revision that reaches the cluster; drift repairs of the same revision are not news.
-        record(None, "apply", route, before={"applied_revision": previous},
-               after={"applied_revision": route.applied_revision, "cluster": cluster.name}, team=route.team)
+        record(
+            None,
+            "apply",
+            route,
+            before={"applied_revision": previous},
+            after={"applied_revision": route.applied_revision, "cluster": cluster.name},
+            team=route.team,
+        )
     observed = observe_one(route, cluster, spec, target, live, listed)
     save_status(route, evaluate(observed, previous_conditions=route.conditions, now=timezone.now()))
-    logger.info("route=%s cluster=%s revision=%s %s", route.pk, cluster.name, route.applied_revision,
-                "applied" if wrote else "unchanged")
+    logger.info(
+        "route=%s cluster=%s revision=%s %s",
+        route.pk,
+        cluster.name,
+        route.applied_revision,
+        "applied" if wrote else "unchanged",
+    )
     return Result.APPLIED if wrote else Result.UNCHANGED
 
 
@@ -201,17 +231,28 @@ def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict
 def _own_objects(route: Route, number: int, spec: RouteSpec, settings_: ClusterSettings) -> list[dict]:
     """What revision ``number`` put on the cluster for this route alone: its objects, and its host's Certificate
     unless another live, approved route still uses it."""
-    return [obj for obj in render.route_objects(route_target(route, number), spec, settings_)
-            if obj["kind"] != "Certificate" or not _host_still_served(route, spec.host)]
+    return [
+        obj
+        for obj in render.route_objects(route_target(route, number), spec, settings_)
+        if obj["kind"] != "Certificate" or not _host_still_served(route, spec.host)
+    ]
 
 
 def _host_still_served(route: Route, host: str) -> bool:
     """Another live, approved route still uses a Certificate for this host in this namespace."""
-    return (RouteRevision.objects
-            .filter(route__cluster=route.cluster, route__namespace=route.namespace, route__deleted_at__isnull=True,
-                    route__deletion_requested_at__isnull=True, number=F("route__approved_revision"), host=host,
-                    spec__tls__mode="cert-manager")
-            .exclude(route=route).exists())
+    return (
+        RouteRevision.objects.filter(
+            route__cluster=route.cluster,
+            route__namespace=route.namespace,
+            route__deleted_at__isnull=True,
+            route__deletion_requested_at__isnull=True,
+            number=F("route__approved_revision"),
+            host=host,
+            spec__tls__mode="cert-manager",
+        )
+        .exclude(route=route)
+        .exists()
+    )
 
 
 def _remove_route(route: Route, target) -> None:
@@ -225,10 +266,26 @@ def _remove_route(route: Route, target) -> None:
             delete_if_ours(target, obj)
     now = timezone.now()
     Route.objects.filter(pk=route.pk).update(
-        deleted_at=now, sync=SyncChoices.SYNCED, health=HealthChoices.MISSING, last_synced_at=now, updated_at=now,
-        conditions=[{"type": "Deleted", "status": "True", "reason": "Removed",
-                     "message": "The route's objects were removed from the cluster.", "last_transition_time": now.isoformat()}],
+        deleted_at=now,
+        sync=SyncChoices.SYNCED,
+        health=HealthChoices.MISSING,
+        last_synced_at=now,
+        updated_at=now,
+        conditions=[
+            {
+                "type": "Deleted",
+                "status": "True",
+                "reason": "Removed",
+                "message": "The route's objects were removed from the cluster.",
+                "last_transition_time": now.isoformat(),
+            }
+        ],
     )
-    record(None, "remove", route, before={"applied_revision": route.applied_revision, "cluster": route.cluster.name},
-           team=route.team)
+    record(
+        None,
+        "remove",
+        route,
+        before={"applied_revision": route.applied_revision, "cluster": route.cluster.name},
+        team=route.team,
+    )
     logger.info("route=%s cluster=%s deleted", route.pk, route.cluster.name)

@@ -1,5 +1,6 @@
 """Shared by every step of the pipeline: what on a cluster is Portico's (its labels), which route owns
 it, and whether a live object already matches the desired one (so an unchanged object costs no write)."""
+
 import uuid
 
 from clusters.kube import kind_of
@@ -35,7 +36,8 @@ def _contains(live, desired, merged: dict | None = None, path: tuple = ()) -> bo
     managers may add items to the lists of ``merged``, by path: those are theirs)."""
     if isinstance(desired, dict):
         return isinstance(live, dict) and all(
-            k in live and _contains(live[k], v, merged, (*path, k)) for k, v in desired.items())
+            k in live and _contains(live[k], v, merged, (*path, k)) for k, v in desired.items()
+        )
     if isinstance(desired, list):
         if not isinstance(live, list):
             return False
@@ -120,9 +122,11 @@ def held_by_other_route(live: dict | None, desired: dict) -> Route | None:
 def held_message(obj: dict, holder: Route, cluster: Cluster) -> str:
     meta = obj["metadata"]
     where = "" if holder.cluster_id == cluster.pk else f" on cluster {holder.cluster.name}"
-    return (f'{obj["kind"]} {meta.get("namespace")}/{meta["name"]} belongs to route "{holder.namespace}/{holder.name}" '
-            f'of team "{holder.team.slug}"{where}; Portico will not change another route\'s object. Give this route '
-            "its own object (another Service name), or send traffic to that Service as an existing Service.")
+    return (
+        f'{obj["kind"]} {meta.get("namespace")}/{meta["name"]} belongs to route "{holder.namespace}/{holder.name}" '
+        f'of team "{holder.team.slug}"{where}; Portico will not change another route\'s object. Give this route '
+        "its own object (another Service name), or send traffic to that Service as an existing Service."
+    )
 
 
 def uid_of(obj: dict) -> str | None:

@@ -27,8 +27,11 @@ def observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: d
     gateway_kinds = {}
     if cluster.is_gateway:
         gateway = listed.gateway if listed is not None else read_gateway(cluster, target)
-        gateway_kinds = {"http_route": read(HTTP_ROUTE, route.name), "gateway": gateway,
-                         "gateway_present": gateway is not None}
+        gateway_kinds = {
+            "http_route": read(HTTP_ROUTE, route.name),
+            "gateway": gateway,
+            "gateway_present": gateway is not None,
+        }
         ingress = None
     else:
         ingress = read(INGRESS, route.name)
@@ -36,14 +39,27 @@ def observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: d
     slices: list[dict] = []
     if spec.backend.service_name:
         service = read(SERVICE, spec.backend.service_name)
-        slices = (listed.endpoint_slices(ns, spec.backend.service_name) if listed is not None else
-                  target.list(ENDPOINT_SLICE, namespace=ns,
-                              label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"))
+        slices = (
+            listed.endpoint_slices(ns, spec.backend.service_name)
+            if listed is not None
+            else target.list(
+                ENDPOINT_SLICE, namespace=ns, label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"
+            )
+        )
     certificate = None
     if render.uses_certificate(spec, cluster_settings(cluster)):
         certificate = read(CERTIFICATE, render.certificate_name(spec.host))
-    return observation(route, cluster, spec, synced=True, ingress=ingress, service=service, endpoint_slices=slices,
-                     certificate=certificate, **gateway_kinds)
+    return observation(
+        route,
+        cluster,
+        spec,
+        synced=True,
+        ingress=ingress,
+        service=service,
+        endpoint_slices=slices,
+        certificate=certificate,
+        **gateway_kinds,
+    )
 
 
 def observation(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Observed:
@@ -52,17 +68,30 @@ def observation(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Ob
         claim_team = HostClaim.objects.filter(host=spec.host).values_list("team_id", flat=True).first()
     foreign = foreign_paths(cluster, spec.host, spec.path)
     return Observed(
-        directory=cluster.is_directory, cluster_reachable=cluster.reachable, ingress_class=cluster.ingress_class,
-        ingress_class_present=cluster.ingress_class_present, cert_manager_present=cluster.cert_manager_present,
-        issuer=spec.tls.issuer or cluster.default_issuer, issuer_present=cluster.issuer_present,
-        tls_mode=spec.tls.mode, host=spec.host, path=spec.path, service_name=spec.backend.service_name or "",
-        service_port=spec.backend.service_port, claim_ok=claim_team == route.team_id,
-        foreign_conflicts=foreign, **{**_gateway_observed(cluster), **kwargs},
+        directory=cluster.is_directory,
+        cluster_reachable=cluster.reachable,
+        ingress_class=cluster.ingress_class,
+        ingress_class_present=cluster.ingress_class_present,
+        cert_manager_present=cluster.cert_manager_present,
+        issuer=spec.tls.issuer or cluster.default_issuer,
+        issuer_present=cluster.issuer_present,
+        tls_mode=spec.tls.mode,
+        host=spec.host,
+        path=spec.path,
+        service_name=spec.backend.service_name or "",
+        service_port=spec.backend.service_port,
+        claim_ok=claim_team == route.team_id,
+        foreign_conflicts=foreign,
+        **{**_gateway_observed(cluster), **kwargs},
     )
 
 
 def _gateway_observed(cluster: Cluster) -> dict:
     """The Gateway reference and last probe of a Gateway API cluster, as Observed fields."""
-    return {"output": cluster.output, "gateway_name": cluster.gateway_name,
-            "gateway_namespace": cluster.gateway_namespace, "gateway_section_name": cluster.gateway_section_name,
-            "gateway_present": cluster.gateway_present}
+    return {
+        "output": cluster.output,
+        "gateway_name": cluster.gateway_name,
+        "gateway_namespace": cluster.gateway_namespace,
+        "gateway_section_name": cluster.gateway_section_name,
+        "gateway_present": cluster.gateway_present,
+    }

@@ -1,5 +1,6 @@
 """What a cluster sync lists first: every object Portico manages, one list per kind (plus the foreign Ingresses
 and the EndpointSlices), lent to each route's reconcile as ``Listed`` so nothing is read twice."""
+
 from dataclasses import dataclass
 
 from clusters.kube import CERTIFICATE, ENDPOINT_SLICE, HTTP_ROUTE, INGRESS, MANAGED_KINDS_BY_OUTPUT
@@ -61,8 +62,14 @@ def _ingress_paths(obj: dict) -> list[dict]:
     for rule in (obj.get("spec") or {}).get("rules") or []:
         for p in ((rule.get("http") or {}).get("paths")) or []:
             if rule.get("host"):
-                paths.append({"namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
-                              "host": rule["host"], "path": p.get("path") or "/"})
+                paths.append(
+                    {
+                        "namespace": meta.get("namespace", ""),
+                        "name": meta.get("name", ""),
+                        "host": rule["host"],
+                        "path": p.get("path") or "/",
+                    }
+                )
     return paths
 
 

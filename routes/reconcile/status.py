@@ -1,6 +1,7 @@
 """The last step: write a route's status (sync, health, conditions, diagnostics) from the diagnostics' verdict or
 from an error, one route at a time or in bulk after a sync, and announce health changes
 (``routes.signals.route_health_changed``)."""
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,29 +18,55 @@ from routes.models import HostClaim, Route
 from .objects import kind_key
 from .observe import observation
 
-STATUS_FIELDS = ["sync", "health", "conditions", "diagnostics", "address", "certificate", "endpoints", "last_synced_at",
-                 "progressing_since"]
+STATUS_FIELDS = [
+    "sync",
+    "health",
+    "conditions",
+    "diagnostics",
+    "address",
+    "certificate",
+    "endpoints",
+    "last_synced_at",
+    "progressing_since",
+]
 
 
 def evaluate_failure(route: Route, spec: RouteSpec, message: str):
-    return evaluate(observation(route, route.cluster, spec, apply_error=message, synced=False),
-                    previous_conditions=route.conditions, now=timezone.now())
+    return evaluate(
+        observation(route, route.cluster, spec, apply_error=message, synced=False),
+        previous_conditions=route.conditions,
+        now=timezone.now(),
+    )
 
 
 def transient_condition(route: Route, exc: TransientKubeError):
     """Keep the last known health, but say plainly that the API server is not answering and we retry."""
     now = timezone.now()
     conditions = [c for c in route.conditions if c.get("type") != "Applied"]
-    conditions.append({"type": "Applied", "status": "False", "reason": "APIServerUnavailable",
-                       "message": f"{exc.explanation} (retrying with backoff)", "last_transition_time": now.isoformat()})
+    conditions.append(
+        {
+            "type": "Applied",
+            "status": "False",
+            "reason": "APIServerUnavailable",
+            "message": f"{exc.explanation} (retrying with backoff)",
+            "last_transition_time": now.isoformat(),
+        }
+    )
     return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
 
 
 def refused_condition(route: Route, message: str):
     """Nothing could be applied for a reason retrying cannot fix; the platform engineers' change is needed."""
     conditions = [c for c in route.conditions if c.get("type") != "Applied"]
-    conditions.append({"type": "Applied", "status": "False", "reason": "Refused", "message": message,
-                       "last_transition_time": timezone.now().isoformat()})
+    conditions.append(
+        {
+            "type": "Applied",
+            "status": "False",
+            "reason": "Refused",
+            "message": message,
+            "last_transition_time": timezone.now().isoformat(),
+        }
+    )
     return {"conditions": conditions, "health": HealthChoices.DEGRADED, "sync": SyncChoices.OUT_OF_SYNC}
 
 
@@ -51,11 +78,16 @@ def save_status(route: Route, evaluation) -> None:
         values = evaluation
     else:
         values = {
-            "health": evaluation.health, "conditions": evaluation.conditions, "diagnostics": evaluation.diagnostics,
-            "address": evaluation.address, "certificate": evaluation.certificate, "endpoints": evaluation.endpoints,
-            "sync": SyncChoices.SYNCED if route.applied_revision == route.approved_revision and not any(
-                c.get("type") == "Applied" and c.get("status") == "False" for c in evaluation.conditions
-            ) else SyncChoices.OUT_OF_SYNC,
+            "health": evaluation.health,
+            "conditions": evaluation.conditions,
+            "diagnostics": evaluation.diagnostics,
+            "address": evaluation.address,
+            "certificate": evaluation.certificate,
+            "endpoints": evaluation.endpoints,
+            "sync": SyncChoices.SYNCED
+            if route.applied_revision == route.approved_revision
+            and not any(c.get("type") == "Applied" and c.get("status") == "False" for c in evaluation.conditions)
+            else SyncChoices.OUT_OF_SYNC,
             "last_synced_at": now,
         }
     if "health" in values:
@@ -67,8 +99,15 @@ def save_status(route: Route, evaluation) -> None:
         signals.route_health_changed.send(sender=Route, route=route, previous=previous_health)
 
 
-def refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: dict, slices_by_service: dict,
-                    failures: dict, gateway: dict | None = None) -> None:
+def refresh_status(
+    cluster: Cluster,
+    routes: list[Route],
+    specs: dict,
+    seen: dict,
+    slices_by_service: dict,
+    failures: dict,
+    gateway: dict | None = None,
+) -> None:
     """Evaluate every settled route from the lists already made, and write only the rows that changed."""
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
     settings_ = cluster_settings(cluster)
@@ -85,21 +124,39 @@ def refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: dic
             observed = observation(route, cluster, spec, synced=True)
         else:
             service_name = spec.backend.service_name or ""
-            gateway_kinds = {"http_route": seen.get(kind_key(HTTP_ROUTE, route.name, ns)), "gateway": gateway,
-                             "gateway_present": gateway is not None} if cluster.is_gateway else {}
+            gateway_kinds = (
+                {
+                    "http_route": seen.get(kind_key(HTTP_ROUTE, route.name, ns)),
+                    "gateway": gateway,
+                    "gateway_present": gateway is not None,
+                }
+                if cluster.is_gateway
+                else {}
+            )
             observed = observation(
-                route, cluster, spec, synced=True, **gateway_kinds,
+                route,
+                cluster,
+                spec,
+                synced=True,
+                **gateway_kinds,
                 ingress=seen.get(kind_key(INGRESS, route.name, ns)),
                 service=seen.get(kind_key(SERVICE, service_name, ns)) if service_name else None,
                 endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),
                 certificate=seen.get(kind_key(CERTIFICATE, render.certificate_name(spec.host), ns))
-                if render.uses_certificate(spec, settings_) else None,
+                if render.uses_certificate(spec, settings_)
+                else None,
             )
         result = evaluate(observed, previous_conditions=route.conditions, now=now)
         sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
-        values = {"sync": sync, "health": result.health, "conditions": result.conditions,
-                  "diagnostics": result.diagnostics, "address": result.address, "certificate": result.certificate,
-                  "endpoints": result.endpoints}
+        values = {
+            "sync": sync,
+            "health": result.health,
+            "conditions": result.conditions,
+            "diagnostics": result.diagnostics,
+            "address": result.address,
+            "certificate": result.certificate,
+            "endpoints": result.endpoints,
+        }
         values = progress.judge(route, values, now)
         if any(getattr(route, k) != v for k, v in values.items()):
             for k, v in values.items():
@@ -110,11 +167,17 @@ def refresh_status(cluster: Cluster, routes: list[Route], specs: dict, seen: dic
         with transaction.atomic():
             # Write only rows still at the revisions we evaluated and not being reconciled right now (that
             # worker writes their status): a status from our older snapshot must not replace a newer one.
-            now_at = {pk: rest for pk, *rest in Route.objects.select_for_update(skip_locked=True).filter(
-                pk__in=[r.pk for r in changed]).values_list("pk", "approved_revision", "applied_revision",
-                                                             "deletion_requested_at")}
-            changed = [r for r in changed
-                       if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]]
+            now_at = {
+                pk: rest
+                for pk, *rest in Route.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=[r.pk for r in changed])
+                .values_list("pk", "approved_revision", "applied_revision", "deletion_requested_at")
+            }
+            changed = [
+                r
+                for r in changed
+                if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]
+            ]
             Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
         for route in changed:
             if route.health != previous_health[route.pk]:

@@ -1,6 +1,7 @@
 """One cluster: list what Portico manages there (snapshot), compare it with what every route wants, repair
 drift, prune leftovers, hand unsettled routes to ``reconcile_route`` and refresh every route's status in bulk.
 One worker syncs a cluster at a time (clusters.lease)."""
+
 import logging
 import time
 import uuid
@@ -54,8 +55,10 @@ class SyncReport:
     def summary(self) -> str:
         if self.skipped:
             return f"{self.cluster}: skipped (another worker is syncing it)"
-        return (f"{self.cluster}: {self.routes} routes, {self.applied} applied, {self.deleted} pruned, "
-                f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s")
+        return (
+            f"{self.cluster}: {self.routes} routes, {self.applied} applied, {self.deleted} pruned, "
+            f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s"
+        )
 
 
 def sync_cluster(cluster_id: int) -> SyncReport:
@@ -87,8 +90,10 @@ def sync_cluster(cluster_id: int) -> SyncReport:
     except PermanentKubeError as exc:
         # Retrying cannot help (typically 403: Portico's service account lacks a permission). Say so where
         # platform engineers look, instead of failing the task with a traceback every interval.
-        message = (f"The last sync was refused by the API server: {exc.message}. Check Portico's permissions on "
-                   "this cluster (deploy/target-rbac.yaml).")
+        message = (
+            f"The last sync was refused by the API server: {exc.message}. Check Portico's permissions on "
+            "this cluster (deploy/target-rbac.yaml)."
+        )
         report.errors.append(exc.message)
         cluster_services.record_sync_refused(cluster, message)
         logger.warning("cluster=%s sync refused: %s", cluster.name, exc.message)
@@ -124,8 +129,13 @@ def _remove_previous_output(cluster: Cluster, target) -> int:
                 deleted += target.delete(kind, meta["name"], meta.get("namespace"), uid=uid_of(obj))
     cluster_services.record_output_synced(cluster)
     if deleted:
-        logger.info("cluster=%s output changed from %s to %s: %s leftover objects removed", cluster.name,
-                    previous, cluster.output, deleted)
+        logger.info(
+            "cluster=%s output changed from %s to %s: %s leftover objects removed",
+            cluster.name,
+            previous,
+            cluster.output,
+            deleted,
+        )
     return deleted
 
 
@@ -140,11 +150,15 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     report.routes = len(routes)
     specs = {
         (rev.route_id, rev.number): revision_spec(rev)
-        for rev in RouteRevision.objects.filter(route__cluster=cluster, route__deleted_at__isnull=True,
-                                                number=F("route__approved_revision"))
+        for rev in RouteRevision.objects.filter(
+            route__cluster=cluster, route__deleted_at__isnull=True, number=F("route__approved_revision")
+        )
     }
-    unsettled = {r.pk for r in routes if r.deletion_requested_at or (
-        r.approved_revision is not None and r.applied_revision != r.approved_revision)}
+    unsettled = {
+        r.pk
+        for r in routes
+        if r.deletion_requested_at or (r.approved_revision is not None and r.applied_revision != r.approved_revision)
+    }
     settled = [r for r in routes if r.approved_revision is not None and r.pk not in unsettled]
     settings_ = cluster_settings(cluster)
 
@@ -160,8 +174,12 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             failures[str(r.pk)] = "Not applied: " + refused
             continue
         active.append(r)
-    desired = {render.object_key(o): o for o in render.desired_objects(
-        [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_)}
+    desired = {
+        render.object_key(o): o
+        for o in render.desired_objects(
+            [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_
+        )
+    }
     unsettled_ids = {str(pk) for pk in unsettled}
     settled_by_id = {str(r.pk): r for r in settled}
     failures.update(_settle_contests(cluster, active, specs, settings_, seen, desired))
@@ -199,8 +217,9 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     elsewhere = _other_clusters_objects(cluster, leftovers.values())
     for key, obj in leftovers.items():
         if key in elsewhere:
-            report.errors.append(f"{obj['kind']} {key[2]}/{key[3]} belongs to a route of cluster {elsewhere[key]}; "
-                                 "not pruned")
+            report.errors.append(
+                f"{obj['kind']} {key[2]}/{key[3]} belongs to a route of cluster {elsewhere[key]}; not pruned"
+            )
             continue
         if target.delete(kind_of(obj), key[3], key[2] or None, uid=uid_of(obj)):
             report.deleted += 1
@@ -251,22 +270,29 @@ def _other_clusters_objects(cluster: Cluster, objects) -> dict[tuple, str]:
         return {}
     found = {}
     if by_route:
-        elsewhere = dict(Route.objects.live().filter(pk__in=set(by_route.values())).exclude(cluster=cluster)
-                         .values_list("pk", "cluster__name"))
+        elsewhere = dict(
+            Route.objects.live()
+            .filter(pk__in=set(by_route.values()))
+            .exclude(cluster=cluster)
+            .values_list("pk", "cluster__name")
+        )
         found.update({key: elsewhere[pk] for key, pk in by_route.items() if pk in elsewhere})
     if by_host:
-        served = (RouteRevision.objects.filter(route__deleted_at__isnull=True, number=F("route__approved_revision"),
-                                               host__in={host for _, host in by_host.values()},
-                                               route__namespace__in={ns for ns, _ in by_host.values()})
-                  .values_list("route__namespace", "host", "route__cluster_id", "route__cluster__name"))
+        served = RouteRevision.objects.filter(
+            route__deleted_at__isnull=True,
+            number=F("route__approved_revision"),
+            host__in={host for _, host in by_host.values()},
+            route__namespace__in={ns for ns, _ in by_host.values()},
+        ).values_list("route__namespace", "host", "route__cluster_id", "route__cluster__name")
         here = {(ns, host) for ns, host, cluster_id, _ in served if cluster_id == cluster.pk}
         elsewhere = {(ns, host): name for ns, host, cluster_id, name in served if cluster_id != cluster.pk}
         found.update({key: elsewhere[pair] for key, pair in by_host.items() if pair in elsewhere and pair not in here})
     return found
 
 
-def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, settings_: ClusterSettings, seen: dict,
-                     desired: dict) -> dict[str, str]:
+def _settle_contests(
+    cluster: Cluster, active: list[Route], specs: dict, settings_: ClusterSettings, seen: dict, desired: dict
+) -> dict[str, str]:
     """Objects two approved routes both render, which only routes stored before one owner per object was a rule
     can do (docs/security.md): the route whose label the live object carries keeps it (Portico never writes over
     another route's object), otherwise the one with the smallest id, as ``render.desired_objects`` chose. The
@@ -285,8 +311,11 @@ def _settle_contests(cluster: Cluster, active: list[Route], specs: dict, setting
         keeper = next((r for r in routes if str(r.pk) == holder), min(routes, key=lambda r: str(r.pk)))
         if route_label(obj) != str(keeper.pk):
             # Contested objects come from active routes, which are approved.
-            rendered = render.render_route(route_target(keeper, cast(int, keeper.approved_revision)),
-                                           specs[(keeper.pk, keeper.approved_revision)], settings_)
+            rendered = render.render_route(
+                route_target(keeper, cast(int, keeper.approved_revision)),
+                specs[(keeper.pk, keeper.approved_revision)],
+                settings_,
+            )
             desired[key] = next(o for o in rendered if render.object_key(o) == key)
         for route in routes:
             if route is not keeper:
@@ -305,10 +334,14 @@ def _repair(target, obj: dict, route: Route | None, cluster: Cluster) -> dict | 
     meta = obj["metadata"]
     with transaction.atomic():
         if route is not None and not list(
-            Route.objects.select_for_update(skip_locked=True).filter(
-                pk=route.pk, approved_revision=route.approved_revision, applied_revision=route.applied_revision,
+            Route.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk=route.pk,
+                approved_revision=route.approved_revision,
+                applied_revision=route.applied_revision,
                 deletion_requested_at__isnull=True,
-            ).values_list("pk", flat=True)
+            )
+            .values_list("pk", flat=True)
         ):
             return None
         current = target.get(kind, meta["name"], meta.get("namespace"))
@@ -333,8 +366,10 @@ class ForeignObjectError(Exception):
 
 def _not_ours_message(obj: dict) -> str:
     meta = obj["metadata"]
-    return (f"{obj['kind']} {meta.get('namespace', '')}/{meta['name']} exists and is not managed by Portico; "
-            "Portico will not change it.")
+    return (
+        f"{obj['kind']} {meta.get('namespace', '')}/{meta['name']} exists and is not managed by Portico; "
+        "Portico will not change it."
+    )
 
 
 def _users_of(obj: dict, active: list[Route], specs: dict) -> list[str]:
@@ -344,5 +379,4 @@ def _users_of(obj: dict, active: list[Route], specs: dict) -> list[str]:
     if owner:
         return [owner]
     namespace, names = obj["metadata"].get("namespace"), set(obj.get("spec", {}).get("dnsNames") or ())
-    return [str(r.pk) for r in active
-            if r.namespace == namespace and specs[(r.pk, r.approved_revision)].host in names]
+    return [str(r.pk) for r in active if r.namespace == namespace and specs[(r.pk, r.approved_revision)].host in names]

@@ -3,6 +3,7 @@
 The badge colour comes from the state's choices class (``routes/choices.py``), so the pages, the admin and
 the API agree on what green or red means; the markup lives once, in ``templates/includes/_badge.html``.
 """
+
 from django import template
 
 from core.choices import ColoredChoices
@@ -10,7 +11,11 @@ from routes.choices import ApprovalChoices, HealthChoices, SyncChoices
 
 register = template.Library()
 
-STATE_CHOICES: dict[str, type[ColoredChoices]] = {"approval": ApprovalChoices, "sync": SyncChoices, "health": HealthChoices}
+STATE_CHOICES: dict[str, type[ColoredChoices]] = {
+    "approval": ApprovalChoices,
+    "sync": SyncChoices,
+    "health": HealthChoices,
+}
 
 
 @register.inclusion_tag("includes/_badge.html")

@@ -21,8 +21,9 @@ from .serializers import TeamSerializer
         "the routes; turning auto_approve on is audited and announced to platform engineers.",
     ),
 )
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, APIViewSet):
+class TeamViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, APIViewSet
+):
     """Teams: members, where they may route, and their policy."""
 
     serializer_class = TeamSerializer

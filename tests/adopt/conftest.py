@@ -1,5 +1,6 @@
 """Fixtures for adoption: the clusters of tests/reconcile (the local kube-apiserver; the emulator for injected faults)
 and Ingresses made by hand, as kubectl would."""
+
 import copy
 
 import pytest
@@ -10,12 +11,37 @@ from tests.web.conftest import htmx_headers, login  # noqa: F401 - fixtures
 INGRESS = ("networking.k8s.io/v1", "Ingress")
 
 
-def ingress_body(name="cart", *, namespace="shop", host="cart.shop.example.com", path="/", path_type="Prefix",
-                 service="cart", port=8080, ingress_class="nginx", secret="cart-tls", **extra) -> dict:
+def ingress_body(
+    name="cart",
+    *,
+    namespace="shop",
+    host="cart.shop.example.com",
+    path="/",
+    path_type="Prefix",
+    service="cart",
+    port=8080,
+    ingress_class="nginx",
+    secret="cart-tls",
+    **extra,
+) -> dict:
     """An Ingress as a person writes it: one rule, one path, to an existing Service, TLS from a Secret."""
     port_ref = {"number": port} if isinstance(port, int) else {"name": port}
-    spec = {"rules": [{"host": host, "http": {"paths": [
-        {"path": path, "pathType": path_type, "backend": {"service": {"name": service, "port": port_ref}}}]}}]}
+    spec = {
+        "rules": [
+            {
+                "host": host,
+                "http": {
+                    "paths": [
+                        {
+                            "path": path,
+                            "pathType": path_type,
+                            "backend": {"service": {"name": service, "port": port_ref}},
+                        }
+                    ]
+                },
+            }
+        ]
+    }
     if ingress_class:
         spec["ingressClassName"] = ingress_class
     if secret:

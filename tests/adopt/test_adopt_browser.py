@@ -1,4 +1,5 @@
 """In the browser: a platform engineer adopts one Ingress from the adoption page without a page reload."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -1,5 +1,6 @@
 """Adopting a hand-made Ingress on the local kube-apiserver (tests/realkube): traffic untouched, one metadata-only
 apply, and the reconciler afterwards finds nothing to write."""
+
 import json
 
 import pytest
@@ -17,7 +18,9 @@ def adopt_all(cluster, user=None):
     return candidates, adopt.adopt(cluster, candidates, user)
 
 
-def test_adopted_ingress_keeps_its_spec_and_gets_our_labels_with_one_metadata_only_apply(realkube, kube_cluster, hand_made, pat):
+def test_adopted_ingress_keeps_its_spec_and_gets_our_labels_with_one_metadata_only_apply(
+    realkube, kube_cluster, hand_made, pat
+):
     spec_before = hand_made("cart")
     realkube.clear_requests()
 
@@ -28,8 +31,12 @@ def test_adopted_ingress_keeps_its_spec_and_gets_our_labels_with_one_metadata_on
     live = realkube.get(*INGRESS, "shop", "cart")
     assert json.dumps(live["spec"], sort_keys=True) == json.dumps(spec_before, sort_keys=True)
     route = Route.objects.get(cluster=kube_cluster, namespace="shop", name="cart")
-    assert live["metadata"]["labels"] == {"app": "cart", "app.kubernetes.io/managed-by": "portico",
-                                          "portico.dev/route": str(route.pk), "portico.dev/team": "shop"}
+    assert live["metadata"]["labels"] == {
+        "app": "cart",
+        "app.kubernetes.io/managed-by": "portico",
+        "portico.dev/route": str(route.pk),
+        "portico.dev/team": "shop",
+    }
     annotations = live["metadata"]["annotations"]
     assert annotations["portico.dev/revision"] == "1" and len(annotations["portico.dev/spec-hash"]) == 16
     writes = realkube.writes()
@@ -50,14 +57,25 @@ def test_adopted_route_is_approved_applied_claimed_and_audited(kube_cluster, han
     assert (route.approval, route.revision, route.approved_revision, route.applied_revision) == ("approved", 1, 1, 1)
     assert route.sync == "Synced"
     assert route.latest_spec.to_dict() == {
-        "host": "cart.shop.example.com", "path": "/", "path_type": "Prefix",
-        "backend": {"service_name": "cart", "service_port": 8080, "target_port": None, "selector": None,
-                    "service_type": None, "external_name": None},
-        "tls": {"mode": "secret", "issuer": None, "secret_name": "cart-tls"}}
+        "host": "cart.shop.example.com",
+        "path": "/",
+        "path_type": "Prefix",
+        "backend": {
+            "service_name": "cart",
+            "service_port": 8080,
+            "target_port": None,
+            "selector": None,
+            "service_type": None,
+            "external_name": None,
+        },
+        "tls": {"mode": "secret", "issuer": None, "secret_name": "cart-tls"},
+    }
     claim = HostClaim.objects.get(host="cart.shop.example.com")
     assert (claim.team.slug, claim.route_id, claim.claimed_by) == ("shop", route.pk, pat)
     assert Review.objects.get(route=route).reviewer == pat
-    verbs = list(AuditEvent.objects.filter(object_id=str(route.pk)).order_by("at", "id").values_list("verb", "actor_name"))
+    verbs = list(
+        AuditEvent.objects.filter(object_id=str(route.pk)).order_by("at", "id").values_list("verb", "actor_name")
+    )
     assert verbs == [("adopt", "pat"), ("apply", "pat")]
     assert AuditEvent.objects.get(verb="adopt").after["ingress"] == "shop/cart"
 
@@ -78,7 +96,9 @@ def test_reconcile_and_sync_after_adoption_write_nothing(realkube, kube_cluster,
     assert Route.objects.get(pk=route.pk).sync == "Synced"
 
 
-def test_plain_http_ingress_is_adopted_with_tls_none_when_the_team_allows_it(realkube, kube_cluster, hand_made, shop, pat):
+def test_plain_http_ingress_is_adopted_with_tls_none_when_the_team_allows_it(
+    realkube, kube_cluster, hand_made, shop, pat
+):
     shop.allow_plain_http = True
     shop.save()
     spec_before = hand_made("web", host="www.shop.example.com", secret=None, port="http")
@@ -114,8 +134,9 @@ def test_a_developer_cannot_adopt(kube_cluster, hand_made, alice):
     assert not Route.objects.exists()
 
 
-def test_an_ingress_changed_since_it_was_listed_is_not_labelled_and_a_second_adoption_finishes(realkube, kube_cluster,
-                                                                                                hand_made, pat):
+def test_an_ingress_changed_since_it_was_listed_is_not_labelled_and_a_second_adoption_finishes(
+    realkube, kube_cluster, hand_made, pat
+):
     hand_made("cart")
     candidates = adopt.discover(kube_cluster)
     realkube.patch_out_of_band(*INGRESS, "shop", "cart", {"metadata": {"labels": {"tier": "web"}}})

@@ -1,4 +1,5 @@
 """The adoption page: platform engineers see a cluster's unmanaged Ingresses and adopt chosen ones in place."""
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -23,12 +24,12 @@ def test_platform_engineer_sees_candidates_with_team_and_reasons(login, pat, two
     html = response.content.decode()
     assert response.status_code == 200 and "HX-Request" in response["Vary"]
     assert "<h1>Adopt Ingresses on real</h1>" in html
-    cart = html[html.index('id="ingress-shop-cart"'):]
-    cart = cart[:cart.index("</tr>")]
+    cart = html[html.index('id="ingress-shop-cart"') :]
+    cart = cart[: cart.index("</tr>")]
     assert 'name="ingress" value="shop/cart"' in cart and "cart.shop.example.com/" in cart
     assert '<span class="tag">shop</span>' in cart and ">Adoptable<" in cart
-    legacy = html[html.index('id="ingress-shop-legacy"'):]
-    legacy = legacy[:legacy.index("</tr>")]
+    legacy = html[html.index('id="ingress-shop-legacy"') :]
+    legacy = legacy[: legacy.index("</tr>")]
     assert 'name="ingress"' not in legacy and ">Not adoptable<" in legacy
     assert "Its ingressClassName is &quot;traefik&quot;" in legacy
 
@@ -118,8 +119,9 @@ def test_an_unreachable_cluster_is_explained(login, pat, emulated_kube_cluster, 
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_query_count_does_not_grow_with_the_ingresses(login, pat, kube_cluster, realkube, hand_made, count,
-                                                      django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_the_ingresses(
+    login, pat, kube_cluster, realkube, hand_made, count, django_assert_max_num_queries
+):
     for i in range(count):
         hand_made(f"app{i}", host=f"app{i}.shop.example.com")
     client = login(pat)

@@ -1,4 +1,5 @@
 """manage.py import_ingresses: a table of what it found, adoption unless --dry-run, and honest exit codes."""
+
 import pytest
 from django.core.management import CommandError, call_command
 

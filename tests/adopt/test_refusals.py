@@ -1,4 +1,5 @@
 """What adoption refuses, and why: every Ingress a route cannot reproduce exactly is reported, never guessed."""
+
 import pytest
 
 from routes import adopt, reconcile, services
@@ -50,7 +51,8 @@ def test_a_default_backend_is_refused(kube_cluster, hand_made):
 def test_a_resource_backend_is_refused(kube_cluster, realkube):
     body = ingress_body("cart")
     body["spec"]["rules"][0]["http"]["paths"][0]["backend"] = {
-        "resource": {"apiGroup": "k8s.example.com", "kind": "StorageBucket", "name": "static"}}
+        "resource": {"apiGroup": "k8s.example.com", "kind": "StorageBucket", "name": "static"}
+    }
     realkube.create(body)
 
     refused(kube_cluster, 'Its path sends traffic to a resource (StorageBucket "static"), not to a Service')
@@ -59,7 +61,10 @@ def test_a_resource_backend_is_refused(kube_cluster, realkube):
 def test_another_ingress_class_is_refused(kube_cluster, hand_made):
     hand_made("cart", ingress_class="traefik")
 
-    refused(kube_cluster, 'Its ingressClassName is "traefik" but real uses "nginx": Portico would hand it to another controller.')
+    refused(
+        kube_cluster,
+        'Its ingressClassName is "traefik" but real uses "nginx": Portico would hand it to another controller.',
+    )
 
 
 def test_no_ingress_class_is_refused_because_portico_would_set_one(kube_cluster, hand_made):
@@ -69,12 +74,22 @@ def test_no_ingress_class_is_refused_because_portico_would_set_one(kube_cluster,
 
 
 def test_annotations_portico_would_not_keep_are_named(kube_cluster, hand_made):
-    hand_made("cart", metadata={"annotations": {
-        "nginx.ingress.kubernetes.io/rewrite-target": "/", "kubectl.kubernetes.io/last-applied-configuration": "{}",
-        "cert-manager.io/cluster-issuer": "letsencrypt"}})
+    hand_made(
+        "cart",
+        metadata={
+            "annotations": {
+                "nginx.ingress.kubernetes.io/rewrite-target": "/",
+                "kubectl.kubernetes.io/last-applied-configuration": "{}",
+                "cert-manager.io/cluster-issuer": "letsencrypt",
+            }
+        },
+    )
 
-    candidate = refused(kube_cluster, 'annotations Portico would not keep: "cert-manager.io/cluster-issuer", '
-                                      '"nginx.ingress.kubernetes.io/rewrite-target".')
+    candidate = refused(
+        kube_cluster,
+        'annotations Portico would not keep: "cert-manager.io/cluster-issuer", '
+        '"nginx.ingress.kubernetes.io/rewrite-target".',
+    )
     assert "last-applied-configuration" not in " ".join(candidate.reasons)
 
 
@@ -91,8 +106,12 @@ def test_an_ingress_another_tool_manages_is_refused(kube_cluster, hand_made):
 
 
 def test_an_ingress_owned_by_another_object_is_refused(kube_cluster, hand_made):
-    hand_made("cart", metadata={"ownerReferences": [
-        {"apiVersion": "example.com/v1", "kind": "WebApp", "name": "cart", "uid": "1234"}]})
+    hand_made(
+        "cart",
+        metadata={
+            "ownerReferences": [{"apiVersion": "example.com/v1", "kind": "WebApp", "name": "cart", "uid": "1234"}]
+        },
+    )
 
     refused(kube_cluster, 'It belongs to WebApp "cart" (ownerReferences)')
 
@@ -123,8 +142,9 @@ def test_a_pending_route_with_the_ingress_name_is_refused(kube_cluster, submit, 
     refused(kube_cluster, 'A route named "cart" already exists in namespace "shop"')
 
 
-def test_two_ingresses_that_would_become_the_same_route_are_both_reported_and_neither_adopted(kube_cluster, hand_made,
-                                                                                                realkube, pat):
+def test_two_ingresses_that_would_become_the_same_route_are_both_reported_and_neither_adopted(
+    kube_cluster, hand_made, realkube, pat
+):
     hand_made("cart")
     hand_made("cart-old", secret="cart-old-tls")
     hand_made("api", host="api.shop.example.com")
@@ -157,7 +177,9 @@ def test_a_clash_with_an_ingress_that_cannot_be_adopted_is_reported_on_both(kube
 def test_no_matching_team_is_refused(kube_cluster, hand_made):
     hand_made("cart", host="cart.elsewhere.example.org")
 
-    candidate = refused(kube_cluster, 'No team has both a domain covering "cart.elsewhere.example.org" and namespace "shop"')
+    candidate = refused(
+        kube_cluster, 'No team has both a domain covering "cart.elsewhere.example.org" and namespace "shop"'
+    )
     assert candidate.team is None
 
 

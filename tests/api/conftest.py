@@ -1,5 +1,6 @@
 """API test helpers: clients that sign in with a token, a request body for a route of team shop, and the
 count of generated inputs the property and schema tests checked."""
+
 from collections import Counter
 
 import pytest
@@ -54,8 +55,13 @@ def api(db):
 def route_body(**overrides) -> dict:
     """A valid request for route "cart" of team shop on cluster prod-eu; ``overrides`` replace top-level keys."""
     body = {
-        "name": "cart", "team": "shop", "cluster": "prod-eu", "namespace": "shop",
-        "host": "cart.shop.example.com", "path": "/", "path_type": "Prefix",
+        "name": "cart",
+        "team": "shop",
+        "cluster": "prod-eu",
+        "namespace": "shop",
+        "host": "cart.shop.example.com",
+        "path": "/",
+        "path_type": "Prefix",
         "backend": {"service_name": "cart", "service_port": 8080},
         "tls": {"mode": "cert-manager"},
     }

@@ -1,4 +1,5 @@
 """The API accepts an API token (automation) or the browser session (with its CSRF token), nothing else."""
+
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -19,7 +20,7 @@ def test_no_credentials_is_401_with_a_token_challenge(api):
     response = api().get(url())
 
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Token'
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {"detail": "Authentication credentials were not provided."}
 
 

@@ -1,4 +1,5 @@
 """Requests that clash with existing state answer 409, and the message names what they clash with."""
+
 import pytest
 
 from clusters.models import Cluster
@@ -20,9 +21,11 @@ def test_duplicate_route_name_names_the_existing_route(client, submit):
     response = client.post(url(), route_body(path="/new"), format="json")
 
     assert response.status_code == 409
-    assert response.json() == {"name": [
-        'A route named "cart" already exists in namespace "shop" on this cluster (team "shop"); choose another name.'
-    ]}
+    assert response.json() == {
+        "name": [
+            'A route named "cart" already exists in namespace "shop" on this cluster (team "shop"); choose another name.'
+        ]
+    }
     assert Route.objects.count() == 1
 
 
@@ -32,10 +35,14 @@ def test_taken_path_names_the_route_serving_it(client, submit):
     response = client.post(url(), route_body(name="basket", path="/"), format="json")
 
     assert response.status_code == 409
-    assert response.json() == {"path": [
-        ('Route "shop/cart" of team "shop" already serves Prefix path "/" on host "cart.shop.example.com"; '
-        "choose another path or change that route.")
-    ]}
+    assert response.json() == {
+        "path": [
+            (
+                'Route "shop/cart" of team "shop" already serves Prefix path "/" on host "cart.shop.example.com"; '
+                "choose another path or change that route."
+            )
+        ]
+    }
 
 
 def test_dry_run_reports_the_same_conflicts_and_saves_nothing(client, submit):
@@ -86,11 +93,15 @@ def test_releasing_a_host_still_in_use_names_the_routes(client, approved_route):
     response = client.delete(f"/api/v1/host-claims/{approved_route.host}/")
 
     assert response.status_code == 409
-    assert response.json() == {"host": [
-        ('Host "cart.shop.example.com" is still used by route prod-eu/shop/cart (r1 approved); it can be released '
-        "once no route serves or requests it (delete the routes, or move them to another host and let the change "
-        "be applied).")
-    ]}
+    assert response.json() == {
+        "host": [
+            (
+                'Host "cart.shop.example.com" is still used by route prod-eu/shop/cart (r1 approved); it can be released '
+                "once no route serves or requests it (delete the routes, or move them to another host and let the change "
+                "be applied)."
+            )
+        ]
+    }
     assert HostClaim.objects.filter(host=approved_route.host).exists()
 
 

@@ -1,4 +1,5 @@
 """Violations reach API clients in DRF's error shape: nested by dotted field, in order, each message once."""
+
 from routes.api.errors import violations_to_nested
 from routes.domain.values import Violation
 
@@ -20,6 +21,8 @@ def test_violations_to_nested_groups_by_dotted_field_in_order_without_duplicates
 
 
 def test_violations_to_nested_keeps_a_message_on_a_parent_field():
-    nested = violations_to_nested([Violation("backend", "Backend is bad."), Violation("backend.selector", "Bad selector.")])
+    nested = violations_to_nested(
+        [Violation("backend", "Backend is bad."), Violation("backend.selector", "Bad selector.")]
+    )
 
     assert nested == {"backend": {"non_field_errors": ["Backend is bad."], "selector": ["Bad selector."]}}

@@ -1,6 +1,7 @@
 """DRF checks a token before any throttle runs, so bad tokens used to answer 401 at any rate. Failed token
 authentications now count against the anonymous rate per client address: past it, tokens from that address
 answer 429 with Retry-After without being looked at. Good tokens do not count, and other addresses go on."""
+
 import secrets
 
 import pytest

@@ -1,4 +1,5 @@
 """Invalid input answers 400 with messages per field, nested like the JSON it refers to; nothing is saved."""
+
 import json
 
 import pytest
@@ -15,8 +16,7 @@ def client(api, alice, no_throttle):
 
 
 def test_errors_in_nested_objects_are_nested_like_the_body(client):
-    body = route_body(path="/a b", backend={"service_name": "cart", "service_port": 70000},
-                      tls={"mode": "secret"})
+    body = route_body(path="/a b", backend={"service_name": "cart", "service_port": 70000}, tls={"mode": "secret"})
 
     response = client.post(url(), body, format="json")
 
@@ -38,21 +38,58 @@ def test_every_broken_rule_is_reported_at_once(client):
     assert {"name", "host", "namespace"} <= set(errors)
 
 
-@pytest.mark.parametrize(("body", "errors"), [
-    ({"extra": 1}, {"extra": [("Unknown field; the fields are: name, team, cluster, namespace, host, path, "
-                              "path_type, backend, tls.")]}),
-    ({"backend": "cart:8080"}, {"backend": {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}}),
-    ({"backend": {"service_name": "cart", "service_port": True}},
-     {"backend": {"service_port": ['Must be a port number such as 8080, or a port name such as "http".']}}),
-    ({"backend": {"service_name": "cart", "port": 80}},
-     {"backend": {"port": [("Unknown field; the fields are: service_name, service_port, target_port, selector, "
-                           "service_type, external_name.")]}}),
-    ({"cluster": "nowhere"}, {"cluster": ['There is no cluster "nowhere".']}),
-    ({"team": "blog"}, {"team": [('No team "blog" among your teams; you can request routes only for teams you '
-                                 "belong to.")]}),
-    ({"team": 7}, {"team": ["Must be a name, as text."]}),
-], ids=["unknown-field", "backend-not-object", "port-bool", "unknown-nested-field", "no-cluster", "not-my-team",
-        "team-not-text"])
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {"extra": 1},
+            {
+                "extra": [
+                    (
+                        "Unknown field; the fields are: name, team, cluster, namespace, host, path, "
+                        "path_type, backend, tls."
+                    )
+                ]
+            },
+        ),
+        (
+            {"backend": "cart:8080"},
+            {"backend": {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}},
+        ),
+        (
+            {"backend": {"service_name": "cart", "service_port": True}},
+            {"backend": {"service_port": ['Must be a port number such as 8080, or a port name such as "http".']}},
+        ),
+        (
+            {"backend": {"service_name": "cart", "port": 80}},
+            {
+                "backend": {
+                    "port": [
+                        (
+                            "Unknown field; the fields are: service_name, service_port, target_port, selector, "
+                            "service_type, external_name."
+                        )
+                    ]
+                }
+            },
+        ),
+        ({"cluster": "nowhere"}, {"cluster": ['There is no cluster "nowhere".']}),
+        (
+            {"team": "blog"},
+            {"team": [('No team "blog" among your teams; you can request routes only for teams you belong to.')]},
+        ),
+        ({"team": 7}, {"team": ["Must be a name, as text."]}),
+    ],
+    ids=[
+        "unknown-field",
+        "backend-not-object",
+        "port-bool",
+        "unknown-nested-field",
+        "no-cluster",
+        "not-my-team",
+        "team-not-text",
+    ],
+)
 def test_shape_errors_name_the_field(client, other_team, body, errors):
     response = client.post(url(), route_body(**body), format="json")
 
@@ -67,10 +104,13 @@ def test_missing_fields_are_listed(client):
     assert set(response.json()) == {"name", "team", "cluster", "namespace", "host", "backend"}
 
 
-@pytest.mark.parametrize(("content", "detail"), [
-    ("{not json", "JSON parse error"),
-    ("[" * 100_000, "JSON parse error"),
-])
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        ("{not json", "JSON parse error"),
+        ("[" * 100_000, "JSON parse error"),
+    ],
+)
 def test_unreadable_bodies_are_a_400_with_detail(client, content, detail):
     response = client.post(url(), content, content_type="application/json")
 
@@ -106,7 +146,10 @@ def test_a_body_over_the_size_limit_is_a_json_413(api, alice, settings, signed_i
 def test_a_body_within_the_size_limit_is_read(client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
 
-    assert client.post(url(), json.dumps(route_body(path="/" + "a" * 5_000)), content_type="application/json").status_code == 400
+    assert (
+        client.post(url(), json.dumps(route_body(path="/" + "a" * 5_000)), content_type="application/json").status_code
+        == 400
+    )
     assert client.post(url(), json.dumps(route_body()), content_type="application/json").status_code == 201
 
 
@@ -179,8 +222,9 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 
 
 def test_team_domains_must_be_dns_names(api, pat):
-    response = api(pat).post("/api/v1/teams/", {"slug": "search", "name": "Search", "domains": ["not a domain"]},
-                             format="json")
+    response = api(pat).post(
+        "/api/v1/teams/", {"slug": "search", "name": "Search", "domains": ["not a domain"]}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json() == {"domains": ['Domain "not a domain" is not a DNS name such as "shop.example.com".']}
@@ -189,12 +233,16 @@ def test_team_domains_must_be_dns_names(api, pat):
 # Hostnames are stored as the name a browser resolves (UTS 46 non-transitional, IDNA 2008).
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("straße.shop.example.com", "xn--strae-oqa.shop.example.com"),
-    ("xn--strae-oqa.shop.example.com", "xn--strae-oqa.shop.example.com"),
-    ("ς.shop.example.com", "xn--3xa.shop.example.com"),
-    ("ＳＨＯＰ。Example．com", "shop.example.com"),
-], ids=["sharp-s", "its-punycode", "final-sigma", "full-width"])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("straße.shop.example.com", "xn--strae-oqa.shop.example.com"),
+        ("xn--strae-oqa.shop.example.com", "xn--strae-oqa.shop.example.com"),
+        ("ς.shop.example.com", "xn--3xa.shop.example.com"),
+        ("ＳＨＯＰ。Example．com", "shop.example.com"),
+    ],
+    ids=["sharp-s", "its-punycode", "final-sigma", "full-width"],
+)
 def test_a_unicode_host_is_stored_as_browsers_request_it(client, typed, stored):
     dry_run = client.post(url() + "?dry_run=true", route_body(host=typed), format="json")
     response = client.post(url(), route_body(host=typed), format="json")
@@ -206,13 +254,27 @@ def test_a_unicode_host_is_stored_as_browsers_request_it(client, typed, stored):
     assert response.json()["host"] == stored and Route.objects.get().host == stored
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("a\u200d.shop.example.com", ('Host "a\\u200d.shop.example.com" is not a valid DNS name: the label "a\\u200d" is '
-                                  "not a valid internationalised name (Joiner U+200D not allowed at position 2).")),
-    ("xn--a-ugn.shop.example.com", ('Host "xn--a-ugn.shop.example.com" is not a valid DNS name: the label "xn--a-ugn" '
-                                   'starts with "xn--" but is not valid punycode (Joiner U+200D not allowed at '
-                                   "position 2).")),
-], ids=["misplaced-joiner", "punycode-of-a-misplaced-joiner"])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "a\u200d.shop.example.com",
+            (
+                'Host "a\\u200d.shop.example.com" is not a valid DNS name: the label "a\\u200d" is '
+                "not a valid internationalised name (Joiner U+200D not allowed at position 2)."
+            ),
+        ),
+        (
+            "xn--a-ugn.shop.example.com",
+            (
+                'Host "xn--a-ugn.shop.example.com" is not a valid DNS name: the label "xn--a-ugn" '
+                'starts with "xn--" but is not valid punycode (Joiner U+200D not allowed at '
+                "position 2)."
+            ),
+        ),
+    ],
+    ids=["misplaced-joiner", "punycode-of-a-misplaced-joiner"],
+)
 def test_a_host_browsers_cannot_resolve_is_a_field_error_not_silently_changed(client, typed, message):
     response = client.post(url(), route_body(host=typed), format="json")
 

@@ -1,4 +1,5 @@
 """A cluster with Gateway API output through the API: it names the parent Gateway its HTTPRoutes attach to."""
+
 import pytest
 
 from clusters.models import Cluster
@@ -7,8 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_gateway_output_without_a_gateway_is_a_field_error(api, pat):
-    response = api(pat).post("/api/v1/clusters/", {"name": "edge", "mode": "directory", "output": "gateway"},
-                             format="json")
+    response = api(pat).post(
+        "/api/v1/clusters/", {"name": "edge", "mode": "directory", "output": "gateway"}, format="json"
+    )
 
     assert response.status_code == 400
     body = response.json()
@@ -18,8 +20,14 @@ def test_gateway_output_without_a_gateway_is_a_field_error(api, pat):
 
 
 def test_gateway_cluster_is_created_and_returns_its_gateway_reference_and_check(api, pat):
-    body = {"name": "edge", "mode": "directory", "output": "gateway", "gateway_name": "public",
-            "gateway_namespace": "gateway-system", "gateway_section_name": "https"}
+    body = {
+        "name": "edge",
+        "mode": "directory",
+        "output": "gateway",
+        "gateway_name": "public",
+        "gateway_namespace": "gateway-system",
+        "gateway_section_name": "https",
+    }
 
     response = api(pat).post("/api/v1/clusters/", body, format="json")
 
@@ -33,8 +41,11 @@ def test_switching_an_existing_cluster_to_gateway_output_needs_the_gateway(api, 
     client = api(pat)
 
     refused = client.patch("/api/v1/clusters/prod-eu/", {"output": "gateway"}, format="json")
-    accepted = client.patch("/api/v1/clusters/prod-eu/", {"output": "gateway", "gateway_name": "public",
-                                                          "gateway_namespace": "gateway-system"}, format="json")
+    accepted = client.patch(
+        "/api/v1/clusters/prod-eu/",
+        {"output": "gateway", "gateway_name": "public", "gateway_namespace": "gateway-system"},
+        format="json",
+    )
 
     assert refused.status_code == 400 and "gateway_name" in refused.json()
     assert accepted.status_code == 200
@@ -42,8 +53,13 @@ def test_switching_an_existing_cluster_to_gateway_output_needs_the_gateway(api, 
 
 
 def test_gateway_names_must_be_kubernetes_names(api, pat):
-    body = {"name": "edge", "mode": "directory", "output": "gateway", "gateway_name": "Public_GW",
-            "gateway_namespace": "gateway-system"}
+    body = {
+        "name": "edge",
+        "mode": "directory",
+        "output": "gateway",
+        "gateway_name": "Public_GW",
+        "gateway_namespace": "gateway-system",
+    }
 
     response = api(pat).post("/api/v1/clusters/", body, format="json")
 

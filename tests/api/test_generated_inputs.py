@@ -1,4 +1,5 @@
 """The property tests and the schema run together check at least 1,000 generated inputs per run."""
+
 import pytest
 
 from .conftest import GENERATED, GENERATOR_MODULES

@@ -3,6 +3,7 @@
 Team rival may publish under shop.example.com too (its domains allow it), so only the claim stands in the way:
 every attempt must be a 409 that names the owning team, and nothing may be saved.
 """
+
 import pytest
 
 from clusters.models import Cluster
@@ -23,8 +24,7 @@ def second_cluster(cluster):
 
 @pytest.fixture
 def rival(cluster, second_cluster):
-    return make_team("rival", domains=["shop.example.com"],
-                     namespaces=[(cluster, "rival"), (second_cluster, "rival")])
+    return make_team("rival", domains=["shop.example.com"], namespaces=[(cluster, "rival"), (second_cluster, "rival")])
 
 
 @pytest.fixture
@@ -43,18 +43,31 @@ def rival_body(**overrides):
     return route_body(**{"name": "grab", "team": "rival", "namespace": "rival", "path": "/grab", **overrides})
 
 
-@pytest.mark.parametrize(("host", "overrides"), [
-    ("CART.Shop.Example.COM", {}),
-    ("cart.shop.example.com.", {}),
-    (" cart.shop.example.com", {}),
-    ("bücher.shop.example.com", {}),
-    ("BÜCHER.shop.example.com", {}),
-    (IDN_CLAIMED, {}),
-    (CLAIMED, {"path": "/cart/checkout"}),
-    (CLAIMED, {"path": "/", "path_type": "Exact"}),
-    (CLAIMED, {"cluster": "prod-us"}),
-], ids=["case", "trailing-dot", "whitespace", "unicode", "unicode-upper", "punycode", "path-under", "exact-root",
-        "other-cluster"])
+@pytest.mark.parametrize(
+    ("host", "overrides"),
+    [
+        ("CART.Shop.Example.COM", {}),
+        ("cart.shop.example.com.", {}),
+        (" cart.shop.example.com", {}),
+        ("bücher.shop.example.com", {}),
+        ("BÜCHER.shop.example.com", {}),
+        (IDN_CLAIMED, {}),
+        (CLAIMED, {"path": "/cart/checkout"}),
+        (CLAIMED, {"path": "/", "path_type": "Exact"}),
+        (CLAIMED, {"cluster": "prod-us"}),
+    ],
+    ids=[
+        "case",
+        "trailing-dot",
+        "whitespace",
+        "unicode",
+        "unicode-upper",
+        "punycode",
+        "path-under",
+        "exact-root",
+        "other-cluster",
+    ],
+)
 def test_rival_cannot_request_a_claimed_host(host, overrides, api, mallory, claims, no_throttle):
     response = api(mallory).post(url(), rival_body(host=host, **overrides), format="json")
 
@@ -75,9 +88,11 @@ def test_platform_engineer_cannot_put_a_wildcard_over_a_claimed_host_for_another
 
     assert response.status_code == 409
     assert response.json()["host"] == [
-        ('Wildcard host "*.shop.example.com" would cover "cart.shop.example.com", which is claimed by team "shop"; '
-        "only that team can add routes there. Ask them to add your path, or ask a platform engineer to release "
-        "the claim.")
+        (
+            'Wildcard host "*.shop.example.com" would cover "cart.shop.example.com", which is claimed by team "shop"; '
+            "only that team can add routes there. Ask them to add your path, or ask a platform engineer to release "
+            "the claim."
+        )
     ]
     assert not Route.objects.filter(team__slug="rival").exists()
 
@@ -93,8 +108,14 @@ def test_host_under_a_claimed_wildcard_is_refused(api, mallory, shop):
 
 @pytest.mark.parametrize("host", ["CART.shop.example.com.", "cart.shop.example.com", IDN_CLAIMED.upper()])
 def test_rival_cannot_edit_its_route_onto_a_claimed_host(host, api, mallory, rival, cluster, claims, pat):
-    route = services.submit_route(user=mallory, team=rival, cluster=cluster, namespace="rival", name="mine",
-                                  spec=spec(host="mine.shop.example.com", path="/"))
+    route = services.submit_route(
+        user=mallory,
+        team=rival,
+        cluster=cluster,
+        namespace="rival",
+        name="mine",
+        spec=spec(host="mine.shop.example.com", path="/"),
+    )
     services.approve_route(route, user=pat)
 
     response = api(mallory).patch(url(route), {"host": host}, format="json")
@@ -106,8 +127,9 @@ def test_rival_cannot_edit_its_route_onto_a_claimed_host(host, api, mallory, riv
 
 
 def test_the_owning_team_may_add_paths_under_its_claimed_host(api, alice, claims):
-    response = api(alice).post(url(), route_body(name="checkout", host="CART.shop.example.com.", path="/checkout"),
-                               format="json")
+    response = api(alice).post(
+        url(), route_body(name="checkout", host="CART.shop.example.com.", path="/checkout"), format="json"
+    )
 
     assert response.status_code == 201, response.content
     assert response.json()["host"] == CLAIMED

@@ -4,6 +4,7 @@ Each list is read in one page (page_size=500), as a developer of team shop and a
 row is serialized. The bound counts authentication, the platform check, the page count and the page itself
 with its prefetches.
 """
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -19,15 +20,36 @@ SIZES = [5, 200]
 
 def make_routes(n, team, cluster, user):
     routes = Route.objects.bulk_create(
-        Route(name=f"r{i}", team=team, cluster=cluster, namespace="shop", host=f"h{i}.shop.example.com",
-              path="/", revision=2, approved_revision=1, approval=ApprovalChoices.PENDING, created_by=user,
-              conditions=[{"type": "Ready", "status": "True"}], certificate={"ready": True}, endpoints={"ready": 1})
+        Route(
+            name=f"r{i}",
+            team=team,
+            cluster=cluster,
+            namespace="shop",
+            host=f"h{i}.shop.example.com",
+            path="/",
+            revision=2,
+            approved_revision=1,
+            approval=ApprovalChoices.PENDING,
+            created_by=user,
+            conditions=[{"type": "Ready", "status": "True"}],
+            certificate={"ready": True},
+            endpoints={"ready": 1},
+        )
         for i in range(n)
     )
     RouteRevision.objects.bulk_create(
-        RouteRevision(route=route, number=number, spec=spec(host=route.host).to_dict(), host=route.host, path="/",
-                      path_type="Prefix", approval=approval, created_by=user)
-        for route in routes for number, approval in ((1, ApprovalChoices.APPROVED), (2, ApprovalChoices.PENDING))
+        RouteRevision(
+            route=route,
+            number=number,
+            spec=spec(host=route.host).to_dict(),
+            host=route.host,
+            path="/",
+            path_type="Prefix",
+            approval=approval,
+            created_by=user,
+        )
+        for route in routes
+        for number, approval in ((1, ApprovalChoices.APPROVED), (2, ApprovalChoices.PENDING))
     )
 
 
@@ -76,7 +98,9 @@ def test_team_list(n, api, pat, cluster, django_assert_max_num_queries):
     teams = Team.objects.bulk_create(Team(slug=f"t{i}", name=f"T{i}", domains=[f"t{i}.example.com"]) for i in range(n))
     users = User.objects.bulk_create(User(username=f"u{i}") for i in range(n))
     TeamNamespace.objects.bulk_create(TeamNamespace(team=t, cluster=cluster, namespace=t.slug) for t in teams)
-    Team.members.through.objects.bulk_create(Team.members.through(team=t, user=u) for t, u in zip(teams, users, strict=True))
+    Team.members.through.objects.bulk_create(
+        Team.members.through(team=t, user=u) for t, u in zip(teams, users, strict=True)
+    )
     client = api(pat)
 
     with django_assert_max_num_queries(MAX_QUERIES):

@@ -1,5 +1,6 @@
 """Kubeconfigs, tokens and keys never leave the server: not in any API response, error bodies included, and not
 in the audit trail the API writes. Checked on the raw response bytes."""
+
 import base64
 import json
 
@@ -11,21 +12,33 @@ from core.models import AuditEvent
 from .conftest import url
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXNlcnZpY2UtYWNjb3VudC10b2tlbg.SIGNATURE-0123456789"
-KEY = base64.b64encode(b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPRIVATEKEYMATERIAL\n-----END EC PRIVATE KEY-----\n").decode()
+KEY = base64.b64encode(
+    b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPRIVATEKEYMATERIAL\n-----END EC PRIVATE KEY-----\n"
+).decode()
 CERT = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBCLIENTCERTIFICATE\n-----END CERTIFICATE-----\n").decode()
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBCERTIFICATEAUTHORITY\n-----END CERTIFICATE-----\n").decode()
 PASSWORD = "hunter2-basic-auth-password"
 
 
 def kubeconfig(server="https://kube.example.com:6443", user_extra=None) -> str:
-    user = {"token": TOKEN, "client-key-data": KEY, "client-certificate-data": CERT, "password": PASSWORD,
-            "username": "admin", **(user_extra or {})}
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "prod",
-        "clusters": [{"name": "prod", "cluster": {"server": server, "certificate-authority-data": CA}}],
-        "users": [{"name": "admin", "user": user}],
-        "contexts": [{"name": "prod", "context": {"cluster": "prod", "user": "admin"}}],
-    })
+    user = {
+        "token": TOKEN,
+        "client-key-data": KEY,
+        "client-certificate-data": CERT,
+        "password": PASSWORD,
+        "username": "admin",
+        **(user_extra or {}),
+    }
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "prod",
+            "clusters": [{"name": "prod", "cluster": {"server": server, "certificate-authority-data": CA}}],
+            "users": [{"name": "admin", "user": user}],
+            "contexts": [{"name": "prod", "context": {"cluster": "prod", "user": "admin"}}],
+        }
+    )
 
 
 SECRETS = [TOKEN, KEY, CERT, CA, PASSWORD, "SIGNATURE-0123456789", "PRIVATEKEYMATERIAL"]
@@ -68,10 +81,14 @@ def test_cluster_writes_and_their_errors_never_echo_credentials(client, kube_clu
     responses = [
         client.patch("/api/v1/clusters/prod-us/", {"display_name": "US", "kubeconfig": kubeconfig()}, format="json"),
         client.patch("/api/v1/clusters/prod-us/", {"kubeconfig": kubeconfig(server="ftp://nowhere")}, format="json"),
-        client.patch("/api/v1/clusters/prod-us/", {"kubeconfig": kubeconfig(user_extra={"exec": {"command": TOKEN}})},
-                     format="json"),
-        client.patch("/api/v1/clusters/prod-us/", {"kubeconfig": f"users:\n- user:\n    token: {TOKEN}: [\n"},
-                     format="json"),
+        client.patch(
+            "/api/v1/clusters/prod-us/",
+            {"kubeconfig": kubeconfig(user_extra={"exec": {"command": TOKEN}})},
+            format="json",
+        ),
+        client.patch(
+            "/api/v1/clusters/prod-us/", {"kubeconfig": f"users:\n- user:\n    token: {TOKEN}: [\n"}, format="json"
+        ),
         client.patch("/api/v1/clusters/prod-us/", {"kubeconfig": kubeconfig(), "name": "renamed"}, format="json"),
         client.post("/api/v1/clusters/", {"name": "prod-us", "kubeconfig": kubeconfig()}, format="json"),
         client.post("/api/v1/clusters/", {"name": "Bad Name", "kubeconfig": kubeconfig()}, format="json"),
@@ -85,8 +102,9 @@ def test_cluster_writes_and_their_errors_never_echo_credentials(client, kube_clu
 
 
 def test_yaml_errors_give_the_position_without_quoting_the_line(client, kube_cluster):
-    response = client.patch("/api/v1/clusters/prod-us/", {"kubeconfig": f"users:\n- user:\n    token: {TOKEN}: [\n"},
-                            format="json")
+    response = client.patch(
+        "/api/v1/clusters/prod-us/", {"kubeconfig": f"users:\n- user:\n    token: {TOKEN}: [\n"}, format="json"
+    )
 
     assert response.json() == {"kubeconfig": ["The kubeconfig is not valid YAML (line 3, column 92)."]}
 
@@ -94,8 +112,17 @@ def test_yaml_errors_give_the_position_without_quoting_the_line(client, kube_clu
 def test_route_endpoints_on_a_cluster_with_credentials_never_show_them(client, kube_cluster, shop, submit, quinn):
     kube_cluster.team_namespaces.create(team=shop, namespace="shop")
     route = submit(on=kube_cluster, user=quinn)
-    paths = [url(), url(route), url(route, "manifests") + "?revision=1", url(route, "diff"), url(route, "status"),
-             url(route, "history"), "/api/v1/teams/", "/api/v1/host-claims/", "/api/schema/"]
+    paths = [
+        url(),
+        url(route),
+        url(route, "manifests") + "?revision=1",
+        url(route, "diff"),
+        url(route, "status"),
+        url(route, "history"),
+        "/api/v1/teams/",
+        "/api/v1/host-claims/",
+        "/api/schema/",
+    ]
 
     for path in paths:
         response = client.get(path)

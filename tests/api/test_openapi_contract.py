@@ -6,6 +6,7 @@ tokens. Valid input goes to real objects (a route with an approved and a pending
 and host claim); invalid input (negative mode, for operations that take a body or a query) goes wherever the
 generator points.
 """
+
 from dataclasses import replace
 
 import pytest
@@ -81,8 +82,9 @@ def test_operation_answers_as_documented(label, api_schema, live_objects, quinn,
             continue  # only path parameters, all plain text: there is no invalid input to generate
         token, _ = Token.objects.get_or_create(user=users[role])
         path_parameters = {p.name: live_objects[p.name] for p in operation.path_parameters}
-        strategy = operation.as_strategy(mode, headers={"Authorization": f"Token {token.key}"},
-                                         path_parameters=path_parameters)
+        strategy = operation.as_strategy(
+            mode, headers={"Authorization": f"Token {token.key}"}, path_parameters=path_parameters
+        )
 
         @given(case=strategy)
         @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))

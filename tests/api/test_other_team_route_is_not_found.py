@@ -1,4 +1,5 @@
 """Another team's route answers 404 on every endpoint, exactly like a route that does not exist."""
+
 import uuid
 
 import pytest
@@ -8,8 +9,15 @@ from routes.models import Route
 from .conftest import url
 
 ENDPOINTS = [
-    ("get", ""), ("patch", ""), ("delete", ""), ("get", "manifests"), ("get", "diff"), ("get", "status"),
-    ("get", "history"), ("post", "approve"), ("post", "reject"),
+    ("get", ""),
+    ("patch", ""),
+    ("delete", ""),
+    ("get", "manifests"),
+    ("get", "diff"),
+    ("get", "status"),
+    ("get", "history"),
+    ("post", "approve"),
+    ("post", "reject"),
 ]
 
 

@@ -5,6 +5,7 @@ The route under test belongs to team shop: alice (a member) requested revision 1
 quinn is a reviewer who may decide. bob is in another team. Each role runs in its own rolled-back transaction,
 so a role's writes never change what the next role sees.
 """
+
 from dataclasses import replace
 
 import pytest
@@ -73,8 +74,9 @@ def unused_claim(shop):
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_each_role_gets_the_documented_status(method, path, body, expected, api, users, route, unused_claim,
-                                              no_throttle):
+def test_each_role_gets_the_documented_status(
+    method, path, body, expected, api, users, route, unused_claim, no_throttle
+):
     if body is NEW_ROUTE:
         body = route_body(name="api", path="/api")
     path = path.format(route=route.pk, claim=route.host)

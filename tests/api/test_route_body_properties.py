@@ -4,6 +4,7 @@ a success or a 400/409 whose field errors are nested like the body, never a serv
 Bodies go through the API (dry runs, real requests and PATCHes) so the serializer, the policy and rendering are
 judged together, as a client meets them.
 """
+
 import json
 
 import idna
@@ -18,19 +19,50 @@ from teams.models import Team, TeamNamespace
 from .conftest import GENERATED, route_body, url
 
 FIELDS = {"name", "team", "cluster", "namespace", "host", "path", "path_type", "backend", "tls"}
-NESTED = {"backend": {"service_name", "service_port", "target_port", "selector", "service_type", "external_name"},
-          "tls": {"mode", "issuer", "secret_name"}}
+NESTED = {
+    "backend": {"service_name", "service_port", "target_port", "selector", "service_type", "external_name"},
+    "tls": {"mode", "issuer", "secret_name"},
+}
+
+
 def bounded(examples: int):
     return settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
+
 # Text a client may send: ordinary, unicode, control characters, NUL and lone surrogates (valid JSON escapes).
 text = st.text(st.characters(codec=None, exclude_categories=()), max_size=30) | st.sampled_from(
-    ["", " ", "cart", "Cart", "cart.shop.example.com", "/", "/api", "..", "*", "\x00", "\ud800", "8080", "http",
-     "ClusterIP", "NodePort", "LoadBalancer", "Prefix", "Exact", "cert-manager", "secret", "none", "shop", "prod-eu"]
+    [
+        "",
+        " ",
+        "cart",
+        "Cart",
+        "cart.shop.example.com",
+        "/",
+        "/api",
+        "..",
+        "*",
+        "\x00",
+        "\ud800",
+        "8080",
+        "http",
+        "ClusterIP",
+        "NodePort",
+        "LoadBalancer",
+        "Prefix",
+        "Exact",
+        "cert-manager",
+        "secret",
+        "none",
+        "shop",
+        "prod-eu",
+    ]
 )
-scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | text
-junk = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
-                    max_leaves=6)
+scalars = (
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | text
+)
+junk = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3), max_leaves=6
+)
 ports = st.integers(-5, 70000) | st.sampled_from(["http", "web-8080", "", "x" * 20]) | junk
 
 
@@ -40,18 +72,33 @@ def nested(keys, values):
     return known | st.builds(lambda d, k, v: {**d, k: v}, known, text, junk) | junk
 
 
-backend = nested(NESTED["backend"], {
-    "service_name": text, "service_port": ports, "target_port": ports,
-    "selector": st.dictionaries(text, text, max_size=3) | junk, "service_type": text, "external_name": text,
-})
+backend = nested(
+    NESTED["backend"],
+    {
+        "service_name": text,
+        "service_port": ports,
+        "target_port": ports,
+        "selector": st.dictionaries(text, text, max_size=3) | junk,
+        "service_type": text,
+        "external_name": text,
+    },
+)
 tls = nested(NESTED["tls"], {"mode": text, "issuer": text, "secret_name": text})
 route_bodies = st.builds(
     lambda base, drop, extra: {k: v for k, v in {**base, **extra}.items() if k not in drop},
-    st.fixed_dictionaries({
-        "name": st.sampled_from(["cart", "basket"]) | text, "team": st.sampled_from(["shop", "blog"]) | junk,
-        "cluster": st.just("prod-eu") | junk, "namespace": st.just("shop") | text, "host": text,
-        "path": text, "path_type": text, "backend": backend, "tls": tls,
-    }),
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(["cart", "basket"]) | text,
+            "team": st.sampled_from(["shop", "blog"]) | junk,
+            "cluster": st.just("prod-eu") | junk,
+            "namespace": st.just("shop") | text,
+            "host": text,
+            "path": text,
+            "path_type": text,
+            "backend": backend,
+            "tls": tls,
+        }
+    ),
     st.sets(st.sampled_from(sorted(FIELDS)), max_size=3),
     st.dictionaries(text, junk, max_size=1),
 )
@@ -59,11 +106,18 @@ route_bodies = st.builds(
 label = st.from_regex(r"\A[a-z]([a-z0-9-]{0,12}[a-z0-9])?\Z")
 valid_bodies = st.builds(
     lambda name, sub, path, path_type, port, tls_mode: route_body(
-        name=name, host=f"{sub}.shop.example.com", path=path, path_type=path_type,
-        backend={"service_name": "cart", "service_port": port}, tls={"mode": tls_mode},
+        name=name,
+        host=f"{sub}.shop.example.com",
+        path=path,
+        path_type=path_type,
+        backend={"service_name": "cart", "service_port": port},
+        tls={"mode": tls_mode},
     ),
-    label, label, st.from_regex(r"\A/([a-z0-9_-]{1,10}(/[a-z0-9_-]{1,10}){0,3})?\Z"),
-    st.sampled_from(["Prefix", "Exact"]), st.integers(1, 65535) | st.sampled_from(["http", "web"]),
+    label,
+    label,
+    st.from_regex(r"\A/([a-z0-9_-]{1,10}(/[a-z0-9_-]{1,10}){0,3})?\Z"),
+    st.sampled_from(["Prefix", "Exact"]),
+    st.integers(1, 65535) | st.sampled_from(["http", "web"]),
     st.just("cert-manager"),
 )
 
@@ -133,9 +187,12 @@ def test_valid_bodies_pass_the_dry_run_and_render_their_host(client):
 
 
 hostnames = st.lists(
-    st.text(st.characters(codec="utf-8"), min_size=1, max_size=10) | st.sampled_from(
-        ["straße", "ς", "xn--strae-oqa", "bücher", "ＣＡＲＴ", "a\u200d", "a\u200c", "sh\u00adop", "İ", "ΣΑΣ", "xn--zz"]),
-    min_size=1, max_size=3,
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=10)
+    | st.sampled_from(
+        ["straße", "ς", "xn--strae-oqa", "bücher", "ＣＡＲＴ", "a\u200d", "a\u200c", "sh\u00adop", "İ", "ΣΑΣ", "xn--zz"]
+    ),
+    min_size=1,
+    max_size=3,
 ).map(lambda labels: ".".join(labels) + ".shop.example.com")
 
 
@@ -152,7 +209,9 @@ def test_any_unicode_host_is_stored_as_browsers_resolve_it_or_refused_on_host(cl
         stored = next(o for o in response.json()["manifests"] if o["kind"] == "Ingress")["spec"]["rules"][0]["host"]
         assert stored.isascii() and stored == normalize_host(host)
         again = send(client, "post", url() + "?dry_run=true", route_body(host=idna.decode(stored)))
-        assert next(o for o in again.json()["manifests"] if o["kind"] == "Ingress")["spec"]["rules"][0]["host"] == stored
+        assert (
+            next(o for o in again.json()["manifests"] if o["kind"] == "Ingress")["spec"]["rules"][0]["host"] == stored
+        )
 
     check()
 
@@ -167,8 +226,9 @@ def member_of_a_team_stored_with_a_bad_slug(alice, cluster):
 
 
 def test_a_dry_run_answers_exactly_what_the_real_request_answers(client, member_of_a_team_stored_with_a_bad_slug):
-    bad_team_bodies = valid_bodies.map(lambda body: {**body, "team": "-sec-bad-", "namespace": "sec",
-                                                     "host": body["host"].replace(".shop.", ".sec.")})
+    bad_team_bodies = valid_bodies.map(
+        lambda body: {**body, "team": "-sec-bad-", "namespace": "sec", "host": body["host"].replace(".shop.", ".sec.")}
+    )
 
     @given(body=route_bodies | valid_bodies | bad_team_bodies)
     @bounded(200)
@@ -205,9 +265,20 @@ def test_requests_either_create_the_route_or_save_nothing(client):
 
 def test_any_patch_makes_a_revision_or_field_errors(client, submit):
     route = submit()
-    patch_bodies = st.fixed_dictionaries({}, optional={
-        "host": text, "path": text, "path_type": text, "backend": backend, "tls": tls, "name": text,
-    }) | junk
+    patch_bodies = (
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "host": text,
+                "path": text,
+                "path_type": text,
+                "backend": backend,
+                "tls": tls,
+                "name": text,
+            },
+        )
+        | junk
+    )
 
     @given(body=patch_bodies)
     @bounded(300)

@@ -1,4 +1,5 @@
 """A route through the API from request to deletion: each call's answer and the rows it leaves behind."""
+
 import yaml
 
 from core.models import AuditEvent
@@ -16,11 +17,22 @@ def test_create_answers_201_with_the_route_pending_review(api, alice):
     assert response["Location"].endswith(f"/api/v1/routes/{route.pk}/")
     assert body["id"] == str(route.pk)
     assert {k: body[k] for k in ("name", "team", "cluster", "namespace", "host", "path", "path_type")} == {
-        "name": "cart", "team": "shop", "cluster": "prod-eu", "namespace": "shop",
-        "host": "cart.shop.example.com", "path": "/", "path_type": "Prefix",
+        "name": "cart",
+        "team": "shop",
+        "cluster": "prod-eu",
+        "namespace": "shop",
+        "host": "cart.shop.example.com",
+        "path": "/",
+        "path_type": "Prefix",
     }
-    assert body["backend"] == {"service_name": "cart", "service_port": 8080, "target_port": None, "selector": None,
-                               "service_type": None, "external_name": None}
+    assert body["backend"] == {
+        "service_name": "cart",
+        "service_port": 8080,
+        "target_port": None,
+        "selector": None,
+        "service_type": None,
+        "external_name": None,
+    }
     assert body["tls"] == {"mode": "cert-manager", "issuer": None, "secret_name": None}
     assert (body["revision"], body["approved_revision"], body["applied_revision"]) == (1, None, None)
     assert (body["approval"], body["sync"], body["health"]) == ("pending", "Unknown", "Unknown")

@@ -1,4 +1,5 @@
 """The OpenAPI schema describes every endpoint and its errors; Swagger UI is served from our own static files."""
+
 import re
 
 import pytest

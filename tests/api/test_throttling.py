@@ -1,4 +1,5 @@
 """The API limits the request rate per user (signed in) and per address (anonymous), answering 429."""
+
 import pytest
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -50,8 +51,12 @@ def test_throttle_counts_are_shared_between_web_processes_through_redis(api, ali
 
     from django.core.cache import caches
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": os.environ["PORTICO_TEST_REDIS_URL"].replace("redis+socket://", "unix://")}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["PORTICO_TEST_REDIS_URL"].replace("redis+socket://", "unix://"),
+        }
+    }
     caches["default"].clear()
     for _ in range(3):
         assert api(alice).get("/api/v1/routes/").status_code == 200

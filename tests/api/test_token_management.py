@@ -1,4 +1,5 @@
 """API tokens are created and revoked with `manage.py create_token USERNAME [--revoke]` or in the admin."""
+
 import re
 
 import pytest
@@ -50,7 +51,8 @@ def test_revoke_deletes_the_token(alice):
     assert not Token.objects.filter(user=alice).exists()
     assert token_client(key).get(url()).status_code == 401
     assert list(AuditEvent.objects.filter(object_type="user").order_by("id").values_list("verb", flat=True)) == [
-        "create_token", "revoke_token"
+        "create_token",
+        "revoke_token",
     ]
     assert key not in str(list(AuditEvent.objects.values()))
 

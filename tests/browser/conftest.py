@@ -2,6 +2,7 @@
 
 Never run `playwright install`: the browser is /usr/bin/chromium (docs/architecture.md, "Tests").
 """
+
 import os
 import tempfile
 from pathlib import Path
@@ -21,8 +22,14 @@ def browser_type_launch_args():
     return {
         "executable_path": "/usr/bin/chromium",
         "headless": True,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 

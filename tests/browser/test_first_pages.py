@@ -1,6 +1,7 @@
 """The pages a newcomer opens first, on `make run`'s demo data plus a cluster on the local kube-apiserver: the
 dashboard, the route list and the clusters page tell the demo's story (and `make screenshots` keeps their
 pictures in docs/screenshots)."""
+
 import io
 
 import pytest
@@ -20,8 +21,13 @@ def demo(realkube):
     kube-apiserver, probed, where team shop may use namespace shop; everyone signs in with pw-<username>."""
     call_command("load_demo", stdout=io.StringIO())
     call_command("reconcile", cluster="local", stdout=io.StringIO())
-    realkube.cluster(Team.objects.get(slug="shop"), name="live", display_name="Live (local kube-apiserver)",
-                     ingress_class="nginx", issuer="letsencrypt")
+    realkube.cluster(
+        Team.objects.get(slug="shop"),
+        name="live",
+        display_name="Live (local kube-apiserver)",
+        ingress_class="nginx",
+        issuer="letsencrypt",
+    )
     for user in User.objects.all():
         user.set_password(f"pw-{user.username}")
         user.save()

@@ -1,4 +1,5 @@
 """The route form can be filled in and submitted with the keyboard alone."""
+
 import re
 
 import pytest

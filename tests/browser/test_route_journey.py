@@ -1,4 +1,5 @@
 """A route's life in the browser: requested with inline validation, approved in place, then watched until healthy."""
+
 import re
 
 import pytest
@@ -16,8 +17,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_developer_requests_platform_approves_in_place_and_status_goes_live(sign_in, alice, pat, quinn, submit):
     # Something already live that alice wants to change, so the queue also shows a diff against a live revision.
     live = services.approve_route(submit("frontend", host="shop.example.com"), user=quinn)
-    services.edit_route(live, user=alice, spec=spec(host="shop.example.com", backend=Backend(
-        service_name="frontend", service_port=8080, target_port="http", selector={"app": "frontend"})))
+    services.edit_route(
+        live,
+        user=alice,
+        spec=spec(
+            host="shop.example.com",
+            backend=Backend(
+                service_name="frontend", service_port=8080, target_port="http", selector={"app": "frontend"}
+            ),
+        ),
+    )
     dev = sign_in(alice)
 
     # The developer types a bad host, sees the inline error, fixes it and sees the preview.

@@ -1,5 +1,6 @@
 """The route detail follows a real reconcile against the local kube-apiserver (tests/realkube); another team cannot
 open it."""
+
 import re
 
 import pytest

@@ -1,6 +1,7 @@
 """The traffic-flow picture on the route page turns green without a reload as the real data path comes up:
 Traefik routes the request, cert-manager issues the certificate, the worker's sync and reachability check write
 what they saw (tests/traffic). The screenshot is the README's."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,8 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HOPS = ("client", "dns", "lb", "controller", "front", "service", "endpoints", "certificate")
 
 
-def test_the_picture_goes_green_as_traffic_flows(sign_in, traffic_kube, traffic, backend, traffic_cluster, reach, submit,
-                                                 alice, pat):
+def test_the_picture_goes_green_as_traffic_flows(
+    sign_in, traffic_kube, traffic, backend, traffic_cluster, reach, submit, alice, pat
+):
     serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)

@@ -3,6 +3,7 @@ k3s), or else the tests' local kube-apiserver (tests/realkube), so the tier alwa
 
 Uses namespace `portico-test` (created if missing, objects removed afterwards).
 """
+
 import os
 import uuid
 from pathlib import Path
@@ -31,7 +32,9 @@ def real_cluster(request, shop):
         # Namespaces are the platform's to create; Portico's own identity (deploy/target-rbac.yaml) may not.
         realkube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         config = realkube.kubeconfig("portico")
-    cluster = Cluster(name="real", mode="kubernetes", default_issuer=os.environ.get("PORTICO_TEST_ISSUER", "letsencrypt"))
+    cluster = Cluster(
+        name="real", mode="kubernetes", default_issuer=os.environ.get("PORTICO_TEST_ISSUER", "letsencrypt")
+    )
     cluster.set_kubeconfig(config)
     cluster.save()
     TeamNamespace.objects.create(team=shop, cluster=cluster, namespace=NAMESPACE)
@@ -48,10 +51,15 @@ def real_cluster(request, shop):
 @pytest.mark.django_db
 def test_route_is_applied_read_back_and_removed_on_a_real_cluster(real_cluster, submit, pat, alice):
     name = f"t{uuid.uuid4().hex[:8]}"
-    route = submit(name, on=real_cluster, namespace=NAMESPACE, host=f"{name}.shop.example.com",
-                   backend=Backend(service_name=name, service_port=80, target_port=8080, selector={"app": name}),
-                   # Without cert-manager on the test cluster, an existing Secret keeps the route valid.
-                   tls=TLS() if real_cluster.cert_manager_present else TLS(mode="secret", secret_name=f"{name}-tls"))
+    route = submit(
+        name,
+        on=real_cluster,
+        namespace=NAMESPACE,
+        host=f"{name}.shop.example.com",
+        backend=Backend(service_name=name, service_port=80, target_port=8080, selector={"app": name}),
+        # Without cert-manager on the test cluster, an existing Secret keeps the route valid.
+        tls=TLS() if real_cluster.cert_manager_present else TLS(mode="secret", secret_name=f"{name}-tls"),
+    )
     services.approve_route(route, user=pat)
 
     assert reconcile.reconcile_route(route.pk) in (reconcile.Result.APPLIED, reconcile.Result.DEGRADED)

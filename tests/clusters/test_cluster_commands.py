@@ -1,4 +1,5 @@
 """Operator commands for cluster credentials: service-account kubeconfig, key rotation, server override."""
+
 import base64
 import json
 
@@ -30,17 +31,31 @@ def admin_kubeconfig(kube, kube_kubeconfig, tmp_path):
 
 def seed_token_secret(kube, token="sa-token-abc"):
     """The service account's token Secret, with the cluster's CA as Kubernetes puts it there."""
-    kube.create({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
-                 "metadata": {"name": "portico-reconciler-token", "namespace": "portico-system",
-                              "annotations": {"kubernetes.io/service-account.name": "portico-reconciler"}},
-                 "data": {"token": b64(token), "ca.crt": kube.ca_data}})
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/service-account-token",
+            "metadata": {
+                "name": "portico-reconciler-token",
+                "namespace": "portico-system",
+                "annotations": {"kubernetes.io/service-account.name": "portico-reconciler"},
+            },
+            "data": {"token": b64(token), "ca.crt": kube.ca_data},
+        }
+    )
 
 
 def test_service_account_kubeconfig_prints_an_inline_kubeconfig_portico_accepts(kube, admin_kubeconfig, capsys):
     seed_token_secret(kube)
 
-    call_command("service_account_kubeconfig", "--kubeconfig", str(admin_kubeconfig),
-                 "--server", "https://prod-eu.example.com:6443")
+    call_command(
+        "service_account_kubeconfig",
+        "--kubeconfig",
+        str(admin_kubeconfig),
+        "--server",
+        "https://prod-eu.example.com:6443",
+    )
 
     printed = yaml.safe_load(capsys.readouterr().out)
     parsed = parse_kubeconfig(printed)  # what add_cluster will accept
@@ -78,7 +93,10 @@ def test_rotate_kubeconfigs_reencrypts_with_the_newest_key(settings, kube_kubeco
         raw = cursor.fetchone()[0]
     assert json.loads(Fernet(NEW_KEY.encode()).decrypt(raw.encode())) == Cluster.objects.get().get_kubeconfig()
     settings.PORTICO_ENCRYPTION_KEYS = [NEW_KEY]  # the old key can go now
-    assert Cluster.objects.get().get_kubeconfig()["clusters"][0]["cluster"]["server"] == kube_kubeconfig["clusters"][0]["cluster"]["server"]
+    assert (
+        Cluster.objects.get().get_kubeconfig()["clusters"][0]["cluster"]["server"]
+        == kube_kubeconfig["clusters"][0]["cluster"]["server"]
+    )
 
 
 def test_rotate_kubeconfigs_names_clusters_no_key_decrypts(settings, kube_kubeconfig):
@@ -97,8 +115,9 @@ def test_add_cluster_server_overrides_the_kubeconfig_address(kube_kubeconfig, tm
     path = tmp_path / "k3s.yaml"
     path.write_text(yaml.safe_dump(kube_kubeconfig))
 
-    call_command("add_cluster", "k3s", "--kubeconfig", str(path), "--server", "https://k3s:6443",
-                 "--ingress-class", "traefik")
+    call_command(
+        "add_cluster", "k3s", "--kubeconfig", str(path), "--server", "https://k3s:6443", "--ingress-class", "traefik"
+    )
     call_command("add_cluster", "k3s", "--kubeconfig", str(path), "--server", "https://k3s:6443")  # again: updates
 
     cluster = Cluster.objects.get(name="k3s")

@@ -5,6 +5,7 @@ owner per object").
 
 Before, a cluster pointed at `local`'s folder pruned all of local's files on its first sync.
 """
+
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
@@ -17,7 +18,9 @@ from routes.models import Route
 pytestmark = pytest.mark.django_db
 
 KUBECONFIG = {
-    "apiVersion": "v1", "kind": "Config", "current-context": "lab",
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "lab",
     "clusters": [{"name": "lab", "cluster": {"server": "https://lab.example.com:6443"}}],
     "users": [{"name": "portico", "user": {"token": "lab-token"}}],
     "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "portico"}}],
@@ -41,8 +44,20 @@ def create(api, directory, name="edge"):
     return api.post("/api/v1/clusters/", {"name": name, "mode": "directory", "directory": directory}, format="json")
 
 
-@pytest.mark.parametrize("directory", ["/tmp/elsewhere", "../outside", "../../../../tmp", "a/../../b", "..",
-                                       ".hidden", "a//b", "with space", "back\\slash"])
+@pytest.mark.parametrize(
+    "directory",
+    [
+        "/tmp/elsewhere",
+        "../outside",
+        "../../../../tmp",
+        "a/../../b",
+        "..",
+        ".hidden",
+        "a//b",
+        "with space",
+        "back\\slash",
+    ],
+)
 def test_a_folder_outside_the_root_or_oddly_named_is_a_field_error(api, root, directory):
     response = create(api, directory)
 
@@ -66,8 +81,9 @@ def test_another_clusters_folder_is_refused_by_name(api, root, cluster):
     response = create(api, "prod-eu")  # cluster prod-eu writes to its name's folder
 
     assert response.status_code == 400
-    assert response.json() == {"directory": [
-        'Cluster "prod-eu" already writes to this folder; each directory cluster needs its own.']}
+    assert response.json() == {
+        "directory": ['Cluster "prod-eu" already writes to this folder; each directory cluster needs its own.']
+    }
 
 
 @pytest.mark.parametrize("directory", ["gitops/prod-eu/edge", "gitops"])
@@ -77,9 +93,14 @@ def test_a_folder_inside_another_clusters_folder_or_holding_it_is_refused(api, r
     response = create(api, directory)
 
     assert response.status_code == 400
-    assert response.json() == {"directory": [
-        ('This folder and the folder of cluster "prod-eu" lie one inside the other; each directory cluster needs a '
-        "folder of its own, outside the others.")]}
+    assert response.json() == {
+        "directory": [
+            (
+                'This folder and the folder of cluster "prod-eu" lie one inside the other; each directory cluster needs a '
+                "folder of its own, outside the others."
+            )
+        ]
+    }
 
 
 def test_a_folder_of_its_own_is_accepted_and_used(api, root, cluster):
@@ -98,14 +119,28 @@ def test_moving_a_cluster_onto_another_clusters_folder_is_refused(api, root, clu
 
 
 def test_the_admin_shows_the_same_field_error(admin_client_as, pat, root, cluster):
-    page = admin_client_as(pat).post("/admin/clusters/cluster/add/", {
-        "name": "edge", "display_name": "", "mode": "directory", "context": "", "directory": "prod-eu",
-        "ingress_class": "nginx", "default_issuer": "letsencrypt", "output": "ingress", "gateway_name": "",
-        "gateway_namespace": "", "gateway_section_name": "", "kubeconfig": ""})
+    page = admin_client_as(pat).post(
+        "/admin/clusters/cluster/add/",
+        {
+            "name": "edge",
+            "display_name": "",
+            "mode": "directory",
+            "context": "",
+            "directory": "prod-eu",
+            "ingress_class": "nginx",
+            "default_issuer": "letsencrypt",
+            "output": "ingress",
+            "gateway_name": "",
+            "gateway_namespace": "",
+            "gateway_section_name": "",
+            "kubeconfig": "",
+        },
+    )
 
     assert page.status_code == 200  # the form again: nothing saved
-    assert page.context["adminform"].form.errors == {"directory": [
-        'Cluster "prod-eu" already writes to this folder; each directory cluster needs its own.']}
+    assert page.context["adminform"].form.errors == {
+        "directory": ['Cluster "prod-eu" already writes to this folder; each directory cluster needs its own.']
+    }
     assert not Cluster.objects.filter(name="edge").exists()
 
 
@@ -135,8 +170,10 @@ def test_a_sync_of_a_cluster_sharing_a_folder_prunes_nothing_and_says_why(approv
     assert sorted(p.name for p in cluster.directory_path().rglob("*.yaml")) == files
     assert report.deleted == 0
     twin.refresh_from_db()
-    assert twin.sync_error.startswith("The cluster's folder is refused, so nothing is written or pruned: "
-                                      'Cluster "prod-eu" already writes to this folder')
+    assert twin.sync_error.startswith(
+        "The cluster's folder is refused, so nothing is written or pruned: "
+        'Cluster "prod-eu" already writes to this folder'
+    )
 
 
 def test_a_cluster_with_a_folder_outside_the_root_writes_nothing_there(submit, pat, shop, root, tmp_path):

@@ -1,4 +1,5 @@
 """The cluster admin accepts Gateway API output with its parent Gateway, and refuses it without one."""
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -25,10 +26,16 @@ def test_gateway_output_without_gateway_is_refused_on_the_fields(admin_client):
 
 
 def test_gateway_output_with_its_gateway_is_saved(admin_client):
-    response = admin_client.post("/admin/clusters/cluster/add/", {
-        **FORM, "gateway_name": "public", "gateway_namespace": "gateway-system", "gateway_section_name": "https"})
+    response = admin_client.post(
+        "/admin/clusters/cluster/add/",
+        {**FORM, "gateway_name": "public", "gateway_namespace": "gateway-system", "gateway_section_name": "https"},
+    )
 
     assert response.status_code == 302
     cluster = Cluster.objects.get(name="edge")
     assert (cluster.output, cluster.gateway_name, cluster.gateway_namespace, cluster.gateway_section_name) == (
-        "gateway", "public", "gateway-system", "https")
+        "gateway",
+        "public",
+        "gateway-system",
+        "https",
+    )

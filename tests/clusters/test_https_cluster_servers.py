@@ -1,5 +1,6 @@
 """A cluster's credentials go with every request to its API server, so its address must be https://: a plain
 http:// server is refused in the API, the admin and add_cluster alike, with the same message."""
+
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
@@ -11,7 +12,9 @@ from clusters.models import Cluster
 pytestmark = pytest.mark.django_db
 
 PLAIN_HTTP = {
-    "apiVersion": "v1", "kind": "Config", "current-context": "c",
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "c",
     "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:18080/internal-admin"}}],
     "users": [{"name": "u", "user": {"token": "SUPERSECRET-TOKEN-abc123"}}],
     "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
@@ -33,18 +36,33 @@ def test_the_api_refuses_a_plain_http_server(pat, rule):
     client = APIClient()
     client.force_authenticate(pat)
 
-    response = client.post("/api/v1/clusters/", {"name": "sec-ssrf", "mode": "kubernetes",
-                                                 "kubeconfig": yaml.safe_dump(PLAIN_HTTP)}, format="json")
+    response = client.post(
+        "/api/v1/clusters/",
+        {"name": "sec-ssrf", "mode": "kubernetes", "kubeconfig": yaml.safe_dump(PLAIN_HTTP)},
+        format="json",
+    )
 
     assert response.status_code == 400 and response.json() == {"kubeconfig": [rule]}
     assert not Cluster.objects.filter(name="sec-ssrf").exists()
 
 
 def test_the_admin_refuses_a_plain_http_server(admin_client_as, pat, rule):
-    response = admin_client_as(pat).post("/admin/clusters/cluster/add/", {
-        "name": "sec-ssrf", "mode": "kubernetes", "context": "", "directory": "", "ingress_class": "nginx",
-        "default_issuer": "letsencrypt", "output": "ingress", "gateway_name": "", "gateway_namespace": "",
-        "gateway_section_name": "", "kubeconfig": yaml.safe_dump(PLAIN_HTTP)})
+    response = admin_client_as(pat).post(
+        "/admin/clusters/cluster/add/",
+        {
+            "name": "sec-ssrf",
+            "mode": "kubernetes",
+            "context": "",
+            "directory": "",
+            "ingress_class": "nginx",
+            "default_issuer": "letsencrypt",
+            "output": "ingress",
+            "gateway_name": "",
+            "gateway_namespace": "",
+            "gateway_section_name": "",
+            "kubeconfig": yaml.safe_dump(PLAIN_HTTP),
+        },
+    )
 
     assert response.status_code == 200 and response.context["adminform"].form.errors == {"kubeconfig": [rule]}
     assert not Cluster.objects.exists()

@@ -1,4 +1,5 @@
 """The kube client's manners: rate limit, Retry-After, timeouts, error mapping, pagination."""
+
 import pytest
 
 from clusters.kube import INGRESS, SERVICE, KubeClient, PermanentKubeError, RateLimiter, TransientKubeError
@@ -36,8 +37,12 @@ def client(kube, kube_kubeconfig):
 
 
 def _service(name):
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
-            "spec": {"ports": [{"port": 80}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "shop"},
+        "spec": {"ports": [{"port": 80}]},
+    }
 
 
 def test_list_follows_continue_tokens(client, kube, monkeypatch):
@@ -85,14 +90,19 @@ def test_invalid_is_permanent_with_the_servers_message_kept_apart(client, kube):
     assert exc.value.explanation == f"{exc.value.message}: {exc.value.detail}"
 
 
-@pytest.mark.parametrize("body", ["INTERNAL-SECRET-PAGE: db_password=hunter2", b"\x00\xffhunter2",
-                                  {"message": "hunter2", "kind": "NotAStatus"}])
+@pytest.mark.parametrize(
+    "body",
+    ["INTERNAL-SECRET-PAGE: db_password=hunter2", b"\x00\xffhunter2", {"message": "hunter2", "kind": "NotAStatus"}],
+)
 def test_an_error_answer_that_is_no_kubernetes_status_is_reported_by_its_status_only(client, kube, body):
     kube.fail_next(1, 404, body=body, path_contains="/version")
     with pytest.raises(PermanentKubeError) as exc:
         client.version()
-    assert (exc.value.message, exc.value.detail, exc.value.explanation) == ("GET /version: 404 Not Found", "",
-                                                                          "GET /version: 404 Not Found")
+    assert (exc.value.message, exc.value.detail, exc.value.explanation) == (
+        "GET /version: 404 Not Found",
+        "",
+        "GET /version: 404 Not Found",
+    )
 
 
 def test_refused_connection_is_transient_and_not_retried_silently(client, kube):

@@ -1,4 +1,5 @@
 """Kubeconfigs: inline credentials only, encrypted at rest, never shown back."""
+
 import pytest
 import yaml
 
@@ -7,22 +8,33 @@ from clusters.models import Cluster
 
 
 def kubeconfig(cluster=None, user=None):
-    return yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "prod",
-        "contexts": [{"name": "prod", "context": {"cluster": "c", "user": "u"}}],
-        "clusters": [{"name": "c", "cluster": cluster or {"server": "https://k8s.example.com",
-                                                          "certificate-authority-data": "Q0E="}}],
-        "users": [{"name": "u", "user": user or {"token": "s3cr3t-token"}}],
-    })
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "prod",
+            "contexts": [{"name": "prod", "context": {"cluster": "c", "user": "u"}}],
+            "clusters": [
+                {
+                    "name": "c",
+                    "cluster": cluster or {"server": "https://k8s.example.com", "certificate-authority-data": "Q0E="},
+                }
+            ],
+            "users": [{"name": "u", "user": user or {"token": "s3cr3t-token"}}],
+        }
+    )
 
 
-@pytest.mark.parametrize(("user", "words"), [
-    ({"exec": {"command": "aws"}}, '"exec", which runs a program'),
-    ({"auth-provider": {"name": "gcp"}}, '"auth-provider", which runs a program'),
-    ({"tokenFile": "/var/run/token"}, 'refers to a file with "tokenFile"'),
-    ({"client-key": "/root/key.pem"}, 'refers to a file with "client-key"'),
-    ({"client-certificate": "/root/cert.pem"}, 'refers to a file with "client-certificate"'),
-])
+@pytest.mark.parametrize(
+    ("user", "words"),
+    [
+        ({"exec": {"command": "aws"}}, '"exec", which runs a program'),
+        ({"auth-provider": {"name": "gcp"}}, '"auth-provider", which runs a program'),
+        ({"tokenFile": "/var/run/token"}, 'refers to a file with "tokenFile"'),
+        ({"client-key": "/root/key.pem"}, 'refers to a file with "client-key"'),
+        ({"client-certificate": "/root/cert.pem"}, 'refers to a file with "client-certificate"'),
+    ],
+)
 def test_commands_and_file_references_are_refused(user, words):
     with pytest.raises(KubeconfigError, match=words):
         parse_kubeconfig(kubeconfig(user=user))
@@ -40,11 +52,14 @@ def test_insecure_skip_tls_verify_needs_the_explicit_flag():
     assert parse_kubeconfig(text, allow_insecure=True).insecure_skip_tls_verify
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("clusters: [unclosed", "not valid YAML"),
-    ("- a list", "must be a YAML mapping"),
-    ("{}", "no contexts"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("clusters: [unclosed", "not valid YAML"),
+        ("- a list", "must be a YAML mapping"),
+        ("{}", "no contexts"),
+    ],
+)
 def test_malformed_kubeconfigs_say_what_is_wrong(text, words):
     with pytest.raises(KubeconfigError, match=words):
         parse_kubeconfig(text)
@@ -104,10 +119,17 @@ def test_cluster_admin_reports_a_bad_kubeconfig_on_the_field(client):
     from django.contrib.auth.models import User
 
     client.force_login(User.objects.create_superuser("root", password="x"))
-    response = client.post("/admin/clusters/cluster/add/", {
-        "name": "prod", "mode": "kubernetes", "ingress_class": "nginx", "default_issuer": "le", "output": "ingress",
-        "kubeconfig": kubeconfig(user={"exec": {"command": "aws"}}),
-    })
+    response = client.post(
+        "/admin/clusters/cluster/add/",
+        {
+            "name": "prod",
+            "mode": "kubernetes",
+            "ingress_class": "nginx",
+            "default_issuer": "le",
+            "output": "ingress",
+            "kubeconfig": kubeconfig(user={"exec": {"command": "aws"}}),
+        },
+    )
 
     assert response.status_code == 200
     assert "runs a program on the Portico worker" in response.content.decode()

@@ -7,6 +7,7 @@ The lists use Events: kube-apiserver serves continued lists of cached kinds (Ser
 watch cache's snapshots for a while after a compaction, and Events have no watch cache, so their next page comes
 from etcd at once, as every kind's does on servers before 1.33 or once the snapshot is gone.
 """
+
 import pytest
 
 from clusters import kube
@@ -18,9 +19,15 @@ EVENT = Kind("v1", "Event", "events")
 
 
 def event(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name},
-            "involvedObject": {"kind": "Service", "name": "cart", "namespace": "shop"},
-            "reason": "Test", "message": "for the list", "type": "Normal"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name},
+        "involvedObject": {"kind": "Service", "name": "cart", "namespace": "shop"},
+        "reason": "Test",
+        "message": "for the list",
+        "type": "Normal",
+    }
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """The clusters page says where `make run`'s live demo cluster stands (clusters/live_demo.py)."""
+
 import subprocess
 
 import pytest

@@ -1,5 +1,6 @@
 """Clusters and teams are written through one service each (clusters.services, teams.services), so the admin,
 the API and the commands accept and refuse the same changes with the same messages, and audit them alike."""
+
 import pytest
 import yaml
 from django.core.exceptions import ValidationError
@@ -15,8 +16,12 @@ from teams.models import Team
 pytestmark = pytest.mark.django_db
 
 INSECURE_KUBECONFIG = {
-    "apiVersion": "v1", "kind": "Config", "current-context": "lab",
-    "clusters": [{"name": "lab", "cluster": {"server": "https://lab.example.com:6443", "insecure-skip-tls-verify": True}}],
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "lab",
+    "clusters": [
+        {"name": "lab", "cluster": {"server": "https://lab.example.com:6443", "insecure-skip-tls-verify": True}}
+    ],
     "users": [{"name": "portico", "user": {"token": "lab-token"}}],
     "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "portico"}}],
 }
@@ -25,8 +30,9 @@ INSECURE_KUBECONFIG = {
 @pytest.fixture
 def lab(pat):
     """A cluster whose kubeconfig skips TLS verification, with the explicit flag that allows it."""
-    return services.create_cluster(Cluster(name="lab", mode="kubernetes", insecure_skip_tls_verify=True), user=pat,
-                                   kubeconfig=INSECURE_KUBECONFIG)
+    return services.create_cluster(
+        Cluster(name="lab", mode="kubernetes", insecure_skip_tls_verify=True), user=pat, kubeconfig=INSECURE_KUBECONFIG
+    )
 
 
 @pytest.fixture
@@ -45,10 +51,20 @@ def api():
 
 
 def admin_form(cluster: Cluster, **changes) -> dict:
-    data = {"name": cluster.name, "display_name": cluster.display_name, "mode": cluster.mode,
-            "context": cluster.context, "directory": cluster.directory, "ingress_class": cluster.ingress_class,
-            "default_issuer": cluster.default_issuer, "output": cluster.output, "gateway_name": "",
-            "gateway_namespace": "", "gateway_section_name": "", "kubeconfig": ""}
+    data = {
+        "name": cluster.name,
+        "display_name": cluster.display_name,
+        "mode": cluster.mode,
+        "context": cluster.context,
+        "directory": cluster.directory,
+        "ingress_class": cluster.ingress_class,
+        "default_issuer": cluster.default_issuer,
+        "output": cluster.output,
+        "gateway_name": "",
+        "gateway_namespace": "",
+        "gateway_section_name": "",
+        "kubeconfig": "",
+    }
     if cluster.insecure_skip_tls_verify:
         data["insecure_skip_tls_verify"] = "on"
     data.update(changes)
@@ -93,17 +109,21 @@ def test_turning_verification_back_on_is_refused_in_the_api_the_same_way(api, pa
     assert_unchanged(lab)
 
 
-def test_an_insecure_kubeconfig_without_the_flag_is_refused_by_admin_api_and_add_cluster_alike(staff, api, pat, lab,
-                                                                                              tmp_path):
+def test_an_insecure_kubeconfig_without_the_flag_is_refused_by_admin_api_and_add_cluster_alike(
+    staff, api, pat, lab, tmp_path
+):
     with pytest.raises(KubeconfigError) as rule:
         parse_kubeconfig(INSECURE_KUBECONFIG)
     path = tmp_path / "lab.yaml"
     path.write_text(yaml.safe_dump(INSECURE_KUBECONFIG))
 
-    page = staff.post(f"/admin/clusters/cluster/{lab.pk}/change/",
-                      admin_form(lab, insecure_skip_tls_verify=None, kubeconfig=path.read_text()))
-    response = api(pat).patch("/api/v1/clusters/lab/", {"insecure_skip_tls_verify": False,
-                                                        "kubeconfig": path.read_text()}, format="json")
+    page = staff.post(
+        f"/admin/clusters/cluster/{lab.pk}/change/",
+        admin_form(lab, insecure_skip_tls_verify=None, kubeconfig=path.read_text()),
+    )
+    response = api(pat).patch(
+        "/api/v1/clusters/lab/", {"insecure_skip_tls_verify": False, "kubeconfig": path.read_text()}, format="json"
+    )
     with pytest.raises(CommandError) as command:
         call_command("add_cluster", "lab", "--kubeconfig", str(path))
 
@@ -117,8 +137,11 @@ def test_a_cluster_cannot_be_renamed_in_the_admin_either(staff, api, pat, cluste
     page = staff.post(f"/admin/clusters/cluster/{cluster.pk}/change/", admin_form(cluster, name="renamed"))
     response = api(pat).patch("/api/v1/clusters/prod-eu/", {"name": "renamed"}, format="json")
 
-    assert page.context["adminform"].form.errors == response.json() == {
-        "name": ["A cluster cannot be renamed; routes and teams refer to it."]}
+    assert (
+        page.context["adminform"].form.errors
+        == response.json()
+        == {"name": ["A cluster cannot be renamed; routes and teams refer to it."]}
+    )
     assert Cluster.objects.get(pk=cluster.pk).name == "prod-eu"
 
 
@@ -136,21 +159,35 @@ def test_admin_api_and_command_changes_are_audited_alike(staff, api, pat, lab, t
     api(pat).patch("/api/v1/clusters/lab/", {"display_name": "Lab (api)"}, format="json")
     path = tmp_path / "lab.yaml"
     path.write_text(yaml.safe_dump(INSECURE_KUBECONFIG))
-    call_command("add_cluster", "lab", "--kubeconfig", str(path), "--insecure-skip-tls-verify",
-                 "--display-name", "Lab (command)")
+    call_command(
+        "add_cluster", "lab", "--kubeconfig", str(path), "--insecure-skip-tls-verify", "--display-name", "Lab (command)"
+    )
 
     events = list(AuditEvent.objects.filter(object_type="cluster", verb="edit").order_by("pk"))
     assert [(e.actor_name, e.after["display_name"], e.after["kubeconfig_replaced"]) for e in events] == [
-        ("pat", "Lab (admin)", False), ("pat", "Lab (api)", False), ("system", "Lab (command)", True)]
+        ("pat", "Lab (admin)", False),
+        ("pat", "Lab (api)", False),
+        ("system", "Lab (command)", True),
+    ]
     assert all("lab-token" not in str(e.before) + str(e.after) for e in events)
 
 
 def team_form(team: Team, cluster: Cluster, *, domains='["shop.example.com"]', namespace="shop") -> dict:
     row = team.namespaces.get()
-    return {"slug": team.slug, "name": team.name, "domains": domains, "members": [],
-            "namespaces-TOTAL_FORMS": "1", "namespaces-INITIAL_FORMS": "1", "namespaces-MIN_NUM_FORMS": "0",
-            "namespaces-MAX_NUM_FORMS": "1000", "namespaces-0-id": str(row.pk), "namespaces-0-team": str(team.pk),
-            "namespaces-0-cluster": str(cluster.pk), "namespaces-0-namespace": namespace}
+    return {
+        "slug": team.slug,
+        "name": team.name,
+        "domains": domains,
+        "members": [],
+        "namespaces-TOTAL_FORMS": "1",
+        "namespaces-INITIAL_FORMS": "1",
+        "namespaces-MIN_NUM_FORMS": "0",
+        "namespaces-MAX_NUM_FORMS": "1000",
+        "namespaces-0-id": str(row.pk),
+        "namespaces-0-team": str(team.pk),
+        "namespaces-0-cluster": str(cluster.pk),
+        "namespaces-0-namespace": namespace,
+    }
 
 
 def test_team_domains_are_checked_in_the_admin_like_in_the_api(staff, api, pat, shop, cluster):
@@ -158,15 +195,19 @@ def test_team_domains_are_checked_in_the_admin_like_in_the_api(staff, api, pat, 
     response = api(pat).patch("/api/v1/teams/shop/", {"domains": ["not a domain"]}, format="json")
 
     assert response.status_code == 400
-    assert page.context["adminform"].form.errors == response.json() == {
-        "domains": ['Domain "not a domain" is not a DNS name such as "shop.example.com".']}
+    assert (
+        page.context["adminform"].form.errors
+        == response.json()
+        == {"domains": ['Domain "not a domain" is not a DNS name such as "shop.example.com".']}
+    )
     assert Team.objects.get(pk=shop.pk).domains == ["shop.example.com"]
 
 
 def test_team_namespaces_are_checked_in_the_admin_like_in_the_api(staff, api, pat, shop, cluster):
     page = staff.post(f"/admin/teams/team/{shop.pk}/change/", team_form(shop, cluster, namespace="Shop_NS"))
-    response = api(pat).patch("/api/v1/teams/shop/", {"namespaces": [{"cluster": "prod-eu", "namespace": "Shop_NS"}]},
-                              format="json")
+    response = api(pat).patch(
+        "/api/v1/teams/shop/", {"namespaces": [{"cluster": "prod-eu", "namespace": "Shop_NS"}]}, format="json"
+    )
 
     assert response.status_code == 400
     assert page.context["inline_admin_formsets"][0].formset.non_form_errors() == response.json()["namespaces"]
@@ -174,22 +215,36 @@ def test_team_namespaces_are_checked_in_the_admin_like_in_the_api(staff, api, pa
 
 
 def test_a_team_made_in_the_admin_is_saved_with_members_and_namespaces_and_audited(staff, alice, cluster):
-    data = {"slug": "search", "name": "Search", "domains": '["Search.Example.com."]', "members": [alice.pk],
-            "namespaces-TOTAL_FORMS": "1", "namespaces-INITIAL_FORMS": "0", "namespaces-MIN_NUM_FORMS": "0",
-            "namespaces-MAX_NUM_FORMS": "1000", "namespaces-0-cluster": str(cluster.pk),
-            "namespaces-0-namespace": "search"}
+    data = {
+        "slug": "search",
+        "name": "Search",
+        "domains": '["Search.Example.com."]',
+        "members": [alice.pk],
+        "namespaces-TOTAL_FORMS": "1",
+        "namespaces-INITIAL_FORMS": "0",
+        "namespaces-MIN_NUM_FORMS": "0",
+        "namespaces-MAX_NUM_FORMS": "1000",
+        "namespaces-0-cluster": str(cluster.pk),
+        "namespaces-0-namespace": "search",
+    }
     response = staff.post("/admin/teams/team/add/", data)
 
     assert response.status_code == 302, response.content.decode()[-2000:]
     team = Team.objects.get(slug="search")
     assert team.domains == ["search.example.com"]  # normalised like the API's
     event = AuditEvent.objects.get(object_type="team", verb="create")
-    assert (event.actor_name, event.after["members"], event.after["namespaces"]) == ("pat", ["alice"],
-                                                                                    ["prod-eu/search"])
+    assert (event.actor_name, event.after["members"], event.after["namespaces"]) == (
+        "pat",
+        ["alice"],
+        ["prod-eu/search"],
+    )
 
 
 def test_the_demo_data_is_written_through_the_same_services(db):
     call_command("load_demo")
 
     assert set(AuditEvent.objects.filter(verb="create").values_list("object_type", "object_repr")) >= {
-        ("cluster", "local"), ("team", "shop"), ("team", "blog")}
+        ("cluster", "local"),
+        ("team", "shop"),
+        ("team", "blog"),
+    }

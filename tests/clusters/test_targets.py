@@ -1,5 +1,6 @@
 """Both places a cluster's objects can go satisfy one interface (clusters.targets.Target), and open_target picks
 the right one for a cluster: its API server, or its own folder under PORTICO_DIRECTORY_ROOT."""
+
 import pytest
 
 from clusters.directory import DirectoryTarget, FolderError
@@ -9,8 +10,12 @@ from clusters.targets import Target, open_target
 
 pytestmark = pytest.mark.django_db
 
-SERVICE_OBJECT = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop",
-                  "labels": {"app.kubernetes.io/managed-by": "portico"}}, "spec": {"ports": [{"port": 80}]}}
+SERVICE_OBJECT = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "cart", "namespace": "shop", "labels": {"app.kubernetes.io/managed-by": "portico"}},
+    "spec": {"ports": [{"port": 80}]},
+}
 
 
 def test_directory_cluster_opens_its_folder_and_writes_what_it_is_given(settings):

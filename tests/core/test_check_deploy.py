@@ -1,4 +1,5 @@
 """With production environment values, Django's deployment checklist finds nothing to fix."""
+
 import os
 import subprocess
 import sys
@@ -20,8 +21,9 @@ PRODUCTION = {
 
 def run_manage(*args, **env):
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True
+    )
 
 
 def test_check_deploy_is_clean_with_production_settings():
@@ -37,8 +39,13 @@ def test_check_deploy_complains_without_secure_settings():
 
 
 def test_check_deploy_warns_that_metrics_are_closed_without_a_token():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
-                        **{k: v for k, v in PRODUCTION.items() if k != "PORTICO_METRICS_TOKEN"})
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **{k: v for k, v in PRODUCTION.items() if k != "PORTICO_METRICS_TOKEN"},
+    )
     assert result.returncode != 0
     assert "portico.W001" in result.stderr + result.stdout and "/metrics answers 403" in result.stderr + result.stdout
 

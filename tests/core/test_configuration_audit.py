@@ -1,5 +1,6 @@
 """Cluster and team changes made in the admin or by add_cluster are in the audit trail, like the API's, with
 their actor and never a credential."""
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -35,10 +36,20 @@ def test_add_cluster_is_audited_as_system_without_credentials(kube_kubeconfig, t
 
 
 def test_cluster_edited_in_the_admin_names_the_editor(staff, cluster):
-    data = {"name": cluster.name, "display_name": "Renamed", "mode": cluster.mode, "context": "",
-            "directory": cluster.directory, "ingress_class": "traefik", "default_issuer": cluster.default_issuer,
-            "output": cluster.output, "gateway_name": "", "gateway_namespace": "", "gateway_section_name": "",
-            "kubeconfig": ""}
+    data = {
+        "name": cluster.name,
+        "display_name": "Renamed",
+        "mode": cluster.mode,
+        "context": "",
+        "directory": cluster.directory,
+        "ingress_class": "traefik",
+        "default_issuer": cluster.default_issuer,
+        "output": cluster.output,
+        "gateway_name": "",
+        "gateway_namespace": "",
+        "gateway_section_name": "",
+        "kubeconfig": "",
+    }
     response = staff.post(f"/admin/clusters/cluster/{cluster.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[-3000:]
 
@@ -49,11 +60,20 @@ def test_cluster_edited_in_the_admin_names_the_editor(staff, cluster):
 
 
 def test_team_edited_in_the_admin_records_members_and_namespaces(staff, shop, alice, bob, cluster):
-    data = {"slug": "shop", "name": "Shop", "domains": '["shop.example.com"]', "members": [alice.pk, bob.pk],
-            "namespaces-TOTAL_FORMS": "1", "namespaces-INITIAL_FORMS": "1", "namespaces-MIN_NUM_FORMS": "0",
-            "namespaces-MAX_NUM_FORMS": "1000", "namespaces-0-id": str(shop.namespaces.get().pk),
-            "namespaces-0-team": str(shop.pk), "namespaces-0-cluster": str(cluster.pk),
-            "namespaces-0-namespace": "shop"}
+    data = {
+        "slug": "shop",
+        "name": "Shop",
+        "domains": '["shop.example.com"]',
+        "members": [alice.pk, bob.pk],
+        "namespaces-TOTAL_FORMS": "1",
+        "namespaces-INITIAL_FORMS": "1",
+        "namespaces-MIN_NUM_FORMS": "0",
+        "namespaces-MAX_NUM_FORMS": "1000",
+        "namespaces-0-id": str(shop.namespaces.get().pk),
+        "namespaces-0-team": str(shop.pk),
+        "namespaces-0-cluster": str(cluster.pk),
+        "namespaces-0-namespace": "shop",
+    }
     response = staff.post(f"/admin/teams/team/{shop.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[-3000:]
 

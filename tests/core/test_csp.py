@@ -1,4 +1,5 @@
 """Every page works under the Content-Security-Policy: no inline script and no inline event handlers."""
+
 import re
 
 import pytest
@@ -6,8 +7,18 @@ import pytest
 # A <script type="application/json"> is data, never run, so the policy has nothing to block there.
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.IGNORECASE)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
-PAGES = ["/login/", "/", "/routes/", "/routes/new/", "/reviews/", "/clusters/", "/api/docs/", "/admin/",
-         "/admin/routes/route/", "/api/v1/routes/?format=api"]
+PAGES = [
+    "/login/",
+    "/",
+    "/routes/",
+    "/routes/new/",
+    "/reviews/",
+    "/clusters/",
+    "/api/docs/",
+    "/admin/",
+    "/admin/routes/route/",
+    "/api/v1/routes/?format=api",
+]
 
 
 @pytest.mark.django_db

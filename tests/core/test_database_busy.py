@@ -1,6 +1,7 @@
 """A database that stays locked longer than a connection waits (make run's SQLite under concurrent writes)
 answers 503 with Retry-After, JSON on the API, a short page elsewhere; never a 500. Other database errors
 stay 500s."""
+
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError

@@ -1,4 +1,5 @@
 """Even Django's debug error page (DEBUG on, as in `make run`) never shows a cluster's credentials."""
+
 import socket
 
 import pytest
@@ -20,12 +21,16 @@ def closed_port() -> int:
 def unreachable_cluster() -> Cluster:
     """A registered cluster whose API server refuses connections (its credentials stay in this frame)."""
     cluster = Cluster(name="unreachable")
-    cluster.set_kubeconfig({
-        "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "t", "cluster": {"server": f"https://127.0.0.1:{closed_port()}"}}],
-        "users": [{"name": "u", "user": {"token": TOKEN}}],
-        "contexts": [{"name": "c", "context": {"cluster": "t", "user": "u"}}],
-    })
+    cluster.set_kubeconfig(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "c",
+            "clusters": [{"name": "t", "cluster": {"server": f"https://127.0.0.1:{closed_port()}"}}],
+            "users": [{"name": "u", "user": {"token": TOKEN}}],
+            "contexts": [{"name": "c", "context": {"cluster": "t", "user": "u"}}],
+        }
+    )
     cluster.save()
     return cluster
 

@@ -1,5 +1,6 @@
 """`make run`'s demo controllers (clusters/demo_controllers.py) on the local kube-apiserver: they play the ingress
 controller and cert-manager through the status subresource, so a demo route goes Progressing -> Healthy."""
+
 import pytest
 
 from clusters.demo_controllers import DEMO_ADDRESS, DemoApiError, DemoControllers
@@ -64,14 +65,26 @@ def test_they_write_status_only_through_the_status_subresource(realkube, shop, s
 
 
 def test_ingresses_of_another_ingress_class_are_left_alone(realkube):
-    realkube.create({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "other"},
-                     "spec": {"ingressClassName": "traefik", "defaultBackend": {
-                         "service": {"name": "cart", "port": {"number": 8080}}}}})
+    realkube.create(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "other"},
+            "spec": {
+                "ingressClassName": "traefik",
+                "defaultBackend": {"service": {"name": "cart", "port": {"number": 8080}}},
+            },
+        }
+    )
     controllers = DemoControllers(realkube.kubeconfig("admin"), delay=0)
 
     assert controllers.step() == []
-    assert not realkube.get("networking.k8s.io/v1", "Ingress", "shop", "other").get("status", {}).get(
-        "loadBalancer", {}).get("ingress")
+    assert (
+        not realkube.get("networking.k8s.io/v1", "Ingress", "shop", "other")
+        .get("status", {})
+        .get("loadBalancer", {})
+        .get("ingress")
+    )
     controllers.close()
 
 

@@ -1,4 +1,5 @@
 """/healthz answers while the process lives; /readyz only while the database and the broker answer."""
+
 import os
 import socket
 

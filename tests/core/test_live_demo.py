@@ -2,6 +2,7 @@
 kube-apiserver at once, registers it as cluster "live" with deploy/target-rbac.yaml's identity, tells the demo
 story there and runs the demo controllers; without them it builds in the background, or says how to get them.
 Everything it started is gone after stop()."""
+
 import logging
 import os
 import time
@@ -108,7 +109,10 @@ def test_with_the_binaries_the_live_cluster_comes_up_and_its_frontend_answers_th
     assert Route.objects.get(pk=frontend.pk).address == "127.0.0.1"
     assert (var_dir / "live-cluster" / "traffic" / "portico-ca.crt").read_bytes() == live.plane.ca_pem
     answer = Traffic(live.plane).wait_for("shop.example.com", "/hello", until=lambda a: a.status == 200)
-    assert answer.body == f"Hello from frontend (team shop) on the live cluster: shop.example.com:{live.plane.https_port}/hello\n"
+    assert (
+        answer.body
+        == f"Hello from frontend (team shop) on the live cluster: shop.example.com:{live.plane.https_port}/hello\n"
+    )
 
     pids = [p.popen.pid for p in live.cluster._processes] + [p.popen.pid for p in live.plane._processes]
     live.stop()

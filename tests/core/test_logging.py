@@ -1,4 +1,5 @@
 """Log lines are JSON with a request id, and every reconcile line names its route and cluster."""
+
 import io
 import json
 import logging

@@ -1,4 +1,5 @@
 """/metrics: task counters move when a reconcile runs; route and cluster state is read at scrape time."""
+
 import re
 
 import pytest
@@ -43,10 +44,14 @@ def test_reconcile_moves_the_counters_and_the_route_gauges(client, approve):
     tasks.reconcile_route.apply(args=[str(route.pk)])
 
     after = scrape(client)
-    assert sample(after, "portico_reconciles_total", result="applied") == \
-        sample(before, "portico_reconciles_total", result="applied") + 1
-    assert sample(after, "portico_reconcile_duration_seconds_count", task="reconcile_route") == \
-        sample(before, "portico_reconcile_duration_seconds_count", task="reconcile_route") + 1
+    assert (
+        sample(after, "portico_reconciles_total", result="applied")
+        == sample(before, "portico_reconciles_total", result="applied") + 1
+    )
+    assert (
+        sample(after, "portico_reconcile_duration_seconds_count", task="reconcile_route")
+        == sample(before, "portico_reconcile_duration_seconds_count", task="reconcile_route") + 1
+    )
     route.refresh_from_db()
     assert sample(after, "portico_routes", health=route.health, sync="Synced") == 1
 

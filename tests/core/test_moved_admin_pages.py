@@ -1,5 +1,6 @@
 """Teams and notifications left the "portal" app: their old admin addresses (in auto-approval e-mails already sent,
 in bookmarks) lead to the same page at its new address."""
+
 import pytest
 
 

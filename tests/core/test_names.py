@@ -1,4 +1,5 @@
 """Kubernetes name rules (core.names): the one copy that policy, rendering, clusters and teams ask."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -37,15 +38,18 @@ def test_name_helpers(is_valid, value, expected):
     assert is_valid(value) is expected
 
 
-@pytest.mark.parametrize(("label", "letter_first", "reason"), [
-    ("cart", False, None),
-    ("", False, "is empty"),
-    ("Cart", False, "must be lower-case"),
-    ("cart_api", False, 'may contain only lower-case letters, digits and "-"'),
-    ("-cart", False, "must start and end with a letter or digit"),
-    ("1cart", True, "must start with a letter"),
-    ("a" * 64, False, "is 64 characters long; the limit is 63"),
-])
+@pytest.mark.parametrize(
+    ("label", "letter_first", "reason"),
+    [
+        ("cart", False, None),
+        ("", False, "is empty"),
+        ("Cart", False, "must be lower-case"),
+        ("cart_api", False, 'may contain only lower-case letters, digits and "-"'),
+        ("-cart", False, "must start and end with a letter or digit"),
+        ("1cart", True, "must start with a letter"),
+        ("a" * 64, False, "is 64 characters long; the limit is 63"),
+    ],
+)
 def test_label_problem_says_why_a_label_is_refused(label, letter_first, reason):
     assert label_problem(label, letter_first=letter_first) == reason
 
@@ -57,10 +61,17 @@ def test_cluster_name_validators_refuse_a_trailing_newline(validator):
         validator("prod\n")
 
 
-@pytest.mark.parametrize(("validator", "value", "valid"), [
-    (dns_label, "prod-eu", True), (dns_label, "prod.eu", False), (dns_label, "a" * 64, False),
-    (dns_subdomain, "gw.public", True), (dns_subdomain, "a" * 254, False), (dns_subdomain, "", False),
-])
+@pytest.mark.parametrize(
+    ("validator", "value", "valid"),
+    [
+        (dns_label, "prod-eu", True),
+        (dns_label, "prod.eu", False),
+        (dns_label, "a" * 64, False),
+        (dns_subdomain, "gw.public", True),
+        (dns_subdomain, "a" * 254, False),
+        (dns_subdomain, "", False),
+    ],
+)
 def test_cluster_name_validators_follow_the_kubernetes_rules(validator, value, valid):
     if valid:
         validator(value)

@@ -4,6 +4,7 @@ round. No request fails for the lock (it used to answer 500 "database is locked"
 database within PORTICO_SQLITE_TIMEOUT answers 503 with Retry-After and saved nothing; the route ends in a
 consistent state. (The rest of the suite runs on PostgreSQL, so
 this test runs the app in its own process.)"""
+
 import json
 import os
 import socket
@@ -32,13 +33,21 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """Portico on SQLite: migrated, demo data loaded, API tokens for the demo users, runserver listening."""
     var = tmp_path_factory.mktemp("sqlite-run")
-    env = {**os.environ, "DEBUG": "1", "PORTICO_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var}/portico.sqlite3",
-           "CELERY_BROKER_URL": "memory://", "PORTICO_SQLITE_TIMEOUT": "5", "PORTICO_LOG_FORMAT": "plain"}
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "PORTICO_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var}/portico.sqlite3",
+        "CELERY_BROKER_URL": "memory://",
+        "PORTICO_SQLITE_TIMEOUT": "5",
+        "PORTICO_LOG_FORMAT": "plain",
+    }
     env.pop("CACHE_URL", None)
 
     def manage(*args) -> str:
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 
@@ -47,8 +56,13 @@ def server(tmp_path_factory):
     tokens = {user: manage("create_token", user).strip().splitlines()[-1] for user in ("platform", "reviewer", "dev")}
     port = free_port()
     with open(var / "server.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -65,10 +79,12 @@ def server(tmp_path_factory):
 
 
 def call(server, user, method, path, body=None):
-    request = urllib.request.Request(f"{server['base']}{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Token {server['tokens'][user]}",
-                                              "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{server['base']}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Token {server['tokens'][user]}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read() or b"null"), dict(response.headers)
@@ -79,14 +95,27 @@ def call(server, user, method, path, body=None):
 def test_three_people_acting_on_one_route_at_once_never_get_a_500(server):
     statuses = []
     for n in range(ROUNDS):
-        status, route, _ = call(server, "dev", "POST", "/api/v1/routes/", {
-            "name": f"race{n}", "team": "shop", "cluster": "local", "namespace": "shop",
-            "host": f"race{n}.shop.example.com", "backend": {"service_name": "web", "service_port": 80}})
+        status, route, _ = call(
+            server,
+            "dev",
+            "POST",
+            "/api/v1/routes/",
+            {
+                "name": f"race{n}",
+                "team": "shop",
+                "cluster": "local",
+                "namespace": "shop",
+                "host": f"race{n}.shop.example.com",
+                "backend": {"service_name": "web", "service_port": 80},
+            },
+        )
         assert status == 201, route
         url = f"/api/v1/routes/{route['id']}/"
-        actions = [("platform", "POST", f"{url}approve/", {"revision": 1}),
-                   ("reviewer", "POST", f"{url}approve/", {"revision": 1}),
-                   ("dev", "PATCH", url, {"path": "/v2"})]
+        actions = [
+            ("platform", "POST", f"{url}approve/", {"revision": 1}),
+            ("reviewer", "POST", f"{url}approve/", {"revision": 1}),
+            ("dev", "PATCH", url, {"path": "/v2"}),
+        ]
         start = threading.Barrier(len(actions))
         answers = [None] * len(actions)
 
@@ -120,9 +149,20 @@ def test_a_write_that_cannot_get_the_database_answers_503_and_saves_nothing(serv
     holder = sqlite3.connect(server["db"], timeout=30, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the database past the server's 5 s timeout
     try:
-        status, body, headers = call(server, "dev", "POST", "/api/v1/routes/", {
-            "name": "blocked", "team": "shop", "cluster": "local", "namespace": "shop",
-            "host": "blocked.shop.example.com", "backend": {"service_name": "web", "service_port": 80}})
+        status, body, headers = call(
+            server,
+            "dev",
+            "POST",
+            "/api/v1/routes/",
+            {
+                "name": "blocked",
+                "team": "shop",
+                "cluster": "local",
+                "namespace": "shop",
+                "host": "blocked.shop.example.com",
+                "backend": {"service_name": "web", "service_port": 80},
+            },
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -131,7 +171,18 @@ def test_a_write_that_cannot_get_the_database_answers_503_and_saves_nothing(serv
     assert body == {"detail": "The database is busy; nothing was saved. Try again in a few seconds."}
     _, after, _ = call(server, "dev", "GET", "/api/v1/routes/?page_size=500")
     assert after["count"] == before["count"]
-    retried, _, _ = call(server, "dev", "POST", "/api/v1/routes/", {
-        "name": "blocked", "team": "shop", "cluster": "local", "namespace": "shop",
-        "host": "blocked.shop.example.com", "backend": {"service_name": "web", "service_port": 80}})
+    retried, _, _ = call(
+        server,
+        "dev",
+        "POST",
+        "/api/v1/routes/",
+        {
+            "name": "blocked",
+            "team": "shop",
+            "cluster": "local",
+            "namespace": "shop",
+            "host": "blocked.shop.example.com",
+            "backend": {"service_name": "web", "service_port": 80},
+        },
+    )
     assert retried == 201  # the same request, once the database is free

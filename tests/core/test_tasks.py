@@ -1,6 +1,7 @@
 """One decorator gives every task its name, retries and metrics (core.tasks): the backoff is capped, jittered and
 floored by a server's Retry-After; a retried error gives up with the policy's answer after the last retry; an
 error the policy does not retry is raised; every run is counted by its task's short name."""
+
 import pytest
 from prometheus_client import REGISTRY
 
@@ -29,9 +30,15 @@ def finished(task: str, state: str) -> float:
     return REGISTRY.get_sample_value("portico_tasks_total", {"task": task, "state": state}) or 0.0
 
 
-@pytest.mark.parametrize(("retries", "rand", "expected"), [
-    (0, lambda: 1.0, 2.0), (3, lambda: 1.0, 16.0), (20, lambda: 1.0, 300.0), (3, lambda: 0.0, 0.0),
-])
+@pytest.mark.parametrize(
+    ("retries", "rand", "expected"),
+    [
+        (0, lambda: 1.0, 2.0),
+        (3, lambda: 1.0, 16.0),
+        (20, lambda: 1.0, 300.0),
+        (3, lambda: 0.0, 0.0),
+    ],
+)
 def test_full_jitter_backoff_doubles_up_to_its_cap(retries, rand, expected):
     assert backoff(retries, base=2.0, cap=300.0, rand=rand) == expected
 

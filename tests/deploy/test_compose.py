@@ -1,4 +1,5 @@
 """docker-compose.yml parses, and its services, commands and environment agree with the settings module."""
+
 import json
 import os
 import re
@@ -20,9 +21,11 @@ def environment(service: str) -> dict:
 
 def resolved(env: dict) -> dict:
     """Compose's ${NAME:?msg} and ${NAME:-default}, with test values for the required ones."""
+
     def value(match):
         name, op, rest = match.group(1), match.group(2), match.group(3)
         return rest if op == ":-" else f"test-value-for-{name.lower()}"
+
     return {key: re.sub(r"\$\{(\w+)(:[?-])([^}]*)\}", value, text) for key, text in env.items()}
 
 
@@ -44,20 +47,31 @@ def test_every_environment_variable_is_read_by_settings_and_documented():
 
 def test_settings_load_with_the_compose_environment():
     env = {**resolved(environment("worker")), "PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "portico.settings"}
-    script = ("import django, json; django.setup(); from django.conf import settings as s; "
-              "print(json.dumps({'db': s.DATABASES['default']['HOST'], 'engine': s.DATABASES['default']['ENGINE'], "
-              "'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, "
-              "'metrics_port': s.PORTICO_WORKER_METRICS_PORT, 'log': s.LOG_FORMAT}))")
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'db': s.DATABASES['default']['HOST'], 'engine': s.DATABASES['default']['ENGINE'], "
+        "'broker': s.CELERY_BROKER_URL, 'debug': s.DEBUG, 'hosts': s.ALLOWED_HOSTS, "
+        "'metrics_port': s.PORTICO_WORKER_METRICS_PORT, 'log': s.LOG_FORMAT}))"
+    )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout)
-    assert loaded == {"db": "postgres", "engine": "django.db.backends.postgresql", "broker": "redis://redis:6379/0",
-                      "debug": False, "hosts": ["localhost", "127.0.0.1"], "metrics_port": 9808, "log": "json"}
+    assert loaded == {
+        "db": "postgres",
+        "engine": "django.db.backends.postgresql",
+        "broker": "redis://redis:6379/0",
+        "debug": False,
+        "hosts": ["localhost", "127.0.0.1"],
+        "metrics_port": 9808,
+        "log": "json",
+    }
 
 
 def test_commands_name_modules_that_exist():
     assert SERVICES["web"]["command"][:2] == ["gunicorn", "portico.wsgi"] and (ROOT / "portico" / "wsgi.py").is_file()
     for name in ("worker", "beat"):
-        assert SERVICES[name]["command"][:3] == ["celery", "-A", "portico"] and (ROOT / "portico" / "celery.py").is_file()
+        assert (
+            SERVICES[name]["command"][:3] == ["celery", "-A", "portico"] and (ROOT / "portico" / "celery.py").is_file()
+        )
     assert SERVICES["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     register = " ".join(SERVICES["register-cluster"]["command"])
     assert "manage.py add_cluster k3s --kubeconfig /k3s/kubeconfig.yaml --server https://k3s:6443" in register

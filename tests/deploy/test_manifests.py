@@ -1,4 +1,5 @@
 """deploy/ manifests are valid Kubernetes objects, and run the same image and commands as compose."""
+
 from pathlib import Path
 
 import kubernetes_validate

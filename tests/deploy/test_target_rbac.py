@@ -8,6 +8,7 @@ methods to verbs: that mapping said a server-side apply needs `patch`, while kub
 `create` when the apply creates the object, so every first apply was refused on real clusters (403) while the
 test passed.
 """
+
 import copy
 import re
 from dataclasses import replace
@@ -45,7 +46,9 @@ def permissions(rules: list[dict]) -> list[tuple[str, str, str]]:
     for rule in rules:
         for verb in rule["verbs"]:
             out += [("nonResourceURL", url, verb) for url in rule.get("nonResourceURLs", [])]
-            out += [(group, resource, verb) for group in rule.get("apiGroups", []) for resource in rule.get("resources", [])]
+            out += [
+                (group, resource, verb) for group in rule.get("apiGroups", []) for resource in rule.get("resources", [])
+            ]
     return out
 
 
@@ -54,8 +57,11 @@ def without(rules: list[dict], removed: tuple[str, str, str]) -> list[dict]:
     group, resource, verb = removed
     out = []
     for rule in copy.deepcopy(rules):
-        matches = (resource in rule.get("nonResourceURLs", []) if group == "nonResourceURL"
-                   else group in rule.get("apiGroups", []) and resource in rule.get("resources", []))
+        matches = (
+            resource in rule.get("nonResourceURLs", [])
+            if group == "nonResourceURL"
+            else group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
+        )
         if matches and verb in rule["verbs"]:
             rule["verbs"].remove(verb)
         if rule["verbs"]:
@@ -96,19 +102,42 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
         check(step, cluster.reachable and cluster.health_message == "All checks passed.", cluster.health_message)
 
         step = "probe (Gateway API output)"
-        gateway = probe.probe_cluster(realkube.cluster(team, name="gw", output="gateway", gateway_name="public",
-                                                           gateway_namespace="gateway-system", probe=False, **identity).pk)
+        gateway = probe.probe_cluster(
+            realkube.cluster(
+                team,
+                name="gw",
+                output="gateway",
+                gateway_name="public",
+                gateway_namespace="gateway-system",
+                probe=False,
+                **identity,
+            ).pk
+        )
         check(step, gateway.reachable and gateway.gateway_present, gateway.health_message)
 
         step = "first apply: managed Service, Ingress, Certificate"
         backend = Backend(service_name="cart", service_port=80, target_port=8080, selector={"app": "cart"})
-        route = services.approve_route(services.submit_route(
-            user=developer, team=team, cluster=cluster, namespace="shop", name="cart",
-            spec=spec(host="cart.shop.example.com", backend=backend)), user=reviewer)
+        route = services.approve_route(
+            services.submit_route(
+                user=developer,
+                team=team,
+                cluster=cluster,
+                namespace="shop",
+                name="cart",
+                spec=spec(host="cart.shop.example.com", backend=backend),
+            ),
+            user=reviewer,
+        )
         result = reconcile.reconcile_route(route.pk)
         check(step, result is reconcile.Result.APPLIED, Route.objects.get(pk=route.pk).conditions)
-        check(step, all(realkube.get(*kind, "shop", name) for kind, name in (
-            (SERVICE, "cart"), (INGRESS, "cart"), (CERTIFICATE, "cart-shop-example-com"))), "objects missing")
+        check(
+            step,
+            all(
+                realkube.get(*kind, "shop", name)
+                for kind, name in ((SERVICE, "cart"), (INGRESS, "cart"), (CERTIFICATE, "cart-shop-example-com"))
+            ),
+            "objects missing",
+        )
 
         step = "sync: status read back"
         realkube.endpoint_slice("cart", port=8080)
@@ -123,22 +152,36 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
         realkube.delete(*SERVICE, "shop", "cart")
         report = reconcile.sync_cluster(cluster.pk)
         ingress, service = realkube.get(*INGRESS, "shop", "cart"), realkube.get(*SERVICE, "shop", "cart")
-        check(step, not report.errors and ingress["spec"]["ingressClassName"] == "nginx" and service is not None,
-              report.errors)
+        check(
+            step,
+            not report.errors and ingress["spec"]["ingressClassName"] == "nginx" and service is not None,
+            report.errors,
+        )
 
         step = "prune: the Certificate of a host the route left"
-        route = services.edit_route(route, user=developer, spec=replace(route.latest_spec, host="store.shop.example.com"))
+        route = services.edit_route(
+            route, user=developer, spec=replace(route.latest_spec, host="store.shop.example.com")
+        )
         services.approve_route(route, user=reviewer)
         reconcile.reconcile_route(route.pk)
-        check(step, realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com") is None
-              and realkube.get(*CERTIFICATE, "shop", "store-shop-example-com") is not None,
-              Route.objects.get(pk=route.pk).conditions)
+        check(
+            step,
+            realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com") is None
+            and realkube.get(*CERTIFICATE, "shop", "store-shop-example-com") is not None,
+            Route.objects.get(pk=route.pk).conditions,
+        )
 
         step = "delete: every object of the route, its managed Service included"
         services.request_deletion(Route.objects.get(pk=route.pk), user=developer)
         check(step, reconcile.reconcile_route(route.pk) is reconcile.Result.DELETED)
-        check(step, not any(realkube.get(*kind, "shop", name) for kind, name in (
-            (SERVICE, "cart"), (INGRESS, "cart"), (CERTIFICATE, "store-shop-example-com"))), "objects left")
+        check(
+            step,
+            not any(
+                realkube.get(*kind, "shop", name)
+                for kind, name in ((SERVICE, "cart"), (INGRESS, "cart"), (CERTIFICATE, "store-shop-example-com"))
+            ),
+            "objects left",
+        )
 
         step = "adoption of a hand-made Ingress"
         realkube.service("legacy", port=8080)
@@ -146,22 +189,44 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
         candidates = adopt.discover(cluster, "shop")
         results = adopt.adopt(cluster, candidates, reviewer)
         labels = realkube.get(*INGRESS, "shop", "legacy")["metadata"].get("labels") or {}
-        check(step, [r.error for r in results] == [""] and labels.get("app.kubernetes.io/managed-by") == "portico",
-              [r.error for r in results] or [c.reasons for c in candidates])
+        check(
+            step,
+            [r.error for r in results] == [""] and labels.get("app.kubernetes.io/managed-by") == "portico",
+            [r.error for r in results] or [c.reasons for c in candidates],
+        )
 
         step = "Gateway API output: apply, drift repair, delete"
-        web = services.approve_route(services.submit_route(
-            user=developer, team=team, cluster=gateway, namespace="shop", name="web",
-            spec=spec(host="web.shop.example.com", backend=Backend(service_name="web", service_port=80, target_port=8080,
-                                                                   selector={"app": "web"}))), user=reviewer)
-        check(step, reconcile.reconcile_route(web.pk) is reconcile.Result.APPLIED, Route.objects.get(pk=web.pk).conditions)
+        web = services.approve_route(
+            services.submit_route(
+                user=developer,
+                team=team,
+                cluster=gateway,
+                namespace="shop",
+                name="web",
+                spec=spec(
+                    host="web.shop.example.com",
+                    backend=Backend(service_name="web", service_port=80, target_port=8080, selector={"app": "web"}),
+                ),
+            ),
+            user=reviewer,
+        )
+        check(
+            step, reconcile.reconcile_route(web.pk) is reconcile.Result.APPLIED, Route.objects.get(pk=web.pk).conditions
+        )
         realkube.patch_out_of_band(*HTTP_ROUTE, "shop", "web", {"spec": {"hostnames": ["other.shop.example.com"]}})
         report = reconcile.sync_cluster(gateway.pk)
-        check(step, not report.errors
-              and realkube.get(*HTTP_ROUTE, "shop", "web")["spec"]["hostnames"] == ["web.shop.example.com"], report.errors)
+        check(
+            step,
+            not report.errors
+            and realkube.get(*HTTP_ROUTE, "shop", "web")["spec"]["hostnames"] == ["web.shop.example.com"],
+            report.errors,
+        )
         services.request_deletion(Route.objects.get(pk=web.pk), user=developer)
-        check(step, reconcile.reconcile_route(web.pk) is reconcile.Result.DELETED
-              and realkube.get(*HTTP_ROUTE, "shop", "web") is None)
+        check(
+            step,
+            reconcile.reconcile_route(web.pk) is reconcile.Result.DELETED
+            and realkube.get(*HTTP_ROUTE, "shop", "web") is None,
+        )
     except ScenarioFailed:
         raise
     except Exception as exc:  # a refusal Portico does not handle (e.g. a 403 on a delete) ends the scenario too
@@ -181,20 +246,40 @@ def bind(realkube, rules: list[dict]) -> str:
     server = realkube.server
     realkube.add_namespace(VARIANT_NAMESPACE)
     server.request("POST", f"/api/v1/namespaces/{VARIANT_NAMESPACE}/serviceaccounts", {"metadata": {"name": "variant"}})
-    server.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                  "metadata": {"name": "portico-variant"}, "rules": rules})
-    server.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                  "metadata": {"name": "portico-variant"},
-                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "portico-variant"},
-                  "subjects": [{"kind": "ServiceAccount", "name": "variant", "namespace": VARIANT_NAMESPACE}]})
-    token = server.request("POST", f"/api/v1/namespaces/{VARIANT_NAMESPACE}/serviceaccounts/variant/token",
-                           {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                            "spec": {"expirationSeconds": 3600}})["status"]["token"]
+    server.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "portico-variant"},
+            "rules": rules,
+        }
+    )
+    server.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "portico-variant"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "portico-variant"},
+            "subjects": [{"kind": "ServiceAccount", "name": "variant", "namespace": VARIANT_NAMESPACE}],
+        }
+    )
+    token = server.request(
+        "POST",
+        f"/api/v1/namespaces/{VARIANT_NAMESPACE}/serviceaccounts/variant/token",
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}},
+    )["status"]["token"]
     group, resource, verb = next(p for p in permissions(rules) if p[0] != "nonResourceURL")
     for _ in range(100):
-        review = server.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
-            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"group": group, "resource": resource, "verb": verb}}}, token=token)
+        review = server.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": {"group": group, "resource": resource, "verb": verb}},
+            },
+            token=token,
+        )
         if review["status"].get("allowed"):
             return token
     raise AssertionError("The authorizer never saw the variant's binding.")
@@ -228,5 +313,7 @@ def test_without_any_one_permission_a_scenario_fails_refused_for_it(prepared, sh
 
 def test_rbac_never_grants_wildcards_or_secrets():
     for rule in cluster_role()["rules"]:
-        assert "*" not in rule["verbs"] and "*" not in rule.get("resources", []) and "*" not in rule.get("apiGroups", [])
+        assert (
+            "*" not in rule["verbs"] and "*" not in rule.get("resources", []) and "*" not in rule.get("apiGroups", [])
+        )
         assert "secrets" not in rule.get("resources", [])

@@ -5,6 +5,7 @@ At the end of the session they are written to `$PORTICO_VAR_DIR/fault-figures.js
 PORTICO_RELIABILITY_DOC=docs/reliability.md set, that file is rewritten from the run as well
 (see tests/fault/report.py).
 """
+
 import json
 import os
 import platform
@@ -47,7 +48,7 @@ def pytest_sessionfinish(session, exitstatus):
     run = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} "
-                   f"{platform.release()}, Python {platform.python_version()})",
+        f"{platform.release()}, Python {platform.python_version()})",
         "exitstatus": int(exitstatus),
         "results": _FIGURES,
     }
@@ -98,9 +99,23 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=(self.folder / "log").open("ab"), stderr=subprocess.STDOUT,
+            [
+                "redis-server",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=(self.folder / "log").open("ab"),
+            stderr=subprocess.STDOUT,
         )
         wait_for(lambda: self._answers(), timeout=10, interval=0.05)
         return self
@@ -171,8 +186,10 @@ def many_routes(submit, pat, emulated_cluster):
     """approve_many(n): n routes of team shop on their own hosts, submitted by alice and approved by pat."""
 
     def approve_many(n: int, *, start: int = 0) -> list[Route]:
-        return [services.approve_route(submit(f"r{i}", on=emulated_cluster, host=host_of(i)), user=pat)
-                for i in range(start, start + n)]
+        return [
+            services.approve_route(submit(f"r{i}", on=emulated_cluster, host=host_of(i)), user=pat)
+            for i in range(start, start + n)
+        ]
 
     return approve_many
 
@@ -183,20 +200,33 @@ def serve_everything(kube) -> None:
     for ingress in kube.list_objects(*INGRESS):
         if not (ingress.get("status") or {}).get("loadBalancer", {}).get("ingress"):
             meta = ingress["metadata"]
-            kube.set_status(*INGRESS, meta["namespace"], meta["name"], {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}})
+            kube.set_status(
+                *INGRESS, meta["namespace"], meta["name"], {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}
+            )
     for cert in kube.list_objects(*CERTIFICATE):
         if not (cert.get("status") or {}).get("conditions"):
             meta = cert["metadata"]
-            kube.set_status(*CERTIFICATE, meta["namespace"], meta["name"], {
-                "conditions": [{"type": "Ready", "status": "True", "reason": "Ready"}], "notAfter": "2099-01-01T00:00:00Z"})
+            kube.set_status(
+                *CERTIFICATE,
+                meta["namespace"],
+                meta["name"],
+                {
+                    "conditions": [{"type": "Ready", "status": "True", "reason": "Ready"}],
+                    "notAfter": "2099-01-01T00:00:00Z",
+                },
+            )
 
 
 def settled(routes) -> bool:
     """Every route at its approved revision, Synced, and no longer Progressing."""
     ids = [r.pk for r in routes]
     rows = Route.objects.filter(pk__in=ids)
-    return (rows.count() == len(ids) and not rows.exclude(applied_revision=1).exists()
-            and not rows.exclude(sync="Synced").exists() and not rows.filter(health="Progressing").exists())
+    return (
+        rows.count() == len(ids)
+        and not rows.exclude(applied_revision=1).exists()
+        and not rows.exclude(sync="Synced").exists()
+        and not rows.filter(health="Progressing").exists()
+    )
 
 
 def applies_per_object(kube) -> Counter:

@@ -1,8 +1,9 @@
 """Write docs/reliability.md from the figures one fault-test run recorded (tests/fault/conftest.py).
 
-    PORTICO_RELIABILITY_DOC=docs/reliability.md PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault" tests/fault tests/worker
-    python -m tests.fault.report var/fault-figures.json docs/reliability.md      # or from a saved run
+PORTICO_RELIABILITY_DOC=docs/reliability.md PORTICO_WORKER_TESTS=1 scripts/test.sh -m "worker or fault" tests/fault tests/worker
+python -m tests.fault.report var/fault-figures.json docs/reliability.md      # or from a saved run
 """
+
 import json
 import sys
 from pathlib import Path
@@ -102,7 +103,14 @@ def render(run: dict) -> str:
         if not entry["figures"]:
             continue
         module = _module(entry)
-        lines += [f"## {TITLES.get(module, module)}", "", f"`{entry['test']}`", "", "| figure | value |", "| --- | --- |"]
+        lines += [
+            f"## {TITLES.get(module, module)}",
+            "",
+            f"`{entry['test']}`",
+            "",
+            "| figure | value |",
+            "| --- | --- |",
+        ]
         lines += [f"| {name.replace('_', ' ')} | {_value(value)} |" for name, value in entry["figures"].items()]
         lines.append("")
     lines.append(ON_A_REAL_API_SERVER)

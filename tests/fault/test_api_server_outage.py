@@ -5,6 +5,7 @@ failure), each task retries with capped, jittered exponential backoff (Retry-Aft
 hammering the server, and everything converges once the server is back. The outage lasts
 PORTICO_FAULT_OUTAGE_SECONDS (default 30 s), a third for each kind of failure.
 """
+
 import re
 import time
 from collections import defaultdict
@@ -29,13 +30,20 @@ def _ingress_path(name: str) -> str:
 
 
 def test_routes_report_the_outage_back_off_and_converge_after_recovery(  # noqa: C901 - one scenario, phase by phase
-    clean_broker, start_worker, many_routes, kube, emulated_cluster, figures,
+    clean_broker,
+    start_worker,
+    many_routes,
+    kube,
+    emulated_cluster,
+    figures,
 ):
     worker = start_worker("w1", concurrency=4)
     outage = outage_seconds()
-    phases = [("500", lambda: kube.fail_next(10**6, 500, message="etcdserver: request timed out")),
-              ("429", lambda: kube.fail_next(10**6, 429, headers={"Retry-After": str(RETRY_AFTER)})),
-              ("refused", kube.refuse_connections)]
+    phases = [
+        ("500", lambda: kube.fail_next(10**6, 500, message="etcdserver: request timed out")),
+        ("429", lambda: kube.fail_next(10**6, 429, headers={"Retry-After": str(RETRY_AFTER)})),
+        ("refused", kube.refuse_connections),
+    ]
     first_message = {}  # route name -> the first condition it showed
     started = time.monotonic()
     phases[0][1]()
@@ -57,8 +65,9 @@ def test_routes_report_the_outage_back_off_and_converge_after_recovery(  # noqa:
         if now >= next_sweep:
             sweep()
             next_sweep += SWEEP_EVERY
-        for name, health, conditions in (Route.objects.filter(pk__in=[r.pk for r in routes])
-                                         .values_list("name", "health", "conditions")):
+        for name, health, conditions in Route.objects.filter(pk__in=[r.pk for r in routes]).values_list(
+            "name", "health", "conditions"
+        ):
             for c in conditions:
                 if c["type"] == "Applied" and c["status"] == "False":
                     assert (health, c["reason"]) == ("Degraded", "APIServerUnavailable")
@@ -79,7 +88,9 @@ def test_routes_report_the_outage_back_off_and_converge_after_recovery(  # noqa:
 
     # What the routes said while it lasted: each names the failure it met first.
     assert len(routes) == ROUTES
-    assert [": 500 Internal Server Error: etcdserver: request timed out" in first_message[f"r{i}"] for i in range(3)] == [True] * 3
+    assert [
+        ": 500 Internal Server Error: etcdserver: request timed out" in first_message[f"r{i}"] for i in range(3)
+    ] == [True] * 3
     assert ": 429 " in first_message["r3"]
     assert "Cannot reach the API server" in first_message["r4"]
 
@@ -110,12 +121,18 @@ def test_routes_report_the_outage_back_off_and_converge_after_recovery(  # noqa:
     # (None) when the server stopped listening.
     assert set(statuses) <= {500, 429, None}
 
-    figures(outage_seconds=outage, sequence="500 -> 429 (Retry-After: 2) -> connection refused", routes=ROUTES,
-            first_conditions={name: m.split(": ", 1)[-1][:80] for name, m in sorted(first_message.items())},
-            requests_answered_500=statuses[500], requests_answered_429=statuses[429],
-            route_attempts_reaching_server=sorted(len(v) for v in attempts.values()),
-            task_retries=sorted(len(w) for w in retries.values()),
-            longest_wait_s=max(d for w in retries.values() for d, _ in w),
-            retry_waits_s=[round(d, 2) for d, _ in max(retries.values(), key=len)],
-            seconds_to_converge_after_recovery=converged, seconds_to_all_healthy_after_recovery=elapsed(recovered),
-            max_retries_setting=settings.PORTICO_RECONCILE_MAX_RETRIES)
+    figures(
+        outage_seconds=outage,
+        sequence="500 -> 429 (Retry-After: 2) -> connection refused",
+        routes=ROUTES,
+        first_conditions={name: m.split(": ", 1)[-1][:80] for name, m in sorted(first_message.items())},
+        requests_answered_500=statuses[500],
+        requests_answered_429=statuses[429],
+        route_attempts_reaching_server=sorted(len(v) for v in attempts.values()),
+        task_retries=sorted(len(w) for w in retries.values()),
+        longest_wait_s=max(d for w in retries.values() for d, _ in w),
+        retry_waits_s=[round(d, 2) for d, _ in max(retries.values(), key=len)],
+        seconds_to_converge_after_recovery=converged,
+        seconds_to_all_healthy_after_recovery=elapsed(recovered),
+        max_retries_setting=settings.PORTICO_RECONCILE_MAX_RETRIES,
+    )

@@ -4,6 +4,7 @@ hosts: a worker's next sync restores ours and reports the foreign one as a confl
 On the local kube-apiserver (tests/realkube). The sync runs in a Celery worker process, whose requests the test's
 request log does not see, so what was written is read from the objects themselves: every write changes an
 object's resourceVersion."""
+
 import re
 import time
 
@@ -17,16 +18,37 @@ from tests.worker.conftest import log_messages, wait_for
 
 pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 
-FOREIGN = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-           "metadata": {"name": "legacy-shop", "namespace": "legacy", "labels": {"app": "legacy"}},
-           "spec": {"ingressClassName": "nginx", "rules": [{"host": "r0.shop.example.com", "http": {"paths": [
-               {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "old", "port": {"number": 80}}}}]}}]}}
+FOREIGN = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "Ingress",
+    "metadata": {"name": "legacy-shop", "namespace": "legacy", "labels": {"app": "legacy"}},
+    "spec": {
+        "ingressClassName": "nginx",
+        "rules": [
+            {
+                "host": "r0.shop.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": "old", "port": {"number": 80}}},
+                        }
+                    ]
+                },
+            }
+        ],
+    },
+}
 
 
 def versions(realkube) -> dict[str, str]:
     """resourceVersion of every Ingress and Certificate on the server, by namespace/kind/name."""
-    return {f"{o['metadata']['namespace']}/{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
-            for kind in (INGRESS, CERTIFICATE) for o in realkube.list_objects(*kind)}
+    return {
+        f"{o['metadata']['namespace']}/{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
+        for kind in (INGRESS, CERTIFICATE)
+        for o in realkube.list_objects(*kind)
+    }
 
 
 def syncs_done(worker) -> int:
@@ -34,7 +56,13 @@ def syncs_done(worker) -> int:
 
 
 def test_a_single_sync_restores_our_objects_and_reports_the_foreign_ingress(
-    clean_broker, start_worker, realkube, shop, submit, pat, figures,
+    clean_broker,
+    start_worker,
+    realkube,
+    shop,
+    submit,
+    pat,
+    figures,
 ):
     realkube.serve("cart", port=8080)
     cluster = realkube.cluster(shop)
@@ -43,8 +71,29 @@ def test_a_single_sync_restores_our_objects_and_reports_the_foreign_ingress(
     worker = start_worker("w1")
     routes = [services.approve_route(submit(f"r{i}", on=cluster, host=host_of(i)), user=pat) for i in range(3)]
     wait_for(lambda: Route.objects.filter(pk__in=[r.pk for r in routes], applied_revision=1).count() == 3)
-    realkube.patch_out_of_band(*INGRESS, "shop", "r1", {"spec": {"rules": [{"host": "evil.example.com", "http": {
-        "paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "evil", "port": {"number": 80}}}}]}}]}})
+    realkube.patch_out_of_band(
+        *INGRESS,
+        "shop",
+        "r1",
+        {
+            "spec": {
+                "rules": [
+                    {
+                        "host": "evil.example.com",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "evil", "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            }
+        },
+    )
     realkube.delete(*INGRESS, "shop", "r2")
     realkube.delete(*CERTIFICATE, "shop", "r1-shop-example-com")
     before = versions(realkube)
@@ -62,7 +111,9 @@ def test_a_single_sync_restores_our_objects_and_reports_the_foreign_ingress(
     assert written == ["shop/Certificate/r1-shop-example-com", "shop/Ingress/r1", "shop/Ingress/r2"]
     untouched = realkube.get(*INGRESS, "legacy", "legacy-shop")
     assert (untouched["spec"], untouched["metadata"]["resourceVersion"]) == (
-        foreign["spec"], foreign["metadata"]["resourceVersion"])
+        foreign["spec"],
+        foreign["metadata"]["resourceVersion"],
+    )
     r0 = Route.objects.get(pk=routes[0].pk)
     conflict = next(c for c in r0.conditions if c["type"] == "Conflict")
     assert conflict["status"] == "True" and "legacy/legacy-shop" in conflict["message"]
@@ -72,6 +123,11 @@ def test_a_single_sync_restores_our_objects_and_reports_the_foreign_ingress(
     sweep()  # restored once: the next sync writes nothing
     wait_for(lambda: syncs_done(worker) == 2, timeout=30)
     assert versions(realkube) == after
-    figures(objects_changed_out_of_band=3, syncs_to_restore=1, seconds_to_restore=restored_in,
-            objects_written_by_the_sync=len(written), objects_written_by_the_next_sync=0,
-            writes_to_the_foreign_ingress=0)
+    figures(
+        objects_changed_out_of_band=3,
+        syncs_to_restore=1,
+        seconds_to_restore=restored_in,
+        objects_written_by_the_sync=len(written),
+        objects_written_by_the_next_sync=0,
+        writes_to_the_foreign_ingress=0,
+    )

@@ -1,6 +1,7 @@
 """Kubeconfigs, tokens and keys: encrypted at rest, and never in logs, audit events, error pages or the admin.
 Audit events cannot be changed or deleted through the admin (the model refuses too:
 tests/core/test_audit_is_append_only.py)."""
+
 import base64
 import datetime
 import logging
@@ -27,18 +28,25 @@ from tests.reconcile.conftest import seed_cluster_addons
 pytestmark = [pytest.mark.fault, pytest.mark.django_db]
 
 
-
 def client_certificate() -> tuple[bytes, bytes]:
     """A client certificate and its key (PEM), which the client loads for every TLS connection."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portico-client")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
 
 
 # Inline client credentials alongside the token, as a real kubeconfig often carries them.
@@ -83,8 +91,9 @@ def test_no_secret_is_logged_by_a_reconcile_or_a_failing_one(secret_cluster, sub
     reconcile.reconcile_route(route.pk)
     kube.fail_next(50, 500)
     with pytest.raises(TransientKubeError):
-        reconcile.reconcile_route(services.approve_route(submit("cart-api", on=secret_cluster, path="/api"),
-                                                         user=pat).pk)
+        reconcile.reconcile_route(
+            services.approve_route(submit("cart-api", on=secret_cluster, path="/api"), user=pat).pk
+        )
     reconcile.sync_cluster(secret_cluster.pk)
     kube.refuse_connections()
     probe.probe_cluster(secret_cluster.pk)
@@ -145,8 +154,9 @@ def test_audit_events_cannot_be_changed_or_deleted_through_the_admin(approved_ro
 
     change = admin_client.post(f"/admin/portal/auditevent/{event.pk}/change/", {"verb": "forged"})
     delete = admin_client.post(f"/admin/portal/auditevent/{event.pk}/delete/", {"post": "yes"})
-    bulk = admin_client.post("/admin/portal/auditevent/", {"action": "delete_selected", "_selected_action": [event.pk],
-                                                            "post": "yes"})
+    bulk = admin_client.post(
+        "/admin/portal/auditevent/", {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
+    )
     add = admin_client.post("/admin/portal/auditevent/add/", {"verb": "forged"})
 
     assert (change.status_code, delete.status_code, add.status_code) == (403, 403, 403)

@@ -1,6 +1,7 @@
 """A cluster sync racing another worker's reconcile_route on the local kube-apiserver (tests/realkube), made
 deterministic: the other worker acts at the worst moment, between the sync's lists (or its database snapshot) and
 its writes."""
+
 import pytest
 
 from routes import reconcile, services
@@ -64,12 +65,19 @@ def test_a_sync_never_writes_back_a_revision_older_than_the_route_has_now(approv
 
 
 def test_a_sync_does_not_overwrite_the_status_another_worker_just_wrote(approve, realkube, alice, pat, monkeypatch):
-    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
+    realkube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]},
+        }
+    )
     route = approve()
     reconcile.reconcile_route(route.pk)
-    services.edit_route(route, user=alice, spec=spec(backend=spec().backend.__class__(
-        service_name="cart-v2", service_port=8080)))
+    services.edit_route(
+        route, user=alice, spec=spec(backend=spec().backend.__class__(service_name="cart-v2", service_port=8080))
+    )
     # Something the sync will notice, so its (stale) evaluation differs from the row it read.
     realkube.set_status(*INGRESS, "shop", "cart", {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}})
     desired_objects = render.desired_objects
@@ -91,7 +99,11 @@ def test_a_sync_does_not_overwrite_the_status_another_worker_just_wrote(approve,
 
 
 def test_a_route_another_worker_settled_after_the_sync_listed_is_not_applied_again(
-    approve, realkube, alice, pat, monkeypatch,
+    approve,
+    realkube,
+    alice,
+    pat,
+    monkeypatch,
 ):
     route = approve()
     reconcile.reconcile_route(route.pk)

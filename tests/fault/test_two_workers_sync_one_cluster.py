@@ -1,5 +1,6 @@
 """Two worker processes sync the same cluster at once, while edits are being reconciled: every repair is
 applied once, no status update is lost, and the cluster ends exactly as the database says."""
+
 import re
 import time
 
@@ -25,7 +26,14 @@ def _ingress_path(i: int) -> str:
 
 
 def test_concurrent_syncs_apply_each_repair_once_and_lose_no_status(
-    clean_broker, start_worker, many_routes, alice, pat, kube, emulated_cluster, figures,
+    clean_broker,
+    start_worker,
+    many_routes,
+    alice,
+    pat,
+    kube,
+    emulated_cluster,
+    figures,
 ):
     routes = many_routes(ROUTES)
     reconcile.sync_cluster(emulated_cluster.pk)
@@ -51,14 +59,27 @@ def test_concurrent_syncs_apply_each_repair_once_and_lose_no_status(
 
     def converged():
         rows = Route.objects.filter(pk__in=[r.pk for r in routes])
-        return (not rows.exclude(sync="Synced").exists() and rows.filter(applied_revision=2).count() == len(edited)
-                and len(kube.list_objects(*INGRESS)) == ROUTES and all(
-                    i["spec"]["ingressClassName"] == "nginx" for i in kube.list_objects(*INGRESS)))
+        return (
+            not rows.exclude(sync="Synced").exists()
+            and rows.filter(applied_revision=2).count() == len(edited)
+            and len(kube.list_objects(*INGRESS)) == ROUTES
+            and all(i["spec"]["ingressClassName"] == "nginx" for i in kube.list_objects(*INGRESS))
+        )
 
     wait_for(converged, timeout=60, interval=0.1)
     took = elapsed(fired)
-    wait_for(lambda: sum(1 for w in workers for m in log_messages(w.log_text())
-                         if re.search(r"sync_cluster\[.*\] (succeeded|retry|raised)", m)) == SYNCS, timeout=60)
+    wait_for(
+        lambda: (
+            sum(
+                1
+                for w in workers
+                for m in log_messages(w.log_text())
+                if re.search(r"sync_cluster\[.*\] (succeeded|retry|raised)", m)
+            )
+            == SYNCS
+        ),
+        timeout=60,
+    )
 
     applies = applies_per_object(kube)
     repaired = {_ingress_path(i) for i in range(40)} | {_ingress_path(i) for i in range(40, 50)}
@@ -76,6 +97,14 @@ def test_concurrent_syncs_apply_each_repair_once_and_lose_no_status(
     rows = Route.objects.filter(pk__in=[r.pk for r in routes])
     assert {(r.sync, r.health) for r in rows} == {("Synced", "Healthy")}
     assert not rows.exclude(applied_revision=F("approved_revision")).exists()
-    figures(routes=ROUTES, concurrent_syncs=SYNCS, syncs_skipped_by_the_lease=len(skipped),
-            objects_repaired=len(repaired), applies_sent=sum(applies.values()), seconds_to_converge=took,
-            requests_sent=len(kube.requests), workers=2, threads_per_worker=2)
+    figures(
+        routes=ROUTES,
+        concurrent_syncs=SYNCS,
+        syncs_skipped_by_the_lease=len(skipped),
+        objects_repaired=len(repaired),
+        applies_sent=sum(applies.values()),
+        seconds_to_converge=took,
+        requests_sent=len(kube.requests),
+        workers=2,
+        threads_per_worker=2,
+    )

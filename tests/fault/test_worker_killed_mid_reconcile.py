@@ -1,4 +1,5 @@
 """A worker killed with SIGKILL while reconciling 200 routes costs no route: after a restart all converge."""
+
 import json
 import re
 import time
@@ -15,12 +16,20 @@ pytestmark = [pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 ROUTES = 200
 # Production keeps Redis' visibility timeout at an hour (the beat sweep covers lost messages long before);
 # here a message the killed worker had fetched but not acknowledged comes back after 3 s.
-FAST_REDELIVERY = {"PORTICO_TEST_BROKER_TRANSPORT_OPTIONS": json.dumps(
-    {"visibility_timeout": 3, "unacked_restore_interval": 1, "unacked_restore_throttle": 1})}
+FAST_REDELIVERY = {
+    "PORTICO_TEST_BROKER_TRANSPORT_OPTIONS": json.dumps(
+        {"visibility_timeout": 3, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+    )
+}
 
 
 def test_sigkilled_worker_loses_no_route_and_duplicates_no_object(
-    clean_broker, start_worker, many_routes, kube, emulated_cluster, figures,
+    clean_broker,
+    start_worker,
+    many_routes,
+    kube,
+    emulated_cluster,
+    figures,
 ):
     routes = many_routes(ROUTES)  # 200 reconcile messages wait on the broker
     assert clean_broker.llen("celery") == ROUTES
@@ -36,8 +45,13 @@ def test_sigkilled_worker_loses_no_route_and_duplicates_no_object(
 
     restarted = time.monotonic()
     second = start_worker("w2", env=FAST_REDELIVERY)
-    wait_for(lambda: Route.objects.filter(pk__in=[r.pk for r in routes], applied_revision=1, sync="Synced").count()
-             == ROUTES, timeout=90, interval=0.2)
+    wait_for(
+        lambda: (
+            Route.objects.filter(pk__in=[r.pk for r in routes], applied_revision=1, sync="Synced").count() == ROUTES
+        ),
+        timeout=90,
+        interval=0.2,
+    )
     converged = elapsed(restarted)
     serve_everything(kube)  # the ingress controller and cert-manager do their part
     sweep()
@@ -49,14 +63,22 @@ def test_sigkilled_worker_loses_no_route_and_duplicates_no_object(
     assert sorted(i["metadata"]["labels"]["portico.dev/route"] for i in ingresses) == sorted(str(r.pk) for r in routes)
     assert len(certificates) == ROUTES
     assert set(Route.objects.filter(pk__in=[r.pk for r in routes]).values_list("health", flat=True)) == {"Healthy"}
-    received = sum(len(re.findall(r"Task routes\.tasks\.reconcile_route\[.*\] received", w.log_text()))
-                   for w in (first, second))
+    received = sum(
+        len(re.findall(r"Task routes\.tasks\.reconcile_route\[.*\] received", w.log_text())) for w in (first, second)
+    )
     applies = applies_per_object(kube)
     assert received >= ROUTES + 1  # the unacknowledged messages were delivered again
     assert max(applies.values()) <= 2  # at most the object in flight at the kill is applied twice
-    figures(routes=ROUTES, killed_after_s=round(restarted - started, 2), ingresses_on_cluster_at_kill=on_cluster_at_kill,
-            routes_recorded_applied_at_kill=recorded_at_kill, unacked_messages_at_kill=unacked_at_kill,
-            messages_redelivered=received - ROUTES, seconds_to_converge_after_restart=converged,
-            seconds_to_all_healthy_after_restart=elapsed(restarted), objects_applied_twice=sum(
-                1 for n in applies.values() if n > 1), objects_on_cluster=len(ingresses) + len(certificates),
-            requests_sent=len(kube.requests))
+    figures(
+        routes=ROUTES,
+        killed_after_s=round(restarted - started, 2),
+        ingresses_on_cluster_at_kill=on_cluster_at_kill,
+        routes_recorded_applied_at_kill=recorded_at_kill,
+        unacked_messages_at_kill=unacked_at_kill,
+        messages_redelivered=received - ROUTES,
+        seconds_to_converge_after_restart=converged,
+        seconds_to_all_healthy_after_restart=elapsed(restarted),
+        objects_applied_twice=sum(1 for n in applies.values() if n > 1),
+        objects_on_cluster=len(ingresses) + len(certificates),
+        requests_sent=len(kube.requests),
+    )

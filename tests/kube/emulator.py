@@ -159,7 +159,9 @@ class KubeEmulator:
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "emulator", "cluster": {"server": self.url, "certificate-authority-data": self.ca_data}}],
+            "clusters": [
+                {"name": "emulator", "cluster": {"server": self.url, "certificate-authority-data": self.ca_data}}
+            ],
             "users": [{"name": "portico", "user": {"token": self.handler.token or ""}}],
             "contexts": [
                 {"name": "emulator", "context": {"cluster": "emulator", "user": "portico", "namespace": namespace}}
@@ -401,7 +403,8 @@ class KubeEmulator:
             self._restore_timer = None
         if not self.handler.refusing:
             return
-        site = aiohttp.web.TCPSite(self._server.server.runner, "127.0.0.1", self.port, reuse_address=True,
-                                   ssl_context=self._tls)
+        site = aiohttp.web.TCPSite(
+            self._server.server.runner, "127.0.0.1", self.port, reuse_address=True, ssl_context=self._tls
+        )
         await site.start()
         self.handler.refusing = False

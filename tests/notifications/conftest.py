@@ -1,5 +1,6 @@
 """Notification fixtures: a real local webhook receiver, webhooks with a known secret, users with addresses,
 and Celery running tasks in the test's own process (eagerly) so enqueued deliveries are really sent."""
+
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -85,8 +86,12 @@ def dns(monkeypatch):
             return real(host, port, family, type, proto, flags)
         if found and isinstance(found[0], list):
             found = found.pop(0) if len(found) > 1 else found[0]
-        return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port, 0, 0)) if ":" in ip
-                else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port)) for ip in found]
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port, 0, 0))
+            if ":" in ip
+            else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, port))
+            for ip in found
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return answers

@@ -1,5 +1,6 @@
 """The broker is down when a revision is submitted: the request succeeds, the deliveries stay pending, and the
 beat sweep sends them once it is back. Nothing is lost, and nothing is sent twice."""
+
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,15 @@ def _a_minute_passes():
 
 
 def test_deliveries_stay_pending_while_the_broker_is_down_and_the_sweep_sends_them(
-    broker_down, receiver, make_webhook, submit, addresses, committed, eager_tasks, mailoutbox, caplog,
+    broker_down,
+    receiver,
+    make_webhook,
+    submit,
+    addresses,
+    committed,
+    eager_tasks,
+    mailoutbox,
+    caplog,
 ):
     make_webhook(receiver.url)
 
@@ -36,7 +45,9 @@ def test_deliveries_stay_pending_while_the_broker_is_down_and_the_sweep_sends_th
 
     assert route.pk is not None  # the request itself succeeded
     pending = NotificationDelivery.objects.filter(status="pending", attempts=0)
-    assert sorted(pending.values_list("target", flat=True)) == sorted(["pat@example.com", "quinn@example.com", receiver.url])
+    assert sorted(pending.values_list("target", flat=True)) == sorted(
+        ["pat@example.com", "quinn@example.com", receiver.url]
+    )
     assert receiver.requests == [] and mailoutbox == []
     assert "the sweep will send them" in caplog.text
 
@@ -57,8 +68,7 @@ def test_deliveries_stay_pending_while_the_broker_is_down_and_the_sweep_sends_th
     assert len(receiver.requests) == 1
 
 
-def test_a_retry_lost_with_the_broker_is_picked_up_by_the_sweep(receiver, make_webhook, submit, committed,
-                                                                eager_tasks):
+def test_a_retry_lost_with_the_broker_is_picked_up_by_the_sweep(receiver, make_webhook, submit, committed, eager_tasks):
     make_webhook(receiver.url)
     receiver.answer(500)
     submit()

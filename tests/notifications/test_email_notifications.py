@@ -1,5 +1,6 @@
 """E-mail goes to the people an event concerns: platform engineers review what was submitted, the team hears
 the decision with the reviewer's comment. Nobody is told what they did themselves, or about other teams."""
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -14,8 +15,9 @@ def _to(mailoutbox) -> list[str]:
     return sorted(address for message in mailoutbox for address in message.to)
 
 
-def test_platform_engineers_are_asked_to_review_a_submitted_revision(submit, addresses, committed, eager_tasks,
-                                                                       mailoutbox):
+def test_platform_engineers_are_asked_to_review_a_submitted_revision(
+    submit, addresses, committed, eager_tasks, mailoutbox
+):
     with committed():
         route = submit()
 
@@ -36,8 +38,9 @@ def test_an_edit_is_a_new_revision_to_review(approved_route, alice, addresses, c
     assert "submitted revision 2" in mailoutbox[0].body
 
 
-def test_the_developer_hears_the_approval_with_the_reviewers_comment(submit, pat, addresses, committed, eager_tasks,
-                                                                     mailoutbox):
+def test_the_developer_hears_the_approval_with_the_reviewers_comment(
+    submit, pat, addresses, committed, eager_tasks, mailoutbox
+):
     route = submit()
     with committed():
         services.approve_route(route, user=pat, comment="Ship it.")
@@ -48,8 +51,9 @@ def test_the_developer_hears_the_approval_with_the_reviewers_comment(submit, pat
     assert "was approved by pat" in message.body and "Reviewer's comment:\nShip it." in message.body
 
 
-def test_the_developer_hears_the_rejection_with_the_reviewers_comment(submit, pat, addresses, committed, eager_tasks,
-                                                                      mailoutbox):
+def test_the_developer_hears_the_rejection_with_the_reviewers_comment(
+    submit, pat, addresses, committed, eager_tasks, mailoutbox
+):
     route = submit()
     with committed():
         services.reject_route(route, user=pat, comment="Use port 80, the Service does not expose 8080.")
@@ -61,8 +65,9 @@ def test_the_developer_hears_the_rejection_with_the_reviewers_comment(submit, pa
     assert "Use port 80, the Service does not expose 8080." in message.body
 
 
-def test_auto_approval_is_announced_to_the_team_as_approved_by_the_system(submit, shop, alice, addresses, committed,
-                                                                          eager_tasks, mailoutbox):
+def test_auto_approval_is_announced_to_the_team_as_approved_by_the_system(
+    submit, shop, alice, addresses, committed, eager_tasks, mailoutbox
+):
     shop.auto_approve = True
     shop.save()
     teammate = User.objects.create_user("carol", email="carol@example.com")
@@ -76,8 +81,9 @@ def test_auto_approval_is_announced_to_the_team_as_approved_by_the_system(submit
     assert "approved by system" in approved[0].body
 
 
-def test_users_without_an_address_or_inactive_get_nothing_and_no_delivery_is_recorded(submit, pat, quinn, committed,
-                                                                                       eager_tasks, mailoutbox):
+def test_users_without_an_address_or_inactive_get_nothing_and_no_delivery_is_recorded(
+    submit, pat, quinn, committed, eager_tasks, mailoutbox
+):
     quinn.email, quinn.is_active = "quinn@example.com", False
     quinn.save()
 
@@ -95,4 +101,6 @@ def test_each_recipient_gets_a_separate_message_and_delivery(submit, addresses, 
     assert [len(m.to) for m in mailoutbox] == [1, 1]
     rows = NotificationDelivery.objects.order_by("target")
     assert [(r.target, r.status, r.attempts) for r in rows] == [
-        ("pat@example.com", "delivered", 1), ("quinn@example.com", "delivered", 1)]
+        ("pat@example.com", "delivered", 1),
+        ("quinn@example.com", "delivered", 1),
+    ]

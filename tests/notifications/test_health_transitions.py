@@ -1,5 +1,6 @@
 """Route degraded / healthy again: sent once per transition, where health is saved (a route's reconcile and the
 cluster sync's bulk refresh), never on every sync. Driven against the local kube-apiserver (tests/realkube)."""
+
 import pytest
 
 from notifications.messages import health_event
@@ -19,8 +20,9 @@ def _serve(realkube):
 
 
 def _pods_ready(realkube, ready: bool):
-    realkube.patch_out_of_band(*SLICE, "shop", "cart-abc",
-                           {"endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": ready}}]})
+    realkube.patch_out_of_band(
+        *SLICE, "shop", "cart-abc", {"endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": ready}}]}
+    )
 
 
 def _address(realkube, ip: str | None):
@@ -52,8 +54,11 @@ def sync(committed, eager_tasks):
 
 
 def _health_events(route) -> list[str]:
-    return list(NotificationDelivery.objects.filter(route_id=route.pk, event__in=["degraded", "healthy"])
-                .order_by("created_at", "id").values_list("event", flat=True))
+    return list(
+        NotificationDelivery.objects.filter(route_id=route.pk, event__in=["degraded", "healthy"])
+        .order_by("created_at", "id")
+        .values_list("event", flat=True)
+    )
 
 
 def test_becoming_healthy_for_the_first_time_sends_nothing(healthy_route):
@@ -92,8 +97,9 @@ def test_the_degraded_payload_says_what_broke(healthy_route, realkube, sync, rec
     assert "none is ready" in problem["detail"] and "kubectl -n shop" in problem["fix"]
 
 
-def test_healthy_again_is_sent_when_the_repair_passes_through_progressing(healthy_route, realkube, sync, addresses,
-                                                                           mailoutbox):
+def test_healthy_again_is_sent_when_the_repair_passes_through_progressing(
+    healthy_route, realkube, sync, addresses, mailoutbox
+):
     _pods_ready(realkube, False)
     assert sync(healthy_route) == "Degraded"
     _pods_ready(realkube, True)
@@ -106,11 +112,18 @@ def test_healthy_again_is_sent_when_the_repair_passes_through_progressing(health
     assert [m.subject.split(":")[0] for m in mailoutbox] == ["[Portico] Degraded", "[Portico] Healthy again"]
 
 
-def test_a_reconcile_that_finds_the_route_broken_sends_degraded_once(approve, realkube, committed, eager_tasks, addresses,
-                                                                       mailoutbox):
+def test_a_reconcile_that_finds_the_route_broken_sends_degraded_once(
+    approve, realkube, committed, eager_tasks, addresses, mailoutbox
+):
     route = approve()
-    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "kart"}, "ports": [{"port": 8080}]}})
+    realkube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"selector": {"app": "kart"}, "ports": [{"port": 8080}]},
+        }
+    )
 
     with committed():
         reconcile.reconcile_route(route.pk)
@@ -122,19 +135,22 @@ def test_a_reconcile_that_finds_the_route_broken_sends_degraded_once(approve, re
     assert "selects no pods" in message.body
 
 
-@pytest.mark.parametrize(("previous", "current", "last_sent", "event"), [
-    ("Healthy", "Degraded", None, "degraded"),
-    ("Progressing", "Degraded", None, "degraded"),  # a new route that never worked is news too
-    ("Unknown", "Degraded", None, "degraded"),
-    ("Degraded", "Degraded", "degraded", None),
-    ("Degraded", "Healthy", "degraded", "healthy"),
-    ("Progressing", "Healthy", "degraded", "healthy"),  # repaired through Progressing
-    ("Progressing", "Healthy", None, None),  # healthy for the first time
-    ("Progressing", "Healthy", "healthy", None),
-    ("Healthy", "Healthy", None, None),
-    ("Degraded", "Progressing", "degraded", None),
-    ("Healthy", "Progressing", None, None),
-    ("Degraded", "Missing", "degraded", None),
-])
+@pytest.mark.parametrize(
+    ("previous", "current", "last_sent", "event"),
+    [
+        ("Healthy", "Degraded", None, "degraded"),
+        ("Progressing", "Degraded", None, "degraded"),  # a new route that never worked is news too
+        ("Unknown", "Degraded", None, "degraded"),
+        ("Degraded", "Degraded", "degraded", None),
+        ("Degraded", "Healthy", "degraded", "healthy"),
+        ("Progressing", "Healthy", "degraded", "healthy"),  # repaired through Progressing
+        ("Progressing", "Healthy", None, None),  # healthy for the first time
+        ("Progressing", "Healthy", "healthy", None),
+        ("Healthy", "Healthy", None, None),
+        ("Degraded", "Progressing", "degraded", None),
+        ("Healthy", "Progressing", None, None),
+        ("Degraded", "Missing", "degraded", None),
+    ],
+)
 def test_which_health_changes_are_events(previous, current, last_sent, event):
     assert health_event(previous, current, last_health_event=last_sent) == event

@@ -1,5 +1,6 @@
 """The webhook secret is write-only: it never appears in the admin's pages, a payload, a request body, the logs,
 the audit trail or the admin's change history. Only the HMAC made with it leaves Portico."""
+
 import logging
 
 import pytest
@@ -20,8 +21,9 @@ def everything_logged(caplog):
     return caplog
 
 
-def test_the_secret_never_leaves_portico(client, pat, shop, receiver, dead_url, submit, committed, eager_tasks,
-                                         everything_logged, monkeypatch, settings):
+def test_the_secret_never_leaves_portico(
+    client, pat, shop, receiver, dead_url, submit, committed, eager_tasks, everything_logged, monkeypatch, settings
+):
     settings.PORTICO_NOTIFY_MAX_ATTEMPTS = 2
     monkeypatch.setattr(sending, "backoff", lambda attempt, **kwargs: 0.0)
     pat.is_staff = True
@@ -42,10 +44,15 @@ def test_the_secret_never_leaves_portico(client, pat, shop, receiver, dead_url, 
     # submitted (500, then retried: 200), rejected, test; the dead URL gave up on submitted and rejected.
     assert len(receiver.requests) == 4 and NotificationDelivery.objects.filter(status="failed").count() == 2
     pages = [
-        "/admin/notifications/teamwebhook/", f"/admin/notifications/teamwebhook/{webhook.pk}/change/",
-        "/admin/notifications/teamwebhook/add/", f"/admin/notifications/teamwebhook/{webhook.pk}/history/",
+        "/admin/notifications/teamwebhook/",
+        f"/admin/notifications/teamwebhook/{webhook.pk}/change/",
+        "/admin/notifications/teamwebhook/add/",
+        f"/admin/notifications/teamwebhook/{webhook.pk}/history/",
         "/admin/notifications/notificationdelivery/",
-        *[f"/admin/notifications/notificationdelivery/{pk}/change/" for pk in NotificationDelivery.objects.values_list("pk", flat=True)],
+        *[
+            f"/admin/notifications/notificationdelivery/{pk}/change/"
+            for pk in NotificationDelivery.objects.values_list("pk", flat=True)
+        ],
     ]
     for page in pages:
         response = client.get(page)

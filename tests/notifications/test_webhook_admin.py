@@ -1,5 +1,6 @@
 """Platform engineers manage team webhooks in the admin: http(s) URLs only, a write-only secret, a "send test"
 action; the delivery history is visible and filterable there, and only superusers may change or delete it."""
+
 import json
 
 import pytest
@@ -29,12 +30,24 @@ def test_a_platform_engineer_adds_a_webhook_with_its_secret_stored_encrypted(sta
     assert response.status_code == 302, response.content.decode()[:2000]
     webhook = TeamWebhook.objects.get()
     assert (webhook.team, webhook.url, webhook.events, webhook.active) == (
-        shop, receiver.url, ["submitted", "degraded"], True)
+        shop,
+        receiver.url,
+        ["submitted", "degraded"],
+        True,
+    )
     assert webhook.get_secret() == SECRET and SECRET not in webhook.secret_encrypted
 
 
-@pytest.mark.parametrize("url", ["ftp://hooks.example.com/portico", "file:///etc/passwd", "javascript:alert(1)",
-                                 "gopher://hooks.example.com/", "hooks.example.com:8080/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://hooks.example.com/portico",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "gopher://hooks.example.com/",
+        "hooks.example.com:8080/x",
+    ],
+)
 def test_only_http_and_https_urls_are_accepted(staff, pat, shop, url):
     response = staff(pat).post(ADD, _form(shop, url, secret=SECRET))
 
@@ -63,8 +76,9 @@ def test_a_new_webhook_needs_a_secret_and_an_edit_may_keep_it(staff, pat, shop, 
 def test_send_test_posts_a_signed_test_event_and_reports_the_result(staff, pat, make_webhook, receiver, dead_url):
     good, bad = make_webhook(receiver.url), make_webhook(dead_url)
 
-    response = staff(pat).post("/admin/notifications/teamwebhook/", {
-        "action": "send_test", "_selected_action": [good.pk, bad.pk]}, follow=True)
+    response = staff(pat).post(
+        "/admin/notifications/teamwebhook/", {"action": "send_test", "_selected_action": [good.pk, bad.pk]}, follow=True
+    )
 
     page = response.content.decode()
     assert f"Shop: {receiver.url}: test delivered (HTTP 200)." in page  # the admin capitalises messages
@@ -72,12 +86,15 @@ def test_send_test_posts_a_signed_test_event_and_reports_the_result(staff, pat, 
     [request] = receiver.requests
     assert request.headers["X-Portico-Event"] == "test"
     assert json.loads(request.body)["team"] == "shop"
-    assert set(NotificationDelivery.objects.values_list("event", "status")) == {("test", "delivered"),
-                                                                                ("test", "pending")}
+    assert set(NotificationDelivery.objects.values_list("event", "status")) == {
+        ("test", "delivered"),
+        ("test", "pending"),
+    }
 
 
-def test_delivery_history_is_listed_and_filterable_for_platform_engineers(staff, pat, make_webhook, dead_url, submit,
-                                                                           receiver):
+def test_delivery_history_is_listed_and_filterable_for_platform_engineers(
+    staff, pat, make_webhook, dead_url, submit, receiver
+):
     make_webhook(receiver.url)
     submit()
     client = staff(pat)
@@ -89,8 +106,9 @@ def test_delivery_history_is_listed_and_filterable_for_platform_engineers(staff,
     assert receiver.url not in client.get(DELIVERIES + "?status__exact=delivered").content.decode()
 
 
-def test_platform_engineers_cannot_change_or_delete_deliveries_but_superusers_can(staff, pat, make_webhook, submit,
-                                                                                  receiver, django_user_model):
+def test_platform_engineers_cannot_change_or_delete_deliveries_but_superusers_can(
+    staff, pat, make_webhook, submit, receiver, django_user_model
+):
     make_webhook(receiver.url)
     submit()
     delivery = NotificationDelivery.objects.get()

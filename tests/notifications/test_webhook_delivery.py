@@ -1,4 +1,5 @@
 """A team's webhook receives each route event as JSON, signed with the shared secret, with event and delivery ids."""
+
 import hashlib
 import hmac
 import json
@@ -18,8 +19,9 @@ def _expected_signature(body: bytes) -> str:
     return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
 
 
-def test_submitted_revision_is_posted_as_json_signed_with_the_shared_secret(receiver, make_webhook, submit, committed,
-                                                                            eager_tasks):
+def test_submitted_revision_is_posted_as_json_signed_with_the_shared_secret(
+    receiver, make_webhook, submit, committed, eager_tasks
+):
     make_webhook(receiver.url)
 
     with committed():
@@ -35,12 +37,26 @@ def test_submitted_revision_is_posted_as_json_signed_with_the_shared_secret(rece
     body = json.loads(request.body)
     assert body["event"] == "submitted" and body["actor"] == "alice"
     assert body["route"] == {
-        "id": str(route.pk), "name": "cart", "team": "shop", "cluster": "prod-eu", "namespace": "shop",
-        "host": "cart.shop.example.com", "path": "/", "url": "https://cart.shop.example.com/", "revision": 1,
-        "approved_revision": None, "approval": "pending", "health": "Unknown",
+        "id": str(route.pk),
+        "name": "cart",
+        "team": "shop",
+        "cluster": "prod-eu",
+        "namespace": "shop",
+        "host": "cart.shop.example.com",
+        "path": "/",
+        "url": "https://cart.shop.example.com/",
+        "revision": 1,
+        "approved_revision": None,
+        "approval": "pending",
+        "health": "Unknown",
         "link": f"http://127.0.0.1:8000/routes/{route.pk}/",
     }
-    assert (delivery.status, delivery.attempts, delivery.response_code, delivery.last_error) == ("delivered", 1, 200, "")
+    assert (delivery.status, delivery.attempts, delivery.response_code, delivery.last_error) == (
+        "delivered",
+        1,
+        200,
+        "",
+    )
     assert delivery.delivered_at is not None
 
 
@@ -70,8 +86,9 @@ def test_a_tampered_body_does_not_verify(receiver, make_webhook, submit, committ
     assert not messages.verify("another-secret-entirely", request.body, request.headers["X-Portico-Signature"])
 
 
-def test_only_active_webhooks_subscribed_to_the_event_receive_it(receiver, make_webhook, submit, committed,
-                                                                   eager_tasks, other_team):
+def test_only_active_webhooks_subscribed_to_the_event_receive_it(
+    receiver, make_webhook, submit, committed, eager_tasks, other_team
+):
     make_webhook(receiver.url + "?sub=approved", events=["approved"])
     make_webhook(receiver.url + "?sub=inactive", active=False)
     make_webhook(receiver.url + "?sub=other-team", team=other_team)

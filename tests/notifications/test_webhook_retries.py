@@ -1,6 +1,7 @@
 """Transient failures (5xx, 429, connection errors) are retried with capped exponential backoff and jitter, then
 given up with the error recorded; other 4xx answers are not retried. No test sleeps: the clock is injected, or the
 task runs eagerly with no wait between attempts."""
+
 from datetime import timedelta
 
 import pytest
@@ -44,11 +45,18 @@ def test_server_errors_are_retried_with_growing_delays_until_delivered(receiver,
 
     assert third == sending.Outcome("delivered")
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.response_code, delivery.last_error) == ("delivered", 3, 200, "")
+    assert (delivery.status, delivery.attempts, delivery.response_code, delivery.last_error) == (
+        "delivered",
+        3,
+        200,
+        "",
+    )
     assert len(receiver.requests) == 3
     # Every attempt is the same delivery: same id, same body, same signature, so receivers can deduplicate.
-    assert len({(r.headers["X-Portico-Delivery"], r.body, r.headers["X-Portico-Signature"])
-                for r in receiver.requests}) == 1
+    assert (
+        len({(r.headers["X-Portico-Delivery"], r.body, r.headers["X-Portico-Signature"]) for r in receiver.requests})
+        == 1
+    )
 
 
 def test_the_task_retries_server_errors_and_delivers(receiver, make_webhook, event, monkeypatch):
@@ -121,8 +129,9 @@ def test_a_dead_port_is_retried_then_given_up_with_the_error_recorded(dead_url, 
     assert sending.send_delivery(delivery.pk, now=now).status == "skipped"
 
 
-def test_the_task_gives_up_on_a_dead_port_after_the_configured_attempts(dead_url, make_webhook, event, settings,
-                                                                           monkeypatch):
+def test_the_task_gives_up_on_a_dead_port_after_the_configured_attempts(
+    dead_url, make_webhook, event, settings, monkeypatch
+):
     settings.PORTICO_NOTIFY_MAX_ATTEMPTS = 3
     monkeypatch.setattr(sending, "backoff", lambda attempt, **kwargs: 0.0)
     make_webhook(dead_url)

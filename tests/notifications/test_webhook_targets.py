@@ -1,6 +1,7 @@
 """Webhooks go to public addresses only: a URL whose host is or resolves to a loopback, link-local, private or
 otherwise non-public address is refused when it is saved, and again when a delivery connects (DNS may answer
 differently by then), unless PORTICO_ALLOW_PRIVATE_WEBHOOKS allows private targets."""
+
 import pytest
 
 from notifications.delivery import send_test
@@ -22,17 +23,20 @@ def add(client, shop, url):
     return client.post(ADD, {"team": shop.pk, "url": url, "events": ["submitted"], "active": "on", "secret": SECRET})
 
 
-@pytest.mark.parametrize(("url", "kind"), [
-    ("http://127.0.0.1:18080/hook", "127.0.0.1 is a loopback address"),
-    ("http://localhost:8000/hook", "localhost resolves to 127.0.0.1, a loopback address"),
-    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
-    ("http://[::1]:18080/v6", "::1 is a loopback address"),
-    ("http://[::ffff:127.0.0.1]/hook", "is a loopback address"),
-    ("https://10.0.0.7/hook", "10.0.0.7 is a private address"),
-    ("https://0.0.0.0/hook", "0.0.0.0 is an unspecified address"),
-    ("https://internal.example.com/hook", "internal.example.com resolves to 192.168.1.20, a private address"),
-    ("https://split.example.com/hook", "split.example.com resolves to 10.1.1.1, a private address"),
-])
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://127.0.0.1:18080/hook", "127.0.0.1 is a loopback address"),
+        ("http://localhost:8000/hook", "localhost resolves to 127.0.0.1, a loopback address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("http://[::1]:18080/v6", "::1 is a loopback address"),
+        ("http://[::ffff:127.0.0.1]/hook", "is a loopback address"),
+        ("https://10.0.0.7/hook", "10.0.0.7 is a private address"),
+        ("https://0.0.0.0/hook", "0.0.0.0 is an unspecified address"),
+        ("https://internal.example.com/hook", "internal.example.com resolves to 192.168.1.20, a private address"),
+        ("https://split.example.com/hook", "split.example.com resolves to 10.1.1.1, a private address"),
+    ],
+)
 def test_private_targets_are_refused_when_saved(staff, shop, dns, url, kind):
     dns["internal.example.com"] = ["192.168.1.20"]
     dns["split.example.com"] = ["93.184.215.14", "10.1.1.1"]  # every address is checked, not only the first
@@ -90,8 +94,11 @@ def test_send_test_in_the_admin_reports_the_refusal_not_a_status(staff, make_web
     make_webhook(receiver.url)
     settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS = False
 
-    response = staff.post("/admin/notifications/teamwebhook/", {
-        "action": "send_test", "_selected_action": [TeamWebhook.objects.get().pk]}, follow=True)
+    response = staff.post(
+        "/admin/notifications/teamwebhook/",
+        {"action": "send_test", "_selected_action": [TeamWebhook.objects.get().pk]},
+        follow=True,
+    )
 
     [message] = [str(m) for m in response.context["messages"]]
     assert "test failed (Not sent: 127.0.0.1 is a loopback address" in message and "HTTP" not in message

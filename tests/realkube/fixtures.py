@@ -5,6 +5,7 @@ EndpointSlices cluster-wide and prunes what carries its label, so two tests shar
 would see, and prune, each other's objects; a server per worker keeps tests on a worker in sequence on their own
 server, at the cost of one more start (about 4 s, a few hundred MB) per worker.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -74,7 +75,8 @@ def pytest_terminal_summary(terminalreporter):
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
             if (MARKER, True) in getattr(report, "user_properties", ()) and (
-                    report.when == "call" or outcome in ("error", "skipped")):
+                report.when == "call" or outcome in ("error", "skipped")
+            ):
                 counts[outcome] = counts.get(outcome, 0) + 1
     if counts:
         detail = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())

@@ -5,6 +5,7 @@ controllers that do not run here (Ingress addresses, Certificate readiness, Gate
 written through the status subresource; EndpointSlices created as objects), and the platform engineer who
 registers the cluster in Portico. Every call here is made as the admin identity (system:masters).
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,10 @@ from clusters.devcluster.server import (
 BASE_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "portico-system"})
 # Cluster-scoped kinds tests may add to; the clean-up deletes what a test added and restores what it removed.
 CLUSTER_KINDS = (
-    ("networking.k8s.io/v1", "ingressclasses"), ("cert-manager.io/v1", "clusterissuers"),
-    ("gateway.networking.k8s.io/v1", "gatewayclasses"), ("rbac.authorization.k8s.io/v1", "clusterroles"),
+    ("networking.k8s.io/v1", "ingressclasses"),
+    ("cert-manager.io/v1", "clusterissuers"),
+    ("gateway.networking.k8s.io/v1", "gatewayclasses"),
+    ("rbac.authorization.k8s.io/v1", "clusterroles"),
     ("rbac.authorization.k8s.io/v1", "clusterrolebindings"),
     ("apiextensions.k8s.io/v1", "customresourcedefinitions"),
 )
@@ -94,8 +97,17 @@ class RealKube:
             self.api_client("admin")
         return self._clients[0]
 
-    def cluster(self, team=None, *, name: str = "real", identity: str = "portico", token: str | None = None,
-                namespaces: tuple[str, ...] = (), probe: bool = True, **fields):
+    def cluster(
+        self,
+        team=None,
+        *,
+        name: str = "real",
+        identity: str = "portico",
+        token: str | None = None,
+        namespaces: tuple[str, ...] = (),
+        probe: bool = True,
+        **fields,
+    ):
         """A kubernetes-mode Cluster row on this server, registered the way a platform engineer does it
         (`manage.py add_cluster` with an inline kubeconfig), where ``team`` may use the test's namespace (and
         ``namespaces``); other model ``fields`` (output, gateway_name, ...) are set after. Probed unless told not."""
@@ -165,8 +177,9 @@ class RealKube:
                 return None
             raise
 
-    def list_objects(self, api_version: str, kind: str, namespace: str | None = None, *,
-                     label_selector: str | None = None) -> list[dict]:
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> list[dict]:
         """Objects of a kind (in a namespace, or all), each with apiVersion and kind filled in."""
         plural, _ = self.server.resource(api_version, kind)
         query = {"labelSelector": label_selector} if label_selector else {}
@@ -178,11 +191,23 @@ class RealKube:
             item.setdefault("kind", listed["kind"].removesuffix("List"))
         return items
 
-    def patch_out_of_band(self, api_version: str, kind: str, namespace: str | None, name: str, patch, *,
-                          patch_type: str = "merge", manager: str = "kubectl-edit") -> dict:
+    def patch_out_of_band(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        patch,
+        *,
+        patch_type: str = "merge",
+        manager: str = "kubectl-edit",
+    ) -> dict:
         """Patch as `kubectl patch/edit` would; ``patch_type`` is "merge", "strategic" or "json"."""
-        content_type = {"merge": "application/merge-patch+json", "strategic": "application/strategic-merge-patch+json",
-                        "json": "application/json-patch+json"}[patch_type]
+        content_type = {
+            "merge": "application/merge-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+            "json": "application/json-patch+json",
+        }[patch_type]
         path = self._path(api_version, kind, namespace, name)
         return self.server.request("PATCH", f"{path}?fieldManager={manager}", patch, content_type=content_type)
 
@@ -198,7 +223,9 @@ class RealKube:
         """PUT semantics (`kubectl replace`), at the object's current resourceVersion unless ``obj`` names one."""
         obj = copy.deepcopy(obj)
         meta = obj["metadata"]
-        namespace = meta.get("namespace", self.namespace) if self.server.resource(obj["apiVersion"], obj["kind"])[1] else None
+        namespace = (
+            meta.get("namespace", self.namespace) if self.server.resource(obj["apiVersion"], obj["kind"])[1] else None
+        )
         path = self._path(obj["apiVersion"], obj["kind"], namespace, meta["name"])
         if "resourceVersion" not in meta:
             meta["resourceVersion"] = self.server.request("GET", path)["metadata"]["resourceVersion"]
@@ -216,8 +243,16 @@ class RealKube:
 
     # The controllers that do not run here
 
-    def set_status(self, api_version: str, kind: str, namespace: str | None, name: str, status: dict, *,
-                   manager: str = "test-controller") -> dict:
+    def set_status(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        status: dict,
+        *,
+        manager: str = "test-controller",
+    ) -> dict:
         """Replace an object's status through its status subresource, as its controller would."""
         path = self._path(api_version, kind, namespace, name)
         for _ in range(5):
@@ -233,56 +268,115 @@ class RealKube:
     def set_ingress_address(self, name: str, address: str = "203.0.113.7", *, namespace: str | None = None) -> dict:
         """The ingress controller publishes the load balancer's address on the Ingress (``""``: none)."""
         entry = {"hostname": address} if address and not address[0].isdigit() else {"ip": address}
-        return self.set_status("networking.k8s.io/v1", "Ingress", namespace or self.namespace, name,
-                               {"loadBalancer": {"ingress": [entry] if address else []}})
+        return self.set_status(
+            "networking.k8s.io/v1",
+            "Ingress",
+            namespace or self.namespace,
+            name,
+            {"loadBalancer": {"ingress": [entry] if address else []}},
+        )
 
-    def set_certificate_ready(self, name: str, ready: bool = True, *, reason: str | None = None, message: str = "",
-                              not_after: str = FAR_FUTURE, namespace: str | None = None, **status) -> dict:
+    def set_certificate_ready(
+        self,
+        name: str,
+        ready: bool = True,
+        *,
+        reason: str | None = None,
+        message: str = "",
+        not_after: str = FAR_FUTURE,
+        namespace: str | None = None,
+        **status,
+    ) -> dict:
         """cert-manager marks a Certificate Ready (or not, with ``reason``) and records its expiry."""
-        condition = {"type": "Ready", "status": "True" if ready else "False",
-                     "reason": reason or ("Ready" if ready else "Pending"), "message": message,
-                     "lastTransitionTime": A_WHILE_AGO}
+        condition = {
+            "type": "Ready",
+            "status": "True" if ready else "False",
+            "reason": reason or ("Ready" if ready else "Pending"),
+            "message": message,
+            "lastTransitionTime": A_WHILE_AGO,
+        }
         body = {"conditions": [condition], **status}
         if ready:
             body.setdefault("notAfter", not_after)
         return self.set_status("cert-manager.io/v1", "Certificate", namespace or self.namespace, name, body)
 
-    def set_gateway_status(self, name: str, namespace: str, *, address: str | None = "203.0.113.9",
-                           programmed: bool = True, listeners: list[dict] | None = None) -> dict:
+    def set_gateway_status(
+        self,
+        name: str,
+        namespace: str,
+        *,
+        address: str | None = "203.0.113.9",
+        programmed: bool = True,
+        listeners: list[dict] | None = None,
+    ) -> dict:
         """The Gateway's controller: Accepted and Programmed (or not), its address, and per listener status
         (``listeners`` as the Gateway API CRD requires them; one Programmed entry per spec listener if None)."""
         gateway = self.get("gateway.networking.k8s.io/v1", "Gateway", namespace, name)
         generation = gateway["metadata"].get("generation", 1)
 
         def condition(kind, ok, reason):
-            return {"type": kind, "status": "True" if ok else "False", "reason": reason, "message": "",
-                    "lastTransitionTime": A_WHILE_AGO, "observedGeneration": generation}
+            return {
+                "type": kind,
+                "status": "True" if ok else "False",
+                "reason": reason,
+                "message": "",
+                "lastTransitionTime": A_WHILE_AGO,
+                "observedGeneration": generation,
+            }
 
         if listeners is None:
-            listeners = [{"name": listener["name"], "attachedRoutes": 0,
-                          "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
-                          "conditions": [condition("Programmed", programmed, "Programmed" if programmed else "Pending")]}
-                         for listener in gateway["spec"]["listeners"]]
-        status = {"conditions": [condition("Accepted", True, "Accepted"),
-                                 condition("Programmed", programmed, "Programmed" if programmed else "Pending")],
-                  "listeners": listeners}
+            listeners = [
+                {
+                    "name": listener["name"],
+                    "attachedRoutes": 0,
+                    "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                    "conditions": [condition("Programmed", programmed, "Programmed" if programmed else "Pending")],
+                }
+                for listener in gateway["spec"]["listeners"]
+            ]
+        status = {
+            "conditions": [
+                condition("Accepted", True, "Accepted"),
+                condition("Programmed", programmed, "Programmed" if programmed else "Pending"),
+            ],
+            "listeners": listeners,
+        }
         if address:
             status["addresses"] = [{"type": "IPAddress" if address[0].isdigit() else "Hostname", "value": address}]
         return self.set_status("gateway.networking.k8s.io/v1", "Gateway", namespace, name, status)
 
-    def set_httproute_status(self, name: str, parent_ref: dict, *, accepted=("True", "Accepted", ""),
-                             resolved=("True", "ResolvedRefs", ""), controller: str = "example.com/gateway",
-                             namespace: str | None = None) -> dict:
+    def set_httproute_status(
+        self,
+        name: str,
+        parent_ref: dict,
+        *,
+        accepted=("True", "Accepted", ""),
+        resolved=("True", "ResolvedRefs", ""),
+        controller: str = "example.com/gateway",
+        namespace: str | None = None,
+    ) -> dict:
         """The Gateway's controller reports on an HTTPRoute for one parentRef: Accepted and ResolvedRefs, each
         (status, reason, message)."""
         route = self.get("gateway.networking.k8s.io/v1", "HTTPRoute", namespace or self.namespace, name)
         generation = route["metadata"].get("generation", 1)
-        conditions = [{"type": kind, "status": status, "reason": reason, "message": message,
-                       "lastTransitionTime": A_WHILE_AGO, "observedGeneration": generation}
-                      for kind, (status, reason, message) in (("Accepted", accepted), ("ResolvedRefs", resolved))]
-        return self.set_status("gateway.networking.k8s.io/v1", "HTTPRoute", namespace or self.namespace, name,
-                               {"parents": [{"parentRef": parent_ref, "controllerName": controller,
-                                             "conditions": conditions}]})
+        conditions = [
+            {
+                "type": kind,
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "lastTransitionTime": A_WHILE_AGO,
+                "observedGeneration": generation,
+            }
+            for kind, (status, reason, message) in (("Accepted", accepted), ("ResolvedRefs", resolved))
+        ]
+        return self.set_status(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            namespace or self.namespace,
+            name,
+            {"parents": [{"parentRef": parent_ref, "controllerName": controller, "conditions": conditions}]},
+        )
 
     # etcd
 
@@ -297,7 +391,9 @@ class RealKube:
         url = self.etcd_url
         answer = http.request("POST", f"{url}/v3/kv/range", body=json.dumps({"key": base64.b64encode(b"/").decode()}))
         revision = int(json.loads(answer.data)["header"]["revision"])
-        done = http.request("POST", f"{url}/v3/kv/compaction", body=json.dumps({"revision": revision, "physical": True}))
+        done = http.request(
+            "POST", f"{url}/v3/kv/compaction", body=json.dumps({"revision": revision, "physical": True})
+        )
         assert done.status == 200, done.data
         return revision
 
@@ -312,26 +408,58 @@ class RealKube:
 
     # Workloads, as the team's own deployment would have made them
 
-    def service(self, name: str = "cart", *, port: int = 8080, selector: dict | None = None,
-                namespace: str | None = None, **spec) -> dict:
+    def service(
+        self,
+        name: str = "cart",
+        *,
+        port: int = 8080,
+        selector: dict | None = None,
+        namespace: str | None = None,
+        **spec,
+    ) -> dict:
         """A ClusterIP Service (the cluster allocates its IP)."""
-        body = {"selector": selector if selector is not None else {"app": name},
-                "ports": [{"name": "http", "port": port, "targetPort": port}], **spec}
-        return self.create({"apiVersion": "v1", "kind": "Service",
-                            "metadata": {"name": name, "namespace": namespace or self.namespace}, "spec": body})
+        body = {
+            "selector": selector if selector is not None else {"app": name},
+            "ports": [{"name": "http", "port": port, "targetPort": port}],
+            **spec,
+        }
+        return self.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name, "namespace": namespace or self.namespace},
+                "spec": body,
+            }
+        )
 
-    def endpoint_slice(self, service: str = "cart", *, addresses=("10.0.0.5",), ready: bool = True, port: int = 8080,
-                       name: str | None = None, namespace: str | None = None) -> dict:
+    def endpoint_slice(
+        self,
+        service: str = "cart",
+        *,
+        addresses=("10.0.0.5",),
+        ready: bool = True,
+        port: int = 8080,
+        name: str | None = None,
+        namespace: str | None = None,
+    ) -> dict:
         """An EndpointSlice for ``service``, as the EndpointSlice controller would make it from its pods."""
-        return self.create({
-            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": name or f"{service}-abc", "namespace": namespace or self.namespace,
-                         "labels": {"kubernetes.io/service-name": service,
-                                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": [address], "conditions": {"ready": ready}} for address in addresses],
-            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
-        })
+        return self.create(
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": name or f"{service}-abc",
+                    "namespace": namespace or self.namespace,
+                    "labels": {
+                        "kubernetes.io/service-name": service,
+                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                    },
+                },
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": [address], "conditions": {"ready": ready}} for address in addresses],
+                "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+            }
+        )
 
     def serve(self, name: str = "cart", *, port: int = 8080, ready: bool = True) -> dict:
         """Service ``name`` with one pod behind it (ready unless told): what serve_cart seeds on the emulator."""
@@ -375,13 +503,18 @@ class Cleaner:
     def namespaced_resources(self) -> list[tuple[str, str, set[str]]]:
         """(apiVersion, plural, verbs) of every namespaced resource served, preferred versions only."""
         if self._namespaced is None:
-            found = [("v1", r["name"], set(r["verbs"])) for r in self.server.request("GET", "/api/v1")["resources"]
-                     if r["namespaced"] and "/" not in r["name"]]
+            found = [
+                ("v1", r["name"], set(r["verbs"]))
+                for r in self.server.request("GET", "/api/v1")["resources"]
+                if r["namespaced"] and "/" not in r["name"]
+            ]
             for group in self.server.request("GET", "/apis")["groups"]:
                 version = group["preferredVersion"]["groupVersion"]
-                found += [(version, r["name"], set(r["verbs"]))
-                          for r in self.server.request("GET", f"/apis/{version}")["resources"]
-                          if r["namespaced"] and "/" not in r["name"]]
+                found += [
+                    (version, r["name"], set(r["verbs"]))
+                    for r in self.server.request("GET", f"/apis/{version}")["resources"]
+                    if r["namespaced"] and "/" not in r["name"]
+                ]
             self._namespaced = [(v, p, verbs) for v, p, verbs in found if "delete" in verbs and "list" in verbs]
         return self._namespaced
 
@@ -430,12 +563,18 @@ class Cleaner:
                 else:
                     items = self.server.request("GET", path).get("items") or []
             else:
-                items = [self.server.request("DELETE", f"{path}/{item['metadata']['name']}") or {}
-                         for item in self.server.request("GET", path).get("items") or []]
+                items = [
+                    self.server.request("DELETE", f"{path}/{item['metadata']['name']}") or {}
+                    for item in self.server.request("GET", path).get("items") or []
+                ]
             for item in items:
                 if (item.get("metadata") or {}).get("finalizers"):
-                    self.server.request("PATCH", f"{path}/{item['metadata']['name']}", {"metadata": {"finalizers": None}},
-                                        content_type="application/merge-patch+json")
+                    self.server.request(
+                        "PATCH",
+                        f"{path}/{item['metadata']['name']}",
+                        {"metadata": {"finalizers": None}},
+                        content_type="application/merge-patch+json",
+                    )
         except ApiError as exc:
             if exc.status not in (404, 405):
                 raise
@@ -460,10 +599,22 @@ class Cleaner:
                     self.server.apply(crd)
                     self.server._wait_served(crd, time.monotonic() + 60)
         # What a test may have changed or removed among the server's own set-up objects.
-        self.server.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-                           "metadata": {"name": INGRESS_CLASS}, "spec": {"controller": "k8s.io/ingress-nginx"}})
-        self.server.apply({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer",
-                           "metadata": {"name": CLUSTER_ISSUER}, "spec": {"selfSigned": {}}})
+        self.server.apply(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": INGRESS_CLASS},
+                "spec": {"controller": "k8s.io/ingress-nginx"},
+            }
+        )
+        self.server.apply(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "ClusterIssuer",
+                "metadata": {"name": CLUSTER_ISSUER},
+                "spec": {"selfSigned": {}},
+            }
+        )
         self.server.apply_rbac(TARGET_RBAC.read_text())
 
 

@@ -1,6 +1,7 @@
 """`make dev-cluster` (python -m clusters.devcluster): the local API server in the foreground, its kubeconfig taken
 by add_cluster and kubectl-style clients, `reconcile --cluster` clean against it, and nothing left running after
 it stops, even when it is killed."""
+
 import os
 import signal
 import subprocess
@@ -49,8 +50,12 @@ def dev_cluster(tmp_path):
     """`python -m clusters.devcluster` started as make starts it, once it says it is ready."""
     folder = tmp_path / "dev-cluster"
     with open(tmp_path / "out.log", "w+") as log:
-        process = subprocess.Popen([sys.executable, "-m", "clusters.devcluster", "--dir", str(folder),
-                                    "--port", str(free_port())], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clusters.devcluster", "--dir", str(folder), "--port", str(free_port())],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 120
         while "ready at" not in (tmp_path / "out.log").read_text():
             assert process.poll() is None, (tmp_path / "out.log").read_text()

@@ -1,5 +1,6 @@
 """scripts/kube-bins.sh: builds once into a cache keyed by the pinned versions, never takes an interrupted build as
 done, and says what to do without Go. A stand-in `go` on PATH plays the compiler, so no real build runs here."""
+
 import os
 import subprocess
 from pathlib import Path
@@ -27,8 +28,13 @@ def env(tmp_path):
     (bin_dir / "go").chmod(0o755)
     calls = tmp_path / "go-calls"
     calls.touch()
-    return {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "PORTICO_KUBE_CACHE": str(tmp_path / "cache"),
-            "GO_CALLS": str(calls), "FAIL_IN": ""}
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "PORTICO_KUBE_CACHE": str(tmp_path / "cache"),
+        "GO_CALLS": str(calls),
+        "FAIL_IN": "",
+    }
 
 
 def run(env, *args):

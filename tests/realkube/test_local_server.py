@@ -1,5 +1,6 @@
 """The local API server is the real thing where it matters: TLS verified, RBAC enforced, CRD schemas and CEL rules
 validated, status only through the status subresource, and each test starts from a clean server."""
+
 import base64
 
 import kubernetes
@@ -40,19 +41,37 @@ def test_the_least_privilege_identity_is_held_to_deploy_target_rbac(realkube):
 
 def test_crd_schemas_are_enforced(realkube):
     with pytest.raises(ApiError) as invalid:
-        realkube.create({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "cart"},
-                         "spec": {"dnsNames": ["cart.shop.example.com"],
-                                  "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"}}})
+        realkube.create(
+            {
+                "apiVersion": "cert-manager.io/v1",
+                "kind": "Certificate",
+                "metadata": {"name": "cart"},
+                "spec": {
+                    "dnsNames": ["cart.shop.example.com"],
+                    "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"},
+                },
+            }
+        )
     assert invalid.value.status == 422
     assert "spec.secretName: Required value" in str(invalid.value)
 
 
 def test_gateway_api_cel_rules_are_enforced(realkube):
     """An Exact path with a character outside the Gateway API's rule is refused by the CRD's CEL validation."""
-    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "cart"},
-             "spec": {"parentRefs": [{"name": "public", "namespace": "gateway-system"}],
-                      "rules": [{"matches": [{"path": {"type": "Exact", "value": "/a<b"}}],
-                                 "backendRefs": [{"name": "cart", "port": 8080}]}]}}
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "cart"},
+        "spec": {
+            "parentRefs": [{"name": "public", "namespace": "gateway-system"}],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "Exact", "value": "/a<b"}}],
+                    "backendRefs": [{"name": "cart", "port": 8080}],
+                }
+            ],
+        },
+    }
     with pytest.raises(ApiError) as invalid:
         realkube.create(route)
     assert invalid.value.status == 422
@@ -65,11 +84,33 @@ def test_gateway_api_cel_rules_are_enforced(realkube):
 
 def test_status_changes_only_through_the_status_subresource(realkube):
     realkube.serve()
-    realkube.create({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "cart"},
-                     "spec": {"ingressClassName": "nginx", "rules": [{"host": "cart.shop.example.com", "http": {"paths": [
-                         {"path": "/", "pathType": "Prefix",
-                          "backend": {"service": {"name": "cart", "port": {"number": 8080}}}}]}}]}})
-    realkube.patch_out_of_band(*INGRESS, "shop", "cart", {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}}})
+    realkube.create(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "cart"},
+            "spec": {
+                "ingressClassName": "nginx",
+                "rules": [
+                    {
+                        "host": "cart.shop.example.com",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "cart", "port": {"number": 8080}}},
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        }
+    )
+    realkube.patch_out_of_band(
+        *INGRESS, "shop", "cart", {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}}}
+    )
     assert realkube.get(*INGRESS, "shop", "cart")["status"]["loadBalancer"] == {}
 
     realkube.set_ingress_address("cart", "203.0.113.7")
@@ -82,17 +123,26 @@ def test_a_service_gets_a_cluster_ip_and_its_endpoint_slice_is_an_object(realkub
     assert service["spec"]["clusterIP"].startswith("10.96.")
     realkube.endpoint_slice("cart", addresses=["10.0.0.5", "10.0.0.6"], ready=True)
 
-    slices = realkube.list_objects("discovery.k8s.io/v1", "EndpointSlice", "shop",
-                                   label_selector="kubernetes.io/service-name=cart")
+    slices = realkube.list_objects(
+        "discovery.k8s.io/v1", "EndpointSlice", "shop", label_selector="kubernetes.io/service-name=cart"
+    )
     assert [len(s["endpoints"]) for s in slices] == [2]
 
 
 def test_clean_up_removes_a_tests_namespaces_and_what_is_in_them(realkube, realkube_cleaner):
     realkube.serve()
     realkube.add_namespace("gateway-system")
-    realkube.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
-    realkube.create({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "traefik"},
-                     "spec": {"controller": "traefik.io/ingress-controller"}})
+    realkube.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}
+    )
+    realkube.create(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "traefik"},
+            "spec": {"controller": "traefik.io/ingress-controller"},
+        }
+    )
     realkube.delete("networking.k8s.io/v1", "IngressClass", None, "nginx")
 
     realkube_cleaner.clean()

@@ -1,6 +1,7 @@
 """One owner per object against a real kube-apiserver: DELETE carries the uid of the object read as a precondition
 (a re-created object survives), deleting or applying a route never touches another route's Service, and a
 Certificate under its pre-injective name is pruned (docs/security.md, "One owner per object")."""
+
 from dataclasses import replace
 
 import pytest
@@ -36,8 +37,12 @@ def replaced_after(monkeypatch, realkube, method: str, api_version: str, kind: s
         if kind_.kind == kind and not replaced:
             old = realkube.get(api_version, kind, "shop", name)
             realkube.delete(api_version, kind, "shop", name)
-            fresh = {"apiVersion": api_version, "kind": kind, "spec": old["spec"],
-                     "metadata": {k: old["metadata"][k] for k in ("name", "labels", "annotations") if k in old["metadata"]}}
+            fresh = {
+                "apiVersion": api_version,
+                "kind": kind,
+                "spec": old["spec"],
+                "metadata": {k: old["metadata"][k] for k in ("name", "labels", "annotations") if k in old["metadata"]},
+            }
             replaced.append((old["metadata"]["uid"], realkube.create(fresh)["metadata"]["uid"]))
         return result
 
@@ -45,8 +50,9 @@ def replaced_after(monkeypatch, realkube, method: str, api_version: str, kind: s
     return replaced
 
 
-def test_deleting_a_route_leaves_an_ingress_recreated_since_it_was_read(realkube, real_cluster, submit, pat, alice,
-                                                                      monkeypatch):
+def test_deleting_a_route_leaves_an_ingress_recreated_since_it_was_read(
+    realkube, real_cluster, submit, pat, alice, monkeypatch
+):
     route = services.approve_route(submit("cart", on=real_cluster), user=pat)
     reconcile.reconcile_route(route.pk)
     services.request_deletion(route, user=alice)
@@ -67,9 +73,20 @@ def test_prune_leaves_an_object_recreated_since_the_list(realkube, real_cluster,
     route = services.approve_route(submit("cart", on=real_cluster), user=pat)
     reconcile.reconcile_route(route.pk)
     ingress = realkube.get(*INGRESS, "shop", "cart")
-    realkube.create({"apiVersion": INGRESS[0], "kind": "Ingress", "spec": ingress["spec"], "metadata": {
-        "name": "old", "labels": {**ingress["metadata"]["labels"],
-                                  "portico.dev/route": "00000000-0000-0000-0000-000000000000"}}})
+    realkube.create(
+        {
+            "apiVersion": INGRESS[0],
+            "kind": "Ingress",
+            "spec": ingress["spec"],
+            "metadata": {
+                "name": "old",
+                "labels": {
+                    **ingress["metadata"]["labels"],
+                    "portico.dev/route": "00000000-0000-0000-0000-000000000000",
+                },
+            },
+        }
+    )
     replaced = replaced_after(monkeypatch, realkube, "list", *INGRESS, "old")
     realkube.clear_requests()
 
@@ -85,11 +102,17 @@ def two_owners_of_frontend(realkube, cluster, submit, pat):
     """Route "frontend" manages Service frontend and is applied; route "hijack" was approved naming Service
     "frontend" too, as a route stored before one owner per object was a rule."""
     realkube.endpoint_slice("frontend", port=8080)
-    victim = services.approve_route(submit("frontend", host="shop.example.com", backend=FRONTEND, on=cluster),
-                                    user=pat)
+    victim = services.approve_route(submit("frontend", host="shop.example.com", backend=FRONTEND, on=cluster), user=pat)
     reconcile.reconcile_route(victim.pk)
-    hijack = services.approve_route(submit("hijack", host="hijack.shop.example.com", on=cluster, backend=replace(
-        FRONTEND, service_name="evil", target_port=9999, selector={"app": "evil"})), user=pat)
+    hijack = services.approve_route(
+        submit(
+            "hijack",
+            host="hijack.shop.example.com",
+            on=cluster,
+            backend=replace(FRONTEND, service_name="evil", target_port=9999, selector={"app": "evil"}),
+        ),
+        user=pat,
+    )
     return victim, stored_before_the_rule(hijack, Backend(service_name="frontend"))
 
 
@@ -106,7 +129,10 @@ def test_a_second_owner_is_degraded_and_never_writes_to_the_service(realkube, re
     assert [r for r in realkube.writes() if "/services/frontend" in r.path] == []
     after = realkube.get(*SERVICE, "shop", "frontend")
     assert (after["metadata"]["uid"], after["spec"]["selector"], after["metadata"]["labels"]["portico.dev/route"]) == (
-        before["metadata"]["uid"], {"app": "frontend"}, str(victim.pk))
+        before["metadata"]["uid"],
+        {"app": "frontend"},
+        str(victim.pk),
+    )
     assert Route.objects.get(pk=hijack.pk).deleted_at is not None
     assert Route.objects.get(pk=victim.pk).sync == "Synced"
     assert realkube.refused() == []
@@ -122,6 +148,8 @@ def test_a_certificate_under_its_old_name_is_pruned(realkube, real_cluster, subm
 
     reconcile.sync_cluster(real_cluster.pk)
 
-    assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == [render.certificate_name(host)]
+    assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == [
+        render.certificate_name(host)
+    ]
     assert realkube.get(*INGRESS, "shop", "dashed")["spec"]["tls"][0]["secretName"] == render.tls_secret_name(host)
     assert realkube.refused() == []

@@ -1,5 +1,6 @@
 """Portico against a real kube-apiserver, as deploy/target-rbac.yaml's identity: a cluster added with add_cluster
 passes the probe, and an approved route is server-side applied to real objects and reads their status back."""
+
 import pytest
 
 from routes import reconcile, services
@@ -24,7 +25,10 @@ def test_a_cluster_added_with_add_cluster_passes_the_probe(real_cluster):
     assert real_cluster.reachable is True
     assert real_cluster.server_version == "v1.37.2" and real_cluster.kubernetes_minor == "1.37"
     assert (real_cluster.ingress_class_present, real_cluster.cert_manager_present, real_cluster.issuer_present) == (
-        True, True, True)
+        True,
+        True,
+        True,
+    )
     assert real_cluster.health_message == "All checks passed."
     assert real_cluster.get_kubeconfig()["users"][0]["user"]["token"]  # inline token, TLS verified by the inline CA
 
@@ -74,8 +78,9 @@ def test_a_managed_service_is_created_and_gets_a_cluster_ip(realkube, real_clust
 
 def test_gateway_output_applies_an_httproute_the_crd_accepts(realkube, shop, submit, pat):
     seed_gateway(realkube)
-    cluster = realkube.cluster(shop, name="gw", output="gateway", gateway_name="public",
-                               gateway_namespace="gateway-system")
+    cluster = realkube.cluster(
+        shop, name="gw", output="gateway", gateway_name="public", gateway_namespace="gateway-system"
+    )
     assert cluster.gateway_present is True
     realkube.serve("cart", port=8080)
     route = services.approve_route(submit("cart", on=cluster), user=pat)

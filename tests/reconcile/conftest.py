@@ -3,6 +3,7 @@ server-side apply as a real server does it) unless a test needs a fault only the
 on demand: a 5xx or 429 answer, a refused or cut connection. Those tests use the ``emulated_*`` fixtures and say
 why in their docstring.
 """
+
 import pytest
 
 from clusters import probe
@@ -16,25 +17,57 @@ CERTIFICATE = ("cert-manager.io/v1", "Certificate")
 
 def seed_cluster_addons(kube, *, ingress_class="nginx", issuer="letsencrypt"):
     """What a well-prepared cluster has: an ingress controller's IngressClass, cert-manager, a ClusterIssuer."""
-    kube.create({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": ingress_class},
-                 "spec": {"controller": "k8s.io/ingress-nginx"}})
-    kube.create({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                 "metadata": {"name": "certificates.cert-manager.io"},
-                 "spec": {"group": "cert-manager.io", "scope": "Namespaced",
-                          "names": {"plural": "certificates", "kind": "Certificate"},
-                          "versions": [{"name": "v1", "served": True, "storage": True}]}})
-    kube.create({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": issuer},
-                 "spec": {"acme": {}}})
+    kube.create(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": ingress_class},
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        }
+    )
+    kube.create(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "certificates.cert-manager.io"},
+            "spec": {
+                "group": "cert-manager.io",
+                "scope": "Namespaced",
+                "names": {"plural": "certificates", "kind": "Certificate"},
+                "versions": [{"name": "v1", "served": True, "storage": True}],
+            },
+        }
+    )
+    kube.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": issuer},
+            "spec": {"acme": {}},
+        }
+    )
 
 
 def serve_cart(kube):
     """Service shop/cart with one ready pod behind it, as the team's own deployment would have made it."""
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]}})
-    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": "cart-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "cart"}},
-                 "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
-                 "ports": [{"port": 8080}]})
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"selector": {"app": "cart"}, "ports": [{"port": 8080}]},
+        }
+    )
+    kube.create(
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": "cart-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "cart"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
+            "ports": [{"port": 8080}],
+        }
+    )
 
 
 @pytest.fixture
@@ -95,17 +128,34 @@ def seed_gateway(realkube, *, name="public", namespace="gateway-system", address
     cert-manager's Gateway support issues (the annotation), programmed by its controller, with an address."""
     if namespace not in realkube.namespaces:
         realkube.add_namespace(namespace)
-    gateway = realkube.create({
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-        "metadata": {"name": name, "namespace": namespace,
-                     "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
-        "spec": {"gatewayClassName": "example", "listeners": [
-            {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
-            {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": "*.shop.example.com",
-             "allowedRoutes": {"namespaces": {"from": "All"}},
-             "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]}},
-        ]},
-    })
+    gateway = realkube.create(
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+            },
+            "spec": {
+                "gatewayClassName": "example",
+                "listeners": [
+                    {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}},
+                    {
+                        "name": "https",
+                        "protocol": "HTTPS",
+                        "port": 443,
+                        "hostname": "*.shop.example.com",
+                        "allowedRoutes": {"namespaces": {"from": "All"}},
+                        "tls": {
+                            "mode": "Terminate",
+                            "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}],
+                        },
+                    },
+                ],
+            },
+        }
+    )
     realkube.set_gateway_status(name, namespace, address=address)
     return gateway
 
@@ -115,8 +165,9 @@ def gateway_cluster(realkube, shop):
     """A kubernetes-mode cluster with Gateway API output, attached to Gateway gateway-system/public on the local
     kube-apiserver, probed, where team shop may use namespace shop."""
     seed_gateway(realkube)
-    return realkube.cluster(shop, name="gw", output="gateway", gateway_name="public",
-                            gateway_namespace="gateway-system")
+    return realkube.cluster(
+        shop, name="gw", output="gateway", gateway_name="public", gateway_namespace="gateway-system"
+    )
 
 
 @pytest.fixture

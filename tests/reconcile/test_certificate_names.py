@@ -4,6 +4,7 @@ Routes on "x-y.shop.example.com" and "x.y.shop.example.com" used to share one Ce
 held the dnsNames of whichever route was applied last (docs/security.md, "One owner per object"). Names are
 injective now; a Certificate an older Portico wrote under the old name is pruned by the next sync.
 """
+
 import pytest
 import yaml
 
@@ -33,7 +34,9 @@ def test_lookalike_hosts_each_get_their_own_certificate_on_a_directory_cluster(s
 
     certificates = read_files(cluster, "certificate")
     assert sorted(c["spec"]["dnsNames"][0] for c in certificates.values()) == [
-        "x-y.shop.example.com", "x.y.shop.example.com"]
+        "x-y.shop.example.com",
+        "x.y.shop.example.com",
+    ]
     secret_for = {c["spec"]["dnsNames"][0]: c["spec"]["secretName"] for c in certificates.values()}
     for route in (dashed, dotted):
         ingress = read_files(cluster, "ingress")[f"ingress-{route.name}.yaml"]
@@ -66,7 +69,8 @@ def test_a_certificate_under_its_old_name_is_pruned_by_the_next_sync_on_a_direct
 
     assert list(read_files(cluster, "certificate")) == [f"certificate-{render.certificate_name(host)}.yaml"]
     assert read_files(cluster, "ingress")["ingress-dashed.yaml"]["spec"]["tls"][0]["secretName"] == (
-        render.tls_secret_name(host))
+        render.tls_secret_name(host)
+    )
     assert report.deleted == 1
 
 
@@ -83,7 +87,9 @@ def test_a_certificate_under_its_old_name_is_pruned_by_the_next_sync_on_kubernet
 
     reconcile.sync_cluster(kube_cluster.pk)
 
-    assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == [render.certificate_name(host)]
+    assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == [
+        render.certificate_name(host)
+    ]
     assert realkube.get(*INGRESS, "shop", "dashed")["spec"]["tls"][0]["secretName"] == render.tls_secret_name(host)
     deletes = [r for r in realkube.requests if r.method == "DELETE"]
     assert [r.path.rsplit("/", 1)[-1] for r in deletes] == ["x-y-shop-example-com"]

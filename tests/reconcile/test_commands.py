@@ -1,4 +1,5 @@
 """Management commands of the reconciler: add_cluster, reconcile, export_manifests."""
+
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
@@ -14,7 +15,9 @@ def test_add_cluster_stores_an_encrypted_kubeconfig(realkube, tmp_path, capsys):
     path = tmp_path / "kubeconfig.yaml"
     path.write_text(yaml.safe_dump(kubeconfig))
 
-    call_command("add_cluster", "prod-eu", "--kubeconfig", str(path), "--ingress-class", "traefik", "--issuer", "zerossl")
+    call_command(
+        "add_cluster", "prod-eu", "--kubeconfig", str(path), "--ingress-class", "traefik", "--issuer", "zerossl"
+    )
 
     cluster = Cluster.objects.get(name="prod-eu")
     assert (cluster.mode, cluster.ingress_class, cluster.default_issuer) == ("kubernetes", "traefik", "zerossl")
@@ -24,10 +27,15 @@ def test_add_cluster_stores_an_encrypted_kubeconfig(realkube, tmp_path, capsys):
 
 def test_add_cluster_refuses_exec_credentials(tmp_path):
     path = tmp_path / "kubeconfig.yaml"
-    path.write_text(yaml.safe_dump({
-        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
-        "clusters": [{"name": "c", "cluster": {"server": "https://x"}}],
-        "users": [{"name": "u", "user": {"exec": {"command": "aws"}}}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+                "clusters": [{"name": "c", "cluster": {"server": "https://x"}}],
+                "users": [{"name": "u", "user": {"exec": {"command": "aws"}}}],
+            }
+        )
+    )
 
     with pytest.raises(CommandError, match="runs a program"):
         call_command("add_cluster", "prod", "--kubeconfig", str(path))
@@ -59,8 +67,14 @@ def test_reconcile_command_exits_non_zero_when_a_cluster_fails(approve_on_emulat
 
 def test_reconcile_command_exits_non_zero_for_a_degraded_route(approve, realkube):
     route = approve()
-    realkube.create({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",  # not Portico's: it will not touch it
-                     "metadata": {"name": "cart"}, "spec": {"rules": [{"host": "legacy.example.com"}]}})
+    realkube.create(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",  # not Portico's: it will not touch it
+            "metadata": {"name": "cart"},
+            "spec": {"rules": [{"host": "legacy.example.com"}]},
+        }
+    )
     with pytest.raises(CommandError, match="degraded"):
         call_command("reconcile", "--route", str(route.pk))
 

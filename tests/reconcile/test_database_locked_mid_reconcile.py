@@ -2,6 +2,7 @@
 converges on the next attempt: the task retries it, and a sync goes on with the other routes and takes it up
 again. The case that was seen: a removal deleted a directory cluster's files, then the database update failed, and
 the route stayed "being deleted"."""
+
 import pytest
 from django.db import OperationalError
 
@@ -49,8 +50,9 @@ def test_the_task_retries_a_removal_whose_database_write_met_the_lock(submit, pa
     assert Route.objects.get(pk=route.pk).deleted_at is not None
 
 
-def test_a_sync_goes_on_with_other_routes_and_takes_the_locked_one_up_next_time(submit, pat, alice, cluster,
-                                                                                locked_once):
+def test_a_sync_goes_on_with_other_routes_and_takes_the_locked_one_up_next_time(
+    submit, pat, alice, cluster, locked_once
+):
     first = applied_then_deleted(submit, pat, alice, "cart")
     second = applied_then_deleted(submit, pat, alice, "shop", host="www.shop.example.com")
 

@@ -4,6 +4,7 @@ the very object that was read and judged ours (docs/security.md, "One owner per 
 Before, `_delete_if_ours` checked only the managed-by label: deleting a route whose revision named another
 route's managed Service deleted that Service.
 """
+
 import pytest
 import yaml
 
@@ -29,9 +30,15 @@ def test_deleting_a_route_that_names_another_routes_service_leaves_that_service(
     victim = services.approve_route(submit("frontend", host="shop.example.com", backend=FRONTEND), user=pat)
     reconcile.reconcile_route(victim.pk)
     hijack = services.approve_route(
-        submit("hijack", user=mallory, team=rival, host="hijack.rival.example.com",
-               backend=Backend(service_name="other", service_port=80, target_port=9999, selector={"app": "evil"})),
-        user=pat)
+        submit(
+            "hijack",
+            user=mallory,
+            team=rival,
+            host="hijack.rival.example.com",
+            backend=Backend(service_name="other", service_port=80, target_port=9999, selector={"app": "evil"}),
+        ),
+        user=pat,
+    )
     stored_before_the_rule(hijack, Backend(service_name="frontend"))
 
     services.request_deletion(hijack, user=mallory)
@@ -46,9 +53,14 @@ def test_two_routes_that_shared_a_managed_service_keep_it_when_one_is_deleted(su
     first = services.approve_route(submit("frontend", host="shop.example.com", backend=FRONTEND), user=pat)
     reconcile.reconcile_route(first.pk)
     second = services.approve_route(
-        submit("frontend-api", host="shop.example.com", path="/api",
-               backend=Backend(service_name="api", service_port=80, target_port=8080, selector={"app": "frontend"})),
-        user=pat)
+        submit(
+            "frontend-api",
+            host="shop.example.com",
+            path="/api",
+            backend=Backend(service_name="api", service_port=80, target_port=8080, selector={"app": "frontend"}),
+        ),
+        user=pat,
+    )
     stored_before_the_rule(second, Backend(service_name="frontend"))
 
     services.request_deletion(second, user=alice)
@@ -66,13 +78,21 @@ def shared_kube_cluster(kube_cluster, rival):
 def test_deleting_a_route_that_names_another_routes_service_sends_no_delete_for_it(
     submit, pat, realkube, shared_kube_cluster, rival, mallory
 ):
-    victim = services.approve_route(submit("frontend", host="shop.example.com", backend=FRONTEND,
-                                           on=shared_kube_cluster), user=pat)
+    victim = services.approve_route(
+        submit("frontend", host="shop.example.com", backend=FRONTEND, on=shared_kube_cluster), user=pat
+    )
     reconcile.reconcile_route(victim.pk)
     hijack = services.approve_route(
-        submit("hijack", user=mallory, team=rival, host="hijack.rival.example.com", on=shared_kube_cluster,
-               backend=Backend(service_name="other", service_port=80, target_port=9999, selector={"app": "evil"})),
-        user=pat)
+        submit(
+            "hijack",
+            user=mallory,
+            team=rival,
+            host="hijack.rival.example.com",
+            on=shared_kube_cluster,
+            backend=Backend(service_name="other", service_port=80, target_port=9999, selector={"app": "evil"}),
+        ),
+        user=pat,
+    )
     stored_before_the_rule(hijack, Backend(service_name="frontend"))
     realkube.clear_requests()
 
@@ -95,8 +115,12 @@ def replaced_after_read(monkeypatch, realkube, method: str, api_version: str, ki
             done.append(True)
             old = realkube.get(api_version, kind, "shop", name)
             realkube.delete(api_version, kind, "shop", name)
-            fresh = {**old, "metadata": {k: v for k, v in old["metadata"].items()
-                                         if k in ("name", "namespace", "labels", "annotations")}}
+            fresh = {
+                **old,
+                "metadata": {
+                    k: v for k, v in old["metadata"].items() if k in ("name", "namespace", "labels", "annotations")
+                },
+            }
             done.append((old["metadata"]["uid"], realkube.create(fresh)["metadata"]["uid"]))
         return result
 
@@ -124,8 +148,19 @@ def test_prune_does_not_remove_an_object_recreated_since_the_list(approve, realk
     route = approve()
     reconcile.reconcile_route(route.pk)
     leftover = realkube.get(*INGRESS, "shop", "cart")
-    realkube.create({**leftover, "metadata": {"name": "old", "namespace": "shop", "labels": {
-        **leftover["metadata"]["labels"], "portico.dev/route": "00000000-0000-0000-0000-000000000000"}}})
+    realkube.create(
+        {
+            **leftover,
+            "metadata": {
+                "name": "old",
+                "namespace": "shop",
+                "labels": {
+                    **leftover["metadata"]["labels"],
+                    "portico.dev/route": "00000000-0000-0000-0000-000000000000",
+                },
+            },
+        }
+    )
     replaced = replaced_after_read(monkeypatch, realkube, "list", *INGRESS, "old")
     realkube.clear_requests()
 
@@ -147,7 +182,9 @@ def test_a_sync_never_prunes_the_objects_of_another_clusters_route(approve, real
     report = reconcile.sync_cluster(twin.pk)
 
     assert report.deleted == 0
-    assert realkube.get(*INGRESS, "shop", "cart") is not None and realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com")
+    assert realkube.get(*INGRESS, "shop", "cart") is not None and realkube.get(
+        *CERTIFICATE, "shop", "cart-shop-example-com"
+    )
     assert sorted(report.errors) == [
         "Certificate shop/cart-shop-example-com belongs to a route of cluster real; not pruned",
         "Ingress shop/cart belongs to a route of cluster real; not pruned",
@@ -163,4 +200,6 @@ def test_a_directory_sync_never_prunes_the_files_of_another_clusters_route(appro
     reconcile.sync_cluster(twin.pk)
 
     assert sorted(p.name for p in (cluster.directory_path() / "shop").iterdir()) == [
-        "certificate-cart-shop-example-com.yaml", "ingress-cart.yaml"]
+        "certificate-cart-shop-example-com.yaml",
+        "ingress-cart.yaml",
+    ]

@@ -1,4 +1,5 @@
 """Directory (GitOps) clusters: the same reconciler writes one YAML file per object and prunes files."""
+
 import pytest
 import yaml
 

@@ -1,4 +1,5 @@
 """A directory (GitOps) cluster with Gateway API output exports HTTPRoutes instead of Ingresses and Certificates."""
+
 import pytest
 import yaml
 
@@ -11,8 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_approved_route_is_exported_as_an_http_route_and_synced(approved_route, cluster):
-    Cluster.objects.filter(pk=cluster.pk).update(output="gateway", gateway_name="public",
-                                                 gateway_namespace="gateway-system")
+    Cluster.objects.filter(pk=cluster.pk).update(
+        output="gateway", gateway_name="public", gateway_namespace="gateway-system"
+    )
 
     assert reconcile.reconcile_route(approved_route.pk) is reconcile.Result.APPLIED
 

@@ -1,6 +1,7 @@
 """Routes on a cluster with Gateway API output, against the local kube-apiserver (tests/realkube, Gateway API CRDs
 with their CEL rules) with the real kubernetes client:
 an HTTPRoute attached to the cluster's Gateway is applied, kept, pruned, and its parent status read back."""
+
 import pytest
 
 from clusters import probe
@@ -17,20 +18,39 @@ PARENT_REF = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "
 
 def seed_backend(realkube, name="cart", port=8080):
     """The team's own Service with one ready pod behind it."""
-    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
-                 "spec": {"selector": {"app": name}, "ports": [{"port": port}]}})
-    realkube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": f"{name}-abc", "namespace": "shop",
-                              "labels": {"kubernetes.io/service-name": name}},
-                 "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
-                 "ports": [{"port": port}]})
+    realkube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": {"app": name}, "ports": [{"port": port}]},
+        }
+    )
+    realkube.create(
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": f"{name}-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": name}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["10.0.0.5"], "conditions": {"ready": True}}],
+            "ports": [{"port": port}],
+        }
+    )
 
 
 def parent_status(accepted=("True", "Accepted", ""), resolved=("True", "ResolvedRefs", "")) -> dict:
     """An HTTPRoute status as the Gateway's controller writes it, for our parentRef."""
-    conditions = [{"type": kind, "status": status, "reason": reason, "message": message,
-                   "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1}
-                  for kind, (status, reason, message) in (("Accepted", accepted), ("ResolvedRefs", resolved))]
+    conditions = [
+        {
+            "type": kind,
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "lastTransitionTime": "2026-01-01T00:00:00Z",
+            "observedGeneration": 1,
+        }
+        for kind, (status, reason, message) in (("Accepted", accepted), ("ResolvedRefs", resolved))
+    ]
     return {"parents": [{"parentRef": PARENT_REF, "controllerName": "example.com/gateway", "conditions": conditions}]}
 
 
@@ -50,9 +70,12 @@ def test_approved_route_applies_an_http_route_attached_to_the_gateway_and_no_ing
     http_route = realkube.get(*HTTP_ROUTE, "shop", "cart")
     assert http_route["spec"]["parentRefs"] == [PARENT_REF]
     assert http_route["spec"]["hostnames"] == ["cart.shop.example.com"]
-    assert http_route["spec"]["rules"] == [{"matches": [{"path": {"type": "PathPrefix", "value": "/cart"}}],
-                                            "backendRefs": [{"group": "", "kind": "Service", "name": "cart",
-                                                             "port": 8080, "weight": 1}]}]  # weight: the CRD's default
+    assert http_route["spec"]["rules"] == [
+        {
+            "matches": [{"path": {"type": "PathPrefix", "value": "/cart"}}],
+            "backendRefs": [{"group": "", "kind": "Service", "name": "cart", "port": 8080, "weight": 1}],
+        }
+    ]  # weight: the CRD's default
     labels = http_route["metadata"]["labels"]
     assert labels["app.kubernetes.io/managed-by"] == "portico" and labels["portico.dev/route"] == str(route.pk)
     assert realkube.get(*INGRESS, "shop", "cart") is None
@@ -60,12 +83,14 @@ def test_approved_route_applies_an_http_route_attached_to_the_gateway_and_no_ing
     writes = realkube.writes()
     assert [w.path for w in writes] == ["/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/cart"]
     assert {(w.method, w.content_type, w.query["fieldManager"], w.query["force"]) for w in writes} == {
-        ("PATCH", "application/apply-patch+yaml", "portico", "true")}
+        ("PATCH", "application/apply-patch+yaml", "portico", "true")
+    }
 
 
 def test_managed_service_is_applied_before_the_http_route(approve_on_gateway, realkube):
-    route = approve_on_gateway(backend=Backend(service_name="cart", service_port=80, target_port=8080,
-                                               selector={"app": "cart"}))
+    route = approve_on_gateway(
+        backend=Backend(service_name="cart", service_port=80, target_port=8080, selector={"app": "cart"})
+    )
 
     reconcile.reconcile_route(route.pk)
 
@@ -74,7 +99,9 @@ def test_managed_service_is_applied_before_the_http_route(approve_on_gateway, re
     assert realkube.get(*HTTP_ROUTE, "shop", "cart")["spec"]["rules"][0]["backendRefs"][0]["port"] == 80
 
 
-def test_no_op_sync_lists_once_per_kind_reads_the_gateway_and_writes_nothing(approve_on_gateway, realkube, gateway_cluster):
+def test_no_op_sync_lists_once_per_kind_reads_the_gateway_and_writes_nothing(
+    approve_on_gateway, realkube, gateway_cluster
+):
     for name in ("cart", "api"):
         reconcile.reconcile_route(approve_on_gateway(name, host=f"{name}.shop.example.com").pk)
     reconcile.sync_cluster(gateway_cluster.pk)
@@ -85,7 +112,8 @@ def test_no_op_sync_lists_once_per_kind_reads_the_gateway_and_writes_nothing(app
     assert (report.applied, report.deleted, report.reconciled, report.errors) == (0, 0, 0, [])
     assert realkube.writes() == []
     assert sorted(r.path for r in realkube.requests) == [
-        "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
+        "/api/v1/services",
+        "/apis/discovery.k8s.io/v1/endpointslices",
         "/apis/gateway.networking.k8s.io/v1/httproutes",
         "/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public",
     ]
@@ -105,16 +133,19 @@ def test_out_of_band_edit_of_the_http_route_is_restored_by_the_next_sync(approve
 
 
 def test_deleting_the_route_prunes_its_http_route_and_managed_service(approve_on_gateway, realkube, alice):
-    route = approve_on_gateway(backend=Backend(service_name="cart", service_port=80, target_port=8080,
-                                               selector={"app": "cart"}))
+    route = approve_on_gateway(
+        backend=Backend(service_name="cart", service_port=80, target_port=8080, selector={"app": "cart"})
+    )
     reconcile.reconcile_route(route.pk)
     services.request_deletion(route, user=alice)
 
     assert reconcile.reconcile_route(route.pk) is reconcile.Result.DELETED
 
     assert realkube.get(*HTTP_ROUTE, "shop", "cart") is None and realkube.get(*SERVICE, "shop", "cart") is None
-    assert {(w.method, w.path.split("/")[-2]) for w in realkube.writes()} >= {("DELETE", "httproutes"),
-                                                                          ("DELETE", "services")}
+    assert {(w.method, w.path.split("/")[-2]) for w in realkube.writes()} >= {
+        ("DELETE", "httproutes"),
+        ("DELETE", "services"),
+    }
 
 
 def test_http_route_no_longer_desired_is_pruned_by_sync(approve_on_gateway, realkube, gateway_cluster):
@@ -128,7 +159,8 @@ def test_http_route_no_longer_desired_is_pruned_by_sync(approve_on_gateway, real
 
 
 def test_accepted_and_resolved_http_route_with_ready_pods_is_healthy_at_the_gateways_address(
-        approve_on_gateway, realkube, gateway_cluster):
+    approve_on_gateway, realkube, gateway_cluster
+):
     seed_backend(realkube)
     route = approve_on_gateway()
     reconcile.reconcile_route(route.pk)
@@ -144,17 +176,24 @@ def test_accepted_and_resolved_http_route_with_ready_pods_is_healthy_at_the_gate
     assert condition(route, "Accepted")["status"] == "True" and condition(route, "ResolvedRefs")["status"] == "True"
     assert route.certificate == {"ready": None, "not_after": None}
     tls = step(route, "tls")
-    assert tls["status"] == "ok" and "terminated by the HTTPS listener of Gateway gateway-system/public" in tls["detail"]
+    assert (
+        tls["status"] == "ok" and "terminated by the HTTPS listener of Gateway gateway-system/public" in tls["detail"]
+    )
     assert "shop-wildcard-tls" in tls["detail"] and "letsencrypt" in tls["detail"]
 
 
 def test_http_route_not_allowed_by_the_listeners_is_degraded_with_the_explanation(
-        approve_on_gateway, realkube, gateway_cluster):
+    approve_on_gateway, realkube, gateway_cluster
+):
     seed_backend(realkube)
     route = approve_on_gateway()
     reconcile.reconcile_route(route.pk)
-    realkube.set_status(*HTTP_ROUTE, "shop", "cart", parent_status(
-        accepted=("False", "NotAllowedByListeners", "No listener allows routes from namespace shop")))
+    realkube.set_status(
+        *HTTP_ROUTE,
+        "shop",
+        "cart",
+        parent_status(accepted=("False", "NotAllowedByListeners", "No listener allows routes from namespace shop")),
+    )
 
     reconcile.sync_cluster(gateway_cluster.pk)
 
@@ -170,8 +209,9 @@ def test_http_route_not_allowed_by_the_listeners_is_degraded_with_the_explanatio
 def test_backend_not_found_is_degraded_naming_the_service(approve_on_gateway, realkube, gateway_cluster):
     route = approve_on_gateway(backend=Backend(service_name="carts", service_port=8080))
     reconcile.reconcile_route(route.pk)
-    realkube.set_status(*HTTP_ROUTE, "shop", "cart", parent_status(
-        resolved=("False", "BackendNotFound", 'Service "carts" not found')))
+    realkube.set_status(
+        *HTTP_ROUTE, "shop", "cart", parent_status(resolved=("False", "BackendNotFound", 'Service "carts" not found'))
+    )
 
     reconcile.sync_cluster(gateway_cluster.pk)
 
@@ -218,5 +258,7 @@ def test_probe_of_a_gateway_cluster_checks_the_gateway_not_ingress_class_or_cert
 
     assert cluster.gateway_present and cluster.healthy and cluster.health_message == "All checks passed."
     assert sorted(r.path for r in realkube.requests) == [
-        "/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public", "/version"]
+        "/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public",
+        "/version",
+    ]
     assert Cluster.objects.get(pk=cluster.pk).ingress_class_present is None

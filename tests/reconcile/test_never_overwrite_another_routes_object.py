@@ -6,6 +6,7 @@ Requests like that are refused now; these routes were stored before the rule. Be
 rewrote the first's Service (selector, targetPort, route label), the sync kept whichever route had the smaller
 id, and the victim stayed Synced/Healthy.
 """
+
 from dataclasses import replace
 
 import pytest
@@ -28,8 +29,13 @@ def victim_and_hijack(submit, pat, on=None):
     and the hijacker's, stored before the rule. The hijacker is the route with the smaller id, the one the sync's
     old tie-break (smallest id wins) sided with."""
     extra = {"on": on} if on is not None else {}
-    hijack, victim = sorted((submit(name, host=f"{name}.shop.example.com", backend=replace(EVIL, service_name=name),
-                                    **extra) for name in ("route-a", "route-b")), key=lambda route: str(route.pk))
+    hijack, victim = sorted(
+        (
+            submit(name, host=f"{name}.shop.example.com", backend=replace(EVIL, service_name=name), **extra)
+            for name in ("route-a", "route-b")
+        ),
+        key=lambda route: str(route.pk),
+    )
     victim = services.approve_route(stored_before_the_rule(victim, FRONTEND), user=pat)
     reconcile.reconcile_route(victim.pk)
     hijack = stored_before_the_rule(services.approve_route(hijack, user=pat), Backend(service_name="frontend"))
@@ -37,17 +43,18 @@ def victim_and_hijack(submit, pat, on=None):
 
 
 def held_message(victim):
-    return (f'Service shop/frontend belongs to route "shop/{victim.name}" of team "shop"; Portico will not change '
-            "another route's object. Give this route its own object (another Service name), or send traffic to that "
-            "Service as an existing Service.")
+    return (
+        f'Service shop/frontend belongs to route "shop/{victim.name}" of team "shop"; Portico will not change '
+        "another route's object. Give this route its own object (another Service name), or send traffic to that "
+        "Service as an existing Service."
+    )
 
 
 def service_file(cluster) -> dict:
     return yaml.safe_load((cluster.directory_path() / "shop/service-frontend.yaml").read_text())
 
 
-def test_a_second_owner_is_degraded_and_the_service_keeps_its_owner_on_a_directory_cluster(submit, pat, alice,
-                                                                                          cluster):
+def test_a_second_owner_is_degraded_and_the_service_keeps_its_owner_on_a_directory_cluster(submit, pat, alice, cluster):
     victim, hijack = victim_and_hijack(submit, pat)
     before = service_file(cluster)
 

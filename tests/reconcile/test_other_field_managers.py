@@ -8,6 +8,7 @@ tracks field ownership and merges keyed lists as on any cluster (docs/reliabilit
   protocol, so that port survives Portico's apply. Drift detection compares like the server merges: the foreign
   port is not drift (before, every sync re-applied the Service, forever), a change to Portico's own port is.
 """
+
 import pytest
 
 from routes import reconcile
@@ -38,9 +39,16 @@ def test_another_manager_loses_the_field_portico_owns_and_keeps_its_own(approve,
         realkube.patch_out_of_band(*INGRESS, "shop", "cart", change, manager="kubectl-edit")
         manager = "kubectl-edit"
     else:
-        realkube.apply_out_of_band({"apiVersion": INGRESS[0], "kind": INGRESS[1],
-                                    "metadata": {"name": "cart", **change["metadata"]}, "spec": change["spec"]},
-                                   manager="kubectl", force=True)
+        realkube.apply_out_of_band(
+            {
+                "apiVersion": INGRESS[0],
+                "kind": INGRESS[1],
+                "metadata": {"name": "cart", **change["metadata"]},
+                "spec": change["spec"],
+            },
+            manager="kubectl",
+            force=True,
+        )
         manager = "kubectl"
     assert managers_of(realkube.get(*INGRESS, "shop", "cart"), "f:ingressClassName") == {manager}
 
@@ -68,9 +76,15 @@ def managed_service_route(approve):
 
 def add_metrics_port(realkube) -> None:
     """A second controller (a service mesh, say) adds its port to the Service by server-side apply."""
-    realkube.apply_out_of_band({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart"},
-                                "spec": {"ports": [{"name": "metrics", "port": 9090, "targetPort": 9090}]}},
-                               manager="mesh-controller")
+    realkube.apply_out_of_band(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "cart"},
+            "spec": {"ports": [{"name": "metrics", "port": 9090, "targetPort": 9090}]},
+        },
+        manager="mesh-controller",
+    )
 
 
 def ports(realkube) -> dict[int, object]:
@@ -78,7 +92,9 @@ def ports(realkube) -> dict[int, object]:
 
 
 def test_a_port_another_controller_added_to_a_managed_service_survives_and_is_no_drift(
-    managed_service_route, realkube, kube_cluster,
+    managed_service_route,
+    realkube,
+    kube_cluster,
 ):
     add_metrics_port(realkube)
     realkube.clear_requests()
@@ -93,13 +109,20 @@ def test_a_port_another_controller_added_to_a_managed_service_survives_and_is_no
 
 
 def test_a_change_to_porticos_own_port_is_still_drift_and_the_foreign_port_stays(
-    managed_service_route, realkube, kube_cluster,
+    managed_service_route,
+    realkube,
+    kube_cluster,
 ):
     add_metrics_port(realkube)
     service = realkube.get(*SERVICE, "shop", "cart")
     ours = next(i for i, p in enumerate(service["spec"]["ports"]) if p["port"] == 80)
-    realkube.patch_out_of_band(*SERVICE, "shop", "cart", [
-        {"op": "replace", "path": f"/spec/ports/{ours}/targetPort", "value": 9999}], patch_type="json")
+    realkube.patch_out_of_band(
+        *SERVICE,
+        "shop",
+        "cart",
+        [{"op": "replace", "path": f"/spec/ports/{ours}/targetPort", "value": 9999}],
+        patch_type="json",
+    )
     realkube.clear_requests()
 
     report = reconcile.sync_cluster(kube_cluster.pk)

@@ -1,4 +1,5 @@
 """probe_cluster against the local kube-apiserver (tests/realkube), as deploy/target-rbac.yaml's identity."""
+
 import time
 
 import pytest

@@ -1,5 +1,6 @@
 """reconcile_route against the local kube-apiserver (tests/realkube) with the real kubernetes client, as
 deploy/target-rbac.yaml's identity; faults a real server cannot produce on demand use the emulator (tests/kube)."""
+
 import pytest
 
 from routes import reconcile
@@ -66,8 +67,12 @@ def test_route_becomes_synced_and_healthy_once_the_cluster_serves_it(approve, re
     assert Route.objects.get(pk=route.pk).health == "Progressing"  # no address, certificate not issued yet
 
     realkube.set_status(*INGRESS, "shop", "cart", {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}})
-    realkube.set_status(*CERTIFICATE, "shop", "cart-shop-example-com", {
-        "conditions": [{"type": "Ready", "status": "True", "reason": "Ready"}], "notAfter": "2027-02-01T00:00:00Z"})
+    realkube.set_status(
+        *CERTIFICATE,
+        "shop",
+        "cart-shop-example-com",
+        {"conditions": [{"type": "Ready", "status": "True", "reason": "Ready"}], "notAfter": "2027-02-01T00:00:00Z"},
+    )
     reconcile.sync_cluster(route.cluster_id)
 
     route = Route.objects.get(pk=route.pk)
@@ -79,8 +84,14 @@ def test_route_becomes_synced_and_healthy_once_the_cluster_serves_it(approve, re
 
 def test_service_selecting_no_pods_is_explained(approve, realkube):
     route = approve()
-    realkube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart", "namespace": "shop"},
-                 "spec": {"selector": {"app": "kart"}, "ports": [{"port": 8080}]}})
+    realkube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "cart", "namespace": "shop"},
+            "spec": {"selector": {"app": "kart"}, "ports": [{"port": 8080}]},
+        }
+    )
 
     reconcile.reconcile_route(route.pk)
 
@@ -94,7 +105,12 @@ def test_invalid_object_rejected_by_the_server_marks_the_route_degraded_with_its
     """On the emulator: Portico validates every object before it applies it, so it never sends a real server an
     invalid one; the server's 422 is injected."""
     route = approve_on_emulator()
-    kube.fail_next(1, 422, methods=["PATCH"], message='Ingress.networking.k8s.io "cart" is invalid: spec.rules[0].host: Invalid value')
+    kube.fail_next(
+        1,
+        422,
+        methods=["PATCH"],
+        message='Ingress.networking.k8s.io "cart" is invalid: spec.rules[0].host: Invalid value',
+    )
 
     assert reconcile.reconcile_route(route.pk) is reconcile.Result.DEGRADED
 
@@ -141,8 +157,12 @@ def test_task_retries_transient_errors_and_converges(approve_on_emulator, kube, 
 
 
 def test_an_existing_object_we_do_not_own_is_never_modified(approve, realkube):
-    foreign = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "cart", "namespace": "shop"},
-               "spec": {"rules": [{"host": "legacy.example.com"}]}}
+    foreign = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "cart", "namespace": "shop"},
+        "spec": {"rules": [{"host": "legacy.example.com"}]},
+    }
     realkube.create(foreign)
     route = approve()
 
@@ -180,7 +200,10 @@ def test_deletion_removes_objects_and_keeps_the_route_in_history(approve, realku
 
     assert reconcile.reconcile_route(route.pk) is reconcile.Result.DELETED
 
-    assert realkube.get(*INGRESS, "shop", "cart") is None and realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com") is None
+    assert (
+        realkube.get(*INGRESS, "shop", "cart") is None
+        and realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com") is None
+    )
     assert Route.objects.get(pk=route.pk).deleted_at is not None
 
 
@@ -200,6 +223,9 @@ def test_each_applied_revision_and_the_removal_are_audited_once(approve, realkub
     services.request_deletion(Route.objects.get(pk=route.pk), user=alice)
     reconcile.reconcile_route(route.pk)
 
-    events = list(AuditEvent.objects.filter(object_id=str(route.pk), verb__in=["apply", "remove"])
-                  .order_by("pk").values_list("verb", "actor_name", "after"))
+    events = list(
+        AuditEvent.objects.filter(object_id=str(route.pk), verb__in=["apply", "remove"])
+        .order_by("pk")
+        .values_list("verb", "actor_name", "after")
+    )
     assert events == [("apply", "system", {"applied_revision": 1, "cluster": "real"}), ("remove", "system", None)]

@@ -2,6 +2,7 @@
 the clusters page and the logs name the HTTP status and its standard phrase only, for platform engineers too
 (developers see a summary without even that). A cluster pointed at some internal HTTP service would otherwise
 show that service's pages."""
+
 import logging
 
 import pytest
@@ -39,13 +40,15 @@ def test_a_probe_answered_with_some_page_shows_its_status_only(kube, emulated_ku
     assert "hunter2" not in shown_to(pat, cluster) + shown_to(alice, cluster) + caplog.text
 
 
-def test_a_refused_sync_shows_the_status_not_the_servers_message(kube, emulated_kube_cluster, approve_on_emulator,
-                                                                 alice, pat, caplog):
+def test_a_refused_sync_shows_the_status_not_the_servers_message(
+    kube, emulated_kube_cluster, approve_on_emulator, alice, pat, caplog
+):
     """On the emulator: the refusal carries a message the test chose, to look for it everywhere."""
     kube_cluster = emulated_kube_cluster
     reconcile.reconcile_route(approve_on_emulator().pk)
-    kube.fail_next(1, 403, message="services is forbidden: hunter2 and other internals", methods=["GET"],
-                   path_contains="services")
+    kube.fail_next(
+        1, 403, message="services is forbidden: hunter2 and other internals", methods=["GET"], path_contains="services"
+    )
 
     with caplog.at_level(logging.DEBUG):
         reconcile.sync_cluster(kube_cluster.pk)
@@ -70,5 +73,7 @@ def test_a_route_still_shows_why_the_api_server_refused_its_object(kube, emulate
     route.refresh_from_db()
     kube_cluster.refresh_from_db()
     applied = next(c for c in route.conditions if c["type"] == "Applied")
-    assert "422 Unprocessable Entity" in applied["message"] and "spec.rules[0].host: Invalid value" in applied["message"]
+    assert (
+        "422 Unprocessable Entity" in applied["message"] and "spec.rules[0].host: Invalid value" in applied["message"]
+    )
     assert "Invalid value" not in kube_cluster.health_message + kube_cluster.sync_error

@@ -2,6 +2,7 @@
 before Portico's apply: the apply names the uid it read, so kube-apiserver refuses it instead of letting Portico's
 forced apply take the stranger's object over; the route says what happened (docs/reliability.md, "On a real API
 server"). Before, the forced apply adopted the new object: our labels on it, its fields overwritten."""
+
 import pytest
 
 from clusters.kube import KubeClient
@@ -12,9 +13,28 @@ from tests.reconcile.conftest import INGRESS
 
 pytestmark = pytest.mark.django_db
 
-THEIRS = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "cart", "labels": {"app": "legacy"}},
-          "spec": {"ingressClassName": "traefik", "rules": [{"host": "legacy.example.com", "http": {"paths": [
-              {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "legacy", "port": {"number": 80}}}}]}}]}}
+THEIRS = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "Ingress",
+    "metadata": {"name": "cart", "labels": {"app": "legacy"}},
+    "spec": {
+        "ingressClassName": "traefik",
+        "rules": [
+            {
+                "host": "legacy.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": "legacy", "port": {"number": 80}}},
+                        }
+                    ]
+                },
+            }
+        ],
+    },
+}
 
 
 def replace_with_theirs(realkube) -> dict:
@@ -25,7 +45,10 @@ def replace_with_theirs(realkube) -> dict:
 def untouched(realkube, theirs: dict) -> bool:
     live = realkube.get(*INGRESS, "shop", "cart")
     return (live["metadata"]["uid"], live["metadata"]["resourceVersion"], live["spec"]) == (
-        theirs["metadata"]["uid"], theirs["metadata"]["resourceVersion"], theirs["spec"])
+        theirs["metadata"]["uid"],
+        theirs["metadata"]["resourceVersion"],
+        theirs["spec"],
+    )
 
 
 def applied_condition(route) -> dict:
@@ -33,7 +56,12 @@ def applied_condition(route) -> dict:
 
 
 def test_a_new_revision_is_not_applied_to_an_ingress_recreated_after_the_sync_listed(
-    approve, realkube, kube_cluster, alice, pat, monkeypatch,
+    approve,
+    realkube,
+    kube_cluster,
+    alice,
+    pat,
+    monkeypatch,
 ):
     route = approve()
     reconcile.reconcile_route(route.pk)
@@ -64,7 +92,10 @@ def test_a_new_revision_is_not_applied_to_an_ingress_recreated_after_the_sync_li
 
 
 def test_drift_repair_does_not_take_over_an_ingress_recreated_after_it_was_read(
-    approve, realkube, kube_cluster, monkeypatch,
+    approve,
+    realkube,
+    kube_cluster,
+    monkeypatch,
 ):
     route = approve()
     reconcile.reconcile_route(route.pk)

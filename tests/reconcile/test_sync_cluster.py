@@ -1,4 +1,5 @@
 """sync_cluster against the local kube-apiserver (tests/realkube): drift repair, pruning, foreign objects, cost."""
+
 import pytest
 import yaml
 from django.utils import timezone
@@ -54,8 +55,11 @@ def test_object_with_our_label_and_no_route_is_pruned(approve, realkube):
     route = approve()
     reconcile.reconcile_route(route.pk)
     leftover = realkube.get(*INGRESS, "shop", "cart")
-    leftover["metadata"] = {"name": "old", "namespace": "shop", "labels": leftover["metadata"]["labels"] | {
-        "portico.dev/route": "00000000-0000-0000-0000-000000000000"}}
+    leftover["metadata"] = {
+        "name": "old",
+        "namespace": "shop",
+        "labels": leftover["metadata"]["labels"] | {"portico.dev/route": "00000000-0000-0000-0000-000000000000"},
+    }
     realkube.create(leftover)
 
     assert reconcile.sync_cluster(route.cluster_id).deleted == 1
@@ -63,11 +67,27 @@ def test_object_with_our_label_and_no_route_is_pruned(approve, realkube):
 
 
 def test_foreign_ingress_on_our_host_is_reported_and_never_touched(approve, realkube):
-    foreign = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-               "metadata": {"name": "legacy-cart", "namespace": "legacy"},
-               "spec": {"rules": [{"host": "cart.shop.example.com", "http": {"paths": [
-                   {"path": "/", "pathType": "Prefix",
-                    "backend": {"service": {"name": "old", "port": {"number": 80}}}}]}}]}}
+    foreign = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "legacy-cart", "namespace": "legacy"},
+        "spec": {
+            "rules": [
+                {
+                    "host": "cart.shop.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "old", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
     realkube.add_namespace("legacy")
     realkube.create(foreign)
     route = approve()
@@ -82,15 +102,35 @@ def test_foreign_ingress_on_our_host_is_reported_and_never_touched(approve, real
     conflict = next(c for c in route.conditions if c["type"] == "Conflict")
     assert conflict["status"] == "True" and "legacy/legacy-cart" in conflict["message"]
     assert route.cluster.foreign_ingresses == [
-        {"namespace": "legacy", "name": "legacy-cart", "host": "cart.shop.example.com", "path": "/"}]
+        {"namespace": "legacy", "name": "legacy-cart", "host": "cart.shop.example.com", "path": "/"}
+    ]
 
 
 def test_foreign_ingress_makes_a_new_request_for_that_path_a_conflict(approve, realkube, submit, kube_cluster):
     realkube.add_namespace("legacy")
-    realkube.create({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                 "metadata": {"name": "legacy", "namespace": "legacy"},
-                 "spec": {"rules": [{"host": "shop.example.com", "http": {"paths": [
-                     {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "x", "port": {"number": 80}}}}]}}]}})
+    realkube.create(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": "legacy", "namespace": "legacy"},
+            "spec": {
+                "rules": [
+                    {
+                        "host": "shop.example.com",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "x", "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
+        }
+    )
     reconcile.sync_cluster(kube_cluster.pk)
     kube_cluster.refresh_from_db()
 
@@ -112,8 +152,12 @@ def test_noop_sync_of_50_routes_lists_once_per_kind_and_writes_nothing(approve, 
     assert (report.applied, report.deleted, report.reconciled, report.errors) == (0, 0, 0, [])
     assert realkube.writes() == []
     lists = sorted(r.path for r in realkube.requests)
-    assert lists == ["/api/v1/services", "/apis/cert-manager.io/v1/certificates",
-                     "/apis/discovery.k8s.io/v1/endpointslices", "/apis/networking.k8s.io/v1/ingresses"]
+    assert lists == [
+        "/api/v1/services",
+        "/apis/cert-manager.io/v1/certificates",
+        "/apis/discovery.k8s.io/v1/endpointslices",
+        "/apis/networking.k8s.io/v1/ingresses",
+    ]
 
 
 def test_sync_with_unreachable_api_server_reports_and_releases_the_lease(approve_on_emulator, kube):
@@ -134,10 +178,16 @@ def test_foreign_certificate_with_our_name_is_never_overwritten_and_is_reported(
     reconcile.reconcile_route(route.pk)
     # Someone replaces our Certificate with their own, without our labels (lists by our label miss it).
     realkube.delete(*CERTIFICATE, "shop", "cart-shop-example-com")
-    theirs = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-              "metadata": {"name": "cart-shop-example-com", "namespace": "shop"},
-              "spec": {"secretName": "theirs-tls", "dnsNames": ["cart.shop.example.com"],
-                       "issuerRef": {"kind": "ClusterIssuer", "name": "other"}}}
+    theirs = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": "cart-shop-example-com", "namespace": "shop"},
+        "spec": {
+            "secretName": "theirs-tls",
+            "dnsNames": ["cart.shop.example.com"],
+            "issuerRef": {"kind": "ClusterIssuer", "name": "other"},
+        },
+    }
     realkube.create(theirs)
     realkube.clear_requests()
 
@@ -187,7 +237,9 @@ def test_sync_refused_by_the_api_server_is_reported_on_the_cluster_not_raised(ap
     [refused] = realkube.refused()  # kube-apiserver's RBAC authorizer said why, to Portico's log only
     assert 'cannot list resource "services"' in refused.error and refused.error.startswith(report.errors[0])
     kube_cluster.refresh_from_db()
-    assert "refused by the API server" in kube_cluster.sync_error and "deploy/target-rbac.yaml" in kube_cluster.sync_error
+    assert (
+        "refused by the API server" in kube_cluster.sync_error and "deploy/target-rbac.yaml" in kube_cluster.sync_error
+    )
     assert "403 Forbidden" in kube_cluster.sync_error and "cannot list" not in kube_cluster.sync_error
     assert kube_cluster.sync_lease_owner == ""  # the lease is released for the next attempt
     assert not kube_cluster.healthy
@@ -247,8 +299,9 @@ def test_switching_a_cluster_to_gateway_output_removes_its_ingresses_and_certifi
     assert realkube.get(*INGRESS, "shop", "cart") and realkube.get(*CERTIFICATE, "shop", "cart-shop-example-com")
 
     seed_gateway(realkube)
-    Cluster.objects.filter(pk=kube_cluster.pk).update(output="gateway", gateway_name="public",
-                                                      gateway_namespace="gateway-system")
+    Cluster.objects.filter(pk=kube_cluster.pk).update(
+        output="gateway", gateway_name="public", gateway_namespace="gateway-system"
+    )
     report = reconcile.sync_cluster(kube_cluster.pk)
 
     assert realkube.get(*INGRESS, "shop", "cart") is None

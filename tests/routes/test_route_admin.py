@@ -1,11 +1,13 @@
 """The admin goes through the same services: the four-eyes rule and policy hold there too."""
+
 import pytest
 from django.test import Client
 
 
 def _action(client, action, route, **extra):
-    return client.post("/admin/routes/route/", {"action": action, "_selected_action": [str(route.pk)], **extra},
-                       follow=True)
+    return client.post(
+        "/admin/routes/route/", {"action": action, "_selected_action": [str(route.pk)], **extra}, follow=True
+    )
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
 """A revision left pending under a newer one can never be decided: its history says "superseded"."""
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor

@@ -1,5 +1,6 @@
 """The admin offers no way around the host rules: routes and claims cannot be added or re-pointed there, and
 releasing a claim goes through the same rule and audit as everywhere else."""
+
 import pytest
 
 from core.models import AuditEvent
@@ -32,8 +33,9 @@ def test_a_route_host_cannot_be_changed_in_the_admin(staff, approved_route):
 def test_a_claim_in_use_cannot_be_deleted_in_the_admin(staff, approved_route):
     claim = HostClaim.objects.get(host="cart.shop.example.com")
     assert staff.post(f"/admin/routes/hostclaim/{claim.pk}/delete/", {"post": "yes"}).status_code == 403
-    response = staff.post("/admin/routes/hostclaim/", {"action": "delete_selected", "_selected_action": [claim.pk],
-                                                        "post": "yes"})
+    response = staff.post(
+        "/admin/routes/hostclaim/", {"action": "delete_selected", "_selected_action": [claim.pk], "post": "yes"}
+    )
     assert response.status_code == 403
     assert HostClaim.objects.filter(pk=claim.pk).exists()
 

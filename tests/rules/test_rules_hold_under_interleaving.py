@@ -16,6 +16,7 @@ worker syncs clusters, in any order hypothesis finds. After every step:
 
 The rules themselves are described in docs/security.md.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -68,8 +69,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 
 def _spec(host: str, path: str, service: str, managed: bool, target_port: int, tls: str) -> RouteSpec:
-    backend = (Backend(service_name=service, service_port=80, target_port=target_port, selector={"app": service})
-               if managed else Backend(service_name=service, service_port=80))
+    backend = (
+        Backend(service_name=service, service_port=80, target_port=target_port, selector={"app": service})
+        if managed
+        else Backend(service_name=service, service_port=80)
+    )
     return RouteSpec(host=host, path=path, backend=backend, tls=TLS(mode=tls))
 
 
@@ -118,20 +122,39 @@ class PorticoRules(RuleBasedStateMachine):
     # Requesters are members of the team they ask for (or platform engineers, who may ask for any team): a
     # non-member's request is refused up front and teaches the machine nothing. Managed Services come up often,
     # since they are the objects two routes can contend for.
-    @rule(who=st.sampled_from([(2, "shop"), (0, "shop"), (3, "blog"), (1, "blog")]), cluster=st.integers(0, 3),
-          name=st.sampled_from(NAMES), host=st.sampled_from(HOSTS), path=st.sampled_from(PATHS),
-          service=st.sampled_from(SERVICES), managed=st.sampled_from([True, True, False]),
-          port=st.sampled_from([8080, 9999]), tls=st.sampled_from(TLS_MODES))
+    @rule(
+        who=st.sampled_from([(2, "shop"), (0, "shop"), (3, "blog"), (1, "blog")]),
+        cluster=st.integers(0, 3),
+        name=st.sampled_from(NAMES),
+        host=st.sampled_from(HOSTS),
+        path=st.sampled_from(PATHS),
+        service=st.sampled_from(SERVICES),
+        managed=st.sampled_from([True, True, False]),
+        port=st.sampled_from([8080, 9999]),
+        tls=st.sampled_from(TLS_MODES),
+    )
     def create(self, who, cluster, name, host, path, service, managed, port, tls):
         user, team = who
         with contextlib.suppress(services.PolicyError, PermissionDenied):
-            services.submit_route(user=self.users[user], team=Team.objects.get(slug=team),
-                                  cluster=self.clusters[cluster % len(self.clusters)], namespace=NAMESPACE, name=name,
-                                  spec=_spec(host, path, service, managed, port, tls))
+            services.submit_route(
+                user=self.users[user],
+                team=Team.objects.get(slug=team),
+                cluster=self.clusters[cluster % len(self.clusters)],
+                namespace=NAMESPACE,
+                name=name,
+                spec=_spec(host, path, service, managed, port, tls),
+            )
 
-    @rule(index=st.integers(0, 20), user=st.integers(0, 3), host=st.sampled_from(HOSTS),
-          path=st.sampled_from(PATHS), service=st.sampled_from(SERVICES), managed=st.sampled_from([True, True, False]),
-          port=st.sampled_from([8080, 9999]), tls=st.sampled_from(TLS_MODES))
+    @rule(
+        index=st.integers(0, 20),
+        user=st.integers(0, 3),
+        host=st.sampled_from(HOSTS),
+        path=st.sampled_from(PATHS),
+        service=st.sampled_from(SERVICES),
+        managed=st.sampled_from([True, True, False]),
+        port=st.sampled_from([8080, 9999]),
+        tls=st.sampled_from(TLS_MODES),
+    )
     def edit(self, index, user, host, path, service, managed, port, tls):
         route = self._route(index)
         if route is None:
@@ -183,8 +206,13 @@ class PorticoRules(RuleBasedStateMachine):
 
     # Folders a platform engineer might give a new directory cluster: its own, another cluster's, one inside
     # another's, and ways out of PORTICO_DIRECTORY_ROOT. Only the first may be accepted.
-    @rule(name=st.sampled_from(["gitops", "edge"]), folder=st.sampled_from(
-        ["", "local", "local/shared", "../outside", "{outside}", "gitops/../../outside", "./local"]), user=st.integers(0, 1))
+    @rule(
+        name=st.sampled_from(["gitops", "edge"]),
+        folder=st.sampled_from(
+            ["", "local", "local/shared", "../outside", "{outside}", "gitops/../../outside", "./local"]
+        ),
+        user=st.integers(0, 1),
+    )
     def platform_adds_directory_cluster(self, name, folder, user):
         cluster = Cluster(name=name, mode="directory", directory=folder.format(outside=self.outside))
         try:
@@ -214,10 +242,16 @@ class PorticoRules(RuleBasedStateMachine):
             folder = cluster.directory_path()
             return [yaml.safe_load(p.read_text()) for p in sorted(folder.rglob("*.yaml"))] if folder.exists() else []
         objects = []
-        for api_version, kind in (("v1", "Service"), ("networking.k8s.io/v1", "Ingress"),
-                                  ("cert-manager.io/v1", "Certificate")):
-            objects += [o for o in self.kube.list_objects(api_version, kind)
-                        if (o["metadata"].get("labels") or {}).get(render.MANAGED_BY_LABEL) == render.MANAGED_BY]
+        for api_version, kind in (
+            ("v1", "Service"),
+            ("networking.k8s.io/v1", "Ingress"),
+            ("cert-manager.io/v1", "Certificate"),
+        ):
+            objects += [
+                o
+                for o in self.kube.list_objects(api_version, kind)
+                if (o["metadata"].get("labels") or {}).get(render.MANAGED_BY_LABEL) == render.MANAGED_BY
+            ]
         return objects
 
     @invariant()
@@ -232,29 +266,46 @@ class PorticoRules(RuleBasedStateMachine):
                     continue  # shared per host; judged below through the Ingresses that use it
                 route = Route.objects.filter(pk=owner).first()
                 assert route is not None, f"{obj['kind']} {meta['name']} names no existing route ({owner})"
-                assert route.cluster_id == cluster.pk, f"{obj['kind']} {meta['name']} on {cluster} belongs to {route.cluster}"
+                assert route.cluster_id == cluster.pk, (
+                    f"{obj['kind']} {meta['name']} on {cluster} belongs to {route.cluster}"
+                )
                 # The owner's applied revision renders this very object (same name and content Portico owns).
                 numbers = {n for n in (route.applied_revision, route.approved_revision) if n}
-                rendered = [o for n in numbers for o in render.render_route(
-                    route_target(route, n), revision_spec(route.revision_obj(n)), settings_)]
+                rendered = [
+                    o
+                    for n in numbers
+                    for o in render.render_route(
+                        route_target(route, n), revision_spec(route.revision_obj(n)), settings_
+                    )
+                ]
                 matching = [o for o in rendered if o["kind"] == obj["kind"] and o["metadata"]["name"] == meta["name"]]
                 assert matching, f"{obj['kind']} {meta['name']} is not an object of its owner route {route.name}"
                 assert any(reconcile.objects._contains(obj, o) for o in matching) or route.deletion_requested_at, (
-                    f"{obj['kind']} {meta['name']} was written by another route than its owner {route.name}")
+                    f"{obj['kind']} {meta['name']} was written by another route than its owner {route.name}"
+                )
             # And the other way round: a route at its approved revision still owns every object it applied, so no
             # other route took one over (a managed Service of the same name, say).
             by_key = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in objects}
-            settled = Route.objects.filter(cluster=cluster, deleted_at__isnull=True, deletion_requested_at__isnull=True,
-                                           applied_revision__isnull=False, applied_revision=F("approved_revision"))
+            settled = Route.objects.filter(
+                cluster=cluster,
+                deleted_at__isnull=True,
+                deletion_requested_at__isnull=True,
+                applied_revision__isnull=False,
+                applied_revision=F("approved_revision"),
+            )
             for route in settled:
-                for wanted in render.render_route(route_target(route, route.applied_revision),
-                                                  revision_spec(route.revision_obj(route.applied_revision)), settings_):
+                for wanted in render.render_route(
+                    route_target(route, route.applied_revision),
+                    revision_spec(route.revision_obj(route.applied_revision)),
+                    settings_,
+                ):
                     meta = wanted["metadata"]
                     live = by_key.get((wanted["kind"], meta.get("namespace"), meta["name"]))
                     assert live is not None, f"{route.name}'s {wanted['kind']} {meta['name']} is gone from {cluster}"
                     owner = (live["metadata"].get("labels") or {}).get(render.ROUTE_LABEL)
                     assert owner == str(route.pk), (
-                        f"{route.name}'s {wanted['kind']} {meta['name']} on {cluster} was taken over by route {owner}")
+                        f"{route.name}'s {wanted['kind']} {meta['name']} on {cluster} was taken over by route {owner}"
+                    )
             certificates = {o["spec"]["secretName"]: o for o in objects if o["kind"] == "Certificate"}
             for ingress in (o for o in objects if o["kind"] == "Ingress"):
                 for tls in ingress["spec"].get("tls") or []:
@@ -262,24 +313,30 @@ class PorticoRules(RuleBasedStateMachine):
                     if certificate is not None:
                         assert set(tls["hosts"]) <= set(certificate["spec"]["dnsNames"]), (
                             f"Ingress {ingress['metadata']['name']} serves {tls['hosts']} with a certificate for "
-                            f"{certificate['spec']['dnsNames']}")
+                            f"{certificate['spec']['dnsNames']}"
+                        )
 
     @invariant()
     def nobody_approved_content_they_wrote(self):
         for route in Route.objects.all():
-            approved = sorted(Review.objects.filter(route=route, decision=ApprovalChoices.APPROVED),
-                              key=lambda r: r.revision)
+            approved = sorted(
+                Review.objects.filter(route=route, decision=ApprovalChoices.APPROVED), key=lambda r: r.revision
+            )
             previous = 0
             for review in approved:
-                authors = set(RouteRevision.objects.filter(route=route, number__gt=previous,
-                                                           number__lte=review.revision)
-                              .values_list("created_by_id", flat=True))
+                authors = set(
+                    RouteRevision.objects.filter(
+                        route=route, number__gt=previous, number__lte=review.revision
+                    ).values_list("created_by_id", flat=True)
+                )
                 if review.reviewer_id is not None:
                     assert review.reviewer_id not in authors, (
-                        f"{route.name} r{review.revision} approved by one of its authors")
+                        f"{route.name} r{review.revision} approved by one of its authors"
+                    )
                 else:
                     assert not authors & self.platform, (
-                        f"{route.name} r{review.revision} auto-approved although a platform engineer wrote it")
+                        f"{route.name} r{review.revision} auto-approved although a platform engineer wrote it"
+                    )
                 previous = review.revision
 
     @invariant()
@@ -290,7 +347,8 @@ class PorticoRules(RuleBasedStateMachine):
                 claim = HostClaim.objects.filter(host=host).first()
                 assert claim is not None and claim.team_id == route.team_id, (
                     f"{host} is served by {route.team.slug}'s route {route.name} but claimed by "
-                    f"{claim.team.slug if claim else 'nobody'}")
+                    f"{claim.team.slug if claim else 'nobody'}"
+                )
         for cluster in self.clusters:
             for ingress in (o for o in self._objects(cluster) if o["kind"] == "Ingress"):
                 team = ingress["metadata"]["labels"][render.TEAM_LABEL]
@@ -298,7 +356,8 @@ class PorticoRules(RuleBasedStateMachine):
                     claim = HostClaim.objects.filter(host=rule_["host"]).select_related("team").first()
                     assert claim is not None and claim.team.slug == team, (
                         f"{rule_['host']} is served on {cluster} for {team} but claimed by "
-                        f"{claim.team.slug if claim else 'nobody'}")
+                        f"{claim.team.slug if claim else 'nobody'}"
+                    )
 
     @invariant()
     def nothing_is_written_outside_the_cluster_folder(self):
@@ -308,11 +367,12 @@ class PorticoRules(RuleBasedStateMachine):
                 continue
             owners = [pk for pk, folder in folders.items() if folder in path.resolve().parents]
             assert len(owners) == 1, f"{path} lies in the folders of clusters {owners}"
-            route_id = ((yaml.safe_load(path.read_text())["metadata"].get("labels") or {}).get(render.ROUTE_LABEL))
+            route_id = (yaml.safe_load(path.read_text())["metadata"].get("labels") or {}).get(render.ROUTE_LABEL)
             if route_id:
                 route = Route.objects.get(pk=route_id)
                 assert route.cluster_id == owners[0], f"{path} belongs to route {route.name} of {route.cluster}"
         assert not any(self.outside.iterdir()), f"something was written to {self.outside}"
+
 
 def test_rules_hold_under_any_interleaving(kube, tmp_path, settings):
     root = tmp_path / "clusters"
@@ -327,5 +387,6 @@ def test_rules_hold_under_any_interleaving(kube, tmp_path, settings):
 
 
 def settings_for_machine():
-    return hypothesis_settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-                    suppress_health_check=list(HealthCheck))
+    return hypothesis_settings(
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)
+    )

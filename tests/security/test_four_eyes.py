@@ -5,6 +5,7 @@ The attack: alice (team shop) requests r1; pat, a platform engineer, edits it (r
 still carries pat's change, since an edit starts from the latest revision); pat approves r3. Every door is tried:
 the service, the API, the review queue page and the admin.
 """
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -80,8 +81,9 @@ def test_a_rejected_revision_since_the_last_approval_is_still_part_of_the_change
 def test_the_author_of_the_pending_revision_itself_is_told_they_requested_it(carried, pat):
     route = services.edit_route(carried, user=pat, spec=spec(path="/v3", backend=PLATFORM_BACKEND))
 
-    assert services.review_refusal(pat, route, 4) == ("You requested this revision, so another platform engineer "
-                                                      "has to review it.")
+    assert services.review_refusal(pat, route, 4) == (
+        "You requested this revision, so another platform engineer has to review it."
+    )
 
 
 def test_developers_never_review(carried, alice, bob):
@@ -93,9 +95,16 @@ def test_developers_never_review(carried, alice, bob):
 
 
 @pytest.mark.parametrize("verb", ["approve", "reject"])
-@pytest.mark.parametrize(("role", "status"), [
-    ("anonymous", 401), ("owner", 403), ("other_team", 404), ("author", 403), ("reviewer", 200),
-])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("anonymous", 401),
+        ("owner", 403),
+        ("other_team", 404),
+        ("author", 403),
+        ("reviewer", 200),
+    ],
+)
 def test_api_refuses_every_author_of_the_change(api, carried, alice, bob, pat, quinn, verb, role, status):
     user = {"anonymous": None, "owner": alice, "other_team": bob, "author": pat, "reviewer": quinn}[role]
 
@@ -103,8 +112,10 @@ def test_api_refuses_every_author_of_the_change(api, carried, alice, bob, pat, q
 
     assert response.status_code == status, response.content
     if role == "author":
-        assert response.json() == {"detail": "You wrote r2, which is part of the change since the route was "
-                                              "created; another platform engineer has to review it."}
+        assert response.json() == {
+            "detail": "You wrote r2, which is part of the change since the route was "
+            "created; another platform engineer has to review it."
+        }
     if role == "owner":
         assert "Only platform engineers" in response.json()["detail"]
     if status == 200:
@@ -133,8 +144,8 @@ def decide(client, route, verb, *, htmx=True):
 def test_queue_tells_an_author_why_they_cannot_review_and_offers_no_buttons(login, carried, pat, quinn):
     html = login(pat).get(reverse("routes:review_queue")).content.decode()
 
-    item = html[html.index(f'id="review-{carried.pk}"'):]
-    item = item[:item.index("</article>")]
+    item = html[html.index(f'id="review-{carried.pk}"') :]
+    item = item[: item.index("</article>")]
     assert "You wrote r2, which is part of the change since the route was created" in item
     assert "written by alice, pat" in item
     assert reverse("routes:approve", args=[carried.pk]) not in item
@@ -180,8 +191,9 @@ def test_route_page_offers_review_only_to_who_may_review(login, carried, pat, qu
 
 
 def admin_approve(client, route):
-    return client.post("/admin/routes/route/", {"action": "approve_selected", "_selected_action": [str(route.pk)]},
-                       follow=True)
+    return client.post(
+        "/admin/routes/route/", {"action": "approve_selected", "_selected_action": [str(route.pk)]}, follow=True
+    )
 
 
 def test_admin_approve_action_refuses_an_author_of_the_change(carried, pat, admin_client_as):

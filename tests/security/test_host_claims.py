@@ -4,6 +4,7 @@ The attack: team shop's approved route serves cart.shop.example.com; a member ed
 (pending), then releases the claim, which the old check allowed because it looked at the pending revision; a
 rival team whose domains also cover the host then claims and publishes it on another cluster.
 """
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
@@ -35,7 +36,9 @@ def assert_held():
     return claim
 
 
-@pytest.mark.parametrize(("role", "status"), [("anonymous", 401), ("owner", 409), ("other_team", 404), ("platform", 409)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("anonymous", 401), ("owner", 409), ("other_team", 404), ("platform", 409)]
+)
 def test_api_refuses_release_while_the_approved_revision_serves_the_host(api, moved, alice, bob, pat, role, status):
     user = {"anonymous": None, "owner": alice, "other_team": bob, "platform": pat}[role]
 
@@ -43,10 +46,15 @@ def test_api_refuses_release_while_the_approved_revision_serves_the_host(api, mo
 
     assert response.status_code == status, response.content
     if status == 409:
-        assert response.json() == {"host": [
-            (f'Host "{HOST}" is still used by route prod-eu/shop/cart (r1 approved); it can be released once no '
-            "route serves or requests it (delete the routes, or move them to another host and let the change be "
-            "applied).")]}
+        assert response.json() == {
+            "host": [
+                (
+                    f'Host "{HOST}" is still used by route prod-eu/shop/cart (r1 approved); it can be released once no '
+                    "route serves or requests it (delete the routes, or move them to another host and let the change be "
+                    "applied)."
+                )
+            ]
+        }
     assert_held()
 
 
@@ -56,8 +64,9 @@ def test_the_rival_team_cannot_take_the_host_on_another_cluster(api, moved, alic
     mallory = make_user("mallory", teams=[rival])
     assert api(alice).delete(CLAIM_URL).status_code == 409
 
-    response = api(mallory).post(url(), route_body(name="grab", team="rival", cluster="prod-us", namespace="rival"),
-                                 format="json")
+    response = api(mallory).post(
+        url(), route_body(name="grab", team="rival", cluster="prod-us", namespace="rival"), format="json"
+    )
 
     assert response.status_code == 409 and 'claimed by team "shop"' in response.json()["host"][0]
     assert not Route.objects.filter(team=rival).exists()
@@ -134,8 +143,9 @@ def test_admin_offers_no_release_while_the_approved_revision_serves_the_host(mov
 
     assert client.get(f"/admin/routes/hostclaim/{claim.pk}/delete/").status_code == 403
     assert client.post(f"/admin/routes/hostclaim/{claim.pk}/delete/", {"post": "yes"}).status_code == 403
-    response = client.post("/admin/routes/hostclaim/", {"action": "delete_selected", "_selected_action": [claim.pk],
-                                                        "post": "yes"})
+    response = client.post(
+        "/admin/routes/hostclaim/", {"action": "delete_selected", "_selected_action": [claim.pk], "post": "yes"}
+    )
     assert response.status_code == 403
     assert_held()
 

@@ -2,6 +2,7 @@
 cluster, a cloud metadata endpoint or a loopback, link-local or private address, through the API (dry run
 included), the pages and the approval, and the worker applies no such revision even if one was approved before
 the rule (docs/security.md, "What a route may publish")."""
+
 import pytest
 import yaml
 from django.urls import reverse
@@ -16,20 +17,33 @@ from tests.factories import make_user, spec
 pytestmark = pytest.mark.django_db
 
 # Each was accepted with "valid: true" before the rule (docs/security.md, "What a route may publish").
-INSIDE = ["frontend.shop.svc.cluster.local", "kubernetes.default.svc", "metadata.google.internal",
-          "instance-data.ec2.internal", "frontend.shop", "127.0.0.1.nip.io"]
+INSIDE = [
+    "frontend.shop.svc.cluster.local",
+    "kubernetes.default.svc",
+    "metadata.google.internal",
+    "instance-data.ec2.internal",
+    "frontend.shop",
+    "127.0.0.1.nip.io",
+]
 
 
 def blog_body(external_name, **overrides):
-    return route_body(**{"name": "ext", "team": "blog", "namespace": "blog", "host": "blog.example.com",
-                         "path": "/ext", "backend": {"external_name": external_name, "service_name": "ext",
-                                                     "service_port": 80}, **overrides})
+    return route_body(
+        **{
+            "name": "ext",
+            "team": "blog",
+            "namespace": "blog",
+            "host": "blog.example.com",
+            "path": "/ext",
+            "backend": {"external_name": external_name, "service_name": "ext", "service_port": 80},
+            **overrides,
+        }
+    )
 
 
 @pytest.mark.parametrize("external_name", INSIDE)
 @pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "request"])
-def test_api_refuses_an_external_name_inside_the_cluster(api, bob, shop, no_throttle, external_name,
-                                                         dry_run):
+def test_api_refuses_an_external_name_inside_the_cluster(api, bob, shop, no_throttle, external_name, dry_run):
     response = api(bob).post(url() + ("?dry_run=true" if dry_run else ""), blog_body(external_name), format="json")
 
     assert response.status_code == 400, response.json()
@@ -47,9 +61,17 @@ def test_a_platform_engineer_acting_for_the_team_is_refused_too(api, pat, other_
 
 
 def test_an_edit_onto_an_internal_name_is_refused(api, bob, other_team, cluster, pat):
-    route = services.submit_route(user=bob, team=other_team, cluster=cluster, namespace="blog", name="ext",
-                                  spec=spec(host="blog.example.com", backend=Backend(
-                                      service_name="ext", service_port=443, external_name="api.partner.com")))
+    route = services.submit_route(
+        user=bob,
+        team=other_team,
+        cluster=cluster,
+        namespace="blog",
+        name="ext",
+        spec=spec(
+            host="blog.example.com",
+            backend=Backend(service_name="ext", service_port=443, external_name="api.partner.com"),
+        ),
+    )
 
     response = api(bob).patch(url(route), {"backend": {"external_name": "kubernetes.default.svc"}}, format="json")
 
@@ -65,9 +87,20 @@ def test_a_public_external_name_is_accepted(api, bob, other_team):
 
 
 def test_the_form_puts_the_reason_on_the_external_host_field(login, bob, other_team):
-    data = {"team": "blog", "cluster": "prod-eu", "namespace": "blog", "name": "ext", "host": "blog.example.com",
-            "path": "/", "path_type": "Prefix", "backend_kind": "external", "service_name": "ext",
-            "service_port": "80", "external_name": "metadata.google.internal", "tls_mode": "cert-manager"}
+    data = {
+        "team": "blog",
+        "cluster": "prod-eu",
+        "namespace": "blog",
+        "name": "ext",
+        "host": "blog.example.com",
+        "path": "/",
+        "path_type": "Prefix",
+        "backend_kind": "external",
+        "service_name": "ext",
+        "service_port": "80",
+        "external_name": "metadata.google.internal",
+        "tls_mode": "cert-manager",
+    }
 
     response = login(bob).post(reverse("routes:create"), data)
 
@@ -90,23 +123,35 @@ def test_a_private_zone_is_allowed_only_once_the_team_lists_it(api, bob, pat, ot
     assert api(bob).post(url(), blog_body("db.corp.internal"), format="json").status_code == 201
     elsewhere = api(bob).post(url(), blog_body("api.partner.com", name="ext2"), format="json")
     assert elsewhere.status_code == 400
-    assert 'is outside what team "blog" may point at: use "corp.internal"' in elsewhere.json()["backend"]["external_name"][0]
+    assert (
+        'is outside what team "blog" may point at: use "corp.internal"'
+        in elsewhere.json()["backend"]["external_name"][0]
+    )
 
 
 def test_external_domains_must_be_dns_names(api, pat, other_team):
     response = api(pat).patch("/api/v1/teams/blog/", {"external_domains": ["not a domain"]}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"external_domains": [('External domain "not a domain" is not a DNS name such as '
-                                                    '"shop.example.com".')]}
+    assert response.json() == {
+        "external_domains": [('External domain "not a domain" is not a DNS name such as "shop.example.com".')]
+    }
 
 
 def test_narrowing_external_domains_under_a_live_route_is_refused(api, bob, pat, other_team, cluster):
     other_team.external_domains = ["corp.internal"]
     other_team.save()
-    route = services.submit_route(user=bob, team=other_team, cluster=cluster, namespace="blog", name="ext",
-                                  spec=spec(host="blog.example.com", backend=Backend(
-                                      service_name="ext", service_port=443, external_name="db.corp.internal")))
+    route = services.submit_route(
+        user=bob,
+        team=other_team,
+        cluster=cluster,
+        namespace="blog",
+        name="ext",
+        spec=spec(
+            host="blog.example.com",
+            backend=Backend(service_name="ext", service_port=443, external_name="db.corp.internal"),
+        ),
+    )
     services.approve_route(route, user=pat)
 
     response = api(pat).patch("/api/v1/teams/blog/", {"external_domains": []}, format="json")
@@ -122,8 +167,9 @@ def test_narrowing_external_domains_under_a_live_route_is_refused(api, bob, pat,
 
 def approved_external(submit, pat):
     """A route of team shop, approved, with an ExternalName backend to a public name."""
-    return services.approve_route(submit("ext", backend=Backend(service_name="ext", service_port=443,
-                                                                external_name="api.partner.com")), user=pat)
+    return services.approve_route(
+        submit("ext", backend=Backend(service_name="ext", service_port=443, external_name="api.partner.com")), user=pat
+    )
 
 
 def rewrite_external_name(route, external_name):
@@ -146,8 +192,9 @@ def test_the_worker_does_not_apply_a_revision_that_publishes_the_api_server(subm
     assert service_files(cluster) == []
     route.refresh_from_db()
     assert route.applied_revision is None and route.health == "Degraded"
-    assert any("Not applied: External name \"kubernetes.default.svc.cluster.local\"" in c["message"]
-               for c in route.conditions)
+    assert any(
+        'Not applied: External name "kubernetes.default.svc.cluster.local"' in c["message"] for c in route.conditions
+    )
 
 
 def test_a_sync_prunes_what_such_a_revision_wrote(submit, pat, cluster):
@@ -162,15 +209,19 @@ def test_a_sync_prunes_what_such_a_revision_wrote(submit, pat, cluster):
     assert service_files(cluster) == []
     route.refresh_from_db()
     assert route.sync == "OutOfSync"
-    assert any('Not applied: External name "127.0.0.1.nip.io" is served by "nip.io"' in c["message"]
-               for c in route.conditions)
+    assert any(
+        'Not applied: External name "127.0.0.1.nip.io" is served by "nip.io"' in c["message"] for c in route.conditions
+    )
 
 
 def test_a_reviewer_cannot_approve_an_internal_name_requested_before_the_rule(submit, alice, pat):
     route = submit("ext", backend=Backend(service_name="ext", service_port=443, external_name="api.partner.com"))
-    RouteRevision.objects.filter(route=route).update(spec={
-        **route.revision_obj(1).spec, "backend": {"service_name": "ext", "service_port": 443,
-                                                  "external_name": "metadata.google.internal"}})
+    RouteRevision.objects.filter(route=route).update(
+        spec={
+            **route.revision_obj(1).spec,
+            "backend": {"service_name": "ext", "service_port": 443, "external_name": "metadata.google.internal"},
+        }
+    )
 
     with pytest.raises(services.PolicyError) as refused:
         services.approve_route(route, user=make_user("reviewer", platform=True))

@@ -1,6 +1,7 @@
 """What the portal shows beyond a team's own routes: /metrics needs its token unless DEBUG is on, and developers
 never see server folders or raw probe and sync messages, which can quote whatever an API server answered
 (docs/security.md, "What developers see")."""
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -28,8 +29,9 @@ def test_metrics_without_a_configured_token_answer_403_to_everyone(settings, ali
     response = client.get("/metrics")
 
     assert response.status_code == 403
-    assert response.content.decode() == ("Metrics are closed: set PORTICO_METRICS_TOKEN, then scrape with "
-                                         "Authorization: Bearer <token>.\n")
+    assert response.content.decode() == (
+        "Metrics are closed: set PORTICO_METRICS_TOKEN, then scrape with Authorization: Bearer <token>.\n"
+    )
     assert "portico_" not in response.content.decode()
 
 
@@ -55,8 +57,14 @@ def troubled(cluster):
     """A kubernetes cluster whose last probe and sync quote the server; and `cluster`, a directory one."""
     cluster.directory = "prod-eu-gitops"
     cluster.save()
-    return Cluster.objects.create(name="edge", mode="kubernetes", reachable=False, checked_at=timezone.now(),
-                                  health_message=RAW_PROBE, sync_error=RAW_SYNC)
+    return Cluster.objects.create(
+        name="edge",
+        mode="kubernetes",
+        reachable=False,
+        checked_at=timezone.now(),
+        health_message=RAW_PROBE,
+        sync_error=RAW_SYNC,
+    )
 
 
 def api_clusters(api, user):
@@ -95,8 +103,13 @@ def test_api_clusters_need_a_sign_in(api, troubled):
 
 def test_a_reachable_cluster_summary_names_the_failed_checks_only(api, troubled, alice):
     Cluster.objects.filter(name="edge").update(
-        reachable=True, ingress_class_present=False, cert_manager_present=True, issuer_present=False,
-        health_message='IngressClass "nginx" is missing: … raw', sync_error="")
+        reachable=True,
+        ingress_class_present=False,
+        cert_manager_present=True,
+        issuer_present=False,
+        health_message='IngressClass "nginx" is missing: … raw',
+        sync_error="",
+    )
 
     edge = api(alice).get("/api/v1/clusters/edge/").json()
 

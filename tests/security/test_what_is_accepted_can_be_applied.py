@@ -1,6 +1,7 @@
 """What is accepted can be applied: a team slug labels every object of its routes, so it is a DNS label at every
 team write; every create, edit and approval runs the render validation a dry run runs, so a dry run and the real
 request answer alike; fields the chosen TLS mode ignores are still checked (docs/security.md, "Input")."""
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -30,9 +31,11 @@ def test_the_slug_message_says_why(api, pat):
     response = api(pat).post("/api/v1/teams/", {"slug": "-sec-bad-", "name": "Sec"}, format="json")
 
     assert response.json()["slug"] == [
-        ('Slug "-sec-bad-" is not valid: it must start and end with a letter or digit (use at most 63 lower-case '
-        'letters, digits and "-", starting and ending with a letter or digit); it labels the objects of the '
-        "team's routes.")
+        (
+            'Slug "-sec-bad-" is not valid: it must start and end with a letter or digit (use at most 63 lower-case '
+            'letters, digits and "-", starting and ending with a letter or digit); it labels the objects of the '
+            "team's routes."
+        )
     ]
 
 
@@ -40,10 +43,17 @@ def test_the_slug_message_says_why(api, pat):
 def test_admin_refuses_a_team_slug_that_cannot_label_objects(admin_client_as, pat, slug):
     client = admin_client_as(pat)
 
-    response = client.post(reverse("admin:teams_team_add"), {
-        "slug": slug, "name": "Sec", "domains": "[]", "external_domains": "[]",
-        "namespaces-TOTAL_FORMS": "0", "namespaces-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        reverse("admin:teams_team_add"),
+        {
+            "slug": slug,
+            "name": "Sec",
+            "domains": "[]",
+            "external_domains": "[]",
+            "namespaces-TOTAL_FORMS": "0",
+            "namespaces-INITIAL_FORMS": "0",
+        },
+    )
 
     assert response.status_code == 200
     assert "it labels the objects of the team" in response.content.decode()
@@ -94,8 +104,14 @@ def test_a_team_whose_slug_cannot_label_objects_gets_the_same_answer_with_and_wi
 
 
 def test_approval_runs_the_render_validation_too(sec_member, stored_bad_team, cluster, pat):
-    route = Route.objects.create(name="app", team=stored_bad_team, cluster=cluster, namespace="sec",
-                                 host="app.sec.example.com", created_by=sec_member)
+    route = Route.objects.create(
+        name="app",
+        team=stored_bad_team,
+        cluster=cluster,
+        namespace="sec",
+        host="app.sec.example.com",
+        created_by=sec_member,
+    )
     services._add_revision(route, 1, spec(host="app.sec.example.com"), sec_member)
 
     with pytest.raises(services.PolicyError):
@@ -106,8 +122,9 @@ def test_approval_runs_the_render_validation_too(sec_member, stored_bad_team, cl
 
 
 def test_render_violations_catch_what_policy_does_not_know(sec_member, stored_bad_team, cluster):
-    violations = checks.render_violations(team=stored_bad_team, cluster=cluster, namespace="sec", name="app",
-                                            spec=spec(host="app.sec.example.com"))
+    violations = checks.render_violations(
+        team=stored_bad_team, cluster=cluster, namespace="sec", name="app", spec=spec(host="app.sec.example.com")
+    )
 
     assert violations and {v.field for v in violations} == {"non_field_errors"}
     assert all("portico.dev/team" in v.message for v in violations)
@@ -116,8 +133,9 @@ def test_render_violations_catch_what_policy_does_not_know(sec_member, stored_ba
 # Fields the chosen TLS mode ignores are checked all the same.
 
 
-@pytest.mark.parametrize("secret_name", ["x" * 5000, "cart\ntls", "Cart_TLS"], ids=["5000-characters", "newline",
-                                                                                   "not-a-name"])
+@pytest.mark.parametrize(
+    "secret_name", ["x" * 5000, "cart\ntls", "Cart_TLS"], ids=["5000-characters", "newline", "not-a-name"]
+)
 @pytest.mark.parametrize("mode", ["cert-manager", "none"])
 def test_a_secret_name_the_tls_mode_ignores_is_still_checked(api, alice, shop, mode, secret_name):
     shop.allow_plain_http = True

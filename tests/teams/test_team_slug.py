@@ -1,4 +1,5 @@
 """A team's slug labels every object of its routes, so it is a DNS-1123 label (core.names), said plainly."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,12 +8,21 @@ from core.names import is_dns1123_label, is_label_value
 from teams.models import team_slug_problem
 
 
-@pytest.mark.parametrize(("slug", "fragment"), [
-    ("shop", None), ("a", None), ("shop-2", None), ("x" * 63, None),
-    ("-sec-bad-", "must start and end with a letter or digit"), ("Shop", "must be lower-case"),
-    ("sec_bad", 'may contain only lower-case letters, digits and "-"'), ("x" * 64, "is 64 characters long"),
-    ("", "A team needs a slug"), (None, "A team needs a slug"),
-])
+@pytest.mark.parametrize(
+    ("slug", "fragment"),
+    [
+        ("shop", None),
+        ("a", None),
+        ("shop-2", None),
+        ("x" * 63, None),
+        ("-sec-bad-", "must start and end with a letter or digit"),
+        ("Shop", "must be lower-case"),
+        ("sec_bad", 'may contain only lower-case letters, digits and "-"'),
+        ("x" * 64, "is 64 characters long"),
+        ("", "A team needs a slug"),
+        (None, "A team needs a slug"),
+    ],
+)
 def test_team_slug_problem(slug, fragment):
     problem = team_slug_problem(slug)
 

@@ -1,5 +1,6 @@
 """Shared by the traffic tests: the local API server as a Portico cluster served by Traefik and cert-manager,
 a Service with a loopback backend behind it, and the reachability settings that point at the session's Traefik."""
+
 import pytest
 
 from routes import reconcile
@@ -29,24 +30,45 @@ def reach(settings, traffic):
     return settings
 
 
-def serve(traffic_kube, name: str, backend, *, port: int = 8080, target_port: int | str | None = None,
-          slice_port: int | bool = True) -> None:
+def serve(
+    traffic_kube,
+    name: str,
+    backend,
+    *,
+    port: int = 8080,
+    target_port: int | str | None = None,
+    slice_port: int | bool = True,
+) -> None:
     """Service ``name`` (port ``port``) with ``backend`` as its one ready endpoint, listed in an EndpointSlice as
     the EndpointSlice controller would from a pod listening on the backend's address and port. ``slice_port``
     False lists the endpoint with no port, as that controller does when no pod declares a named targetPort;
     a number lists that port instead of the backend's."""
-    traffic_kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
-                     "spec": {"selector": {"app": name}, "ports": [
-                         {"name": "http", "port": port, "targetPort": target_port or backend.port}]}})
-    ports = [] if slice_port is False else [
-        {"name": "http", "port": backend.port if slice_port is True else slice_port, "protocol": "TCP"}]
-    traffic_kube.create({
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-        "metadata": {"name": f"{name}-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": name}},
-        "addressType": "IPv4",
-        "endpoints": [{"addresses": [backend.address], "conditions": {"ready": True}}],
-        "ports": ports,
-    })
+    traffic_kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {
+                "selector": {"app": name},
+                "ports": [{"name": "http", "port": port, "targetPort": target_port or backend.port}],
+            },
+        }
+    )
+    ports = (
+        []
+        if slice_port is False
+        else [{"name": "http", "port": backend.port if slice_port is True else slice_port, "protocol": "TCP"}]
+    )
+    traffic_kube.create(
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": f"{name}-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": name}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [backend.address], "conditions": {"ready": True}}],
+            "ports": ports,
+        }
+    )
 
 
 def apply(route) -> None:

@@ -6,6 +6,7 @@ would overwrite the statuses that the realkube tests write as the missing contro
 one cert-manager controller run from the first test that asks for ``traffic`` to the end of the session. Tests
 using them are marked ``traffic`` (and ``realkube``); they fail, never skip, when the binaries are missing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

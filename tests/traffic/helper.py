@@ -1,5 +1,6 @@
 """What a traffic test does besides running Portico: start backends on loopback, send HTTPS requests through
 Traefik with the route's host as SNI and Host (no /etc/hosts, no DNS), and wait for the controllers."""
+
 from __future__ import annotations
 
 import http.client
@@ -103,7 +104,8 @@ class Traffic:
                 raise AssertionError(
                     f"https://{host}{path} still answers {answer} after {timeout:.0f} s.\n"
                     f"--- traefik\n{self.plane.log('traefik')}\n"
-                    f"--- cert-manager\n{self.plane.log('cert-manager-controller', 15)}")
+                    f"--- cert-manager\n{self.plane.log('cert-manager-controller', 15)}"
+                )
             time.sleep(0.3)
 
 

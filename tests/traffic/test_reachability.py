@@ -2,6 +2,7 @@
 failure the data path can produce said in plain words (docs/reachability.md). The host resolves through
 PORTICO_REACHABILITY_RESOLVE (no DNS server here); the cluster's API server is on loopback, so loopback targets
 are allowed for its routes."""
+
 import pytest
 
 from routes import reachability, reconcile, services
@@ -18,7 +19,8 @@ def hops(result: dict) -> dict:
 
 
 def test_a_working_route_passes_every_hop_with_the_days_its_certificate_has_left(
-        traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat, client, alice):
+    traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat, client, alice
+):
     serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster, path="/shop"), user=pat)
     apply(route)
@@ -48,8 +50,9 @@ def test_a_working_route_passes_every_hop_with_the_days_its_certificate_has_left
         assert f'data-hop="{hop}" data-state="ok"' in page, hop
 
 
-def test_dns_that_points_elsewhere_names_both_addresses(traffic_kube, traffic, backend, traffic_cluster, reach, submit,
-                                                        pat):
+def test_dns_that_points_elsewhere_names_both_addresses(
+    traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat
+):
     serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(submit("cart", on=traffic_cluster), user=pat)
     apply(route)
@@ -60,16 +63,20 @@ def test_dns_that_points_elsewhere_names_both_addresses(traffic_kube, traffic, b
     result = reachability.run(route.pk)
 
     assert result["state"] == "fail"
-    assert result["summary"] == (f"DNS for {HOST} points at 127.0.0.9, the ingress controller's address is "
-                                 "127.0.0.1. Point the record at 127.0.0.1.")
+    assert result["summary"] == (
+        f"DNS for {HOST} points at 127.0.0.9, the ingress controller's address is "
+        "127.0.0.1. Point the record at 127.0.0.1."
+    )
     assert [hop["hop"] for hop in result["hops"]] == ["dns"]  # nothing sent to the wrong address
 
 
-def test_a_missing_tls_secret_shows_as_the_controllers_default_certificate(traffic_kube, traffic, backend,
-                                                                            traffic_cluster, reach, submit, pat):
+def test_a_missing_tls_secret_shows_as_the_controllers_default_certificate(
+    traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat
+):
     serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(
-        submit("cart", on=traffic_cluster, tls=TLS(mode="secret", secret_name="cart-tls")), user=pat)
+        submit("cart", on=traffic_cluster, tls=TLS(mode="secret", secret_name="cart-tls")), user=pat
+    )
     apply(route)
     # Traefik routes the host, but has no certificate for it: it serves its own default one.
     traffic.wait_for(HOST, until=answers("cart"), verify=False)
@@ -86,8 +93,9 @@ def test_a_missing_tls_secret_shows_as_the_controllers_default_certificate(traff
     assert result["state"] == "fail" and result["summary"] == found["tls"]["detail"]
 
 
-def test_a_numeric_target_port_no_pod_listens_on_is_a_bad_gateway(traffic_kube, traffic, backend, traffic_cluster, reach,
-                                                                  submit, pat):
+def test_a_numeric_target_port_no_pod_listens_on_is_a_bad_gateway(
+    traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat
+):
     cart = backend("cart")
     # The Service sends to 9, where nothing listens; the EndpointSlice lists the pod with that port.
     serve(traffic_kube, "cart", cart, target_port=9, slice_port=9)
@@ -100,14 +108,17 @@ def test_a_numeric_target_port_no_pod_listens_on_is_a_bad_gateway(traffic_kube, 
 
     found = hops(result)
     assert (found["dns"]["state"], found["tls"]["state"], found["http"]["state"]) == ("ok", "ok", "fail")
-    assert found["http"]["detail"].startswith("The ingress controller answered 502 Bad Gateway: it could not reach "
-                                              "the backend. Check that the Service's targetPort is the port your pods "
-                                              "listen on")
+    assert found["http"]["detail"].startswith(
+        "The ingress controller answered 502 Bad Gateway: it could not reach "
+        "the backend. Check that the Service's targetPort is the port your pods "
+        "listen on"
+    )
     assert cart.requests == []
 
 
-def test_a_named_target_port_no_pod_declares_leaves_no_endpoint_to_send_to(traffic_kube, traffic, backend, traffic_cluster,
-                                                                            reach, submit, pat):
+def test_a_named_target_port_no_pod_declares_leaves_no_endpoint_to_send_to(
+    traffic_kube, traffic, backend, traffic_cluster, reach, submit, pat
+):
     cart = backend("cart")
     # No pod declares port "web": the EndpointSlice controller lists the pods with no ports.
     serve(traffic_kube, "cart", cart, target_port="web", slice_port=False)
@@ -127,8 +138,9 @@ def test_a_named_target_port_no_pod_declares_leaves_no_endpoint_to_send_to(traff
 def test_private_targets_are_refused_unless_allowed(settings):
     settings.PORTICO_REACHABILITY_RESOLVE = ["cart.shop.example.com=10.1.2.3"]
     settings.PORTICO_REACHABILITY_ALLOW_PRIVATE = False
-    target = reachability.Target(host="cart.shop.example.com", path="/", tls=True, lb_address="10.1.2.3",
-                                 private_allowed=False)
+    target = reachability.Target(
+        host="cart.shop.example.com", path="/", tls=True, lb_address="10.1.2.3", private_allowed=False
+    )
 
     result = reachability.check(target).as_dict()
 
@@ -136,17 +148,21 @@ def test_private_targets_are_refused_unless_allowed(settings):
     assert result["summary"] == (
         "cart.shop.example.com resolves to 10.1.2.3, a private address, which Portico does not contact "
         "(PORTICO_REACHABILITY_ALLOW_PRIVATE allows it; it is allowed on its own when the cluster's API server is "
-        "at a private address).")
+        "at a private address)."
+    )
     assert [hop["hop"] for hop in result["hops"]] == ["dns", "guard"]
 
 
 def test_a_host_that_does_not_resolve_says_so(settings):
     settings.PORTICO_REACHABILITY_RESOLVE = []
-    target = reachability.Target(host="nothing-here.invalid", path="/", tls=True, lb_address="198.51.100.4",
-                                 private_allowed=False)
+    target = reachability.Target(
+        host="nothing-here.invalid", path="/", tls=True, lb_address="198.51.100.4", private_allowed=False
+    )
 
     result = reachability.check(target).as_dict()
 
     assert result["state"] == "fail"
-    assert result["summary"] == ("nothing-here.invalid does not resolve from Portico's network. Create a DNS record "
-                                 "for it pointing at the ingress controller's address (198.51.100.4).")
+    assert result["summary"] == (
+        "nothing-here.invalid does not resolve from Portico's network. Create a DNS record "
+        "for it pointing at the ingress controller's address (198.51.100.4)."
+    )

@@ -1,6 +1,7 @@
 """Stuck is a state, not a wait: a route Progressing past PORTICO_PROGRESS_DEADLINE turns Degraded with the
 reason, and the team hears of it like any other health change. On the real data path: cert-manager really fails
 to issue from an ACME server that never answers, and no controller ever gives an nginx-class Ingress an address."""
+
 from datetime import timedelta
 
 import pytest
@@ -21,17 +22,30 @@ def an_hour_later(route) -> None:
 
 
 def test_a_certificate_whose_acme_challenge_never_passes_turns_degraded_after_the_deadline(
-        traffic_kube, traffic, backend, traffic_cluster, submit, alice, pat, settings):
+    traffic_kube, traffic, backend, traffic_cluster, submit, alice, pat, settings
+):
     settings.PORTICO_PROGRESS_DEADLINE = 600
     alice.email = "alice@shop.example.com"  # a team member who hears of health changes
     alice.save()
-    traffic_kube.create({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "acme-nowhere"},
-                     "spec": {"acme": {"server": "https://127.0.0.1:9/directory", "email": "ops@shop.example.com",
-                                       "privateKeySecretRef": {"name": "acme-nowhere-account"},
-                                       "solvers": [{"http01": {"ingress": {"ingressClassName": "traefik"}}}]}}})
+    traffic_kube.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": "acme-nowhere"},
+            "spec": {
+                "acme": {
+                    "server": "https://127.0.0.1:9/directory",
+                    "email": "ops@shop.example.com",
+                    "privateKeySecretRef": {"name": "acme-nowhere-account"},
+                    "solvers": [{"http01": {"ingress": {"ingressClassName": "traefik"}}}],
+                }
+            },
+        }
+    )
     serve(traffic_kube, "cart", backend("cart"))
     route = services.approve_route(
-        submit("cart", on=traffic_cluster, tls=TLS(mode="cert-manager", issuer="acme-nowhere")), user=pat)
+        submit("cart", on=traffic_cluster, tls=TLS(mode="cert-manager", issuer="acme-nowhere")), user=pat
+    )
     apply(route)
     reconcile.sync_cluster(traffic_cluster.pk)
     route.refresh_from_db()
@@ -47,8 +61,10 @@ def test_a_certificate_whose_acme_challenge_never_passes_turns_degraded_after_th
     assert route.health == "Degraded"
     stalled = next(c for c in route.conditions if c["type"] == "Stalled")
     assert stalled["status"] == "True" and stalled["reason"] == "ProgressDeadlineExceeded"
-    assert stalled["message"].startswith("Progressing for 60 minutes, longer than the 10 minutes a route may take "
-                                         "(PORTICO_PROGRESS_DEADLINE): TLS certificate")
+    assert stalled["message"].startswith(
+        "Progressing for 60 minutes, longer than the 10 minutes a route may take "
+        "(PORTICO_PROGRESS_DEADLINE): TLS certificate"
+    )
     certificate = next(d for d in route.diagnostics if d["step"] == "certificate")
     assert certificate["status"] == "fail" and certificate["detail"].startswith("Still not done after 60 minutes: ")
     degraded = NotificationDelivery.objects.filter(route_id=route.pk, event="degraded")
@@ -56,8 +72,9 @@ def test_a_certificate_whose_acme_challenge_never_passes_turns_degraded_after_th
     assert degraded.first().payload["health"]["problems"][0]["title"] == certificate["title"]
 
 
-def test_an_ingress_that_never_gets_an_address_turns_degraded_after_the_deadline(traffic_kube, traffic, backend, shop,
-                                                                                  submit, pat):
+def test_an_ingress_that_never_gets_an_address_turns_degraded_after_the_deadline(
+    traffic_kube, traffic, backend, shop, submit, pat
+):
     from clusters.models import Cluster
 
     Cluster.objects.filter(name="prod-eu").delete()

@@ -5,6 +5,7 @@ Nothing here plays a controller: Traefik routes to the EndpointSlices' loopback 
 Ingress address, cert-manager issues the Certificates into Secrets that Traefik serves. Each request goes to
 Traefik's HTTPS port with the route's host as SNI and Host and is verified against cert-manager's local CA.
 """
+
 import datetime
 
 import pytest
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issued_for_its_host(
-        traffic_kube, traffic, backend, traffic_cluster, alice, pat):
+    traffic_kube, traffic, backend, traffic_cluster, alice, pat
+):
     serve(traffic_kube, "cart", backend("cart"))
 
     api = APIClient()
@@ -43,8 +45,13 @@ def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issu
     assert not_after > datetime.datetime.now() + datetime.timedelta(days=30)
 
     # Portico reads back what the controllers wrote: Traefik's address, cert-manager's Ready, the endpoints.
-    eventually(lambda: traffic_kube.get("networking.k8s.io/v1", "Ingress", "shop", "cart")["status"]
-               .get("loadBalancer", {}).get("ingress"))
+    eventually(
+        lambda: (
+            traffic_kube.get("networking.k8s.io/v1", "Ingress", "shop", "cart")["status"]
+            .get("loadBalancer", {})
+            .get("ingress")
+        )
+    )
     reconcile.sync_cluster(traffic_cluster.pk)
     route.refresh_from_db()
     assert route.health == "Healthy", route.diagnostics
@@ -56,10 +63,14 @@ def test_a_route_requested_through_the_api_answers_https_with_a_certificate_issu
 def test_two_routes_on_one_host_are_split_by_path(traffic_kube, traffic, backend, traffic_cluster, submit, pat):
     serve(traffic_kube, "shop-web", backend("web"))
     serve(traffic_kube, "shop-api", backend("api"))
-    web = services.approve_route(submit("web", on=traffic_cluster, path="/",
-                                        backend=Backend(service_name="shop-web", service_port=8080)), user=pat)
-    api_route = services.approve_route(submit("api", on=traffic_cluster, path="/api",
-                                        backend=Backend(service_name="shop-api", service_port=8080)), user=pat)
+    web = services.approve_route(
+        submit("web", on=traffic_cluster, path="/", backend=Backend(service_name="shop-web", service_port=8080)),
+        user=pat,
+    )
+    api_route = services.approve_route(
+        submit("api", on=traffic_cluster, path="/api", backend=Backend(service_name="shop-api", service_port=8080)),
+        user=pat,
+    )
     apply(web)
     apply(api_route)
 
@@ -76,7 +87,9 @@ def test_an_edit_moves_traffic_only_after_approval(traffic_kube, traffic, backen
     apply(route)
     traffic.wait_for(HOST, until=answers("cart-v1"))
 
-    route = services.edit_route(route, user=alice, spec=spec(backend=Backend(service_name="cart-v2", service_port=8080)))
+    route = services.edit_route(
+        route, user=alice, spec=spec(backend=Backend(service_name="cart-v2", service_port=8080))
+    )
     reconcile.reconcile_route(route.pk)  # nothing approved changed: the live revision stays
     reconcile.sync_cluster(traffic_cluster.pk)
 
@@ -101,29 +114,59 @@ def test_a_deleted_route_stops_answering(traffic_kube, traffic, backend, traffic
     traffic.wait_for(HOST, until=no_route, verify=False)  # Traefik itself answers 404: no router for the host
 
 
-def test_the_gateway_api_output_serves_the_same_request_through_an_httproute(traffic_kube, traffic, backend, shop, submit,
-                                                                              pat):
+def test_the_gateway_api_output_serves_the_same_request_through_an_httproute(
+    traffic_kube, traffic, backend, shop, submit, pat
+):
     from clusters.models import Cluster
 
     plane = traffic.plane
     traffic_kube.add_namespace("gateway-system")
     # The listener's certificate, issued by cert-manager into the Gateway's namespace.
-    traffic_kube.create({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-                     "metadata": {"name": "shop-wildcard", "namespace": "gateway-system"},
-                     "spec": {"secretName": "shop-wildcard-tls", "dnsNames": ["*.shop.example.com"],
-                              "issuerRef": {"name": "portico-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}}})
+    traffic_kube.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "shop-wildcard", "namespace": "gateway-system"},
+            "spec": {
+                "secretName": "shop-wildcard-tls",
+                "dnsNames": ["*.shop.example.com"],
+                "issuerRef": {"name": "portico-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"},
+            },
+        }
+    )
     # Traefik binds a listener to the entry point with the same port.
-    traffic_kube.create({
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-        "metadata": {"name": "public", "namespace": "gateway-system"},
-        "spec": {"gatewayClassName": "traefik", "listeners": [{
-            "name": "https", "protocol": "HTTPS", "port": plane.https_port, "hostname": "*.shop.example.com",
-            "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]},
-            "allowedRoutes": {"namespaces": {"from": "All"}}}]},
-    })
+    traffic_kube.create(
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "public", "namespace": "gateway-system"},
+            "spec": {
+                "gatewayClassName": "traefik",
+                "listeners": [
+                    {
+                        "name": "https",
+                        "protocol": "HTTPS",
+                        "port": plane.https_port,
+                        "hostname": "*.shop.example.com",
+                        "tls": {
+                            "mode": "Terminate",
+                            "certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}],
+                        },
+                        "allowedRoutes": {"namespaces": {"from": "All"}},
+                    }
+                ],
+            },
+        }
+    )
     Cluster.objects.filter(name="prod-eu").delete()
-    cluster = traffic_kube.cluster(shop, name="prod-eu", output="gateway", gateway_name="public",
-                               gateway_namespace="gateway-system", gateway_section_name="https")
+    cluster = traffic_kube.cluster(
+        shop,
+        name="prod-eu",
+        output="gateway",
+        gateway_name="public",
+        gateway_namespace="gateway-system",
+        gateway_section_name="https",
+    )
     serve(traffic_kube, "cart", backend("cart-gw"))
     route = services.approve_route(submit("cart", on=cluster), user=pat)
     apply(route)

@@ -1,4 +1,5 @@
 """Fixtures for the page tests: signed-in clients and routes in bulk, made through routes.services."""
+
 import pytest
 from django.test import Client
 
@@ -45,10 +46,22 @@ def form_data():
 
     def _data(**overrides) -> dict:
         data = {
-            "team": "shop", "cluster": "prod-eu", "namespace": "shop", "name": "cart",
-            "host": "cart.shop.example.com", "path": "/", "path_type": "Prefix", "backend_kind": "existing",
-            "service_name": "cart", "service_port": "8080", "target_port": "", "selector": "",
-            "service_type": "ClusterIP", "external_name": "", "tls_mode": "cert-manager", "issuer": "",
+            "team": "shop",
+            "cluster": "prod-eu",
+            "namespace": "shop",
+            "name": "cart",
+            "host": "cart.shop.example.com",
+            "path": "/",
+            "path_type": "Prefix",
+            "backend_kind": "existing",
+            "service_name": "cart",
+            "service_port": "8080",
+            "target_port": "",
+            "selector": "",
+            "service_type": "ClusterIP",
+            "external_name": "",
+            "tls_mode": "cert-manager",
+            "issuer": "",
             "secret_name": "",
         }
         data.update(overrides)

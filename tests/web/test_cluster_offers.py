@@ -1,11 +1,16 @@
 """The form's Service, port and issuer pickers offer what the cluster reports, and only for the user's namespaces."""
+
 import pytest
 from django.urls import reverse
 
 
 def service(name, namespace, *ports, type_="ClusterIP"):
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
-            "spec": {"type": type_, "ports": [{"name": n, "port": p, "protocol": "TCP"} for n, p in ports]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"type": type_, "ports": [{"name": n, "port": p, "protocol": "TCP"} for n, p in ports]},
+    }
 
 
 def offers(client, **params):
@@ -17,8 +22,14 @@ def test_lists_the_namespaces_services_with_their_ports_and_the_cluster_issuers(
     kube.create(service("cart", "shop", ("http", 8080), ("metrics", 9090)))
     kube.create(service("web", "shop", ("", 80)))
     kube.create(service("secret-thing", "payments", ("http", 443)))
-    kube.create({"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": "internal-ca"},
-                 "spec": {"ca": {}}})
+    kube.create(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": {"name": "internal-ca"},
+            "spec": {"ca": {}},
+        }
+    )
 
     response = offers(login(alice), cluster="kind", namespace="shop", service_name="cart")
 
@@ -71,7 +82,7 @@ def test_form_asks_for_offers_on_load_and_when_the_placement_changes(login, alic
 def test_edit_form_asks_about_the_routes_own_placement(login, alice, approved_route):
     html = login(alice).get(reverse("routes:edit", args=[approved_route.pk])).content.decode()
 
-    assert f'{reverse("routes:cluster_offers")}?cluster=prod-eu&amp;namespace=shop' in html
+    assert f"{reverse('routes:cluster_offers')}?cluster=prod-eu&amp;namespace=shop" in html
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

@@ -1,4 +1,5 @@
 """The clusters page: each cluster's last probe, and what to fix when a check fails."""
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -7,14 +8,20 @@ from clusters.models import Cluster
 
 
 def probed(name, **health):
-    values = {"reachable": True, "server_version": "v1.31.2", "ingress_class_present": True,
-              "cert_manager_present": True, "issuer_present": True, **health}
+    values = {
+        "reachable": True,
+        "server_version": "v1.31.2",
+        "ingress_class_present": True,
+        "cert_manager_present": True,
+        "issuer_present": True,
+        **health,
+    }
     return Cluster.objects.create(name=name, mode="kubernetes", checked_at=timezone.now(), **values)
 
 
 def card(html, name):
     start = html.index(f'id="cluster-{name}"')
-    return html[start:html.index("</article>", start)]
+    return html[start : html.index("</article>", start)]
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
 """The clusters page for a cluster with Gateway API output: the Gateway check replaces IngressClass and cert-manager."""
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -10,9 +11,17 @@ pytestmark = pytest.mark.django_db
 
 
 def gateway_cluster(name, **health):
-    return Cluster.objects.create(name=name, mode="kubernetes", output="gateway", gateway_name="public",
-                                  gateway_namespace="gateway-system", checked_at=timezone.now(), reachable=True,
-                                  server_version="v1.31.2", **health)
+    return Cluster.objects.create(
+        name=name,
+        mode="kubernetes",
+        output="gateway",
+        gateway_name="public",
+        gateway_namespace="gateway-system",
+        checked_at=timezone.now(),
+        reachable=True,
+        server_version="v1.31.2",
+        **health,
+    )
 
 
 def test_gateway_cluster_with_its_gateway_is_healthy_and_shows_the_gateway_check(login, alice):

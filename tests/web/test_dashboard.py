@@ -1,4 +1,5 @@
 """The dashboard: my teams' routes with their badges; platform engineers also see the queue and sick clusters."""
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -9,12 +10,19 @@ from tests.factories import spec
 
 
 @pytest.mark.django_db
-def test_developer_sees_their_teams_routes_with_badges_and_counts(login, alice, bob, other_team, cluster,
-                                                                   approved_route, submit):
+def test_developer_sees_their_teams_routes_with_badges_and_counts(
+    login, alice, bob, other_team, cluster, approved_route, submit
+):
     reconcile.reconcile_route(approved_route.pk)
     submit("api", host="api.shop.example.com")
-    services.submit_route(user=bob, team=other_team, cluster=cluster, namespace="blog", name="blog",
-                          spec=spec(host="www.blog.example.com"))
+    services.submit_route(
+        user=bob,
+        team=other_team,
+        cluster=cluster,
+        namespace="blog",
+        name="blog",
+        spec=spec(host="www.blog.example.com"),
+    )
 
     html = login(alice).get(reverse("routes:dashboard")).content.decode()
 
@@ -28,10 +36,23 @@ def test_developer_sees_their_teams_routes_with_badges_and_counts(login, alice, 
 def test_platform_engineer_sees_review_count_and_unhealthy_clusters(login, pat, submit, cluster):
     submit()
     submit("api", host="api.shop.example.com")
-    Cluster.objects.create(name="broken", display_name="Broken one", mode="kubernetes", reachable=False,
-                           checked_at=timezone.now(), health_message="Cannot reach the API server")
-    Cluster.objects.create(name="fine", mode="kubernetes", reachable=True, ingress_class_present=True,
-                           cert_manager_present=True, issuer_present=True, checked_at=timezone.now())
+    Cluster.objects.create(
+        name="broken",
+        display_name="Broken one",
+        mode="kubernetes",
+        reachable=False,
+        checked_at=timezone.now(),
+        health_message="Cannot reach the API server",
+    )
+    Cluster.objects.create(
+        name="fine",
+        mode="kubernetes",
+        reachable=True,
+        ingress_class_present=True,
+        cert_manager_present=True,
+        issuer_present=True,
+        checked_at=timezone.now(),
+    )
 
     html = login(pat).get(reverse("routes:dashboard")).content.decode()
 

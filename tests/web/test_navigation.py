@@ -1,4 +1,5 @@
 """The layout: navigation by role, vendored htmx and CSRF for htmx requests."""
+
 import re
 
 import pytest

@@ -1,6 +1,7 @@
 """Every page, fragment, form post and admin action x every role: the status each one answers, and that no
 refused request changed anything. Roles: anonymous, a member of the owning team, a member of another team, a
 platform engineer, and a platform engineer who requested the pending revision (and is in the team)."""
+
 import pytest
 from django.test import Client
 
@@ -29,13 +30,31 @@ MATRIX = [
 ]
 # Posts that change state: (name, url, htmx, data, expected statuses, roles whose request takes effect)
 WRITES = [
-    ("approve in place", "/reviews/{pk}/approve/", True, {"revision": "1", "comment": "ok"},
-     (LOGIN, 403, 403, 200, 403), {"platform"}),
-    ("reject in place", "/reviews/{pk}/reject/", True, {"revision": "1", "comment": "no"},
-     (LOGIN, 403, 403, 200, 403), {"platform"}),
+    (
+        "approve in place",
+        "/reviews/{pk}/approve/",
+        True,
+        {"revision": "1", "comment": "ok"},
+        (LOGIN, 403, 403, 200, 403),
+        {"platform"},
+    ),
+    (
+        "reject in place",
+        "/reviews/{pk}/reject/",
+        True,
+        {"revision": "1", "comment": "no"},
+        (LOGIN, 403, 403, 200, 403),
+        {"platform"},
+    ),
     ("delete", "/routes/{pk}/delete/", False, {}, (LOGIN, 302, 404, 302, 302), {"owner", "platform", "requester"}),
-    ("admin approve action", "/admin/routes/route/", False, {"action": "approve_selected"},
-     (LOGIN, LOGIN, LOGIN, 302, 302), {"platform"}),
+    (
+        "admin approve action",
+        "/admin/routes/route/",
+        False,
+        {"action": "approve_selected"},
+        (LOGIN, LOGIN, LOGIN, 302, 302),
+        {"platform"},
+    ),
 ]
 
 
@@ -61,8 +80,9 @@ def check(response, expected, role, name):
         if response.status_code == 200:
             assert "login" in response.get("HX-Redirect", ""), f"{name} as {role}: {response.status_code}"
         else:
-            assert response.status_code == 302 and "login" in response["Location"], \
+            assert response.status_code == 302 and "login" in response["Location"], (
                 f"{name} as {role}: {response.status_code} {response.get('Location')}"
+            )
     else:
         assert response.status_code == expected, f"{name} as {role}: {response.status_code}, expected {expected}"
 
@@ -81,9 +101,12 @@ def test_page_answers_each_role(world, form_data, role_index, name, method, url,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
-@pytest.mark.parametrize(("name", "url", "htmx", "data", "expected", "effective"), WRITES, ids=[row[0] for row in WRITES])
+@pytest.mark.parametrize(
+    ("name", "url", "htmx", "data", "expected", "effective"), WRITES, ids=[row[0] for row in WRITES]
+)
 def test_state_changing_post_answers_each_role_and_only_takes_effect_when_allowed(
-        world, role_index, name, url, htmx, data, expected, effective):
+    world, role_index, name, url, htmx, data, expected, effective
+):
     role = ROLES[role_index]
     route = world["route"]
     if "admin" in url:

@@ -1,4 +1,5 @@
 """Pages cost a fixed number of queries however many routes there are (docs/architecture.md, "Scale")."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -70,8 +71,9 @@ def test_review_queue_query_count_stops_growing_at_one_page(login, pat, many_rou
 
 
 @pytest.mark.django_db
-def test_status_fragment_query_count_is_small_and_fixed(login, alice, approved_route, django_assert_max_num_queries,
-                                                        htmx_headers):
+def test_status_fragment_query_count_is_small_and_fixed(
+    login, alice, approved_route, django_assert_max_num_queries, htmx_headers
+):
     client = login(alice)
 
     with django_assert_max_num_queries(5):

@@ -1,4 +1,5 @@
 """The review queue: platform engineers approve or reject pending revisions in place, never their own."""
+
 import pytest
 from django.urls import reverse
 
@@ -33,13 +34,15 @@ def test_queue_lists_pending_revisions_with_their_diff_against_the_live_one(logi
 def test_queue_shows_conflicts_and_blocks_approval_while_checks_fail(login, pat, cluster, submit):
     route = submit()
     # Since the request, the last sync found an Ingress Portico does not manage serving the same host and path.
-    cluster.foreign_ingresses = [{"namespace": "legacy", "name": "old-cart", "host": "cart.shop.example.com", "path": "/"}]
+    cluster.foreign_ingresses = [
+        {"namespace": "legacy", "name": "old-cart", "host": "cart.shop.example.com", "path": "/"}
+    ]
     cluster.save()
 
     html = login(pat).get(reverse("routes:review_queue")).content.decode()
 
-    item = html[html.index(f'id="review-{route.pk}"'):]
-    item = item[:item.index("</article>")]
+    item = html[html.index(f'id="review-{route.pk}"') :]
+    item = item[: item.index("</article>")]
     assert "legacy/old-cart" in item and 'class="tag tag-conflict">conflict<' in item
     assert "Cannot be approved while checks fail." in item and "disabled" in item
 
@@ -128,13 +131,14 @@ def test_without_htmx_deciding_redirects_back_to_the_queue_with_a_message(login,
 @pytest.mark.django_db
 def test_requester_cannot_approve_their_own_revision(login, pat, quinn, shop, cluster):
     shop.members.add(pat)
-    route = services.submit_route(user=pat, team=shop, cluster=cluster, namespace="shop", name="own",
-                                  spec=spec(host="own.shop.example.com"))
+    route = services.submit_route(
+        user=pat, team=shop, cluster=cluster, namespace="shop", name="own", spec=spec(host="own.shop.example.com")
+    )
     client = login(pat)
 
     html = client.get(reverse("routes:review_queue")).content.decode()
-    item = html[html.index(f'id="review-{route.pk}"'):]
-    assert "another platform engineer has to review it" in item and "Approve r1" not in item[:item.index("</article>")]
+    item = html[html.index(f'id="review-{route.pk}"') :]
+    assert "another platform engineer has to review it" in item and "Approve r1" not in item[: item.index("</article>")]
     assert decide(client, route, "approve").status_code == 403
     assert decide(client, route, "reject", comment="no").status_code == 403
     assert Route.objects.get(pk=route.pk).approval == "pending"

@@ -1,4 +1,5 @@
 """Deleting a route: a confirmation page first, then the worker removes its objects; the host stays claimed."""
+
 import pytest
 from django.urls import reverse
 

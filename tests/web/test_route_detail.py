@@ -1,4 +1,5 @@
 """The route page: spec, live status that polls until settled, diagnostics, manifests, history."""
+
 import pytest
 
 from routes import reconcile, services
@@ -36,8 +37,9 @@ def test_htmx_request_gets_only_the_status_fragment_and_vary_header(login, alice
 
 
 @pytest.mark.django_db
-def test_status_polls_while_approved_revision_is_not_applied_and_stops_once_settled(login, alice, approved_route,
-                                                                                    htmx_headers):
+def test_status_polls_while_approved_revision_is_not_applied_and_stops_once_settled(
+    login, alice, approved_route, htmx_headers
+):
     client = login(alice)
     url = approved_route.get_absolute_url()
     assert POLL in client.get(url).content.decode()

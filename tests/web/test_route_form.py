@@ -1,4 +1,5 @@
 """Requesting and editing a route: the form asks routes.services, the same checks as the API."""
+
 import html as html_lib
 import re
 
@@ -13,7 +14,9 @@ from tests.factories import make_team, make_user, spec
 
 
 def errors_of(response, field: str) -> str:
-    match = re.search(rf'<div class="field-errors" id="id_{field}_error"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL)
+    match = re.search(
+        rf'<div class="field-errors" id="id_{field}_error"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL
+    )
     assert match, f"no error container for {field}"
     return html_lib.unescape(match.group(1))
 
@@ -34,7 +37,10 @@ def test_every_field_is_labelled_and_described_by_its_error_container(login, ali
 
     for field in ("name", "host", "path", "service_name", "service_port", "issuer"):
         assert f'<label for="id_{field}">' in html
-        assert re.search(rf'id="id_{field}"[^>]*aria-describedby="[^"]*id_{field}_error"|aria-describedby="[^"]*id_{field}_error"[^>]*id="id_{field}"', html)
+        assert re.search(
+            rf'id="id_{field}"[^>]*aria-describedby="[^"]*id_{field}_error"|aria-describedby="[^"]*id_{field}_error"[^>]*id="id_{field}"',
+            html,
+        )
         assert f'id="id_{field}_error"' in html
 
 
@@ -49,11 +55,15 @@ def test_valid_request_creates_a_pending_route_and_redirects_to_it(login, alice,
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("straße.shop.example.com", "xn--strae-oqa.shop.example.com"),
-    ("xn--strae-oqa.shop.example.com", "xn--strae-oqa.shop.example.com"),
-    ("ς.shop.example.com", "xn--3xa.shop.example.com"),
-], ids=["sharp-s", "its-punycode", "final-sigma"])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("straße.shop.example.com", "xn--strae-oqa.shop.example.com"),
+        ("xn--strae-oqa.shop.example.com", "xn--strae-oqa.shop.example.com"),
+        ("ς.shop.example.com", "xn--3xa.shop.example.com"),
+    ],
+    ids=["sharp-s", "its-punycode", "final-sigma"],
+)
 def test_a_unicode_host_is_stored_as_the_name_browsers_request(login, alice, form_data, typed, stored):
     login(alice).post(reverse("routes:create"), form_data(host=typed))
 
@@ -70,9 +80,15 @@ def test_a_zero_width_joiner_in_the_host_is_a_field_error_not_dropped(login, ali
 
 @pytest.mark.django_db
 def test_managed_backend_is_parsed_into_selector_target_port_and_service_type(login, alice, form_data):
-    login(alice).post(reverse("routes:create"), form_data(
-        backend_kind="managed", selector="app=cart, tier=web", target_port="http", service_port="80",
-    ))
+    login(alice).post(
+        reverse("routes:create"),
+        form_data(
+            backend_kind="managed",
+            selector="app=cart, tier=web",
+            target_port="http",
+            service_port="80",
+        ),
+    )
 
     backend = Route.objects.get(name="cart").latest_spec.backend
     assert backend.selector == {"app": "cart", "tier": "web"}
@@ -90,18 +106,24 @@ def test_bad_host_is_a_field_error_and_nothing_is_created(login, alice, form_dat
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"service_port": "99999"}, "service_port", "between 1 and 65535"),
-    ({"path": "/a b"}, "path", "must not contain spaces"),
-    ({"host": "cart.blog.example.com"}, "host", "outside the domains"),
-    ({"backend_kind": "managed", "service_type": "NodePort", "selector": "app=cart", "target_port": "8080"},
-     "service_type", "may not use NodePort"),
-    ({"backend_kind": "managed", "selector": "app cart", "target_port": "8080"}, "selector", 'has no "="'),
-    ({"tls_mode": "none"}, "tls_mode", "may not serve plain HTTP"),
-    ({"tls_mode": "secret"}, "secret_name", "needs the name of an existing TLS Secret"),
-    ({"backend_kind": "external"}, "external_name", "Enter the host outside the cluster"),
-    ({"name": "Cart"}, "name", "must be lower-case"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"service_port": "99999"}, "service_port", "between 1 and 65535"),
+        ({"path": "/a b"}, "path", "must not contain spaces"),
+        ({"host": "cart.blog.example.com"}, "host", "outside the domains"),
+        (
+            {"backend_kind": "managed", "service_type": "NodePort", "selector": "app=cart", "target_port": "8080"},
+            "service_type",
+            "may not use NodePort",
+        ),
+        ({"backend_kind": "managed", "selector": "app cart", "target_port": "8080"}, "selector", 'has no "="'),
+        ({"tls_mode": "none"}, "tls_mode", "may not serve plain HTTP"),
+        ({"tls_mode": "secret"}, "secret_name", "needs the name of an existing TLS Secret"),
+        ({"backend_kind": "external"}, "external_name", "Enter the host outside the cluster"),
+        ({"name": "Cart"}, "name", "must be lower-case"),
+    ],
+)
 def test_policy_violations_land_on_the_field_they_name(login, alice, form_data, overrides, field, message):
     response = login(alice).post(reverse("routes:create"), form_data(**overrides))
 
@@ -124,8 +146,9 @@ def test_namespace_of_another_cluster_is_refused_by_policy(login, alice, shop, f
 @pytest.mark.django_db
 def test_host_claimed_by_another_team_is_a_conflict_on_host(login, alice, pat, cluster, form_data):
     blog = make_team("blog", domains=["example.com"], namespaces=[(cluster, "blog")])
-    route = services.submit_route(user=pat, team=blog, cluster=cluster, namespace="blog", name="x",
-                                  spec=spec(host="cart.shop.example.com"))
+    route = services.submit_route(
+        user=pat, team=blog, cluster=cluster, namespace="blog", name="x", spec=spec(host="cart.shop.example.com")
+    )
     services.approve_route(route, user=make_user("reviewer", platform=True))
 
     response = login(alice).post(reverse("routes:create"), form_data())
@@ -153,11 +176,25 @@ def test_post_without_csrf_token_is_refused(alice, form_data):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("junk", [
-    {"team": "nope"}, {"cluster": "nope"}, {"namespace": "nope"}, {"path_type": "Regex"}, {"service_port": "-1"},
-    {"host": "x" * 300}, {"host": "\u0000"}, {"path": "../../etc"}, {"backend_kind": "pods"}, {"tls_mode": "maybe"},
-    {"host": "*.shop.example.com"}, {"host": "10.0.0.1"}, {"selector": "=x"}, {"issuer": "Bad Issuer"},
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"team": "nope"},
+        {"cluster": "nope"},
+        {"namespace": "nope"},
+        {"path_type": "Regex"},
+        {"service_port": "-1"},
+        {"host": "x" * 300},
+        {"host": "\u0000"},
+        {"path": "../../etc"},
+        {"backend_kind": "pods"},
+        {"tls_mode": "maybe"},
+        {"host": "*.shop.example.com"},
+        {"host": "10.0.0.1"},
+        {"selector": "=x"},
+        {"issuer": "Bad Issuer"},
+    ],
+)
 def test_junk_input_never_causes_a_server_error(login, alice, form_data, junk):
     client = login(alice)
 
@@ -167,11 +204,15 @@ def test_junk_input_never_causes_a_server_error(login, alice, form_data, junk):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"service_port": "²"}, "service_port"),
-    ({"service_port": "١٢"}, "service_port"),
-    ({"backend_kind": "managed", "selector": "app=cart", "service_port": "80", "target_port": "١٢"}, "target_port"),
-], ids=["superscript-two", "arabic-indic-twelve", "arabic-indic-target-port"])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"service_port": "²"}, "service_port"),
+        ({"service_port": "١٢"}, "service_port"),
+        ({"backend_kind": "managed", "selector": "app=cart", "service_port": "80", "target_port": "١٢"}, "target_port"),
+    ],
+    ids=["superscript-two", "arabic-indic-twelve", "arabic-indic-target-port"],
+)
 def test_a_port_in_other_digits_is_a_field_error_on_submit_and_while_typing(login, alice, form_data, overrides, field):
     client = login(alice)
 
@@ -185,8 +226,9 @@ def test_a_port_in_other_digits_is_a_field_error_on_submit_and_while_typing(logi
 
 @pytest.mark.django_db
 def test_a_managed_backend_without_a_service_type_previews_a_cluster_ip_service(login, alice, form_data):
-    data = form_data(backend_kind="managed", service_name="web", service_port="80", target_port="8080",
-                     selector="app=x")
+    data = form_data(
+        backend_kind="managed", service_name="web", service_port="80", target_port="8080", selector="app=x"
+    )
     del data["service_type"]
 
     response = login(alice).post(reverse("routes:validate"), data, HTTP_HX_REQUEST="true")
@@ -276,8 +318,9 @@ def test_edit_makes_a_new_pending_revision(login, alice, approved_route, form_da
 
 @pytest.mark.django_db
 def test_edit_ignores_attempts_to_move_the_route(login, alice, approved_route, form_data):
-    login(alice).post(reverse("routes:edit", args=[approved_route.pk]),
-                      form_data(name="moved", namespace="blog", service_port="9090"))
+    login(alice).post(
+        reverse("routes:edit", args=[approved_route.pk]), form_data(name="moved", namespace="blog", service_port="9090")
+    )
 
     approved_route.refresh_from_db()
     assert (approved_route.name, approved_route.namespace, approved_route.revision) == ("cart", "shop", 2)

@@ -1,4 +1,5 @@
 """The route list: filters, search, pagination, and a table that polls only while something is moving."""
+
 import re
 
 import pytest
@@ -16,22 +17,26 @@ def names(response) -> list[str]:
 @pytest.mark.django_db
 def test_developer_sees_only_their_teams_routes(login, submit, bob, other_team, cluster):
     submit("cart")
-    services.submit_route(user=bob, team=other_team, cluster=cluster, namespace="blog", name="blog",
-                          spec=spec(host="blog.example.com"))
+    services.submit_route(
+        user=bob, team=other_team, cluster=cluster, namespace="blog", name="blog", spec=spec(host="blog.example.com")
+    )
 
     assert names(login(bob).get(reverse("routes:list"))) == ["blog"]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("query", "expected"), [
-    ({"q": "r1"}, ["r1"]),
-    ({"q": "R2.SHOP"}, ["r2"]),
-    ({"approval": "approved"}, ["r0"]),
-    ({"approval": "pending"}, ["r1", "r2"]),
-    ({"health": "Progressing"}, ["r0"]),
-    ({"team": "shop", "cluster": "prod-eu", "namespace": "shop"}, ["r0", "r1", "r2"]),
-    ({"namespace": "elsewhere"}, []),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "r1"}, ["r1"]),
+        ({"q": "R2.SHOP"}, ["r2"]),
+        ({"approval": "approved"}, ["r0"]),
+        ({"approval": "pending"}, ["r1", "r2"]),
+        ({"health": "Progressing"}, ["r0"]),
+        ({"team": "shop", "cluster": "prod-eu", "namespace": "shop"}, ["r0", "r1", "r2"]),
+        ({"namespace": "elsewhere"}, []),
+    ],
+)
 def test_filters_and_search_narrow_the_list(login, alice, pat, many_routes, query, expected):
     routes = many_routes(3)
     services.approve_route(routes[0], user=pat)

@@ -1,5 +1,6 @@
 """Page-side security: CSRF on every POST, escaping of user-supplied text, team isolation on every URL, and
 hostname takeover attempts through the form (docs/security.md)."""
+
 import html as html_lib
 import re
 
@@ -18,7 +19,9 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def host_errors(response) -> str:
-    match = re.search(r'<div class="field-errors" id="id_host_error"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL)
+    match = re.search(
+        r'<div class="field-errors" id="id_host_error"[^>]*>(.*?)</div>', response.content.decode(), re.DOTALL
+    )
     assert match, "no host error container"
     return html_lib.unescape(match.group(1))
 
@@ -71,8 +74,13 @@ def test_every_post_form_on_every_page_carries_the_token_and_htmx_sends_it(login
     shop.members.add(pat)
     route = submit()
     client = login(pat)
-    pages = [reverse("routes:create"), reverse("routes:edit", args=[route.pk]), reverse("routes:delete", args=[route.pk]),
-             reverse("routes:review_queue"), reverse("routes:dashboard")]
+    pages = [
+        reverse("routes:create"),
+        reverse("routes:edit", args=[route.pk]),
+        reverse("routes:delete", args=[route.pk]),
+        reverse("routes:review_queue"),
+        reverse("routes:dashboard"),
+    ]
 
     for url in pages:
         html = client.get(url).content.decode()
@@ -115,10 +123,14 @@ def hostile_text(shop, cluster, submit, pat, quinn):
 def test_user_supplied_text_is_escaped_on_every_page(login, alice, pat, hostile_text):
     rejected, approved = hostile_text
     pages = {
-        "dashboard": reverse("routes:dashboard"), "list": reverse("routes:list"),
-        "rejected": rejected.get_absolute_url(), "approved": approved.get_absolute_url(),
-        "edit": reverse("routes:edit", args=[approved.pk]), "delete": reverse("routes:delete", args=[approved.pk]),
-        "queue": reverse("routes:review_queue"), "clusters": reverse("clusters:list"),
+        "dashboard": reverse("routes:dashboard"),
+        "list": reverse("routes:list"),
+        "rejected": rejected.get_absolute_url(),
+        "approved": approved.get_absolute_url(),
+        "edit": reverse("routes:edit", args=[approved.pk]),
+        "delete": reverse("routes:delete", args=[approved.pk]),
+        "queue": reverse("routes:review_queue"),
+        "clusters": reverse("clusters:list"),
     }
     shown = {}
     for who in (alice, pat):
@@ -189,32 +201,52 @@ def test_another_teams_route_cannot_be_reached_through_list_filters(login, bob, 
 def takeover(approved_route, cluster, pat, quinn):
     """Team shop owns cart.shop.example.com and bücher.shop.example.com; team evil's domain covers them, and it
     has namespaces on both clusters and a live route of its own."""
-    owned = services.submit_route(user=approved_route.created_by, team=approved_route.team, cluster=cluster,
-                                  namespace="shop", name="books", spec=spec(host="bücher.shop.example.com"))
+    owned = services.submit_route(
+        user=approved_route.created_by,
+        team=approved_route.team,
+        cluster=cluster,
+        namespace="shop",
+        name="books",
+        spec=spec(host="bücher.shop.example.com"),
+    )
     services.approve_route(owned, user=pat)
     evil = make_team("evil", domains=["example.com"], namespaces=[(cluster, "evil")])
     other_cluster = Cluster.objects.create(name="prod-us", mode="directory")
     TeamNamespace.objects.create(team=evil, cluster=other_cluster, namespace="evil")
     mallory = make_user("mallory", teams=[evil])
-    own = services.submit_route(user=mallory, team=evil, cluster=cluster, namespace="evil", name="www",
-                                spec=spec(host="www.example.com"))
+    own = services.submit_route(
+        user=mallory, team=evil, cluster=cluster, namespace="evil", name="www", spec=spec(host="www.example.com")
+    )
     services.approve_route(own, user=quinn)
     return mallory, own
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"host": "CART.Shop.Example.COM"}, 'team "shop"'),
-    ({"host": "cart.shop.example.com."}, 'team "shop"'),
-    ({"host": "cart。shop.example.com"}, 'team "shop"'),
-    ({"host": "xn--bcher-kva.shop.example.com"}, 'team "shop"'),
-    ({"host": "BÜCHER.shop.example.com"}, 'team "shop"'),
-    ({"host": "*.shop.example.com"}, "can only be requested by a platform engineer"),
-    ({"host": "cart.shop.example.com/admin"}, "must not include a path"),
-    ({"host": "cart.shop.example.com", "path": "/admin"}, 'team "shop"'),
-    ({"host": "cart.shop.example.com", "cluster": "prod-us"}, 'team "shop"'),
-], ids=["case", "trailing-dot", "ideographic-dot", "punycode", "unicode", "wildcard", "path-in-host",
-        "path-under-host", "other-cluster"])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"host": "CART.Shop.Example.COM"}, 'team "shop"'),
+        ({"host": "cart.shop.example.com."}, 'team "shop"'),
+        ({"host": "cart。shop.example.com"}, 'team "shop"'),
+        ({"host": "xn--bcher-kva.shop.example.com"}, 'team "shop"'),
+        ({"host": "BÜCHER.shop.example.com"}, 'team "shop"'),
+        ({"host": "*.shop.example.com"}, "can only be requested by a platform engineer"),
+        ({"host": "cart.shop.example.com/admin"}, "must not include a path"),
+        ({"host": "cart.shop.example.com", "path": "/admin"}, 'team "shop"'),
+        ({"host": "cart.shop.example.com", "cluster": "prod-us"}, 'team "shop"'),
+    ],
+    ids=[
+        "case",
+        "trailing-dot",
+        "ideographic-dot",
+        "punycode",
+        "unicode",
+        "wildcard",
+        "path-in-host",
+        "path-under-host",
+        "other-cluster",
+    ],
+)
 def test_another_teams_host_cannot_be_taken_through_the_form(login, takeover, form_data, overrides, message):
     mallory, _ = takeover
     client = login(mallory)
@@ -231,8 +263,9 @@ def test_another_teams_host_cannot_be_taken_through_the_form(login, takeover, fo
 def test_platform_engineer_acting_for_a_team_cannot_take_hosts_under_a_wildcard(login, takeover, form_data, cluster):
     platform = make_user("operator", platform=True)
 
-    response = login(platform).post(reverse("routes:create"),
-                                    form_data(team="evil", namespace="evil", name="grab", host="*.shop.example.com"))
+    response = login(platform).post(
+        reverse("routes:create"), form_data(team="evil", namespace="evil", name="grab", host="*.shop.example.com")
+    )
 
     assert 'team "shop"' in host_errors(response)
     assert not Route.objects.filter(name="grab").exists()
@@ -243,8 +276,9 @@ def test_platform_engineer_acting_for_a_team_cannot_take_hosts_under_a_wildcard(
 def test_editing_an_existing_route_onto_another_teams_host_is_refused(login, takeover, form_data, host):
     mallory, own = takeover
 
-    response = login(mallory).post(reverse("routes:edit", args=[own.pk]),
-                                   form_data(team="evil", namespace="evil", name="www", host=host))
+    response = login(mallory).post(
+        reverse("routes:edit", args=[own.pk]), form_data(team="evil", namespace="evil", name="www", host=host)
+    )
 
     assert response.status_code == 200 and 'team "shop"' in host_errors(response)
     own.refresh_from_db()

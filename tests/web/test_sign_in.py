@@ -1,12 +1,14 @@
 """Signing in and out, and what an anonymous visitor gets."""
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url_name", ["routes:dashboard", "routes:list", "routes:create", "routes:review_queue",
-                                      "clusters:list"])
+@pytest.mark.parametrize(
+    "url_name", ["routes:dashboard", "routes:list", "routes:create", "routes:review_queue", "clusters:list"]
+)
 def test_anonymous_visitor_is_sent_to_login(client, url_name):
     url = reverse(url_name)
 

@@ -1,6 +1,7 @@
 """Password guessing at /login/ and the admin's login is locked out per username and client address after
 PORTICO_LOGIN_FAILURE_LIMIT failures (django-axes): the right password is refused until the cool-off has
 passed or a platform engineer unlocks the account; other users and other addresses are not affected."""
+
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -52,7 +53,8 @@ def test_after_the_limit_even_the_right_password_is_refused_with_a_clear_page(al
 def test_the_lock_holds_for_the_admin_login_too(alice):
     lock_out()
     response = Client(REMOTE_ADDR="198.51.100.7").post(
-        "/admin/login/", {"username": "alice", "password": "pw-alice"}, REMOTE_ADDR="198.51.100.7")
+        "/admin/login/", {"username": "alice", "password": "pw-alice"}, REMOTE_ADDR="198.51.100.7"
+    )
     assert response.status_code == 429
 
 
@@ -65,8 +67,12 @@ def test_the_lock_is_per_username_and_address(alice, bob):
 
 def test_a_forged_forwarded_for_header_is_not_another_address(alice):
     for i in range(LIMIT):
-        Client().post(reverse("login"), {"username": "alice", "password": "wrong"}, REMOTE_ADDR="198.51.100.7",
-                      HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
+        Client().post(
+            reverse("login"),
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="198.51.100.7",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+        )
     assert sign_in("pw-alice").status_code == 429
 
 

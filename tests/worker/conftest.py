@@ -1,4 +1,5 @@
 """Real Celery worker processes on the Redis broker, sharing the test database (transaction tests only)."""
+
 import json
 import os
 import subprocess
@@ -16,8 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def worker_env(live_db_url):
     if not os.environ.get("PORTICO_WORKER_TESTS"):
         pytest.skip("worker tests run in make test's second pass (PORTICO_WORKER_TESTS=1, Redis broker)")
-    return {**os.environ, "DATABASE_URL": live_db_url, "PORTICO_KUBE_QPS": "100000", "PORTICO_KUBE_BURST": "100000",
-           "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "tests.worker.settings"}
+    return {
+        **os.environ,
+        "DATABASE_URL": live_db_url,
+        "PORTICO_KUBE_QPS": "100000",
+        "PORTICO_KUBE_BURST": "100000",
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_SETTINGS_MODULE": "tests.worker.settings",
+    }
 
 
 @pytest.fixture
@@ -38,9 +45,25 @@ class WorkerProcess:
 
     def start(self, concurrency: int = 2) -> "WorkerProcess":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portico", "worker", "--loglevel=INFO", f"--hostname={self.name}@%h",
-             f"--concurrency={concurrency}", "--pool=threads", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portico",
+                "worker",
+                "--loglevel=INFO",
+                f"--hostname={self.name}@%h",
+                f"--concurrency={concurrency}",
+                "--pool=threads",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while "ready." not in self.log.read_text(errors="replace"):

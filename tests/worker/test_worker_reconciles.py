@@ -2,6 +2,7 @@
 
 The worker is its own process, whose requests the test's request log does not see: what it wrote is read from
 the objects (their managedFields name who wrote what, and how)."""
+
 import pytest
 
 from routes import services
@@ -18,8 +19,9 @@ def real_cluster(realkube, shop):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_approval_is_applied_by_a_worker_and_the_route_becomes_synced(start_worker, submit, pat, realkube,
-                                                                      real_cluster):
+def test_approval_is_applied_by_a_worker_and_the_route_becomes_synced(
+    start_worker, submit, pat, realkube, real_cluster
+):
     start_worker()
     route = submit(on=real_cluster)
 

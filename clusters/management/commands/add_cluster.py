@@ -18,13 +18,30 @@ class Command(BaseCommand):
         parser.add_argument("--ingress-class")
         parser.add_argument("--issuer")
         parser.add_argument("--display-name")
-        parser.add_argument("--server", help="Use this API server address instead of the kubeconfig's (e.g. the "
-                            "address Portico's workers reach, when the kubeconfig says 127.0.0.1).")
-        parser.add_argument("--insecure-skip-tls-verify", action="store_true",
-                            help="Accept the API server without verifying its certificate (shown on the cluster page).")
+        parser.add_argument(
+            "--server",
+            help="Use this API server address instead of the kubeconfig's (e.g. the "
+            "address Portico's workers reach, when the kubeconfig says 127.0.0.1).",
+        )
+        parser.add_argument(
+            "--insecure-skip-tls-verify",
+            action="store_true",
+            help="Accept the API server without verifying its certificate (shown on the cluster page).",
+        )
 
-    def handle(self, *args, name, kubeconfig, context, ingress_class, issuer, display_name, insecure_skip_tls_verify,
-               server=None, **options):
+    def handle(
+        self,
+        *args,
+        name,
+        kubeconfig,
+        context,
+        ingress_class,
+        issuer,
+        display_name,
+        insecure_skip_tls_verify,
+        server=None,
+        **options,
+    ):
         try:
             text = kubeconfig.read_text()
         except OSError as exc:
@@ -34,7 +51,11 @@ class Command(BaseCommand):
         cluster.insecure_skip_tls_verify = insecure_skip_tls_verify
         if context:
             cluster.context = context
-        for field, value in (("ingress_class", ingress_class), ("default_issuer", issuer), ("display_name", display_name)):
+        for field, value in (
+            ("ingress_class", ingress_class),
+            ("default_issuer", issuer),
+            ("display_name", display_name),
+        ):
             if value:
                 setattr(cluster, field, value)
         if server:
@@ -48,6 +69,7 @@ class Command(BaseCommand):
         try:
             save(cluster, user=None, kubeconfig=text)
         except ValidationError as exc:
-            raise CommandError(" ".join(f"{field}: {message}" for field, messages in exc.message_dict.items()
-                                        for message in messages)) from exc
+            raise CommandError(
+                " ".join(f"{field}: {message}" for field, messages in exc.message_dict.items() for message in messages)
+            ) from exc
         self.stdout.write(f"{'Added' if created else 'Updated'} cluster {cluster.name} (context {cluster.context}).")

@@ -1,4 +1,5 @@
 """`make run`'s demo only: play the ingress controller and cert-manager on the live demo cluster until stopped."""
+
 import signal
 import threading
 from pathlib import Path
@@ -10,14 +11,21 @@ from clusters.demo_controllers import DEFAULT_DELAY, DemoControllers
 
 
 class Command(BaseCommand):
-    help = ("Demo only: set Ingress addresses and mark Certificates Ready on the live demo cluster (which has no "
-            "controllers), through the status subresource, until SIGTERM or Ctrl-C. See clusters/demo_controllers.py.")
+    help = (
+        "Demo only: set Ingress addresses and mark Certificates Ready on the live demo cluster (which has no "
+        "controllers), through the status subresource, until SIGTERM or Ctrl-C. See clusters/demo_controllers.py."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--kubeconfig", required=True, type=Path,
-                            help="inline kubeconfig of an identity that may write status (the demo cluster's admin)")
-        parser.add_argument("--delay", type=float, default=DEFAULT_DELAY,
-                            help="seconds between first seeing an object and acting on it")
+        parser.add_argument(
+            "--kubeconfig",
+            required=True,
+            type=Path,
+            help="inline kubeconfig of an identity that may write status (the demo cluster's admin)",
+        )
+        parser.add_argument(
+            "--delay", type=float, default=DEFAULT_DELAY, help="seconds between first seeing an object and acting on it"
+        )
 
     def handle(self, *args, kubeconfig, delay, **options):
         try:

@@ -3,6 +3,7 @@
 Rotation: put the new key first in PORTICO_ENCRYPTION_KEYS (keep the old ones after it), restart, run this
 command, then drop the old keys from the list.
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from clusters import services

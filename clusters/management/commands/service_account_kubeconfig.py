@@ -5,6 +5,7 @@ account's long-lived token Secret and prints a kubeconfig with inline data only 
 for `manage.py add_cluster NAME --kubeconfig FILE`. Portico itself then holds nothing but the least-privilege
 credentials that file describes.
 """
+
 import base64
 from pathlib import Path
 
@@ -21,11 +22,16 @@ class Command(BaseCommand):
     help = "Print an inline kubeconfig for Portico's service account (see deploy/target-rbac.yaml)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--kubeconfig", required=True, type=Path, help="An administrator's kubeconfig (inline data).")
+        parser.add_argument(
+            "--kubeconfig", required=True, type=Path, help="An administrator's kubeconfig (inline data)."
+        )
         parser.add_argument("--context")
         parser.add_argument("--namespace", default="portico-system")
-        parser.add_argument("--secret", default="portico-reconciler-token",
-                            help="The service-account-token Secret created by deploy/target-rbac.yaml.")
+        parser.add_argument(
+            "--secret",
+            default="portico-reconciler-token",
+            help="The service-account-token Secret created by deploy/target-rbac.yaml.",
+        )
         parser.add_argument("--server", help="API server address Portico should use, if not the admin's.")
         parser.add_argument("--cluster-name", default="target", help="Name of the cluster entry in the output.")
 

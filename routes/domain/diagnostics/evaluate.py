@@ -9,6 +9,7 @@ The chain follows the layers traffic passes through (docs/architecture.md, "Diag
 (``routes.domain.diagnostics.gateway``), with the steps they share in ``routes.domain.diagnostics.shared``.
 Each step says, in plain words (``routes.domain.diagnostics.texts``), what it found and what to do about it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def evaluate(
         observed=observed,
         now=now,
         namespace=namespace_of(observed),
-        address=gateway.gateway_address(observed.gateway) if chain is gateway else ingress.ingress_address(observed.ingress),
+        address=gateway.gateway_address(observed.gateway)
+        if chain is gateway
+        else ingress.ingress_address(observed.ingress),
         endpoints=count_endpoints(observed.endpoint_slices),
         not_after=_certificate_not_after(observed),
         front="HTTPRoute" if chain is gateway else "Ingress",
@@ -87,8 +90,13 @@ def evaluate(
         )
     return Evaluation(
         health=str(_health(observed, findings, chain.HEALTH_PRECEDENCE)),
-        conditions=_conditions(ctx, {**findings, chain.FRONT_STEP: live_front}, chain.CONDITION_OF_STEP,
-                               cluster_failed, previous_conditions or []),
+        conditions=_conditions(
+            ctx,
+            {**findings, chain.FRONT_STEP: live_front},
+            chain.CONDITION_OF_STEP,
+            cluster_failed,
+            previous_conditions or [],
+        ),
         diagnostics=diagnostics,
         address=ctx.address,
         certificate={"ready": _certificate_ready(observed), "not_after": ctx.not_after},

@@ -1,5 +1,6 @@
 """The Gateway API chain: cluster -> parent Gateway -> HTTPRoute accepted by the Gateway -> its references
 resolved -> Service -> ready endpoints -> TLS at the Gateway's listener -> host claim."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -80,7 +81,9 @@ def gateway_ref(o: Observed) -> str:
 
 def gateway_arg(o: Observed) -> str:
     """The Gateway as kubectl arguments: ``-n <namespace> <name>``."""
-    return f"-n {o.gateway_namespace} {o.gateway_name}" if o.gateway_namespace else o.gateway_name or texts.GATEWAY_UNNAMED
+    return (
+        f"-n {o.gateway_namespace} {o.gateway_name}" if o.gateway_namespace else o.gateway_name or texts.GATEWAY_UNNAMED
+    )
 
 
 def gateway_step(ctx: Context) -> Finding:
@@ -96,11 +99,19 @@ def gateway_step(ctx: Context) -> Finding:
     if programmed is not None and programmed.get("status") == "False":
         reason = programmed.get("reason") or "NotProgrammed"
         message = programmed.get("message") or texts.NO_MESSAGE
-        return Finding(FAIL, texts.GATEWAY_NOT_PROGRAMMED.format(ref=ref, reason=reason, message=message),
-                       texts.GATEWAY_NOT_PROGRAMMED_FIX.format(arg=arg), health=Health.DEGRADED)
+        return Finding(
+            FAIL,
+            texts.GATEWAY_NOT_PROGRAMMED.format(ref=ref, reason=reason, message=message),
+            texts.GATEWAY_NOT_PROGRAMMED_FIX.format(arg=arg),
+            health=Health.DEGRADED,
+        )
     if not ctx.address:
-        return Finding(WARN, texts.GATEWAY_ADDRESS_PENDING.format(ref=ref),
-                       texts.GATEWAY_ADDRESS_PENDING_FIX.format(arg=arg), health=Health.PROGRESSING)
+        return Finding(
+            WARN,
+            texts.GATEWAY_ADDRESS_PENDING.format(ref=ref),
+            texts.GATEWAY_ADDRESS_PENDING_FIX.format(arg=arg),
+            health=Health.PROGRESSING,
+        )
     return Finding(OK, texts.GATEWAY_SERVED.format(ref=ref, address=ctx.address, host=o.host or texts.YOUR_HOST))
 
 
@@ -123,10 +134,19 @@ def http_route_step(ctx: Context) -> Finding:
             condition="Unknown",
             reason=(accepted or {}).get("reason") or "Pending",
         )
-    ok = texts.HTTP_ROUTE_ACCEPTED.format(ref=ref, ns=ctx.namespace, name=name, host=o.host or texts.YOUR_HOST,
-                                          path=o.path)
-    return _judged(ctx, accepted, "Accepted", "NotAccepted", texts.ACCEPTED_REASONS,
-                   texts.HTTP_ROUTE_REFUSED_FALLBACK, texts.HTTP_ROUTE_REFUSED, ok)
+    ok = texts.HTTP_ROUTE_ACCEPTED.format(
+        ref=ref, ns=ctx.namespace, name=name, host=o.host or texts.YOUR_HOST, path=o.path
+    )
+    return _judged(
+        ctx,
+        accepted,
+        "Accepted",
+        "NotAccepted",
+        texts.ACCEPTED_REASONS,
+        texts.HTTP_ROUTE_REFUSED_FALLBACK,
+        texts.HTTP_ROUTE_REFUSED,
+        ok,
+    )
 
 
 def refs_step(ctx: Context) -> Finding:
@@ -139,20 +159,42 @@ def refs_step(ctx: Context) -> Finding:
     if resolved is None or resolved.get("status") == "Unknown":
         return Finding(SKIP, texts.REFS_NOT_REPORTED, reason=(resolved or {}).get("reason") or "Pending")
     ok = texts.REFS_RESOLVED.format(service=o.service_name or "<service>")
-    return _judged(ctx, resolved, "ResolvedRefs", "Unresolved", texts.RESOLVED_REFS_REASONS,
-                   texts.REFS_UNRESOLVED_FALLBACK, texts.REFS_UNRESOLVED, ok)
+    return _judged(
+        ctx,
+        resolved,
+        "ResolvedRefs",
+        "Unresolved",
+        texts.RESOLVED_REFS_REASONS,
+        texts.REFS_UNRESOLVED_FALLBACK,
+        texts.REFS_UNRESOLVED,
+        ok,
+    )
 
 
-def _judged(ctx: Context, found: dict[str, Any], ok_reason: str, failed_reason: str,
-            reasons: Mapping[str, tuple[str, str]], fallback: str, failed: str, ok: str) -> Finding:
+def _judged(
+    ctx: Context,
+    found: dict[str, Any],
+    ok_reason: str,
+    failed_reason: str,
+    reasons: Mapping[str, tuple[str, str]],
+    fallback: str,
+    failed: str,
+    ok: str,
+) -> Finding:
     """The finding of a parent condition the Gateway reported (True or False): ``ok`` when it holds, otherwise
     ``failed`` with the reason explained in plain words (``reasons``, or ``fallback`` for an unknown one)."""
     if found.get("status") == "True":
         return Finding(OK, ok, condition="True", reason=found.get("reason") or ok_reason)
     reason = found.get("reason") or failed_reason
     detail, fix = _explain(reasons, ctx, found, fallback.format(ref=gateway_ref(ctx.observed), reason=reason))
-    return Finding(FAIL, failed.format(ref=gateway_ref(ctx.observed), reason=reason, detail=detail), fix,
-                   health=Health.DEGRADED, condition="False", reason=reason)
+    return Finding(
+        FAIL,
+        failed.format(ref=gateway_ref(ctx.observed), reason=reason, detail=detail),
+        fix,
+        health=Health.DEGRADED,
+        condition="False",
+        reason=reason,
+    )
 
 
 def _parent_status(o: Observed) -> dict[str, Any] | None:
@@ -177,15 +219,22 @@ def _parent_condition(o: Observed, condition_type: str) -> dict[str, Any] | None
     return None
 
 
-def _explain(reasons: Mapping[str, tuple[str, str]], ctx: Context, found: dict[str, Any],
-             fallback: str) -> tuple[str, str]:
+def _explain(
+    reasons: Mapping[str, tuple[str, str]], ctx: Context, found: dict[str, Any], fallback: str
+) -> tuple[str, str]:
     """(meaning, fix) of a Gateway condition reason, with the controller's own message appended."""
     o = ctx.observed
-    values = {"host": o.host or texts.YOUR_HOST, "ns": ctx.namespace, "gateway": gateway_ref(o),
-              "gateway_arg": gateway_arg(o), "service": o.service_name or "<service>",
-              "listener": o.gateway_section_name or "(any)"}
-    unknown_fix = texts.REASON_FALLBACK_FIX.format(ns=ctx.namespace,
-                                                   name=get(o.http_route, "metadata", "name") or "<name>")
+    values = {
+        "host": o.host or texts.YOUR_HOST,
+        "ns": ctx.namespace,
+        "gateway": gateway_ref(o),
+        "gateway_arg": gateway_arg(o),
+        "service": o.service_name or "<service>",
+        "listener": o.gateway_section_name or "(any)",
+    }
+    unknown_fix = texts.REASON_FALLBACK_FIX.format(
+        ns=ctx.namespace, name=get(o.http_route, "metadata", "name") or "<name>"
+    )
     meaning, fix = reasons.get(found.get("reason") or "", (fallback, unknown_fix))
     message = found.get("message")
     detail = meaning.format(**values) + (texts.GATEWAY_SAYS.format(message=message.rstrip(".")) if message else "")
@@ -220,8 +269,9 @@ def gateway_tls_step(ctx: Context) -> Finding:
     if o.tls_mode == "none":
         return tls_off_step(texts.GATEWAY_TLS_OFF.format(host=host))
     if o.directory:
-        return Finding(SKIP, texts.GATEWAY_TLS_NOT_OBSERVED.format(ref=ref, directory=texts.DIRECTORY_DETAIL),
-                       reason="NotObserved")
+        return Finding(
+            SKIP, texts.GATEWAY_TLS_NOT_OBSERVED.format(ref=ref, directory=texts.DIRECTORY_DETAIL), reason="NotObserved"
+        )
     terminated = texts.GATEWAY_TLS_TERMINATED.format(host=host, ref=ref)
     if o.tls_mode == "secret":
         terminated += texts.GATEWAY_TLS_SECRET_UNUSED
@@ -230,35 +280,51 @@ def gateway_tls_step(ctx: Context) -> Finding:
     listeners = _https_listeners(o)
     describe = texts.GATEWAY_DESCRIBE.format(arg=gateway_arg(o))
     if not listeners:
-        return Finding(FAIL, texts.GATEWAY_TLS_NO_LISTENER.format(terminated=terminated, ref=ref, host=host),
-                       texts.GATEWAY_TLS_NO_LISTENER_FIX.format(host=host, describe=describe), health=Health.DEGRADED)
+        return Finding(
+            FAIL,
+            texts.GATEWAY_TLS_NO_LISTENER.format(terminated=terminated, ref=ref, host=host),
+            texts.GATEWAY_TLS_NO_LISTENER_FIX.format(host=host, describe=describe),
+            health=Health.DEGRADED,
+        )
     listener = listeners[0]
     secrets = ", ".join(ref_.get("name", "") for ref_ in (listener.get("tls") or {}).get("certificateRefs") or [])
     secrets = secrets or texts.NO_SECRET_NAMED
     annotations = get(o.gateway, "metadata", "annotations") or {}
     issuer = annotations.get("cert-manager.io/cluster-issuer") or annotations.get("cert-manager.io/issuer")
-    listener_status = next((ls for ls in get(o.gateway, "status", "listeners") or []
-                            if ls.get("name") == listener.get("name")), None)
-    refs_ok = next((c for c in (listener_status or {}).get("conditions") or [] if c.get("type") == "ResolvedRefs"),
-                   None)
+    listener_status = next(
+        (ls for ls in get(o.gateway, "status", "listeners") or [] if ls.get("name") == listener.get("name")), None
+    )
+    refs_ok = next(
+        (c for c in (listener_status or {}).get("conditions") or [] if c.get("type") == "ResolvedRefs"), None
+    )
     where = texts.GATEWAY_LISTENER.format(listener=listener.get("name"), ref=ref)
     if refs_ok is not None and refs_ok.get("status") == "False":
         waiting = bool(issuer)
-        more = (texts.GATEWAY_TLS_ISSUING_FIX.format(ns=o.gateway_namespace or ctx.namespace) if waiting
-                else texts.GATEWAY_TLS_BROKEN_FIX)
+        more = (
+            texts.GATEWAY_TLS_ISSUING_FIX.format(ns=o.gateway_namespace or ctx.namespace)
+            if waiting
+            else texts.GATEWAY_TLS_BROKEN_FIX
+        )
         return Finding(
             WARN if waiting else FAIL,
             texts.GATEWAY_TLS_BAD_SECRET.format(
-                terminated=terminated, where=where, secrets=secrets,
+                terminated=terminated,
+                where=where,
+                secrets=secrets,
                 reason=refs_ok.get("reason") or "InvalidCertificateRef",
-                outcome=texts.GATEWAY_TLS_ISSUING if waiting else texts.GATEWAY_TLS_BROKEN),
+                outcome=texts.GATEWAY_TLS_ISSUING if waiting else texts.GATEWAY_TLS_BROKEN,
+            ),
             texts.GATEWAY_TLS_BAD_SECRET_FIX.format(describe=describe, more=more),
             health=Health.PROGRESSING if waiting else Health.DEGRADED,
         )
     if o.tls_mode == "cert-manager" and not issuer:
-        return Finding(WARN, texts.GATEWAY_TLS_NOT_ISSUED.format(terminated=terminated, where=where, host=host,
-                                                                 secrets=secrets),
-                       texts.GATEWAY_TLS_NOT_ISSUED_FIX)
+        return Finding(
+            WARN,
+            texts.GATEWAY_TLS_NOT_ISSUED.format(terminated=terminated, where=where, host=host, secrets=secrets),
+            texts.GATEWAY_TLS_NOT_ISSUED_FIX,
+        )
     issued = texts.GATEWAY_TLS_ISSUED_BY.format(issuer=issuer) if issuer else ""
-    return Finding(OK, texts.GATEWAY_TLS_SERVED.format(terminated=terminated, where=where, host=host, secrets=secrets,
-                                                       issued=issued))
+    return Finding(
+        OK,
+        texts.GATEWAY_TLS_SERVED.format(terminated=terminated, where=where, host=host, secrets=secrets, issued=issued),
+    )

@@ -1,5 +1,6 @@
 """The Ingress chain: cluster -> IngressClass (an ingress controller is installed) -> Ingress with an address ->
 Service with the port -> ready endpoints -> certificate -> host claim."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -90,8 +91,12 @@ def ingress_class_step(ctx: Context) -> Finding:
     if o.directory:
         return NOT_OBSERVED
     if o.ingress_class_present is False:
-        return Finding(FAIL, texts.INGRESS_CLASS_MISSING.format(label=label), texts.INGRESS_CLASS_MISSING_FIX,
-                       health=Health.DEGRADED)
+        return Finding(
+            FAIL,
+            texts.INGRESS_CLASS_MISSING.format(label=label),
+            texts.INGRESS_CLASS_MISSING_FIX,
+            health=Health.DEGRADED,
+        )
     if o.ingress_class_present is None:
         return Finding(SKIP, texts.INGRESS_CLASS_NOT_CHECKED)
     return Finding(OK, texts.INGRESS_CLASS_FOUND.format(label=label))
@@ -128,23 +133,44 @@ def certificate_step(ctx: Context) -> Finding:
         return tls_off_step(texts.TLS_OFF.format(host=o.host or texts.YOUR_HOST))
     if o.tls_mode == "secret":
         secret = _first_tls_secret(o.ingress)
-        return Finding(SKIP, texts.TLS_OWN_SECRET.format(named=f" ({secret})" if secret else ""),
-                       texts.TLS_OWN_SECRET_FIX.format(ns=ns, secret=secret or "<secret>"))
+        return Finding(
+            SKIP,
+            texts.TLS_OWN_SECRET.format(named=f" ({secret})" if secret else ""),
+            texts.TLS_OWN_SECRET_FIX.format(ns=ns, secret=secret or "<secret>"),
+        )
     if o.directory:
         return NOT_OBSERVED
     issuer = o.issuer or texts.CLUSTER_DEFAULT_ISSUER
     if o.cert_manager_present is False:
-        return Finding(FAIL, texts.CERT_MANAGER_MISSING, texts.CERT_MANAGER_MISSING_FIX, health=Health.DEGRADED,
-                       condition="False", reason="CertManagerMissing")
+        return Finding(
+            FAIL,
+            texts.CERT_MANAGER_MISSING,
+            texts.CERT_MANAGER_MISSING_FIX,
+            health=Health.DEGRADED,
+            condition="False",
+            reason="CertManagerMissing",
+        )
     cert = o.certificate
     ready = condition(cert, "Ready")
     describe = texts.CERTIFICATE_DESCRIBE.format(ns=ns, name=get(cert, "metadata", "name") or "<certificate>")
     if o.issuer_present is False and (ready or {}).get("status") != "True":
-        return Finding(FAIL, texts.ISSUER_MISSING.format(issuer=issuer), texts.ISSUER_MISSING_FIX,
-                       health=Health.DEGRADED, condition="False", reason="IssuerMissing")
+        return Finding(
+            FAIL,
+            texts.ISSUER_MISSING.format(issuer=issuer),
+            texts.ISSUER_MISSING_FIX,
+            health=Health.DEGRADED,
+            condition="False",
+            reason="IssuerMissing",
+        )
     if cert is None:
-        return Finding(WARN, texts.CERTIFICATE_MISSING, texts.CERTIFICATE_MISSING_FIX.format(ns=ns),
-                       health=Health.PROGRESSING, condition="False", reason="CertificateMissing")
+        return Finding(
+            WARN,
+            texts.CERTIFICATE_MISSING,
+            texts.CERTIFICATE_MISSING_FIX.format(ns=ns),
+            health=Health.PROGRESSING,
+            condition="False",
+            reason="CertificateMissing",
+        )
     if ready is None or ready.get("status") != "True":
         return _unready_certificate(ctx, cert, ready, describe)
     return _ready_certificate(ctx, issuer, describe)
@@ -155,37 +181,66 @@ def _unready_certificate(ctx: Context, cert: dict[str, Any], ready: dict[str, An
     failure = certificate_failure(cert)
     if failure is not None:
         reason, message = failure
-        return Finding(FAIL, texts.CERTIFICATE_FAILED.format(reason=reason, message=message or texts.NO_MESSAGE), chase,
-                       health=Health.DEGRADED, condition="False", reason=camel(reason) or "Failed")
+        return Finding(
+            FAIL,
+            texts.CERTIFICATE_FAILED.format(reason=reason, message=message or texts.NO_MESSAGE),
+            chase,
+            health=Health.DEGRADED,
+            condition="False",
+            reason=camel(reason) or "Failed",
+        )
     if ready is None:
         detail, reason = texts.CERTIFICATE_NOT_PROCESSED, "Pending"
     else:
         reason = ready.get("reason") or "Pending"
         message = ready.get("message") or ""
         detail = texts.CERTIFICATE_ISSUING.format(reason=reason, message=": " + message if message else "")
-    return Finding(WARN, detail, texts.CERTIFICATE_ISSUING_FIX.format(chase=chase), health=Health.PROGRESSING,
-                   condition="False", reason=camel(reason) or "Pending")
+    return Finding(
+        WARN,
+        detail,
+        texts.CERTIFICATE_ISSUING_FIX.format(chase=chase),
+        health=Health.PROGRESSING,
+        condition="False",
+        reason=camel(reason) or "Pending",
+    )
 
 
 def _ready_certificate(ctx: Context, issuer: str, describe: str) -> Finding:
     o = ctx.observed
     expires = parse_time(ctx.not_after)
     if expires is not None and expires <= ctx.now:
-        return Finding(FAIL, texts.CERTIFICATE_EXPIRED.format(not_after=ctx.not_after),
-                       texts.CERTIFICATE_EXPIRED_FIX.format(describe=describe), health=Health.DEGRADED,
-                       condition="False", reason="Expired")
+        return Finding(
+            FAIL,
+            texts.CERTIFICATE_EXPIRED.format(not_after=ctx.not_after),
+            texts.CERTIFICATE_EXPIRED_FIX.format(describe=describe),
+            health=Health.DEGRADED,
+            condition="False",
+            reason="Expired",
+        )
     if expires is not None and expires - ctx.now <= CERT_EXPIRY_WARNING:
         days = (expires - ctx.now).days
-        return Finding(WARN, texts.CERTIFICATE_EXPIRING.format(not_after=ctx.not_after, days=days,
-                                                               plural="s" if days != 1 else ""),
-                       texts.CERTIFICATE_EXPIRING_FIX.format(describe=describe, ns=ctx.namespace),
-                       condition="True", reason="ExpiringSoon")
+        return Finding(
+            WARN,
+            texts.CERTIFICATE_EXPIRING.format(not_after=ctx.not_after, days=days, plural="s" if days != 1 else ""),
+            texts.CERTIFICATE_EXPIRING_FIX.format(describe=describe, ns=ctx.namespace),
+            condition="True",
+            reason="ExpiringSoon",
+        )
     if o.issuer_present is False:
-        return Finding(WARN, texts.CERTIFICATE_ISSUER_GONE.format(issuer=issuer), texts.CERTIFICATE_ISSUER_GONE_FIX,
-                       condition="True", reason="IssuerMissing")
+        return Finding(
+            WARN,
+            texts.CERTIFICATE_ISSUER_GONE.format(issuer=issuer),
+            texts.CERTIFICATE_ISSUER_GONE_FIX,
+            condition="True",
+            reason="IssuerMissing",
+        )
     until = f" until {ctx.not_after}" if ctx.not_after else ""
-    return Finding(OK, texts.CERTIFICATE_READY.format(host=o.host or texts.YOUR_HOST, until=until), condition="True",
-                   reason="Ready")
+    return Finding(
+        OK,
+        texts.CERTIFICATE_READY.format(host=o.host or texts.YOUR_HOST, until=until),
+        condition="True",
+        reason="Ready",
+    )
 
 
 def certificate_failure(cert: dict[str, Any]) -> tuple[str, str] | None:

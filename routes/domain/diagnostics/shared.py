@@ -2,6 +2,7 @@
 values several steps derive, and the steps the Ingress and the Gateway chains share (cluster, the last apply,
 Service, endpoints, host claim).
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,9 @@ class Observed:
     http_route: dict[str, Any] | None = None  # live HTTPRoute or None when missing
     service: dict[str, Any] | None = None  # live Service object or None
     endpoint_slices: tuple[dict[str, Any], ...] = ()  # live discovery.k8s.io/v1 EndpointSlices of that Service
-    certificate: dict[str, Any] | None = None  # live cert-manager Certificate (only meaningful for tls_mode cert-manager)
+    certificate: dict[str, Any] | None = (
+        None  # live cert-manager Certificate (only meaningful for tls_mode cert-manager)
+    )
     claim_ok: bool = True  # host claim held by the route's team
     foreign_conflicts: tuple[ForeignIngressPath, ...] = ()  # unmanaged Ingresses serving the same host+path
     apply_error: str | None = None  # API server's message when the last apply failed permanently (e.g. 422)
@@ -139,10 +142,14 @@ def cluster_step(ctx: Context) -> Finding:
 def apply_failed_step(ctx: Context) -> Finding:
     o = ctx.observed
     live_front = o.http_route if o.output == OUTPUT_GATEWAY else o.ingress
-    live = (texts.APPLY_FAILED_STILL_LIVE.format(front=ctx.front) if live_front is not None
-            else texts.APPLY_FAILED_NOTHING_LIVE)
-    return Finding(FAIL, texts.APPLY_FAILED.format(error=(o.apply_error or "").rstrip("."), live=live),
-                   texts.APPLY_FAILED_FIX)
+    live = (
+        texts.APPLY_FAILED_STILL_LIVE.format(front=ctx.front)
+        if live_front is not None
+        else texts.APPLY_FAILED_NOTHING_LIVE
+    )
+    return Finding(
+        FAIL, texts.APPLY_FAILED.format(error=(o.apply_error or "").rstrip("."), live=live), texts.APPLY_FAILED_FIX
+    )
 
 
 def front_missing_step(ctx: Context, missing_reason: str) -> Finding:
@@ -205,19 +212,22 @@ def service_step(ctx: Context) -> Finding:
         )
     if service_type == "ExternalName":
         target = spec.get("externalName") or texts.SERVICE_EXTERNAL_TARGET_UNNAMED
-        return Finding(OK, texts.SERVICE_EXTERNAL_NAME.format(name=name, target=target), condition="True",
-                       reason="ServiceFound")
+        return Finding(
+            OK, texts.SERVICE_EXTERNAL_NAME.format(name=name, target=target), condition="True", reason="ServiceFound"
+        )
     if service_type in ("NodePort", "LoadBalancer"):
         return Finding(
             WARN,
-            texts.SERVICE_EXPOSED_ELSEWHERE.format(name=name, type=service_type, exposure=_exposure(service_type, ports),
-                                                   front=ctx.front),
+            texts.SERVICE_EXPOSED_ELSEWHERE.format(
+                name=name, type=service_type, exposure=_exposure(service_type, ports), front=ctx.front
+            ),
             texts.SERVICE_EXPOSED_ELSEWHERE_FIX.format(ns=ns, name=name),
             condition="True",
             reason="ServiceFound",
         )
-    return Finding(OK, texts.SERVICE_FOUND.format(name=name, port=o.service_port), condition="True",
-                   reason="ServiceFound")
+    return Finding(
+        OK, texts.SERVICE_FOUND.format(name=name, port=o.service_port), condition="True", reason="ServiceFound"
+    )
 
 
 def _exposure(service_type: str, ports: list[dict[str, Any]]) -> str:
@@ -225,7 +235,9 @@ def _exposure(service_type: str, ports: list[dict[str, Any]]) -> str:
     if service_type != "NodePort":
         return texts.SERVICE_LOAD_BALANCER
     node_ports = sorted({str(p["nodePort"]) for p in ports if p.get("nodePort")})
-    opened = texts.SERVICE_NODE_PORTS.format(ports=", ".join(node_ports)) if node_ports else texts.SERVICE_NODE_PORT_UNNAMED
+    opened = (
+        texts.SERVICE_NODE_PORTS.format(ports=", ".join(node_ports)) if node_ports else texts.SERVICE_NODE_PORT_UNNAMED
+    )
     return texts.SERVICE_NODE_PORT_OPENS.format(ports=opened)
 
 
@@ -258,25 +270,55 @@ def endpoints_step(ctx: Context) -> Finding:
     count = ctx.endpoints
     selector = spec.get("selector") or {}
     labels = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    leaving = (texts.ENDPOINTS_LEAVING.format(count=count.terminating, verb="is" if count.terminating == 1 else "are")
-               if count.terminating else "")
+    leaving = (
+        texts.ENDPOINTS_LEAVING.format(count=count.terminating, verb="is" if count.terminating == 1 else "are")
+        if count.terminating
+        else ""
+    )
     if count.total == 0:
         if not selector:
-            return Finding(FAIL, texts.ENDPOINTS_NO_SELECTOR.format(name=name, leaving=leaving),
-                           texts.ENDPOINTS_NO_SELECTOR_FIX.format(ns=ns), health=Health.DEGRADED, condition="False",
-                           reason="NoEndpoints")
-        return Finding(FAIL, texts.ENDPOINTS_NONE_SELECTED.format(name=name, labels=labels, ns=ns, leaving=leaving),
-                       texts.ENDPOINTS_NONE_SELECTED_FIX.format(ns=ns, labels=labels), health=Health.DEGRADED,
-                       condition="False", reason="NoEndpoints")
-    figures = {"name": name, "ready": count.ready, "total": count.total, "leaving": leaving,
-               "pods": "pod" if count.total == 1 else "pods",
-               "list_pods": f"kubectl -n {ns} get pods" + (f" -l {labels}" if labels else ""), "ns": ns}
+            return Finding(
+                FAIL,
+                texts.ENDPOINTS_NO_SELECTOR.format(name=name, leaving=leaving),
+                texts.ENDPOINTS_NO_SELECTOR_FIX.format(ns=ns),
+                health=Health.DEGRADED,
+                condition="False",
+                reason="NoEndpoints",
+            )
+        return Finding(
+            FAIL,
+            texts.ENDPOINTS_NONE_SELECTED.format(name=name, labels=labels, ns=ns, leaving=leaving),
+            texts.ENDPOINTS_NONE_SELECTED_FIX.format(ns=ns, labels=labels),
+            health=Health.DEGRADED,
+            condition="False",
+            reason="NoEndpoints",
+        )
+    figures = {
+        "name": name,
+        "ready": count.ready,
+        "total": count.total,
+        "leaving": leaving,
+        "pods": "pod" if count.total == 1 else "pods",
+        "list_pods": f"kubectl -n {ns} get pods" + (f" -l {labels}" if labels else ""),
+        "ns": ns,
+    }
     if count.ready == 0:
-        return Finding(FAIL, texts.ENDPOINTS_NONE_READY.format(**figures), texts.ENDPOINTS_NONE_READY_FIX.format(**figures),
-                       health=Health.DEGRADED, condition="False", reason="NoReadyEndpoints")
+        return Finding(
+            FAIL,
+            texts.ENDPOINTS_NONE_READY.format(**figures),
+            texts.ENDPOINTS_NONE_READY_FIX.format(**figures),
+            health=Health.DEGRADED,
+            condition="False",
+            reason="NoReadyEndpoints",
+        )
     if count.ready < count.total:
-        return Finding(WARN, texts.ENDPOINTS_SOME_READY.format(**figures), texts.ENDPOINTS_SOME_READY_FIX.format(**figures),
-                       condition="True", reason="EndpointsReady")
+        return Finding(
+            WARN,
+            texts.ENDPOINTS_SOME_READY.format(**figures),
+            texts.ENDPOINTS_SOME_READY_FIX.format(**figures),
+            condition="True",
+            reason="EndpointsReady",
+        )
     return Finding(OK, texts.ENDPOINTS_ALL_READY.format(**figures), condition="True", reason="EndpointsReady")
 
 

@@ -4,6 +4,7 @@ what to do about it, condition messages, and the meaning of the Gateway API reas
 Templates use ``str.format`` fields, filled in by the step that reports them (``routes.domain.diagnostics``).
 Keeping the words apart from the judgement lets them be reviewed, and one day translated, as a whole.
 """
+
 from __future__ import annotations
 
 # Step titles, in chain order.
@@ -124,8 +125,7 @@ SERVICE_PORT_NOT_FOUND_FIX = (
     "add the port to the Service (`kubectl -n {ns} get service {name} -o yaml`)."
 )
 SERVICE_EXTERNAL_NAME = (
-    "Service {name} is an ExternalName alias for {target}: traffic is forwarded to that DNS name, "
-    "outside the cluster."
+    "Service {name} is an ExternalName alias for {target}: traffic is forwarded to that DNS name, outside the cluster."
 )
 SERVICE_EXTERNAL_TARGET_UNNAMED = "an external name"
 SERVICE_NODE_PORT_OPENS = "it also opens {ports} on every node of the cluster"
@@ -138,7 +138,7 @@ SERVICE_EXPOSED_ELSEWHERE = (
 )
 SERVICE_EXPOSED_ELSEWHERE_FIX = (
     "For a Service Portico manages, set the route's service type to ClusterIP; for your own Service, "
-    "`kubectl -n {ns} patch service {name} -p '{{\"spec\":{{\"type\":\"ClusterIP\"}}}}'`."
+    '`kubectl -n {ns} patch service {name} -p \'{{"spec":{{"type":"ClusterIP"}}}}\'`.'
 )
 SERVICE_FOUND = "Service {name} exists and exposes port {port}."
 
@@ -185,8 +185,7 @@ ENDPOINTS_ALL_READY = "All {total} {pods} behind Service {name} are ready to rec
 # Certificate (Ingress output)
 
 TLS_OFF = (
-    "TLS is off for this route: traffic to {host} is plain HTTP, readable and changeable by anyone on the "
-    "network path."
+    "TLS is off for this route: traffic to {host} is plain HTTP, readable and changeable by anyone on the network path."
 )
 TLS_OWN_SECRET = (
     "TLS uses an existing Secret{named} that your team provides; Portico neither issues nor checks it. "
@@ -230,7 +229,9 @@ CERTIFICATE_FAILED = (
 )
 NO_MESSAGE = "no message given"
 CERTIFICATE_NOT_PROCESSED = "cert-manager has not processed the Certificate yet; issuance starts shortly."
-CERTIFICATE_ISSUING = "cert-manager is issuing the certificate ({reason}){message}. This usually takes under a few minutes."
+CERTIFICATE_ISSUING = (
+    "cert-manager is issuing the certificate ({reason}){message}. This usually takes under a few minutes."
+)
 CERTIFICATE_ISSUING_FIX = "If it takes longer than ten minutes: {chase}"
 CERTIFICATE_EXPIRED = "The certificate expired on {not_after}; browsers reject HTTPS to your host."
 CERTIFICATE_EXPIRED_FIX = "Find out why cert-manager did not renew it: {describe}."
@@ -302,20 +303,28 @@ GATEWAY_SAYS = " (the Gateway says: {message})"
 # and {listener} are filled in.
 ACCEPTED_REASONS = {
     "NotAllowedByListeners": (
-        ("none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
-        "Gateway ignores your HTTPRoute and serves nothing for {host}"),
-        ("A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
-        "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`."),
+        (
+            "none of Gateway {gateway}'s listeners allows routes from namespace {ns} (their allowedRoutes), so the "
+            "Gateway ignores your HTTPRoute and serves nothing for {host}"
+        ),
+        (
+            "A platform engineer should allow namespace {ns} on the listener (`allowedRoutes.namespaces.from: All`, "
+            "or a Selector matching the namespace's labels): `kubectl get gateway {gateway_arg} -o yaml`."
+        ),
     ),
     "NoMatchingListenerHostname": (
         "no listener of Gateway {gateway} has a hostname matching {host}, so the Gateway does not serve it",
-        ("A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
-        "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`)."),
+        (
+            "A platform engineer should add a listener for {host} (or a wildcard covering it) to Gateway {gateway}, "
+            "or move the route to a host the Gateway's listeners cover (`kubectl get gateway {gateway_arg} -o yaml`)."
+        ),
     ),
     "NoMatchingParent": (
         "Gateway {gateway} has no listener named {listener} (or on the port) the HTTPRoute's parentRef asks for",
-        ("A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
-        "listeners in `kubectl get gateway {gateway_arg} -o yaml`."),
+        (
+            "A platform engineer should fix the cluster's Gateway listener (sectionName) in Portico to one of the "
+            "listeners in `kubectl get gateway {gateway_arg} -o yaml`."
+        ),
     ),
     "UnsupportedValue": (
         "the Gateway's controller does not support a value in the HTTPRoute",
@@ -324,15 +333,21 @@ ACCEPTED_REASONS = {
 }
 RESOLVED_REFS_REASONS = {
     "BackendNotFound": (
-        ("Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
-        "for {host}"),
-        ("Create the Service, or change the route's service name in Portico to an existing one "
-        "(`kubectl -n {ns} get services`)."),
+        (
+            "Service {service}, the HTTPRoute's backend, does not exist in namespace {ns}, so the Gateway answers 500 "
+            "for {host}"
+        ),
+        (
+            "Create the Service, or change the route's service name in Portico to an existing one "
+            "(`kubectl -n {ns} get services`)."
+        ),
     ),
     "RefNotPermitted": (
         "the HTTPRoute refers to a backend in another namespace, and no ReferenceGrant there allows it",
-        ("Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
-        "Service in namespace {ns}."),
+        (
+            "Create a ReferenceGrant in the backend's namespace allowing HTTPRoutes from namespace {ns}, or use a "
+            "Service in namespace {ns}."
+        ),
     ),
     "InvalidKind": (
         "the HTTPRoute refers to a backend of a kind the Gateway's controller does not support",
@@ -358,7 +373,9 @@ GATEWAY_TLS_TERMINATED = (
 GATEWAY_TLS_SECRET_UNUSED = " The route's own Secret is not used on this cluster; the listener's certificateRefs are."
 GATEWAY_TLS_UNREAD = "{terminated} Portico could not read the Gateway to check its listeners."
 GATEWAY_DESCRIBE = "`kubectl get gateway {arg} -o yaml`"
-GATEWAY_TLS_NO_LISTENER = "{terminated} Gateway {ref} has no HTTPS listener for {host}, so HTTPS to your host does not work."
+GATEWAY_TLS_NO_LISTENER = (
+    "{terminated} Gateway {ref} has no HTTPS listener for {host}, so HTTPS to your host does not work."
+)
 GATEWAY_TLS_NO_LISTENER_FIX = (
     "A platform engineer should add an HTTPS listener for {host} (or a wildcard covering it) with a "
     "certificate to the Gateway ({describe}); with cert-manager, annotate the Gateway with "

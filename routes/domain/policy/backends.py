@@ -1,5 +1,6 @@
 """Backends: the Service traffic goes to (existing, managed by Portico, or external), its ports, selector and type,
 and what the team allows."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -94,7 +95,7 @@ def _check_managed_backend(backend: Backend, team: TeamPolicy) -> list[Violation
         violations.append(
             Violation(
                 "backend.selector",
-                'A Service that Portico manages needs a selector: the labels of the pods that receive the traffic, '
+                "A Service that Portico manages needs a selector: the labels of the pods that receive the traffic, "
                 'such as {"app": "cart"}. Pod IPs change whenever pods restart, so traffic must go through a selector.',
             )
         )
@@ -138,7 +139,9 @@ def _check_service_type(service_type: object, team: TeamPolicy) -> list[Violatio
     return []
 
 
-def _check_external_backend(backend: Backend, team: TeamPolicy, cluster_namespaces: Iterable[str] = ()) -> list[Violation]:
+def _check_external_backend(
+    backend: Backend, team: TeamPolicy, cluster_namespaces: Iterable[str] = ()
+) -> list[Violation]:
     violations = check_external_name(backend.external_name, cluster_namespaces=cluster_namespaces, team=team)
     if backend.selector:
         violations.append(

@@ -1,4 +1,5 @@
 """What every policy module shares: how values are quoted in messages, and the DNS-label check of a field."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

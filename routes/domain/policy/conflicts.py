@@ -1,5 +1,6 @@
 """Conflicts: what a route request clashes with on its cluster (names, host claims, paths, one owner per object).
 Every violation has code ``conflict`` (the API answers 409)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -62,7 +63,9 @@ def check_conflicts(
     return violations
 
 
-def owned_objects(name: str, namespace: str, spec: RouteSpec, output: str = OUTPUT_INGRESS) -> list[tuple[str, str, str]]:
+def owned_objects(
+    name: str, namespace: str, spec: RouteSpec, output: str = OUTPUT_INGRESS
+) -> list[tuple[str, str, str]]:
     """(kind, namespace, name) of every object route ``name`` alone owns, named as routes.domain.render names them: its
     Service when Portico manages one, and its Ingress (HTTPRoute for Gateway API output). Not the Certificate,
     which the routes on its host share."""
@@ -89,24 +92,28 @@ def _ownership_conflicts(
         if other.used:
             # Creating the Service another route sends traffic to would decide where that route's traffic goes
             # (and deleting this route would remove it): a team sharing the namespace could capture it.
-            violations.append(Violation(
-                "backend.service_name",
-                f'Route "{other.namespace}/{other.route_name}" of team "{other.team}" sends traffic to Service '
-                f'"{other.namespace}/{other.name}" as an existing Service, so Portico will not manage a Service of '
-                "that name for another route: it would decide where that route's traffic goes. Choose another "
-                "Service name, or send traffic to that Service as an existing Service too.",
-                CONFLICT,
-            ))
+            violations.append(
+                Violation(
+                    "backend.service_name",
+                    f'Route "{other.namespace}/{other.route_name}" of team "{other.team}" sends traffic to Service '
+                    f'"{other.namespace}/{other.name}" as an existing Service, so Portico will not manage a Service of '
+                    "that name for another route: it would decide where that route's traffic goes. Choose another "
+                    "Service name, or send traffic to that Service as an existing Service too.",
+                    CONFLICT,
+                )
+            )
             continue
         state = "asked for by the pending revision of" if other.pending else "managed by"
-        violations.append(Violation(
-            "backend.service_name" if other.kind == "Service" else "name",
-            f'{other.kind} "{other.namespace}/{other.name}" is {state} route "{other.namespace}/{other.route_name}" '
-            f'of team "{other.team}", and an object on the cluster belongs to one route. Choose another Service name, '
-            "or send traffic to that Service as an existing Service (leave the selector, target port, service type "
-            "and external name empty).",
-            CONFLICT,
-        ))
+        violations.append(
+            Violation(
+                "backend.service_name" if other.kind == "Service" else "name",
+                f'{other.kind} "{other.namespace}/{other.name}" is {state} route "{other.namespace}/{other.route_name}" '
+                f'of team "{other.team}", and an object on the cluster belongs to one route. Choose another Service name, '
+                "or send traffic to that Service as an existing Service (leave the selector, target port, service type "
+                "and external name empty).",
+                CONFLICT,
+            )
+        )
     return violations
 
 
@@ -134,7 +141,7 @@ def _claim_conflicts(
     violations = [
         Violation(
             "host",
-            f"{_overlap_subject(shown, host, claimed)} claimed by team \"{owner}\"; only that team can add routes "
+            f'{_overlap_subject(shown, host, claimed)} claimed by team "{owner}"; only that team can add routes '
             "there. Ask them to add your path, or ask a platform engineer to release the claim.",
             CONFLICT,
         )

@@ -1,4 +1,5 @@
 """External names: what an ExternalName Service may point at (docs/security.md, "What a route may publish")."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
 
 
 def check_external_name(
-    external: object, *, cluster_namespaces: Iterable[str] = (), team: TeamPolicy | None = None,
+    external: object,
+    *,
+    cluster_namespaces: Iterable[str] = (),
+    team: TeamPolicy | None = None,
 ) -> list[Violation]:
     """What keeps ``external`` from being the target of an ExternalName Service (docs/security.md, "What a route
     may publish"): a violation on ``backend.external_name``, or none.
@@ -37,16 +41,19 @@ def check_external_name(
     if problem := host_problem(external, wildcard=False):
         return [Violation(field, f"External name {quote(external)} is not a valid DNS name: {problem}.")]
     allowed = team.external_domains if team is not None else ()
-    if problem := _external_name_problem(external, frozenset(cluster_namespaces) | SYSTEM_NAMESPACES,
-                                         public_only=not allowed):
+    if problem := _external_name_problem(
+        external, frozenset(cluster_namespaces) | SYSTEM_NAMESPACES, public_only=not allowed
+    ):
         return [Violation(field, f"External name {quote(external)} {problem}.", FORBIDDEN)]
     if allowed and team is not None and not host_within_suffixes(external, allowed):
-        return [Violation(
-            field,
-            f'External name {quote(external)} is outside what team "{team.slug}" may point at: use '
-            f"{join_quoted(allowed)} or a name under one of them, or ask a platform engineer to add its domain.",
-            FORBIDDEN,
-        )]
+        return [
+            Violation(
+                field,
+                f'External name {quote(external)} is outside what team "{team.slug}" may point at: use '
+                f"{join_quoted(allowed)} or a name under one of them, or ask a platform engineer to add its domain.",
+                FORBIDDEN,
+            )
+        ]
     return []
 
 
@@ -54,9 +61,14 @@ def check_external_name(
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 # Cloud metadata endpoints by name (most end in ".internal", which is refused anyway; named for the message).
-METADATA_HOSTS = frozenset({
-    "metadata.google.internal", "metadata.goog", "instance-data.ec2.internal", "metadata.tencentyun.com",
-})
+METADATA_HOSTS = frozenset(
+    {
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data.ec2.internal",
+        "metadata.tencentyun.com",
+    }
+)
 
 # Public DNS services that answer with the address written in the name (127.0.0.1.nip.io, 10-0-0-1.sslip.io,
 # 7f000001.nip.io) or always with loopback (lvh.me, localtest.me): any address, whoever owns it.
@@ -80,25 +92,30 @@ def _external_name_problem(name: str, cluster_namespaces: frozenset[str], *, pub
         return f'names a Service in the cluster\'s DNS ("<service>.<namespace>.svc"): {_PUBLISHES_A_SERVICE}'
     if len(labels) in (2, 3) and labels[-1] in cluster_namespaces:
         what = "Service" if len(labels) == 2 else "a pod of Service"
-        return (f'reads as {what} "{labels[-2]}" in namespace "{labels[-1]}", which the cluster\'s DNS search '
-                f"domains find before any public name: {_PUBLISHES_A_SERVICE}")
+        return (
+            f'reads as {what} "{labels[-2]}" in namespace "{labels[-1]}", which the cluster\'s DNS search '
+            f"domains find before any public name: {_PUBLISHES_A_SERVICE}"
+        )
     if name in METADATA_HOSTS:
-        return ("is a cloud metadata endpoint, which hands out the node's credentials; it can never be a route's "
-                "backend")
+        return "is a cloud metadata endpoint, which hands out the node's credentials; it can never be a route's backend"
     echo = next((d for d in ADDRESS_ECHO_DOMAINS if name == d or name.endswith("." + d)), None)
     if echo is not None:
-        return (f'is served by "{echo}", which answers with whatever address is written in the name (loopback and '
-                "private ones included); use the backend's own DNS name")
+        return (
+            f'is served by "{echo}", which answers with whatever address is written in the name (loopback and '
+            "private ones included); use the backend's own DNS name"
+        )
     if address := _embedded_private_address(labels):
-        return (f"has the address {address} written in it, which is not a public address (loopback, private or "
-                "link-local); a name that resolves there reaches the cluster's own network, not a host outside")
+        return (
+            f"has the address {address} written in it, which is not a public address (loopback, private or "
+            "link-local); a name that resolves there reaches the cluster's own network, not a host outside"
+        )
     return _public_suffix_problem(name, labels) if public_only else None
 
 
 def _embedded_private_address(labels: list[str]) -> str | None:
     """A non-public IPv4 address written into the name as four labels ("127.0.0.1.x") or with dashes in one
     label ("ip-10-0-0-1.x"), as address-echo DNS services read them; None when there is none."""
-    candidates = [".".join(labels[i:i + 4]) for i in range(len(labels) - 3)]
+    candidates = [".".join(labels[i : i + 4]) for i in range(len(labels) - 3)]
     candidates += [".".join(match) for label in labels for match in _DASHED_IPV4.findall(label)]
     for candidate in candidates:
         try:
@@ -117,8 +134,10 @@ def _public_suffix_problem(name: str, labels: list[str]) -> str | None:
     psl = _public_suffixes()
     if psl.publicsuffix(name) is None:
         if tld == "internal":
-            return ('is under ".internal", which names hosts inside a private network, such as a cloud\'s metadata '
-                    f"service; {_PUBLIC_NAME_ADVICE}")
+            return (
+                'is under ".internal", which names hosts inside a private network, such as a cloud\'s metadata '
+                f"service; {_PUBLIC_NAME_ADVICE}"
+            )
         if tld in ("local", "localhost"):
             return f'is under ".{tld}", which never leaves the machine or its network; {_PUBLIC_NAME_ADVICE}'
         return f'does not end in a public top-level domain (".{tld}" is not one); {_PUBLIC_NAME_ADVICE}'

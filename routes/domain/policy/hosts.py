@@ -1,5 +1,6 @@
 """Hosts: the canonical form of a host (IDNA, case, trailing dot), whether it is a usable DNS name, and whether
 a team may publish it."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -84,7 +85,7 @@ def host_problem(host: str, *, wildcard: bool) -> str | None:  # noqa: C901 - on
         bare = rest.split("/", 1)[0]
         return f'it must not include a scheme ("{scheme}://"); enter only the host, such as {quote(bare)}'
     if "/" in host:
-        return f'it must not include a path ({quote(host[host.index("/"):])})'
+        return f"it must not include a path ({quote(host[host.index('/') :])})"
     if _is_ip_literal(host):
         return "it is an IP address; enter a DNS name instead"
     port = _PORT_SUFFIX.search(host)

@@ -1,4 +1,5 @@
 """Paths: a literal Ingress path (Prefix or Exact) that routes only what it says."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote

@@ -6,6 +6,7 @@ namespaces and pass them in. Every broken rule becomes a ``Violation`` on a dott
 developer can act on; malformed input of any shape yields violations, never an exception. Conflicts with what
 already lives on the cluster are ``routes.domain.policy.conflicts``.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,15 @@ _CLUSTER_NAME = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 def check_route(
-    *, name: str, namespace: str, cluster: str, spec: RouteSpec, team: TeamPolicy, is_platform: bool,
-    output: str = "ingress", cluster_namespaces: Iterable[str] = (),
+    *,
+    name: str,
+    namespace: str,
+    cluster: str,
+    spec: RouteSpec,
+    team: TeamPolicy,
+    is_platform: bool,
+    output: str = "ingress",
+    cluster_namespaces: Iterable[str] = (),
 ) -> list[Violation]:
     """Every field rule and the team's policy for one route; an empty list means the route may be requested.
 
@@ -52,18 +60,26 @@ def _check_gateway_output(spec: RouteSpec) -> list[Violation]:
     """What an HTTPRoute cannot express, said at request time instead of failing at apply time."""
     violations = []
     backend, tls = spec.backend or Backend(), spec.tls or TLS()
-    if backend.kind != BACKEND_EXTERNAL and isinstance(backend.service_port, str) and parse_decimal(backend.service_port) is None:
-        violations.append(Violation(
-            "backend.service_port",
-            f"This cluster routes through the Gateway API, whose backendRef takes a port number: use the number of "
-            f"Service port {quote(backend.service_port)} instead of its name.",
-        ))
+    if (
+        backend.kind != BACKEND_EXTERNAL
+        and isinstance(backend.service_port, str)
+        and parse_decimal(backend.service_port) is None
+    ):
+        violations.append(
+            Violation(
+                "backend.service_port",
+                f"This cluster routes through the Gateway API, whose backendRef takes a port number: use the number of "
+                f"Service port {quote(backend.service_port)} instead of its name.",
+            )
+        )
     if tls.mode == "secret":
-        violations.append(Violation(
-            "tls.mode",
-            'This cluster terminates TLS at its Gateway\'s listener, so a route cannot bring its own Secret: choose '
-            '"cert-manager" (the Gateway\'s certificate) or "none".',
-        ))
+        violations.append(
+            Violation(
+                "tls.mode",
+                "This cluster terminates TLS at its Gateway's listener, so a route cannot bring its own Secret: choose "
+                '"cert-manager" (the Gateway\'s certificate) or "none".',
+            )
+        )
     return violations
 
 
@@ -74,7 +90,7 @@ def _check_cluster(cluster: object) -> list[Violation]:
         return [
             Violation(
                 "cluster",
-                f'Cluster {quote(cluster)} is not a valid cluster name: use the name shown on the clusters page '
+                f"Cluster {quote(cluster)} is not a valid cluster name: use the name shown on the clusters page "
                 '(letters, digits, "-" and "_").',
             )
         ]

@@ -1,4 +1,5 @@
 """The team's side of a request: a slug its routes' objects can carry, and the namespaces it was granted."""
+
 from __future__ import annotations
 
 from core.names import is_label_value
@@ -11,13 +12,15 @@ def check_team(team: TeamPolicy) -> list[Violation]:
     (stored before slugs were checked, teams.models.validate_team_slug) could never be applied."""
     if is_label_value(team.slug) and team.slug:
         return []
-    return [Violation(
-        "team",
-        f"Team {quote(team.slug)} cannot own routes: its slug labels every object of its routes and is not a valid "
-        "Kubernetes label value (at most 63 letters, digits, \"-\", \"_\" and \".\", starting and ending with a letter "
-        "or digit). Ask a platform engineer to create a team with a valid slug.",
-        FORBIDDEN,
-    )]
+    return [
+        Violation(
+            "team",
+            f"Team {quote(team.slug)} cannot own routes: its slug labels every object of its routes and is not a valid "
+            'Kubernetes label value (at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter '
+            "or digit). Ask a platform engineer to create a team with a valid slug.",
+            FORBIDDEN,
+        )
+    ]
 
 
 def check_namespace_allowed(team: TeamPolicy, cluster: str, namespace: str) -> list[Violation]:

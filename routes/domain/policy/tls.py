@@ -1,4 +1,5 @@
 """TLS: the mode, the issuer or Secret it names, and whether the team may serve plain HTTP."""
+
 from __future__ import annotations
 
 from core.names import SUBDOMAIN_RULE, is_dns1123_subdomain

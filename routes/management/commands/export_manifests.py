@@ -20,11 +20,20 @@ class Command(BaseCommand):
         target_cluster = Cluster.objects.filter(name=cluster).first()
         if target_cluster is None:
             raise CommandError(f'No cluster named "{cluster}".')
-        routes = {r.pk: r for r in Route.objects.live().filter(cluster=target_cluster, approved_revision__isnull=False,
-                                                                 deletion_requested_at__isnull=True).select_related("team")}
-        revisions = RouteRevision.objects.filter(route_id__in=routes, number__in={r.approved_revision for r in routes.values()})
-        pairs = [(route_target(routes[rev.route_id], rev.number), revision_spec(rev)) for rev in revisions
-                 if rev.number == routes[rev.route_id].approved_revision]
+        routes = {
+            r.pk: r
+            for r in Route.objects.live()
+            .filter(cluster=target_cluster, approved_revision__isnull=False, deletion_requested_at__isnull=True)
+            .select_related("team")
+        }
+        revisions = RouteRevision.objects.filter(
+            route_id__in=routes, number__in={r.approved_revision for r in routes.values()}
+        )
+        pairs = [
+            (route_target(routes[rev.route_id], rev.number), revision_spec(rev))
+            for rev in revisions
+            if rev.number == routes[rev.route_id].approved_revision
+        ]
         objects = render.desired_objects(pairs, cluster_settings(target_cluster))
         target = DirectoryTarget(dir)
         for obj in objects:

@@ -8,16 +8,22 @@ from routes import adopt
 
 
 class Command(BaseCommand):
-    help = ("List the Ingresses on a cluster that Portico does not manage, with their team and whether they can be "
-            "adopted, and adopt the ones that can (unless --dry-run). Exits non-zero when the cluster cannot be "
-            "reached or an adoption fails.")
+    help = (
+        "List the Ingresses on a cluster that Portico does not manage, with their team and whether they can be "
+        "adopted, and adopt the ones that can (unless --dry-run). Exits non-zero when the cluster cannot be "
+        "reached or an adoption fails."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--cluster", required=True, help="cluster name")
         parser.add_argument("--namespace", help="only this namespace")
         parser.add_argument("--dry-run", action="store_true", help="show what would be adopted; change nothing")
-        parser.add_argument("--as", dest="username", metavar="USERNAME",
-                            help="platform engineer recorded as the adopter (default: the system)")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            metavar="USERNAME",
+            help="platform engineer recorded as the adopter (default: the system)",
+        )
 
     def handle(self, *args, cluster, namespace=None, dry_run=False, username=None, **options):
         target = Cluster.objects.filter(name=cluster).first()
@@ -31,8 +37,10 @@ class Command(BaseCommand):
         except KubeError as exc:
             raise CommandError(f"Cannot list the Ingresses of {target.name}: {exc.message}") from exc
         if not candidates:
-            self.stdout.write(f"No Ingresses without Portico's label on {target.name}"
-                              f"{f' in namespace {namespace}' if namespace else ''}.")
+            self.stdout.write(
+                f"No Ingresses without Portico's label on {target.name}"
+                f"{f' in namespace {namespace}' if namespace else ''}."
+            )
             return
         self._table(candidates)
         adoptable = [c for c in candidates if c.adoptable]
@@ -44,8 +52,9 @@ class Command(BaseCommand):
         failed = 0
         for result in adopt.adopt(target, adoptable, user):
             if result.ok and result.route is not None:
-                self.stdout.write(f"adopted {result.candidate.key} as route {result.route.pk} "
-                                  f"(team {result.route.team.slug})")
+                self.stdout.write(
+                    f"adopted {result.candidate.key} as route {result.route.pk} (team {result.route.team.slug})"
+                )
             else:
                 failed += 1
                 self.stderr.write(f"failed  {result.candidate.key}: {result.error}")
@@ -70,4 +79,6 @@ class Command(BaseCommand):
             rows.append((c.key, c.where or "-", c.team.slug if c.team else "-", verdict))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
-            self.stdout.write("  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
+            self.stdout.write(
+                "  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+            )

@@ -5,6 +5,7 @@ The live objects below are shaped like what the API server returns (Ingress with
 Services, discovery.k8s.io/v1 EndpointSlices, cert-manager Certificates), so the tests pin what the
 reconciler will really hand over.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -147,20 +148,31 @@ def test_working_route_is_healthy_with_every_step_ok():
 
     assert evaluation.health == HealthChoices.HEALTHY
     assert [s["step"] for s in evaluation.diagnostics] == [
-        "cluster", "ingress-class", "ingress", "service", "endpoints", "certificate", "claim",
+        "cluster",
+        "ingress-class",
+        "ingress",
+        "service",
+        "endpoints",
+        "certificate",
+        "claim",
     ]
     assert {s["step"]: s["status"] for s in evaluation.diagnostics} == dict.fromkeys(steps(evaluation), "ok")
     assert evaluation.address == "203.0.113.10"
     assert evaluation.endpoints == {"ready": 2, "total": 2}
     assert evaluation.certificate == {"ready": True, "not_after": "2025-08-20T10:00:00Z"}
     assert {c["type"]: c["status"] for c in evaluation.conditions} == {
-        "Synced": "True", "IngressReady": "True", "ServiceReady": "True", "EndpointsReady": "True",
-        "CertificateReady": "True", "HostClaimed": "True", "Conflict": "False",
+        "Synced": "True",
+        "IngressReady": "True",
+        "ServiceReady": "True",
+        "EndpointsReady": "True",
+        "CertificateReady": "True",
+        "HostClaimed": "True",
+        "Conflict": "False",
     }
 
 
 def test_every_step_and_condition_has_the_documented_shape():
-    evaluation = judge(healthy(apply_error="Ingress.networking.k8s.io \"cart\" is invalid"))
+    evaluation = judge(healthy(apply_error='Ingress.networking.k8s.io "cart" is invalid'))
 
     for step in evaluation.diagnostics:
         assert set(step) == {"step", "title", "status", "detail", "fix"}
@@ -681,34 +693,76 @@ def test_new_condition_takes_the_current_time():
 
 # Gateway API output: cluster -> Gateway -> HTTPRoute accepted -> refs resolved -> Service -> endpoints -> TLS -> claim
 
-GATEWAY_PARENT = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public",
-                  "namespace": "gateway-system"}
+GATEWAY_PARENT = {
+    "group": "gateway.networking.k8s.io",
+    "kind": "Gateway",
+    "name": "public",
+    "namespace": "gateway-system",
+}
 
 
-def gateway_object(*, address: str | None = "203.0.113.9", programmed: str = "True", issuer: str | None = "letsencrypt",
-                   listener_host: str = "*.shop.example.com", listener_refs: dict | None = None) -> dict:
-    listener_status = {"name": "https", "conditions": [listener_refs or {"type": "ResolvedRefs", "status": "True",
-                                                                         "reason": "ResolvedRefs"}]}
+def gateway_object(
+    *,
+    address: str | None = "203.0.113.9",
+    programmed: str = "True",
+    issuer: str | None = "letsencrypt",
+    listener_host: str = "*.shop.example.com",
+    listener_refs: dict | None = None,
+) -> dict:
+    listener_status = {
+        "name": "https",
+        "conditions": [listener_refs or {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs"}],
+    }
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
-        "metadata": {"name": "public", "namespace": "gateway-system",
-                     "annotations": {"cert-manager.io/cluster-issuer": issuer} if issuer else {}},
-        "spec": {"gatewayClassName": "example", "listeners": [
-            {"name": "http", "protocol": "HTTP", "port": 80},
-            {"name": "https", "protocol": "HTTPS", "port": 443, "hostname": listener_host,
-             "tls": {"certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]}},
-        ]},
-        "status": {"addresses": [{"type": "IPAddress", "value": address}] if address else [],
-                   "conditions": [{"type": "Programmed", "status": programmed, "reason": "Programmed"
-                                   if programmed == "True" else "AddressNotAssigned", "message": "waiting for LB"}],
-                   "listeners": [listener_status]},
+        "metadata": {
+            "name": "public",
+            "namespace": "gateway-system",
+            "annotations": {"cert-manager.io/cluster-issuer": issuer} if issuer else {},
+        },
+        "spec": {
+            "gatewayClassName": "example",
+            "listeners": [
+                {"name": "http", "protocol": "HTTP", "port": 80},
+                {
+                    "name": "https",
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "hostname": listener_host,
+                    "tls": {"certificateRefs": [{"kind": "Secret", "name": "shop-wildcard-tls"}]},
+                },
+            ],
+        },
+        "status": {
+            "addresses": [{"type": "IPAddress", "value": address}] if address else [],
+            "conditions": [
+                {
+                    "type": "Programmed",
+                    "status": programmed,
+                    "reason": "Programmed" if programmed == "True" else "AddressNotAssigned",
+                    "message": "waiting for LB",
+                }
+            ],
+            "listeners": [listener_status],
+        },
     }
 
 
 def http_route_object(*conditions: dict, parent: dict | None = None) -> dict:
-    status = {"parents": [{"parentRef": parent or GATEWAY_PARENT, "controllerName": "example.com/gateway",
-                           "conditions": list(conditions)}]} if conditions else {}
+    status = (
+        {
+            "parents": [
+                {
+                    "parentRef": parent or GATEWAY_PARENT,
+                    "controllerName": "example.com/gateway",
+                    "conditions": list(conditions),
+                }
+            ]
+        }
+        if conditions
+        else {}
+    )
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
@@ -728,12 +782,22 @@ RESOLVED = route_condition("ResolvedRefs")
 
 def on_gateway(**changes) -> Observed:
     """A route on a Gateway API cluster that works end to end; each test breaks one thing."""
-    return healthy(**{
-        "output": "gateway", "gateway_name": "public", "gateway_namespace": "gateway-system", "gateway_present": True,
-        "gateway": gateway_object(), "http_route": http_route_object(ACCEPTED, RESOLVED), "ingress": None,
-        "certificate": None, "ingress_class_present": None, "cert_manager_present": None, "issuer_present": None,
-        **changes,
-    })
+    return healthy(
+        **{
+            "output": "gateway",
+            "gateway_name": "public",
+            "gateway_namespace": "gateway-system",
+            "gateway_present": True,
+            "gateway": gateway_object(),
+            "http_route": http_route_object(ACCEPTED, RESOLVED),
+            "ingress": None,
+            "certificate": None,
+            "ingress_class_present": None,
+            "cert_manager_present": None,
+            "issuer_present": None,
+            **changes,
+        }
+    )
 
 
 def test_working_gateway_route_is_healthy_at_the_gateways_address_with_the_gateway_chain():
@@ -741,12 +805,27 @@ def test_working_gateway_route_is_healthy_at_the_gateways_address_with_the_gatew
 
     assert evaluation.health == "Healthy"
     assert [s["step"] for s in evaluation.diagnostics] == [
-        "cluster", "gateway", "http-route", "refs", "service", "endpoints", "tls", "claim"]
+        "cluster",
+        "gateway",
+        "http-route",
+        "refs",
+        "service",
+        "endpoints",
+        "tls",
+        "claim",
+    ]
     assert {s["status"] for s in evaluation.diagnostics} == {"ok"}
     assert evaluation.address == "203.0.113.9"
     assert evaluation.certificate == {"ready": None, "not_after": None}
     assert [c["type"] for c in evaluation.conditions] == [
-        "Synced", "Accepted", "ResolvedRefs", "ServiceReady", "EndpointsReady", "HostClaimed", "Conflict"]
+        "Synced",
+        "Accepted",
+        "ResolvedRefs",
+        "ServiceReady",
+        "EndpointsReady",
+        "HostClaimed",
+        "Conflict",
+    ]
     assert "Point the DNS record for cart.shop.example.com at this address" in steps(evaluation)["gateway"]["detail"]
 
 
@@ -798,14 +877,20 @@ def test_http_route_the_gateway_has_not_reported_on_is_progressing():
     assert condition(evaluation, "Accepted")["status"] == "Unknown"
 
 
-@pytest.mark.parametrize(("reason", "words_in_detail", "words_in_fix"), [
-    ("NotAllowedByListeners", "allows routes from namespace shop", "allowedRoutes.namespaces"),
-    ("NoMatchingListenerHostname", "hostname matching cart.shop.example.com", "add a listener for"),
-    ("NoMatchingParent", "has no listener named", "sectionName"),
-])
+@pytest.mark.parametrize(
+    ("reason", "words_in_detail", "words_in_fix"),
+    [
+        ("NotAllowedByListeners", "allows routes from namespace shop", "allowedRoutes.namespaces"),
+        ("NoMatchingListenerHostname", "hostname matching cart.shop.example.com", "add a listener for"),
+        ("NoMatchingParent", "has no listener named", "sectionName"),
+    ],
+)
 def test_http_route_not_accepted_is_degraded_with_the_reason_in_plain_words(reason, words_in_detail, words_in_fix):
-    evaluation = judge(on_gateway(http_route=http_route_object(
-        route_condition("Accepted", "False", reason, "controller says no"), RESOLVED)))
+    evaluation = judge(
+        on_gateway(
+            http_route=http_route_object(route_condition("Accepted", "False", reason, "controller says no"), RESOLVED)
+        )
+    )
 
     step = steps(evaluation)["http-route"]
     assert evaluation.health == "Degraded"
@@ -816,32 +901,46 @@ def test_http_route_not_accepted_is_degraded_with_the_reason_in_plain_words(reas
 
 
 def test_unknown_not_accepted_reason_still_degrades_and_passes_the_controllers_message_on():
-    evaluation = judge(on_gateway(http_route=http_route_object(
-        route_condition("Accepted", "False", "VendorSpecific", "listener is on fire"), RESOLVED)))
+    evaluation = judge(
+        on_gateway(
+            http_route=http_route_object(
+                route_condition("Accepted", "False", "VendorSpecific", "listener is on fire"), RESOLVED
+            )
+        )
+    )
 
     step = steps(evaluation)["http-route"]
     assert evaluation.health == "Degraded" and "listener is on fire" in step["detail"]
     assert "describe httproute cart" in step["fix"]
 
 
-@pytest.mark.parametrize(("reason", "words"), [
-    ("BackendNotFound", "Service cart, the HTTPRoute's backend, does not exist in namespace shop"),
-    ("RefNotPermitted", "no ReferenceGrant"),
-])
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        ("BackendNotFound", "Service cart, the HTTPRoute's backend, does not exist in namespace shop"),
+        ("RefNotPermitted", "no ReferenceGrant"),
+    ],
+)
 def test_unresolved_references_are_degraded_naming_what_is_wrong(reason, words):
-    evaluation = judge(on_gateway(http_route=http_route_object(
-        ACCEPTED, route_condition("ResolvedRefs", "False", reason))))
+    evaluation = judge(
+        on_gateway(http_route=http_route_object(ACCEPTED, route_condition("ResolvedRefs", "False", reason)))
+    )
 
     assert evaluation.health == "Degraded"
     assert steps(evaluation)["refs"]["status"] == "fail" and words in steps(evaluation)["refs"]["detail"]
     assert (condition(evaluation, "ResolvedRefs")["status"], condition(evaluation, "ResolvedRefs")["reason"]) == (
-        "False", reason)
+        "False",
+        reason,
+    )
 
 
 def test_status_written_for_another_parent_is_ignored():
     other = {**GATEWAY_PARENT, "name": "internal"}
-    evaluation = judge(on_gateway(http_route=http_route_object(
-        route_condition("Accepted", "False", "NotAllowedByListeners"), parent=other)))
+    evaluation = judge(
+        on_gateway(
+            http_route=http_route_object(route_condition("Accepted", "False", "NotAllowedByListeners"), parent=other)
+        )
+    )
 
     assert evaluation.health == "Progressing" and condition(evaluation, "Accepted")["status"] == "Unknown"
 
@@ -889,7 +988,7 @@ def test_missing_service_on_a_gateway_cluster_speaks_of_the_http_route_and_the_g
 
 
 def test_rejected_apply_on_a_gateway_cluster_takes_the_http_route_step():
-    evaluation = judge(on_gateway(apply_error="HTTPRoute.gateway.networking.k8s.io \"cart\" is invalid", synced=False))
+    evaluation = judge(on_gateway(apply_error='HTTPRoute.gateway.networking.k8s.io "cart" is invalid', synced=False))
 
     step = steps(evaluation)["http-route"]
     assert evaluation.health == "Degraded" and step["status"] == "fail"

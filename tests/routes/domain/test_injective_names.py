@@ -3,6 +3,7 @@
 Before, "x-y.shop.example.com" and "x.y.shop.example.com" (and "*.d" and "wildcard.d") were both slugged to one
 name: the two routes fought over one Certificate and one host was served the other's certificate.
 """
+
 import re
 
 from hypothesis import given, settings
@@ -31,8 +32,12 @@ def test_hosts_that_slug_alike_get_different_certificate_and_secret_names():
 
 def test_two_routes_on_lookalike_hosts_get_a_certificate_each_for_their_own_host():
     routes = [
-        (RouteTarget(id=f"00000000-0000-0000-0000-00000000000{n}", name=f"r{n}", team="shop", namespace="shop",
-                     revision=1), RouteSpec(host=host, backend=Backend(service_name="web", service_port=80)))
+        (
+            RouteTarget(
+                id=f"00000000-0000-0000-0000-00000000000{n}", name=f"r{n}", team="shop", namespace="shop", revision=1
+            ),
+            RouteSpec(host=host, backend=Backend(service_name="web", service_port=80)),
+        )
         for n, host in enumerate(("x-y.shop.example.com", "x.y.shop.example.com"))
     ]
     objects = desired_objects(routes, CLUSTER)
@@ -48,8 +53,9 @@ def test_two_routes_on_lookalike_hosts_get_a_certificate_each_for_their_own_host
 
 def _is_host(host: str) -> bool:
     team = TeamPolicy(slug="t", domains=(host.removeprefix("*."),), namespaces=frozenset({("c", "shop")}))
-    violations = check_route(name="r", namespace="shop", cluster="c", is_platform=True, spec=RouteSpec(host=host),
-                             team=team)
+    violations = check_route(
+        name="r", namespace="shop", cluster="c", is_platform=True, spec=RouteSpec(host=host), team=team
+    )
     return not [v for v in violations if v.field == "host"]
 
 
@@ -66,12 +72,12 @@ def _lookalike(host: str, data) -> str:
     if host.startswith("*."):
         return "wildcard." + host[2:] if data.draw(st.booleans()) else host
     if host.startswith("wildcard.") and data.draw(st.booleans()):
-        return "*." + host[len("wildcard."):]
+        return "*." + host[len("wildcard.") :]
     places = [i for i, ch in enumerate(host) if ch in "-."]
     if not places:
         return host
     i = data.draw(st.sampled_from(places))
-    return host[:i] + {"-": ".", ".": "-"}[host[i]] + host[i + 1:]
+    return host[:i] + {"-": ".", ".": "-"}[host[i]] + host[i + 1 :]
 
 
 @settings(max_examples=300)

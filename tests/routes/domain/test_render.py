@@ -3,6 +3,7 @@
 Golden files under ``golden/`` pin the exact YAML for each backend kind and TLS mode; after an intended
 change, rewrite them with ``PORTICO_UPDATE_GOLDEN=1`` and review the diff.
 """
+
 from __future__ import annotations
 
 import copy
@@ -77,12 +78,18 @@ GOLDEN_CASES = {
     ),
     "backend-managed-clusterip": spec(backend=MANAGED),
     "backend-managed-nodeport": spec(
-        backend=Backend(service_name="cart", service_port=80, target_port=8080, selector={"app": "cart"},
-                        service_type="NodePort")
+        backend=Backend(
+            service_name="cart", service_port=80, target_port=8080, selector={"app": "cart"}, service_type="NodePort"
+        )
     ),
     "backend-managed-loadbalancer": spec(
-        backend=Backend(service_name="cart", service_port=443, target_port="https", selector={"app": "cart"},
-                        service_type="LoadBalancer")
+        backend=Backend(
+            service_name="cart",
+            service_port=443,
+            target_port="https",
+            selector={"app": "cart"},
+            service_type="LoadBalancer",
+        )
     ),
     "backend-external": spec(
         host="pay.shop.example.com",
@@ -220,8 +227,15 @@ def test_ingress_routes_host_and_path_to_the_service():
     assert ingress["spec"]["rules"] == [
         {
             "host": "cart.shop.example.com",
-            "http": {"paths": [{"path": "/cart", "pathType": "Exact",
-                                "backend": {"service": {"name": "cart", "port": {"number": 8080}}}}]},
+            "http": {
+                "paths": [
+                    {
+                        "path": "/cart",
+                        "pathType": "Exact",
+                        "backend": {"service": {"name": "cart", "port": {"number": 8080}}},
+                    }
+                ]
+            },
         }
     ]
 
@@ -260,8 +274,11 @@ def test_external_service_is_external_name_and_ports_only_when_given():
     service, ingress = render_route(target(), spec(backend=with_port), CLUSTER)
     bare_service, bare_ingress = render_route(target(), spec(backend=without_port), CLUSTER)
 
-    assert service["spec"] == {"type": "ExternalName", "externalName": "pay.vendor.example.net",
-                               "ports": [{"name": "http", "port": 443, "protocol": "TCP"}]}
+    assert service["spec"] == {
+        "type": "ExternalName",
+        "externalName": "pay.vendor.example.net",
+        "ports": [{"name": "http", "port": 443, "protocol": "TCP"}],
+    }
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] == {"number": 443}
     assert bare_service["spec"] == {"type": "ExternalName", "externalName": "pay.vendor.example.net"}
     assert bare_ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] == {"number": 80}
@@ -321,7 +338,9 @@ def test_certificate_carries_host_label_and_no_revision():
     certificate = certificate_for(target(revision=7), spec(), CLUSTER)
 
     assert certificate["metadata"]["labels"] == {
-        MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: "shop", HOST_LABEL: "cart.shop.example.com"
+        MANAGED_BY_LABEL: MANAGED_BY,
+        TEAM_LABEL: "shop",
+        HOST_LABEL: "cart.shop.example.com",
     }
     assert list(certificate["metadata"]["annotations"]) == [SPEC_HASH_ANNOTATION]
 
@@ -508,14 +527,23 @@ def test_unknown_output_is_refused():
 
 # Gateway API output: an HTTPRoute attached to the cluster's Gateway instead of an Ingress.
 
-GATEWAY = ClusterSettings(name="prod-eu", default_issuer="letsencrypt", output="gateway", gateway_name="public",
-                          gateway_namespace="gateway-system")
+GATEWAY = ClusterSettings(
+    name="prod-eu",
+    default_issuer="letsencrypt",
+    output="gateway",
+    gateway_name="public",
+    gateway_namespace="gateway-system",
+)
 GATEWAY_GOLDEN_CASES = {
     "gateway-backend-managed": (GATEWAY, spec(backend=MANAGED)),
     "gateway-exact-path-listener": (
         replace(GATEWAY, gateway_section_name="https"),
-        spec(host="pay.shop.example.com", path="/checkout", path_type="Exact",
-             backend=Backend(service_name="payments", service_port=8443)),
+        spec(
+            host="pay.shop.example.com",
+            path="/checkout",
+            path_type="Exact",
+            backend=Backend(service_name="payments", service_port=8443),
+        ),
     ),
 }
 
@@ -555,11 +583,16 @@ def test_http_route_attaches_to_the_clusters_gateway_and_routes_host_and_path_to
     assert http_route["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert http_route["metadata"]["name"] == "cart" and http_route["metadata"]["namespace"] == "shop"
     assert http_route["spec"] == {
-        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public",
-                        "namespace": "gateway-system"}],
+        "parentRefs": [
+            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "gateway-system"}
+        ],
         "hostnames": ["cart.shop.example.com"],
-        "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/cart"}}],
-                   "backendRefs": [{"group": "", "kind": "Service", "name": "cart", "port": 8080}]}],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/cart"}}],
+                "backendRefs": [{"group": "", "kind": "Service", "name": "cart", "port": 8080}],
+            }
+        ],
     }
 
 
@@ -578,7 +611,9 @@ def test_path_types_map_to_gateway_api_path_match_types(path_type, gateway_type)
     assert http_route["spec"]["rules"][0]["matches"] == [{"path": {"type": gateway_type, "value": "/api"}}]
 
 
-@pytest.mark.parametrize("tls", [TLS(mode="cert-manager"), TLS(mode="secret", secret_name="shop-tls"), TLS(mode="none")])
+@pytest.mark.parametrize(
+    "tls", [TLS(mode="cert-manager"), TLS(mode="secret", secret_name="shop-tls"), TLS(mode="none")]
+)
 def test_http_route_carries_no_tls_whatever_the_mode(tls):
     http_route = of_kind(render_route(target(), spec(tls=tls), GATEWAY), "HTTPRoute")[0]
 
@@ -614,8 +649,9 @@ def test_external_backend_on_a_gateway_cluster_points_the_http_route_at_its_exte
 
     assert [obj["kind"] for obj in objects] == ["Service", "HTTPRoute"]
     assert objects[0]["spec"]["type"] == "ExternalName"
-    assert objects[1]["spec"]["rules"][0]["backendRefs"] == [{"group": "", "kind": "Service", "name": "legacy",
-                                                              "port": 80}]
+    assert objects[1]["spec"]["rules"][0]["backendRefs"] == [
+        {"group": "", "kind": "Service", "name": "legacy", "port": 80}
+    ]
 
 
 def test_named_service_port_is_reported_for_http_routes():
