@@ -25,7 +25,14 @@ SKIPPED_DIRS = {".venv", ".git", "tests", "node_modules", "var"}
 def template_dirs() -> list[Path]:
     dirs = [Path(d) for config in settings.TEMPLATES for d in config.get("DIRS", [])]
     dirs += [Path(app.path) / "templates" for app in apps.get_app_configs()]
-    return [d for d in dirs if d.is_dir() and d.resolve().is_relative_to(ROOT.resolve())]
+    # Installed packages' templates are not the repository's, even when the venv sits inside the checkout.
+    return [
+        d
+        for d in dirs
+        if d.is_dir()
+        and d.resolve().is_relative_to(ROOT.resolve())
+        and not SKIPPED_DIRS & set(d.resolve().relative_to(ROOT.resolve()).parts)
+    ]
 
 
 def templates() -> dict[str, Path]:
