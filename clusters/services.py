@@ -194,6 +194,13 @@ def record_output_synced(cluster: Cluster) -> None:
     cluster.synced_output = cluster.output
 
 
+def record_cert_manager(cluster: Cluster, *, present: bool) -> None:
+    """Whether the last sync found cert-manager's Certificate resource type served (its CRD installed)."""
+    if cluster.cert_manager_present is not present:
+        Cluster.objects.filter(pk=cluster.pk).update(cert_manager_present=present)
+        cluster.cert_manager_present = present
+
+
 def record_foreign_ingresses(cluster: Cluster, found: list[dict]) -> None:
     """The host+paths of Ingresses Portico does not manage, as the last sync saw them (conflict checks read them)."""
     Cluster.objects.filter(pk=cluster.pk).update(foreign_ingresses=found)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clusters import services as cluster_services
 from clusters.directory import FolderError
 from clusters.kube import CERTIFICATE, PermanentKubeError, TransientKubeError, kind_of
 from clusters.models import Cluster
@@ -24,7 +25,16 @@ from routes.domain.validation import validate_objects
 from routes.domain.values import BACKEND_EXTERNAL, ClusterSettings, RouteSpec
 from routes.models import Route, RouteRevision
 
-from .objects import delete_if_ours, held_by_other_route, held_message, in_sync, is_ours, kind_key, uid_of
+from .objects import (
+    delete_if_ours,
+    held_by_other_route,
+    held_message,
+    in_sync,
+    is_ours,
+    kind_key,
+    not_served,
+    uid_of,
+)
 from .observe import observe_one
 from .snapshot import Listed
 from .status import evaluate_failure, refused_condition, save_status, transient_condition
@@ -105,8 +115,8 @@ def _desired_for(route: Route, spec: RouteSpec, settings_: ClusterSettings, list
     """This route's own objects plus the Certificate for its host, in apply order."""
     objects = render.render_route(route_target(route, _approved(route)), spec, settings_)
     cert_key = kind_key(CERTIFICATE, render.certificate_name(spec.host), route.namespace)
-    if not render.uses_certificate(spec, settings_):
-        pass
+    if not render.uses_certificate(spec, settings_) or route.cluster.cert_manager_present is False:
+        pass  # no Certificate; without cert-manager nothing would issue it, the certificate step says so
     elif listed is not None and cert_key in listed.desired:
         objects.append(listed.desired[cert_key])
     else:
@@ -134,6 +144,18 @@ def refused_publication(route: Route, spec: RouteSpec, namespaces: frozenset[str
         spec.backend.external_name, cluster_namespaces=namespaces, team=team_policy(route.team, namespaces=())
     )  # judged: its external domains
     return " ".join(v.message for v in violations) or None
+
+
+def _write(target, obj: dict, current: dict | None, cluster: Cluster) -> dict | None:
+    """Server-side apply one object; None for a Certificate on a cluster that turns out not to serve the kind
+    (cert-manager is not installed): the rest of the route is applied, and its certificate step says so."""
+    try:
+        return target.apply(obj, uid=uid_of(current) if current is not None else None)
+    except PermanentKubeError as exc:
+        if kind_of(obj) is CERTIFICATE and not_served(exc):
+            cluster_services.record_cert_manager(cluster, present=False)
+            return None
+        raise
 
 
 def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None = None) -> Result:
@@ -172,7 +194,10 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
             if current is not None and in_sync(current, obj):
                 live[render.object_key(obj)] = current
                 continue
-            live[render.object_key(obj)] = target.apply(obj, uid=uid_of(current) if current is not None else None)
+            written = _write(target, obj, current, cluster)
+            if written is None:
+                continue
+            live[render.object_key(obj)] = written
             if listed is not None:
                 listed.objects[render.object_key(obj)] = live[render.object_key(obj)]
             wrote = True

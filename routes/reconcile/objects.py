@@ -3,7 +3,7 @@ it, and whether a live object already matches the desired one (so an unchanged o
 
 import uuid
 
-from clusters.kube import kind_of
+from clusters.kube import PermanentKubeError, kind_of
 from clusters.models import Cluster
 from routes.adapters import revision_spec
 from routes.domain import render
@@ -131,3 +131,9 @@ def held_message(obj: dict, holder: Route, cluster: Cluster) -> str:
 
 def uid_of(obj: dict) -> str | None:
     return (obj.get("metadata") or {}).get("uid")
+
+
+def not_served(exc: PermanentKubeError) -> bool:
+    """The API server does not serve the resource type at all (its CRD is not installed): a 404 that names no
+    object or namespace. A 404 for a missing namespace says ``namespaces "x" not found``."""
+    return exc.status == 404 and " not found" not in exc.detail

@@ -3,11 +3,12 @@ and the EndpointSlices), lent to each route's reconcile as ``Listed`` so nothing
 
 from dataclasses import dataclass
 
-from clusters.kube import CERTIFICATE, ENDPOINT_SLICE, HTTP_ROUTE, INGRESS, MANAGED_KINDS_BY_OUTPUT
+from clusters import services as cluster_services
+from clusters.kube import CERTIFICATE, ENDPOINT_SLICE, HTTP_ROUTE, INGRESS, MANAGED_KINDS_BY_OUTPUT, PermanentKubeError
 from clusters.models import Cluster
 from routes.domain import render
 
-from .objects import is_ours, kind_key
+from .objects import is_ours, kind_key, not_served
 
 
 @dataclass
@@ -46,7 +47,17 @@ def list_live(cluster: Cluster, target) -> tuple[dict, dict, list[dict]]:
         # Services and Ingresses are listed whole: status needs existing (unmanaged) Services, and
         # conflict checks need foreign Ingresses. Certificates and HTTPRoutes are listed by our label.
         selector = render.MANAGED_SELECTOR if kind in (CERTIFICATE, HTTP_ROUTE) else None
-        for obj in target.list(kind, label_selector=selector):
+        try:
+            listed = target.list(kind, label_selector=selector)
+        except PermanentKubeError as exc:
+            if kind is CERTIFICATE and not_served(exc):
+                # cert-manager is not installed: everything else syncs, its routes say so (certificate step).
+                cluster_services.record_cert_manager(cluster, present=False)
+                continue
+            raise
+        if kind is CERTIFICATE:
+            cluster_services.record_cert_manager(cluster, present=True)
+        for obj in listed:
             key = render.object_key(obj)
             seen[key] = obj
             if is_ours(obj):

@@ -180,6 +180,8 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_
         )
     }
+    if cluster.cert_manager_present is False:  # the Certificate list found no such resource type (snapshot)
+        desired = {key: obj for key, obj in desired.items() if obj["kind"] != "Certificate"}
     unsettled_ids = {str(pk) for pk in unsettled}
     settled_by_id = {str(r.pk): r for r in settled}
     failures.update(_settle_contests(cluster, active, specs, settings_, seen, desired))
