@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -13,14 +15,14 @@ class CoreConfig(AppConfig):
     label = "portal"
     verbose_name = "Portal"
 
-    def ready(self):
+    def ready(self) -> None:
         # Not limited to this app's signal: permissions of apps migrated later exist only after theirs.
         post_migrate.connect(grant_platform_permissions, dispatch_uid="core.grant_platform_permissions")
         # Celery signal handlers for task metrics and log context, connected in every process.
         from core import metrics  # noqa: F401
 
 
-def grant_platform_permissions(sender, **kwargs):
+def grant_platform_permissions(sender: AppConfig, **kwargs: Any) -> None:
     """The `platform` group may manage everything Portico owns in the admin, but only view the audit trail; it may
     see and delete django-axes' sign-in lockouts (deleting one unlocks the account, docs/security.md)."""
     from django.contrib.auth.models import Group, Permission

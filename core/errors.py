@@ -2,12 +2,14 @@
 answered when the database stays locked."""
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.signals import got_request_exception
 from django.db import OperationalError
 from django.dispatch import receiver
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.debug import SafeExceptionReporterFilter
 
 BUSY_RETRY_AFTER = 5  # seconds
@@ -18,7 +20,7 @@ class AlwaysSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     sensitive settings only when DEBUG is off. Portico cleanses them always, so a laptop running `make run`
     with DEBUG on, or a screenshot of its debug page, does not show a cluster's credentials."""
 
-    def is_active(self, request):
+    def is_active(self, request: HttpRequest | None) -> bool:
         return True
 
 
@@ -41,11 +43,11 @@ def is_lock_timeout(exc: BaseException | None) -> bool:
 
 
 @receiver(got_request_exception, dispatch_uid="core.errors.note_lock_timeout")
-def _note_lock_timeout(sender, request=None, **kwargs):
+def _note_lock_timeout(sender: object, request: HttpRequest | None = None, **kwargs: Any) -> None:
     # Sent while Django turns an uncaught exception into a 500, wherever it was raised (a view, or a middleware
     # such as the session's save); DatabaseBusyMiddleware then answers 503 instead.
     if request is not None and is_lock_timeout(sys.exc_info()[1]):
-        request.database_busy = True
+        setattr(request, "database_busy", True)  # noqa: B010 - Portico's own attribute; HttpRequest declares none
 
 
 class DatabaseBusyMiddleware:
@@ -53,10 +55,10 @@ class DatabaseBusyMiddleware:
     nothing was saved, and the same request a few seconds later will go through (docs/security.md, "SQLite in
     the demo")."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if not getattr(request, "database_busy", False):
             return response

@@ -7,10 +7,11 @@ the Celery broker answer, 503 otherwise, naming what failed but never a URL or a
 
 import logging
 import os
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connections
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
@@ -55,13 +56,13 @@ def check_broker() -> str | None:
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_GET
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": check_database(), "broker": check_broker()}
     failed = {name: problem for name, problem in checks.items() if problem}
     for problem in failed.values():
@@ -80,11 +81,15 @@ class ProbeMiddleware:
     DisallowedHost (ALLOWED_HOSTS lists the public name) or an HTTPS redirect, and fail for no reason of health.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
-        self.views = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_view}
+        self.views: dict[str, Callable[[HttpRequest], HttpResponseBase]] = {
+            "/healthz": healthz,
+            "/readyz": readyz,
+            "/metrics": metrics_view,
+        }
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         view = self.views.get(request.path_info)
         if view is not None:
             return view(request)

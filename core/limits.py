@@ -8,8 +8,10 @@ JSON on the API, a page elsewhere. Portico takes no file uploads, so no body leg
 A body sent without ``Content-Length`` is never read past its declared length of zero by Django.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 
 API_PREFIX = "/api/"
@@ -21,10 +23,10 @@ def body_too_large_message() -> str:
 
 
 class RequestSizeLimitMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self._too_large(request):
             if request.path.startswith(API_PREFIX):
                 return JsonResponse({"detail": body_too_large_message()}, status=413)
@@ -32,7 +34,7 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _too_large(request) -> bool:
+    def _too_large(request: HttpRequest) -> bool:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         length = request.META.get("CONTENT_LENGTH") or ""
         # A malformed length is Django's to refuse (it reads such a body as empty).

@@ -11,11 +11,13 @@ import contextvars
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from django.core.signals import request_finished
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponseBase
 
 CONTEXT_FIELDS = ("request_id", "task_id", "route_id", "cluster_id")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -28,13 +30,13 @@ _context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
 )
 
 
-def current() -> dict:
+def current() -> dict[str, str]:
     """The fields bound in this context (a copy)."""
     return dict(_context.get())
 
 
 @contextlib.contextmanager
-def log_context(**fields):
+def log_context(**fields: object) -> Iterator[None]:
     """Bind fields to every log line written inside the block; None values are left out."""
     token = _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v is not None}})
     try:
@@ -43,12 +45,12 @@ def log_context(**fields):
         _context.reset(token)
 
 
-def bind(**fields) -> contextvars.Token:
+def bind(**fields: object) -> contextvars.Token[Mapping[str, str]]:
     """Bind fields until ``unbind(token)``: for signal pairs (task_prerun/task_postrun) that cannot use a block."""
     return _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v is not None}})
 
 
-def unbind(token: contextvars.Token) -> None:
+def unbind(token: contextvars.Token[Mapping[str, str]]) -> None:
     try:
         _context.reset(token)
     except ValueError:
@@ -79,18 +81,19 @@ class RequestIdMiddleware:
     middleware chain has returned, and those lines need the id most.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request.request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
-        bind(request_id=request.request_id)
+        request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
+        setattr(request, "request_id", request_id)  # noqa: B010 - Portico's own attribute; HttpRequest declares none
+        bind(request_id=request_id)
         response = self.get_response(request)
-        response[REQUEST_ID_HEADER] = request.request_id
+        response[REQUEST_ID_HEADER] = request_id
         return response
 
 
 @receiver(request_finished, dispatch_uid="core.logs.clear_request_context")
-def _clear_request_context(sender, **kwargs):
+def _clear_request_context(sender: object, **kwargs: Any) -> None:
     _context.set({})

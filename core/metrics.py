@@ -16,11 +16,14 @@ it answers 403 to everyone (and ``check --deploy`` warns); only ``make run`` (``
 import hmac
 import logging
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from celery import signals
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -55,7 +58,7 @@ QUEUE_WAIT = Histogram(
 )
 
 
-def _header(request, name: str):
+def _header(request: object, name: str) -> Any:
     # Celery copies custom message headers onto the request; older protocols keep them in request.headers.
     value = getattr(request, name, None)
     if value is None:
@@ -63,19 +66,20 @@ def _header(request, name: str):
     return value
 
 
-def published_at(request) -> float | None:
+def published_at(request: object) -> float | None:
     """When the task's message was published (epoch seconds), as stamped by ``_stamp_published``."""
     value = _header(request, PUBLISHED_AT_HEADER)
     return float(value) if value else None
 
 
-def enqueued_by(request) -> str | None:
+def enqueued_by(request: object) -> str | None:
     """The request id of the web request that enqueued the task, so its lines and the task's share it."""
-    return _header(request, REQUEST_ID_HEADER)
+    request_id: str | None = _header(request, REQUEST_ID_HEADER)
+    return request_id
 
 
 @signals.before_task_publish.connect(dispatch_uid="portico.metrics.before_publish")
-def _stamp_published(sender=None, headers=None, **kwargs):
+def _stamp_published(sender: object = None, headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
     if headers is None:
         return
     headers[PUBLISHED_AT_HEADER] = time.time()
@@ -85,7 +89,7 @@ def _stamp_published(sender=None, headers=None, **kwargs):
 
 
 @signals.worker_ready.connect(dispatch_uid="portico.metrics.worker_ready")
-def _serve_worker_metrics(sender=None, **kwargs):
+def _serve_worker_metrics(sender: object = None, **kwargs: Any) -> None:
     port = settings.PORTICO_WORKER_METRICS_PORT
     if port:
         from prometheus_client import start_http_server
@@ -99,13 +103,13 @@ def _serve_worker_metrics(sender=None, **kwargs):
 state_registry = CollectorRegistry(auto_describe=False)
 
 
-def _authorised(request) -> bool:
+def _authorised(request: HttpRequest) -> bool:
     given = request.headers.get("Authorization", "")
     return hmac.compare_digest(given.encode(), f"Bearer {settings.PORTICO_METRICS_TOKEN}".encode())
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def metrics_token_check(app_configs, **kwargs):
+def metrics_token_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
     if settings.PORTICO_METRICS_TOKEN:
         return []
     return [
@@ -119,7 +123,7 @@ def metrics_token_check(app_configs, **kwargs):
 
 @never_cache
 @require_GET
-def metrics_view(request):
+def metrics_view(request: HttpRequest) -> HttpResponse:
     if not settings.PORTICO_METRICS_TOKEN:
         if not settings.DEBUG:
             return HttpResponse(

@@ -1,15 +1,17 @@
 """The append-only audit trail. Its team is referred to by name: teams sit above core, so core never imports them
 (the table and app label "portal" predate the split into apps, see core/apps.py)."""
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
 
 
@@ -33,13 +35,13 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.actor_name} {self.verb} {self.object_type} {self.object_repr}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("Audit events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("Audit events are append-only.")

@@ -12,6 +12,8 @@ import http.client
 import ipaddress
 import socket
 import urllib.request
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -42,11 +44,17 @@ def status_text(status: int) -> str:
         return f"{status} (non-standard status)"
 
 
+# One ``getaddrinfo`` result: family, type, proto, canonical name, and the socket address (its shape depends on
+# the family).
+AddrInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+
+
 def private_targets_allowed() -> bool:
-    return settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS
+    allowed: bool = settings.PORTICO_ALLOW_PRIVATE_WEBHOOKS
+    return allowed
 
 
-def resolve_public(host: str, port: int) -> list[tuple]:
+def resolve_public(host: str, port: int) -> Sequence[AddrInfo]:
     """``getaddrinfo`` results for host:port, after checking every address; raises BlockedAddress (or
     socket.gaierror when the name does not resolve)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -94,10 +102,15 @@ def url_problem(url: str) -> str | None:
 _DEFAULT_TIMEOUT = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 
 
-def _connect_public(address, timeout=_DEFAULT_TIMEOUT, source_address=None, **kwargs):
+def _connect_public(
+    address: tuple[str, int],
+    timeout: float | None = _DEFAULT_TIMEOUT,
+    source_address: tuple[str, int] | None = None,
+    **kwargs: Any,
+) -> socket.socket:
     """``socket.create_connection``, to the addresses just checked (never a second lookup)."""
     host, port = address
-    error = None
+    error: OSError | None = None
     for family, type_, proto, _, sockaddr in resolve_public(host, port):
         sock = socket.socket(family, type_, proto)
         try:
@@ -114,30 +127,32 @@ def _connect_public(address, timeout=_DEFAULT_TIMEOUT, source_address=None, **kw
 
 
 class _PublicHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = _connect_public
 
 
 class _PublicHTTPSConnection(http.client.HTTPSConnection):
     # Only the TCP connection goes to the checked address; TLS still verifies the certificate for the URL's host.
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = _connect_public
 
 
 class _PublicHTTPHandler(urllib.request.HTTPHandler):
-    def http_open(self, req):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(_PublicHTTPConnection, req)
 
 
 class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
-    def https_open(self, req):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         # HTTPSHandler keeps its SSL context in _context (CPython's urllib.request); typeshed does not declare it.
         return self.do_open(_PublicHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
 
 
-def build_opener(*handlers) -> urllib.request.OpenerDirector:
+def build_opener(
+    *handlers: urllib.request.BaseHandler | Callable[[], urllib.request.BaseHandler],
+) -> urllib.request.OpenerDirector:
     """A urllib opener whose connections go only to checked addresses, directly: environment proxies are not
     used, since a proxy would connect to an address this check never saw."""
     return urllib.request.build_opener(

@@ -8,32 +8,42 @@ to answer 401 at any rate; ``ThrottledTokenAuthentication`` counts those failure
 past the anonymous rate, answers 429 with Retry-After without looking at the token.
 """
 
+from __future__ import annotations
+
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.module_loading import import_string
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.throttling import SimpleRateThrottle
 
+if TYPE_CHECKING:
+    # For annotations only: DRF's settings import this module, and rest_framework.views imports those settings.
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
-def client_address(request) -> str:
+
+def client_address(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or with PORTICO_TRUSTED_PROXIES = n reverse proxies in front, the
     address the n-th proxy from the right of X-Forwarded-For saw (the same rule as DRF's NUM_PROXIES, which the
     API throttles use). Earlier X-Forwarded-For entries are the client's to invent, so they are never trusted."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.PORTICO_TRUSTED_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    remote: str = request.META.get("REMOTE_ADDR", "")
+    proxies: int = settings.PORTICO_TRUSTED_PROXIES
+    forwarded: str | None = request.META.get("HTTP_X_FORWARDED_FOR")
     if proxies <= 0 or not forwarded:
         return remote
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     return hops[-min(proxies, len(hops))] if hops else remote
 
 
-def lockout_response(request, original_response=None, credentials=None):
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
     """The page django-axes answers a locked-out sign-in with (AXES_LOCKOUT_CALLABLE): 429, saying for how
     long and how to get unlocked, with Retry-After."""
     from axes.helpers import get_client_username, get_cool_off, get_failure_limit
@@ -64,10 +74,10 @@ class FailedTokenThrottle(SimpleRateThrottle):
     duration: int
     num_requests: int
 
-    def get_cache_key(self, request, view=None):
+    def get_cache_key(self, request: Request, view: APIView | None = None) -> str:
         return self.cache_format % {"ident": client_address(request)}
 
-    def over_limit(self, request) -> float | None:
+    def over_limit(self, request: Request) -> float | None:
         """Seconds until the next attempt may be checked, or None while under the limit."""
         if self.rate is None:
             return None
@@ -78,7 +88,7 @@ class FailedTokenThrottle(SimpleRateThrottle):
             self.history.pop()
         return self.wait() if len(self.history) >= self.num_requests else None
 
-    def record_failure(self, request) -> None:
+    def record_failure(self, request: Request) -> None:
         if self.rate is None:
             return
         self.over_limit(request)  # loads the current history
@@ -91,7 +101,7 @@ class ThrottledTokenAuthentication(TokenAuthentication):
     token from that address answers 429 with Retry-After until the window moves on, so guessing is as slow as
     the rate; good tokens do not count, and other addresses are not affected."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         auth = get_authorization_header(request).split()
         if not auth or auth[0].lower() != self.keyword.lower().encode():
             return None  # no token offered: nothing to count

@@ -1,5 +1,7 @@
 """API errors beyond DRF's own, and their documented shapes."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 
@@ -12,7 +14,7 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """401, 403 and 404: one sentence saying what went wrong."""
 
     detail = serializers.CharField()
@@ -44,7 +46,7 @@ class ErrorSerializer(serializers.Serializer):
         ),
     ]
 )
-class FieldErrorsSerializer(serializers.Serializer):
+class FieldErrorsSerializer(serializers.Serializer[Any]):
     """400 and 409: a list of messages per field name (an object for nested fields such as ``backend`` and
     ``tls``), ``non_field_errors`` for the request as a whole, or ``detail`` when the body could not be read."""
 

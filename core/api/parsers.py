@@ -1,5 +1,8 @@
 """How the API reads request bodies: JSON, refusing what cannot be stored."""
 
+from collections.abc import Mapping
+from typing import IO, Any
+
 from rest_framework import exceptions, parsers
 
 
@@ -9,7 +12,9 @@ class JSONParser(parsers.JSONParser):
     Oversized bodies never get here: core.limits answers them 413 before anything reads them.
     """
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -20,9 +25,9 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
-def _is_unicode(data) -> bool:
+def _is_unicode(data: object) -> bool:
     """True when every string in a parsed JSON document, keys included, can be encoded as UTF-8."""
-    stack = [data]
+    stack: list[object] = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, str):

@@ -1,11 +1,16 @@
 """The base of every API viewset: authentication, JSON bodies, documented errors, and Django's errors from the
 service layers mapped to DRF's (400 with messages per field, 409 for conflicts, 403)."""
 
+from typing import Any, TypeVar
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import exceptions, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from core.errors import ConflictError
@@ -15,8 +20,10 @@ from .errors import Conflict
 from .parsers import JSONParser
 from .schema import PorticoAutoSchema
 
+_M = TypeVar("_M", bound=models.Model)
 
-class APIViewSet(viewsets.GenericViewSet):
+
+class APIViewSet(viewsets.GenericViewSet[_M]):
     """What every endpoint shares: authentication, JSON bodies, error mapping and documented errors."""
 
     # Token first: its WWW-Authenticate header is what makes DRF answer 401 (not 403) without credentials.
@@ -26,7 +33,7 @@ class APIViewSet(viewsets.GenericViewSet):
     schema = PorticoAutoSchema()
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         # PostgreSQL cannot compare text containing NUL, so such a lookup would fail inside the database.
         if any("\x00" in str(value) for value in kwargs.values()):
@@ -36,7 +43,7 @@ class APIViewSet(viewsets.GenericViewSet):
         ):
             raise exceptions.ParseError("Query parameters must not contain NUL characters.")
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         return super().handle_exception(self.api_exception(exc))
 
     def api_exception(self, exc: Exception) -> Exception:

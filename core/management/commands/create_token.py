@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -12,11 +14,11 @@ class Command(BaseCommand):
         "With --revoke, delete the user's token and print nothing."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--revoke", action="store_true", help="Delete the user's token instead of creating one.")
 
-    def handle(self, *args, username, revoke, **options):
+    def handle(self, *args: Any, username: str, revoke: bool, **options: Any) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f'No user named "{username}".')
