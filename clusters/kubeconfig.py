@@ -6,6 +6,7 @@ with a message saying what to do instead. The server must be https: the credenti
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -27,13 +28,15 @@ class KubeconfigError(ValueError):
 
 @dataclass(frozen=True)
 class ParsedKubeconfig:
-    config: dict  # a one-context kubeconfig with inline data only
+    config: dict[str, Any]  # a one-context kubeconfig with inline data only
     context: str
     server: str
     insecure_skip_tls_verify: bool
 
 
-def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_insecure: bool = False) -> ParsedKubeconfig:
+def parse_kubeconfig(
+    text: str | dict[str, Any], context: str | None = None, *, allow_insecure: bool = False
+) -> ParsedKubeconfig:
     """Return a minimal kubeconfig for one context, or raise KubeconfigError."""
     if isinstance(text, dict):
         data = text
@@ -49,7 +52,7 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
         raise KubeconfigError("The kubeconfig must be a YAML mapping with clusters, users and contexts.")
 
     entries = data["contexts"] if isinstance(data.get("contexts"), list) else []
-    contexts: dict[str, dict] = {
+    contexts: dict[str, dict[str, Any]] = {
         c["name"]: c["context"] if isinstance(c.get("context"), dict) else {}
         for c in entries
         if isinstance(c, dict) and isinstance(c.get("name"), str)
@@ -106,7 +109,7 @@ def parse_kubeconfig(text: str | dict, context: str | None = None, *, allow_inse
     return ParsedKubeconfig(config=minimal, context=name, server=server, insecure_skip_tls_verify=insecure)
 
 
-def _named(data: dict, section: str, key: str, name: str | None) -> dict:
+def _named(data: dict[str, Any], section: str, key: str, name: str | None) -> dict[str, Any]:
     entries = data.get(section)
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and entry.get("name") == name:
@@ -117,5 +120,5 @@ def _named(data: dict, section: str, key: str, name: str | None) -> dict:
     raise KubeconfigError(f'The kubeconfig has no {key} named "{name}" in {section}.')
 
 
-def _namespace(ctx: dict) -> dict:
+def _namespace(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"namespace": ctx["namespace"]} if ctx.get("namespace") else {}

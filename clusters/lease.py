@@ -3,6 +3,7 @@ cluster at a time (however many workers run) and a crashed worker's claim simply
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -39,7 +40,7 @@ class LeaseLost(Exception):
 class LeaseKeeper:
     """Renews a sync's claim when a third of it has passed, by compare-and-swap on the owner token."""
 
-    def __init__(self, cluster_id: int, token: str, *, clock=time.monotonic):
+    def __init__(self, cluster_id: int, token: str, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.cluster_id, self.token, self.clock = cluster_id, token, clock
         self.renewed = clock()
 

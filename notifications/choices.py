@@ -20,7 +20,7 @@ class NotificationEventChoices(ColoredChoices):
         return [c.value for c in cls if c is not cls.TEST]
 
     @classmethod
-    def _colors(cls):
+    def _colors(cls) -> dict[str, str]:
         return {
             cls.APPROVED: "green",
             cls.HEALTHY: "green",
@@ -37,5 +37,5 @@ class DeliveryStatusChoices(ColoredChoices):
     FAILED = "failed", "Failed"
 
     @classmethod
-    def _colors(cls):
+    def _colors(cls) -> dict[str, str]:
         return {cls.PENDING: "yellow", cls.DELIVERED: "green", cls.FAILED: "red"}

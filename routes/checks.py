@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import replace
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Q, QuerySet
 
 from clusters.models import Cluster
@@ -24,7 +25,17 @@ from .domain import render
 from .domain.policy.conflicts import check_conflicts, owned_objects
 from .domain.policy.route import check_route
 from .domain.validation import validate_objects
-from .domain.values import BACKEND_EXTERNAL, CONFLICT, OwnedObject, RouteSpec, RouteTarget, TeamPolicy, Violation
+from .domain.values import (
+    BACKEND_EXTERNAL,
+    CONFLICT,
+    ExistingRoute,
+    ForeignIngressPath,
+    OwnedObject,
+    RouteSpec,
+    RouteTarget,
+    TeamPolicy,
+    Violation,
+)
 from .models import HostClaim, Route, RouteRevision
 
 # A request not yet saved has no id; its rendered objects carry this one (a valid label value) instead.
@@ -36,7 +47,14 @@ def normalized(spec: RouteSpec) -> RouteSpec:
 
 
 def check_request(
-    *, user, team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, route: Route | None = None
+    *,
+    user: User | AnonymousUser | None,
+    team: Team,
+    cluster: Cluster,
+    namespace: str,
+    name: str,
+    spec: RouteSpec,
+    route: Route | None = None,
 ) -> list[Violation]:
     """Every rule and conflict for a route request, without saving anything (also the API's dry run).
 
@@ -131,7 +149,9 @@ def host_claims(hosts: Iterable[str]) -> dict[str, str]:
     return dict(HostClaim.objects.filter(claim_filter).values_list("host", "team__slug"))
 
 
-def conflict_inputs(cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec):
+def conflict_inputs(
+    cluster: Cluster, host: str, namespace: str, name: str, exclude: Route | None, spec: RouteSpec
+) -> tuple[list[ExistingRoute], dict[str, str], list[ForeignIngressPath], list[OwnedObject]]:
     """Gather, in two queries, what check_conflicts compares against: the other live routes on this
     host or with this name, the claims on the host, the foreign Ingresses on it, and the objects other routes
     of the namespace own under the names the request (``spec``) would give its own.

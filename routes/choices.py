@@ -19,7 +19,7 @@ class ApprovalChoices(ColoredChoices):
     SUPERSEDED = Approval.SUPERSEDED.value, "Superseded"
 
     @classmethod
-    def _colors(cls):
+    def _colors(cls) -> dict[str, str]:
         return {cls.PENDING: "yellow", cls.APPROVED: "green", cls.REJECTED: "red", cls.SUPERSEDED: "grey"}
 
 
@@ -35,7 +35,7 @@ class SyncChoices(ColoredChoices):
     UNKNOWN = Sync.UNKNOWN.value, "Unknown"
 
     @classmethod
-    def _colors(cls):
+    def _colors(cls) -> dict[str, str]:
         return {cls.SYNCED: "green", cls.OUT_OF_SYNC: "yellow", cls.UNKNOWN: "grey"}
 
 
@@ -47,7 +47,7 @@ class HealthChoices(ColoredChoices):
     UNKNOWN = Health.UNKNOWN.value, "Unknown"
 
     @classmethod
-    def _colors(cls):
+    def _colors(cls) -> dict[str, str]:
         return {
             cls.HEALTHY: "green",
             cls.PROGRESSING: "blue",

@@ -8,13 +8,15 @@ check on its own, for the admin form to show errors before it saves.
 """
 
 import logging
-from collections.abc import Iterable
-from typing import cast
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from clusters.models import Cluster
 from core.audit import record
 from core.errors import ConflictError
 from core.names import LABEL_RULE, is_dns1123_label, is_dns1123_subdomain, normalize_host
@@ -25,10 +27,11 @@ from .signals import auto_approve_enabled, team_policy_changing
 logger = logging.getLogger(__name__)
 
 # (cluster, namespace) pairs a team may route into.
-Namespaces = Iterable[tuple]
+Namespaces = Iterable[tuple[Cluster, str]]
+Actor = User | AnonymousUser | None  # who acts; None is the system
 
 
-def team_snapshot(team) -> dict:
+def team_snapshot(team: Team) -> dict[str, Any]:
     """A team's settings, members and namespaces for the audit trail."""
     return {
         "slug": team.slug,
@@ -44,7 +47,7 @@ def team_snapshot(team) -> dict:
     }
 
 
-def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[tuple] | None:
+def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[tuple[Cluster, str]] | None:
     """Judge ``team`` (new, or a stored one carrying its changes) and the namespaces it is to have.
 
     Normalises ``team.domains`` and ``team.external_domains`` in place (lower case, no trailing dot, no
@@ -82,14 +85,15 @@ def validate_team(team: Team, *, namespaces: Namespaces | None = None) -> list[t
     return unique
 
 
-def _suffixes(value, field: str, add, *, what: str) -> list:
-    """A list of DNS suffixes as stored: normalised, without duplicates; problems go to ``add(field, message)``."""
+def _suffixes(value: object, field: str, add: Callable[[str, str], None], *, what: str) -> object:
+    """A list of DNS suffixes as stored: normalised, without duplicates; problems go to ``add(field, message)``
+    (a value that is not a list of strings comes back as it is, its error added)."""
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
         add(field, f'{what}s must be a list of DNS suffixes such as ["shop.example.com"].')
         return value
-    normalized = []
+    normalized: list[str] = []
     for raw in value:
         suffix = normalize_host(raw)
         if "." not in suffix or not is_dns1123_subdomain(suffix):
@@ -99,7 +103,7 @@ def _suffixes(value, field: str, add, *, what: str) -> list:
     return normalized
 
 
-def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | None) -> None:
+def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple[Cluster, str]] | None) -> None:
     """A change of domains, namespaces or flags may not leave a live route outside the team's policy: 409 naming
     each route and the rule (docs/security.md, "Team policy changes"). The routes app judges its routes when
     asked through ``team_policy_changing`` (routes/receivers.py)."""
@@ -113,7 +117,7 @@ def _refuse_leaving_live_routes_outside(team: Team, namespaces: list[tuple] | No
         raise ConflictError(errors)
 
 
-def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespaces | None = ()) -> Team:
+def create_team(team: Team, *, user: Actor, members: Iterable[User] = (), namespaces: Namespaces | None = ()) -> Team:
     """Validate and save a new team (``team`` unsaved) with its members and namespaces, and audit it."""
     namespaces = validate_team(team, namespaces=namespaces or ()) or []
     taken = ConflictError({"slug": [f'A team with slug "{team.slug}" already exists.']})
@@ -132,7 +136,9 @@ def create_team(team: Team, *, user, members: Iterable = (), namespaces: Namespa
     return team
 
 
-def update_team(team: Team, *, user, members: Iterable | None = None, namespaces: Namespaces | None = None) -> Team:
+def update_team(
+    team: Team, *, user: Actor, members: Iterable[User] | None = None, namespaces: Namespaces | None = None
+) -> Team:
     """Validate and save a stored team carrying its changes; ``members`` and ``namespaces``, when given,
     replace the current ones. Audited when anything changed."""
     with transaction.atomic():
@@ -155,7 +161,7 @@ def update_team(team: Team, *, user, members: Iterable | None = None, namespaces
     return team
 
 
-def _announce_auto_approve(team: Team, user) -> None:
+def _announce_auto_approve(team: Team, user: Actor) -> None:
     """Auto-approval lets the team's revisions go live with nobody reviewing them: turning it on is its own
     audit event, a warning in the log and a notification to every platform engineer (docs/security.md,
     "Four eyes")."""
@@ -166,7 +172,7 @@ def _announce_auto_approve(team: Team, user) -> None:
     auto_approve_enabled.send(sender=Team, team=team, actor=user)
 
 
-def delete_team(team: Team, *, user) -> None:
+def delete_team(team: Team, *, user: Actor) -> None:
     """Remove a team that has no routes and no host claims."""
     try:
         with transaction.atomic():
@@ -185,7 +191,7 @@ def delete_team(team: Team, *, user) -> None:
         ) from None
 
 
-def _set_namespaces(team: Team, namespaces: list[tuple]) -> None:
+def _set_namespaces(team: Team, namespaces: list[tuple[Cluster, str]]) -> None:
     TeamNamespace.objects.bulk_create(
         TeamNamespace(team=team, cluster=cluster, namespace=namespace) for cluster, namespace in namespaces
     )
