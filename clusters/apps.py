@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class ClustersConfig(AppConfig):
     name = "clusters"
 
-    def ready(self):
+    def ready(self) -> None:
         from core.metrics import state_registry
 
         from .metrics import ClusterStateCollector

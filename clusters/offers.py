@@ -3,6 +3,7 @@ ClusterIssuers, as the cluster's API server lists them (cached briefly, with a s
 it). A cluster Portico cannot list says why, and the form asks for names to be typed instead."""
 
 import logging
+from typing import Any
 
 from django.core.cache import cache
 
@@ -15,7 +16,7 @@ OFFERS_TIMEOUT = 3.0
 OFFERS_CACHE_SECONDS = 30
 
 
-def offers(cluster: Cluster, namespace: str) -> dict:
+def offers(cluster: Cluster, namespace: str) -> dict[str, Any]:
     """Services and ClusterIssuers as the cluster lists them (cached briefly), or why there are none."""
     if cluster.is_directory:
         return {
@@ -32,14 +33,14 @@ def offers(cluster: Cluster, namespace: str) -> dict:
             "note": f"Portico has no credentials for {cluster.label} yet, so type the Service name.",
         }
     key = f"portico:offers:{cluster.pk}:{cluster.updated_at.timestamp()}:{namespace}"
-    found = cache.get(key)
+    found: dict[str, Any] | None = cache.get(key)
     if found is None:
         found = _list_offers(cluster, namespace)
         cache.set(key, found, OFFERS_CACHE_SECONDS)
     return found
 
 
-def _list_offers(cluster: Cluster, namespace: str) -> dict:
+def _list_offers(cluster: Cluster, namespace: str) -> dict[str, Any]:
     try:
         with kube.KubeClient.for_cluster(cluster, timeout=OFFERS_TIMEOUT) as client:
             services = client.list(kube.SERVICE, namespace=namespace)

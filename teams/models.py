@@ -23,7 +23,7 @@ def team_slug_problem(slug: object) -> str | None:
     return f'Slug "{shown}" is not valid: it {reason} ({LABEL_RULE}); it labels the objects of the team\'s routes.'
 
 
-def validate_team_slug(value):
+def validate_team_slug(value: object) -> None:
     """A slug that can label Kubernetes objects (``team_slug_problem``); run by every team write
     (teams.services.validate_team calls full_clean): the API, the admin and the commands."""
     problem = team_slug_problem(value)
@@ -57,7 +57,7 @@ class Team(models.Model):
         ordering = ["slug"]
         db_table = "portal_team"  # created as portal.Team (core/migrations/0001_initial.py)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.slug
 
 
@@ -75,5 +75,5 @@ class TeamNamespace(models.Model):
             models.UniqueConstraint(fields=["team", "cluster", "namespace"], name="unique_team_namespace"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.cluster.name}/{self.namespace}"
