@@ -209,7 +209,7 @@ class LiveDemo:
         except LocalClusterError as exc:
             raise LocalClusterError(f"kube-apiserver did not start ({str(exc).splitlines()[0]})") from exc
         portico, admin = self._write_kubeconfig("portico"), self._write_kubeconfig("admin")
-        self.plane = self._start_data_path()
+        self.plane = self._start_data_path(self.cluster)
         seed_workloads(self.cluster, self._backends if self.plane is not None else None)
         if self.plane is not None:
             call_command(
@@ -255,11 +255,11 @@ class LiveDemo:
             )
         self._up.set()
 
-    def _start_data_path(self) -> TrafficPlane | None:
+    def _start_data_path(self, cluster: LocalCluster) -> TrafficPlane | None:
         """Traefik and cert-manager against the server, and the team's workloads as HTTP servers, when built."""
         try:
             plane = TrafficPlane(
-                self.cluster, self.workdir / "traffic", https_port=DEMO_HTTPS_PORT, http_port=DEMO_HTTP_PORT
+                cluster, self.workdir / "traffic", https_port=DEMO_HTTPS_PORT, http_port=DEMO_HTTP_PORT
             )
         except TrafficBinariesMissing:
             if shutil.which("go") is not None and not os.environ.get("PORTICO_TRAFFIC_BIN_DIR"):

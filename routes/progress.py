@@ -43,7 +43,9 @@ def judge(route, values: dict, now: datetime) -> dict:
     for step in waiting:
         step["status"] = "fail"
         step["detail"] = f"Still not done after {_duration(waited)}: {step.get('detail', '')}"
-    reason = "; ".join(step.get("title", step.get("step", "")) for step in waiting) or "the route did not settle"
+    reason = (
+        "; ".join(str(step.get("title") or step.get("step") or "") for step in waiting) or "the route did not settle"
+    )
     message = (
         f"Progressing for {_duration(waited)}, longer than the {_duration(deadline())} a route may take "
         f"(PORTICO_PROGRESS_DEADLINE): {reason}."

@@ -100,7 +100,7 @@ def resolve(host: str) -> list[str]:
     if wildcard in overrides:
         return [overrides[wildcard]]
     infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def cluster_is_private(cluster) -> bool:
@@ -309,14 +309,15 @@ def _http_hop(target: Target, address: str, port: int, context, timeout: float, 
 class _Pinned(http.client.HTTPSConnection):
     """HTTP(S) to ``address`` with ``host`` as SNI and Host header (curl --resolve)."""
 
-    def __init__(self, host: str, port: int, address: str, context, timeout: float):
+    def __init__(self, host: str, port: int, address: str, context: ssl.SSLContext | None, timeout: float):
         super().__init__(host, port, context=context or ssl.create_default_context(), timeout=timeout)
         self._address = address
-        self._tls = context is not None
+        self._tls_context = context
 
     def connect(self):
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host) if self._tls else sock
+        tls = self._tls_context
+        self.sock = tls.wrap_socket(sock, server_hostname=self.host) if tls is not None else sock
 
 
 def _served_certificate(address: str, port: int, host: str, timeout: float) -> bytes | None:

@@ -57,7 +57,7 @@ def nodes(route) -> tuple[list[Node], Node]:
 
     def step_state(name: str) -> str:
         status = (steps.get(name) or {}).get("status")
-        return {"ok": OK, "warn": WARN, "fail": FAIL}.get(status, UNKNOWN)
+        return {"ok": OK, "warn": WARN, "fail": FAIL}.get(str(status), UNKNOWN)
 
     dns = hops.get("dns")
     http = hops.get("http")

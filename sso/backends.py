@@ -53,7 +53,9 @@ class OIDCBackend(ModelBackend):
     the user found by issuer + subject (never by e-mail, which another account could claim) or made, and their
     groups applied (sso.mapping)."""
 
-    def authenticate(self, request, code_verifier=None, nonce=None, **kwargs):
+    # Not ModelBackend's (request, username, password) signature, on purpose: this backend answers only the OIDC
+    # callback's credentials; a password sign-in reaches it without a nonce and gets None (the line below).
+    def authenticate(self, request, code_verifier=None, nonce=None, **kwargs):  # type: ignore[override]
         # mozilla-django-oidc's callback view calls authenticate(request, nonce=..., code_verifier=...) after it
         # has matched the state to this session and taken the state out of it (so it cannot be replayed).
         if request is None or nonce is None or not conf.enabled():

@@ -103,7 +103,7 @@ def _signing_key(token: str):
     raise TokenRejected("the ID token is not signed by any of the provider's keys")
 
 
-def verify_id_token(token: str, *, nonce: str | None) -> dict:
+def verify_id_token(token: str | None, *, nonce: str | None) -> dict:
     """The ID token's claims once every check passes: signature by one of the provider's keys, issuer, audience
     (this client), expiry and issue time (30 s leeway), and the nonce of this sign-in when one was sent."""
     if not token:

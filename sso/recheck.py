@@ -51,6 +51,7 @@ def recheck(user, *, force: bool = False) -> str:
 
 def _recheck(user, refresh_encrypted: str) -> str:
     refresh_token = crypto.decrypt(refresh_encrypted) if refresh_encrypted else ""
+    refused: provider.TokenRejected | None
     try:
         if not refresh_token:
             raise provider.TokenRejected("no refresh token: the provider gave none at sign-in (offline_access)")

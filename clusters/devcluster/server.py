@@ -131,7 +131,7 @@ class LocalCluster:
         self._owner_pid = os.getpid()
 
     @property
-    def _keys(self) -> Pki:
+    def keys(self) -> Pki:
         if self.pki is None:
             raise LocalClusterError("The local API server has not been started.")
         return self.pki
@@ -158,7 +158,7 @@ class LocalCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.pki = ensure_pki(self.workdir / "pki")
         self._http = urllib3.PoolManager(
-            cert_reqs="CERT_REQUIRED", ca_cert_data=self._keys.ca_pem.decode(), retries=False, maxsize=8
+            cert_reqs="CERT_REQUIRED", ca_cert_data=self.keys.ca_pem.decode(), retries=False, maxsize=8
         )
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
@@ -225,7 +225,7 @@ class LocalCluster:
                 "--log-level=warn",
             ],
         )
-        pki = self._keys
+        pki = self.keys
         cert_dir = self.workdir / "apiserver"
         cert_dir.mkdir(exist_ok=True)
         self._spawn(
@@ -279,7 +279,7 @@ class LocalCluster:
                     "GET",
                     f"{self.url}/readyz",
                     timeout=5.0,
-                    headers={"Authorization": f"Bearer {self._keys.admin_token}"},
+                    headers={"Authorization": f"Bearer {self.keys.admin_token}"},
                 )
                 if response.status == 200:
                     return
@@ -358,7 +358,7 @@ class LocalCluster:
                     "name": "dev-cluster",
                     "cluster": {
                         "server": self.url,
-                        "certificate-authority-data": base64.b64encode(self._keys.ca_pem).decode(),
+                        "certificate-authority-data": base64.b64encode(self.keys.ca_pem).decode(),
                     },
                 }
             ],
@@ -368,9 +368,9 @@ class LocalCluster:
 
     def token(self, identity: str) -> str:
         if identity == "admin":
-            return self._keys.admin_token
+            return self.keys.admin_token
         if identity == "portico":
-            return self._keys.portico_token
+            return self.keys.portico_token
         raise ValueError(f"Unknown identity {identity!r}: {IDENTITIES}")
 
     def request(
@@ -384,7 +384,7 @@ class LocalCluster:
         timeout: float = 30.0,
     ) -> dict | None:
         """One call as admin (or with ``token``); the decoded JSON answer. Raises ApiError for an error status."""
-        headers = {"Authorization": f"Bearer {token or self._keys.admin_token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {token or self.keys.admin_token}", "Accept": "application/json"}
         data = None
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
@@ -403,9 +403,10 @@ class LocalCluster:
         """Server-side apply as ``manager`` (admin unless ``token``)."""
         path = self.path_of(obj)
         query = f"?fieldManager={manager}" + ("&force=true" if force else "")
-        return self._object("PATCH", path + query, obj, content_type="application/apply-patch+yaml", token=token)
+        return self.request_object("PATCH", path + query, obj, content_type="application/apply-patch+yaml", token=token)
 
-    def _object(self, method: str, path: str, body: dict | None = None, **kwargs) -> dict:
+    def request_object(self, method: str, path: str, body: dict | None = None, **kwargs) -> dict:
+        """Like :meth:`request`, for calls that must answer a JSON object (an object, a list, a TokenRequest)."""
         answer = self.request(method, path, body, **kwargs)
         if answer is None:
             raise LocalClusterError(f"{method} {path.split('?')[0]} answered no JSON object.")
@@ -430,7 +431,7 @@ class LocalCluster:
         cache = self.__dict__.setdefault("_resources", {})
         if api_version not in cache:
             base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            cache[api_version] = [r for r in self._object("GET", base)["resources"] if "/" not in r["name"]]
+            cache[api_version] = [r for r in self.request_object("GET", base)["resources"] if "/" not in r["name"]]
         for r in cache[api_version]:
             if kind in (r["kind"], r["name"], r.get("singularName")):
                 return r["name"], r["namespaced"]

@@ -200,7 +200,7 @@ class TrafficPlane:
                 "spec": {"controllerName": GATEWAY_CONTROLLER},
             }
         )
-        self._write(self.workdir / "api-ca.crt", self.cluster.pki.ca_pem)
+        self._write(self.workdir / "api-ca.crt", self.cluster.keys.ca_pem)
         self._write(
             self.workdir / "traefik.token", self.service_account_token(TRAEFIK_NAMESPACE, TRAEFIK_ACCOUNT).encode()
         )
@@ -213,7 +213,7 @@ class TrafficPlane:
                     "name": "local",
                     "cluster": {
                         "server": self.cluster.url,
-                        "certificate-authority-data": base64.b64encode(self.cluster.pki.ca_pem).decode(),
+                        "certificate-authority-data": base64.b64encode(self.cluster.keys.ca_pem).decode(),
                     },
                 }
             ],
@@ -229,7 +229,7 @@ class TrafficPlane:
 
     def service_account_token(self, namespace: str, name: str) -> str:
         """A bound token of ServiceAccount ``namespace/name`` from the TokenRequest API, as a pod would get."""
-        answer = self.cluster.request(
+        answer = self.cluster.request_object(
             "POST",
             f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
             {
@@ -292,8 +292,8 @@ class TrafficPlane:
         while True:
             self._check_alive("cert-manager-controller")
             try:
-                secret = self.cluster.request("GET", secret_path)
-                issuer = self.cluster.request("GET", issuer_path)
+                secret = self.cluster.request_object("GET", secret_path)
+                issuer = self.cluster.request_object("GET", issuer_path)
                 ready = any(
                     c.get("type") == "Ready" and c.get("status") == "True"
                     for c in (issuer.get("status") or {}).get("conditions") or []
@@ -422,15 +422,16 @@ def backend_address() -> str:
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
                 sock.connect((probe, 9))
-                address = sock.getsockname()[0]
+                address = str(sock.getsockname()[0])
         except OSError:
             continue
         if not address.startswith("127.") and address != "0.0.0.0":
             return address
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            if not info[4][0].startswith("127."):
-                return info[4][0]
+            candidate = str(info[4][0])
+            if not candidate.startswith("127."):
+                return candidate
     except OSError:
         pass
     raise LocalClusterError(
