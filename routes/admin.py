@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
+from .claims import release_claim, routes_using_host
 from .domain.diff import spec_diff
 from .models import HostClaim, Review, Route, RouteRevision
-from .services import PolicyError, approve_route, reject_route, release_claim, routes_using_host
+from .services import PolicyError, approve_route, reject_route
 
 
 def badge(value: str, choices) -> str:
@@ -161,7 +162,7 @@ class RouteAdmin(admin.ModelAdmin):
 
 @admin.register(HostClaim)
 class HostClaimAdmin(admin.ModelAdmin):
-    """Claims end through services.release_claim only, which refuses while a route uses the host."""
+    """Claims end through claims.release_claim only, which refuses while a route uses the host."""
 
     list_display = ["host", "team", "route", "claimed_by", "claimed_at"]
     list_filter = ["team"]

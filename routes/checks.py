@@ -42,6 +42,18 @@ from .models import HostClaim, Route, RouteRevision
 UNSAVED_ROUTE_ID = "00000000-0000-0000-0000-000000000000"
 
 
+class PolicyError(Exception):
+    """The request breaks one or more rules. ``is_conflict`` is true when every violation is a conflict (409)."""
+
+    def __init__(self, violations: list[Violation]):
+        super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
+        self.violations = violations
+
+    @property
+    def is_conflict(self) -> bool:
+        return all(v.code == "conflict" for v in self.violations)
+
+
 def normalized(spec: RouteSpec) -> RouteSpec:
     return replace(spec, host=normalize_host(spec.host))
 

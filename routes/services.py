@@ -1,5 +1,7 @@
 """The review workflow: every state change of a route's approval goes through one function here.
 
+Who may do what is in routes.permissions (the four-eyes rule among it), host claims in routes.claims.
+
 Used alike by the API, the pages, the admin and management commands. Each function checks
 permissions, applies policy, writes the change and an AuditEvent in one transaction, and wakes
 the reconciler after commit.
@@ -10,7 +12,6 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from clusters.models import Cluster
@@ -20,11 +21,14 @@ from teams.models import Team
 
 from . import checks, signals
 from .adapters import revision_spec, team_policy
+from .checks import PolicyError
 from .choices import ApprovalChoices, HealthChoices, SyncChoices
+from .claims import claim_host
 from .domain.policy.conflicts import check_conflicts
 from .domain.policy.route import check_route
 from .domain.values import RouteSpec, Violation
-from .models import HostClaim, Review, Route, RouteRevision
+from .models import Review, Route, RouteRevision
+from .permissions import acts_for, can_edit, change_authors, review_refusal
 from .tasks import reconcile_route
 
 logger = logging.getLogger(__name__)
@@ -32,68 +36,6 @@ logger = logging.getLogger(__name__)
 
 # Creator of routes the system adopts (import_ingresses without --as): inactive, cannot sign in.
 SYSTEM_USERNAME = "portico-system"
-
-
-class PolicyError(Exception):
-    """The request breaks one or more rules. ``is_conflict`` is true when every violation is a conflict (409)."""
-
-    def __init__(self, violations: list[Violation]):
-        super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
-        self.violations = violations
-
-    @property
-    def is_conflict(self) -> bool:
-        return all(v.code == "conflict" for v in self.violations)
-
-
-def acts_for(user, team: Team) -> bool:
-    """Whether ``user`` may act for ``team``: a member of it, or a platform engineer (who acts for every team)."""
-    return is_platform(user) or team.members.filter(pk=user.pk).exists()
-
-
-def can_edit(user, route: Route) -> bool:
-    return acts_for(user, route.team)
-
-
-def change_authors(route: Route, number: int) -> dict[int, int]:
-    """Who wrote the change a review of revision ``number`` decides on: ``{revision number: author id}`` for
-    every revision after the last approved one (after creation when none was), up to ``number``. A later
-    revision carries the earlier ones' content (an edit starts from the latest revision), so each author
-    wrote part of what is approved."""
-    first = (route.approved_revision or 0) + 1
-    numbers = range(first, number + 1)
-    cache = getattr(route, "_revision_cache", None) or {}
-    if all(n in cache for n in numbers):
-        return {n: cache[n].created_by_id for n in numbers}
-    return dict(route.revisions.filter(number__gte=first, number__lte=number).values_list("number", "created_by_id"))
-
-
-def review_refusal(user, route: Route, number: int) -> str | None:
-    """Why ``user`` may not approve or reject revision ``number``, or None when they may.
-
-    The four-eyes rule, in this one place for the API, the pages and the admin (docs/security.md, "Four eyes"):
-    only platform engineers review, and never a change they wrote any revision of.
-    """
-    if not is_platform(user):
-        return "Only platform engineers review routes."
-    written = sorted(n for n, author in change_authors(route, number).items() if author == user.pk)
-    if not written:
-        return None
-    if written[-1] == number:
-        return "You requested this revision, so another platform engineer has to review it."
-    since = (
-        f"r{route.approved_revision}, the last approved revision"
-        if route.approved_revision
-        else "the route was created"
-    )
-    return (
-        f"You wrote r{written[-1]}, which is part of the change since {since}; another platform engineer "
-        "has to review it."
-    )
-
-
-def can_review(user, route: Route, revision: int | None = None) -> bool:
-    return review_refusal(user, route, revision or route.revision) is None
 
 
 def _raise_if(violations: list[Violation]) -> None:
@@ -292,7 +234,7 @@ def _decide(route: Route, number: int, decision: str, *, reviewer, comment: str)
                     route=locked,
                 )
             )
-            _claim_host(locked, spec.host, reviewer)
+            claim_host(locked, spec.host, reviewer)
             _supersede_before(locked, number)
             locked.approved_revision = number
             if locked.applied_revision != number:
@@ -396,7 +338,7 @@ def adopt_route(
             rev = _add_revision(route, 1, spec, creator)
             rev.approval = ApprovalChoices.APPROVED
             rev.save(update_fields=["approval"])
-            _claim_host(route, spec.host, user)
+            claim_host(route, spec.host, user)
             comment = f"Adopted from Ingress {source}, as it runs on {cluster.name}."
             Review.objects.create(
                 route=route,
@@ -412,18 +354,6 @@ def adopt_route(
             [Violation("name", f'A route named "{name}" already exists in {cluster.name}/{namespace}.', "conflict")]
         ) from exc
     return route
-
-
-def _claim_host(route: Route, host: str, user) -> None:
-    claim, created = HostClaim.objects.select_for_update().get_or_create(
-        host=host, defaults={"team": route.team, "route": route, "claimed_by": user}
-    )
-    if claim.team_id != route.team_id:
-        raise PolicyError([Violation("host", f'Host "{host}" is claimed by team "{claim.team.slug}".', "conflict")])
-    if created:
-        record(
-            user, "claim", claim, after={"host": host, "team": route.team.slug, "route": str(route.pk)}, team=route.team
-        )
 
 
 def request_deletion(route: Route, *, user) -> Route:
@@ -447,62 +377,6 @@ def request_deletion(route: Route, *, user) -> Route:
         record(user, "delete", locked, before=before, team=route.team)
     route.refresh_from_db()
     return route
-
-
-def routes_using_host(host: str) -> list[str]:
-    """Routes that still use ``host``, each as "cluster/namespace/name (why)": any non-deleted route whose approved
-    or applied revision serves the host (a route being deleted counts until its objects are gone), or whose
-    pending revision asks for it. While there is one, the host's claim is held (docs/security.md, "Host claims")."""
-    revisions = (
-        RouteRevision.objects.filter(host=host, route__deleted_at__isnull=True)
-        .filter(
-            Q(number=F("route__approved_revision"))
-            | Q(number=F("route__applied_revision"))
-            | Q(number=F("route__revision"), approval=ApprovalChoices.PENDING)
-        )
-        .select_related("route__cluster")
-        .order_by("route__cluster__name", "route__namespace", "route__name", "number")
-    )
-    found: dict = {}
-    for rev in revisions:
-        route = rev.route
-        why = found.setdefault(route.pk, (str(route), []))[1]
-        if rev.number == route.applied_revision:
-            why.append(f"r{rev.number} applied")
-        if rev.number == route.approved_revision and rev.number != route.applied_revision:
-            why.append(f"r{rev.number} approved")
-        if rev.number == route.revision and rev.approval == ApprovalChoices.PENDING:
-            why.append(f"r{rev.number} pending")
-    return [f"{name} ({', '.join(why)})" for name, why in found.values()]
-
-
-def release_claim(claim: HostClaim, *, user) -> None:
-    """Give a host back: owner team members or platform engineers, and only when no route uses it any more
-    (``routes_using_host``). The one way a claim ends, for the API, the admin and any other caller."""
-    if not acts_for(user, claim.team):
-        raise PermissionDenied("Only the owning team or a platform engineer can release this host.")
-    with transaction.atomic():
-        # Lock the claim before looking: an approval claiming the host waits for it (see _claim_host), so
-        # none can make the host live between the check and the delete.
-        locked = HostClaim.objects.select_for_update().filter(pk=claim.pk).first()
-        if locked is None:
-            return  # released meanwhile
-        in_use = routes_using_host(claim.host)
-        if in_use:
-            more = f" and {len(in_use) - 5} more" if len(in_use) > 5 else ""
-            raise PolicyError(
-                [
-                    Violation(
-                        "host",
-                        f'Host "{claim.host}" is still used by route {", ".join(in_use[:5])}{more}; it can be released '
-                        "once no route serves or requests it (delete the routes, or move them to another host and let "
-                        "the change be applied).",
-                        "conflict",
-                    )
-                ]
-            )
-        record(user, "release", claim, before={"host": claim.host, "team": claim.team.slug}, team=claim.team)
-        locked.delete()
 
 
 def enqueue_reconcile(route_id) -> None:

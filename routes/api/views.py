@@ -26,7 +26,7 @@ from core.api.errors import Conflict
 from core.api.views import APIViewSet
 from core.models import AuditEvent
 from core.names import normalize_host
-from routes import services
+from routes import claims, services
 from routes.domain.render import to_yaml
 from routes.filtersets import RouteFilterSet
 from routes.models import HostClaim, Route, RouteRevision
@@ -256,7 +256,7 @@ class HostClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesA
         return super().get_object()
 
     def destroy(self, request, *args, **kwargs):
-        services.release_claim(self.get_object(), user=request.user)
+        claims.release_claim(self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.models import AuditEvent
-from routes import services
+from routes import claims, services
 from routes.models import HostClaim
 
 
@@ -36,12 +36,12 @@ def test_other_team_cannot_delete(approved_route, bob):
 def test_release_claim_only_when_unused_and_by_owner_or_platform(approved_route, alice, bob, pat):
     claim = HostClaim.objects.get()
     with pytest.raises(services.PolicyError, match="still used"):
-        services.release_claim(claim, user=alice)
+        claims.release_claim(claim, user=alice)
     approved_route.__class__.objects.filter(pk=approved_route.pk).update(deleted_at=approved_route.created_at)
     with pytest.raises(PermissionDenied):
-        services.release_claim(claim, user=bob)
+        claims.release_claim(claim, user=bob)
 
-    services.release_claim(claim, user=pat)
+    claims.release_claim(claim, user=pat)
 
     assert not HostClaim.objects.exists()
     assert AuditEvent.objects.filter(verb="release").exists()

@@ -39,7 +39,7 @@ from clusters import services as cluster_services
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
 from core.errors import ConflictError
-from routes import reconcile, services
+from routes import claims, reconcile, services
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.choices import ApprovalChoices
 from routes.domain import render
@@ -194,7 +194,7 @@ class PorticoRules(RuleBasedStateMachine):
         if claim is None:
             return
         with contextlib.suppress(services.PolicyError, PermissionDenied):
-            services.release_claim(claim, user=self.users[user])
+            claims.release_claim(claim, user=self.users[user])
 
     @rule(team=st.sampled_from(["shop", "blog"]), on=st.booleans(), user=st.integers(0, 1))
     def platform_sets_auto_approve(self, team, on, user):

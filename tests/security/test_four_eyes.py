@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from core.models import AuditEvent
-from routes import services
+from routes import permissions, services
 from routes.domain.values import Backend
 from routes.models import Review
 from tests.api.conftest import url
@@ -63,7 +63,7 @@ def test_revisions_up_to_the_last_approved_one_are_not_part_of_the_change(submit
     route = services.approve_route(route, user=quinn, revision=2)  # pat's r2 was reviewed by someone else
     route = services.edit_route(route, user=alice, spec=spec(path="/v2", backend=PLATFORM_BACKEND))
 
-    assert services.change_authors(route, 3) == {3: alice.pk}
+    assert permissions.change_authors(route, 3) == {3: alice.pk}
     route = services.approve_route(route, user=pat, revision=3)
     assert (route.approval, route.approved_revision) == ("approved", 3)
 
@@ -73,7 +73,7 @@ def test_a_rejected_revision_since_the_last_approval_is_still_part_of_the_change
     route = services.reject_route(route, user=quinn, comment="not like this", revision=2)
     route = services.edit_route(route, user=alice, spec=spec(path="/v2", backend=PLATFORM_BACKEND))
 
-    assert services.change_authors(route, 3) == {2: pat.pk, 3: alice.pk}
+    assert permissions.change_authors(route, 3) == {2: pat.pk, 3: alice.pk}
     with pytest.raises(PermissionDenied, match="You wrote r2, which is part of the change since r1, the last approved"):
         services.approve_route(route, user=pat, revision=3)
 
@@ -81,14 +81,14 @@ def test_a_rejected_revision_since_the_last_approval_is_still_part_of_the_change
 def test_the_author_of_the_pending_revision_itself_is_told_they_requested_it(carried, pat):
     route = services.edit_route(carried, user=pat, spec=spec(path="/v3", backend=PLATFORM_BACKEND))
 
-    assert services.review_refusal(pat, route, 4) == (
+    assert permissions.review_refusal(pat, route, 4) == (
         "You requested this revision, so another platform engineer has to review it."
     )
 
 
 def test_developers_never_review(carried, alice, bob):
     for user in (alice, bob):
-        assert services.review_refusal(user, carried, 3) == "Only platform engineers review routes."
+        assert permissions.review_refusal(user, carried, 3) == "Only platform engineers review routes."
 
 
 # The API, for every role

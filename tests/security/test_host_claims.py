@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 
 from clusters.models import Cluster
 from core.models import AuditEvent
-from routes import services
+from routes import claims, services
 from routes.models import HostClaim, Route
 from tests.api.conftest import route_body, url
 from tests.factories import make_team, make_user, spec
@@ -77,11 +77,11 @@ def test_an_applied_revision_holds_the_host_until_the_new_one_is_applied(moved, 
     Route.objects.filter(pk=route.pk).update(applied_revision=1)
 
     with pytest.raises(services.PolicyError, match=r"prod-eu/shop/cart \(r1 applied\)"):
-        services.release_claim(HostClaim.objects.get(host=HOST), user=alice)
+        claims.release_claim(HostClaim.objects.get(host=HOST), user=alice)
     assert_held()
 
     Route.objects.filter(pk=route.pk).update(applied_revision=2)  # the worker applied r2
-    services.release_claim(HostClaim.objects.get(host=HOST), user=alice)
+    claims.release_claim(HostClaim.objects.get(host=HOST), user=alice)
     assert not HostClaim.objects.filter(host=HOST).exists()
     assert AuditEvent.objects.get(verb="release").actor_name == "alice"
 
@@ -90,10 +90,10 @@ def test_a_route_being_deleted_holds_the_host_until_its_objects_are_gone(approve
     services.request_deletion(approved_route, user=alice)
 
     with pytest.raises(services.PolicyError, match="still used by route"):
-        services.release_claim(HostClaim.objects.get(host=HOST), user=alice)
+        claims.release_claim(HostClaim.objects.get(host=HOST), user=alice)
 
     Route.objects.filter(pk=approved_route.pk).update(deleted_at=approved_route.created_at)
-    services.release_claim(HostClaim.objects.get(host=HOST), user=alice)
+    claims.release_claim(HostClaim.objects.get(host=HOST), user=alice)
     assert not HostClaim.objects.filter(host=HOST).exists()
 
 
@@ -102,7 +102,7 @@ def test_a_pending_request_for_the_host_holds_it_too(approved_route, alice, subm
     Route.objects.filter(pk=approved_route.pk).update(deleted_at=approved_route.created_at)
 
     with pytest.raises(services.PolicyError, match=r"prod-eu/shop/cart-api \(r1 pending\)"):
-        services.release_claim(HostClaim.objects.get(host=HOST), user=alice)
+        claims.release_claim(HostClaim.objects.get(host=HOST), user=alice)
 
 
 def test_a_rejected_latest_revision_does_not_hold_the_host(approved_route, alice, pat):
@@ -112,7 +112,7 @@ def test_a_rejected_latest_revision_does_not_hold_the_host(approved_route, alice
     route = services.edit_route(route, user=alice, spec=spec(host=HOST))
     services.reject_route(route, user=pat, comment="stay on cart2", revision=3)
 
-    services.release_claim(HostClaim.objects.get(host=HOST), user=alice)
+    claims.release_claim(HostClaim.objects.get(host=HOST), user=alice)
     assert not HostClaim.objects.filter(host=HOST).exists()
 
 
@@ -131,7 +131,7 @@ def test_release_of_an_unused_host_by_role(api, approved_route, alice, bob, pat)
 
 def test_other_teams_cannot_release_through_the_service(moved, bob):
     with pytest.raises(PermissionDenied):
-        services.release_claim(HostClaim.objects.get(host=HOST), user=bob)
+        claims.release_claim(HostClaim.objects.get(host=HOST), user=bob)
 
 
 # The admin

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from routes.views import REVIEWS_PER_PAGE
+from routes.views.reviews import REVIEWS_PER_PAGE
 
 # Session, user and group lookups are part of every page; the rest is the page's own.
 BUDGET = {

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from routes import reconcile, services
-from routes.views import ROUTES_PER_PAGE
+from routes.views.pages import ROUTES_PER_PAGE
 from tests.factories import spec
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from routes.domain.diagnostics import texts
+from routes.domain.diagnostics import gateway_texts, texts
 from routes.domain.diagnostics.shared import (
     FAIL,
     NOT_OBSERVED,
@@ -76,13 +76,19 @@ def steps(ctx: Context) -> dict[str, Callable[[Context], Finding]]:
 
 
 def gateway_ref(o: Observed) -> str:
-    return f"{o.gateway_namespace}/{o.gateway_name}" if o.gateway_namespace else o.gateway_name or texts.GATEWAY_UNNAMED
+    return (
+        f"{o.gateway_namespace}/{o.gateway_name}"
+        if o.gateway_namespace
+        else o.gateway_name or gateway_texts.GATEWAY_UNNAMED
+    )
 
 
 def gateway_arg(o: Observed) -> str:
     """The Gateway as kubectl arguments: ``-n <namespace> <name>``."""
     return (
-        f"-n {o.gateway_namespace} {o.gateway_name}" if o.gateway_namespace else o.gateway_name or texts.GATEWAY_UNNAMED
+        f"-n {o.gateway_namespace} {o.gateway_name}"
+        if o.gateway_namespace
+        else o.gateway_name or gateway_texts.GATEWAY_UNNAMED
     )
 
 
@@ -92,27 +98,34 @@ def gateway_step(ctx: Context) -> Finding:
         return NOT_OBSERVED
     ref, arg = gateway_ref(o), gateway_arg(o)
     if o.gateway_present is False:
-        return Finding(FAIL, texts.GATEWAY_MISSING.format(ref=ref), texts.GATEWAY_MISSING_FIX, health=Health.DEGRADED)
+        return Finding(
+            FAIL,
+            gateway_texts.GATEWAY_MISSING.format(ref=ref),
+            gateway_texts.GATEWAY_MISSING_FIX,
+            health=Health.DEGRADED,
+        )
     if o.gateway_present is None:
-        return Finding(SKIP, texts.GATEWAY_NOT_CHECKED)
+        return Finding(SKIP, gateway_texts.GATEWAY_NOT_CHECKED)
     programmed = condition(o.gateway, "Programmed")
     if programmed is not None and programmed.get("status") == "False":
         reason = programmed.get("reason") or "NotProgrammed"
         message = programmed.get("message") or texts.NO_MESSAGE
         return Finding(
             FAIL,
-            texts.GATEWAY_NOT_PROGRAMMED.format(ref=ref, reason=reason, message=message),
-            texts.GATEWAY_NOT_PROGRAMMED_FIX.format(arg=arg),
+            gateway_texts.GATEWAY_NOT_PROGRAMMED.format(ref=ref, reason=reason, message=message),
+            gateway_texts.GATEWAY_NOT_PROGRAMMED_FIX.format(arg=arg),
             health=Health.DEGRADED,
         )
     if not ctx.address:
         return Finding(
             WARN,
-            texts.GATEWAY_ADDRESS_PENDING.format(ref=ref),
-            texts.GATEWAY_ADDRESS_PENDING_FIX.format(arg=arg),
+            gateway_texts.GATEWAY_ADDRESS_PENDING.format(ref=ref),
+            gateway_texts.GATEWAY_ADDRESS_PENDING_FIX.format(arg=arg),
             health=Health.PROGRESSING,
         )
-    return Finding(OK, texts.GATEWAY_SERVED.format(ref=ref, address=ctx.address, host=o.host or texts.YOUR_HOST))
+    return Finding(
+        OK, gateway_texts.GATEWAY_SERVED.format(ref=ref, address=ctx.address, host=o.host or texts.YOUR_HOST)
+    )
 
 
 def http_route_step(ctx: Context) -> Finding:
@@ -125,16 +138,16 @@ def http_route_step(ctx: Context) -> Finding:
     ref = gateway_ref(o)
     accepted = _parent_condition(o, "Accepted")
     if accepted is None or accepted.get("status") == "Unknown" or accepted.get("reason") == "Pending":
-        describe = texts.HTTP_ROUTE_DESCRIBE.format(ns=ctx.namespace, name=name)
+        describe = gateway_texts.HTTP_ROUTE_DESCRIBE.format(ns=ctx.namespace, name=name)
         return Finding(
             WARN,
-            texts.HTTP_ROUTE_NOT_REPORTED.format(ns=ctx.namespace, name=name, ref=ref),
-            texts.HTTP_ROUTE_NOT_REPORTED_FIX.format(ref=ref, describe=describe),
+            gateway_texts.HTTP_ROUTE_NOT_REPORTED.format(ns=ctx.namespace, name=name, ref=ref),
+            gateway_texts.HTTP_ROUTE_NOT_REPORTED_FIX.format(ref=ref, describe=describe),
             health=Health.PROGRESSING,
             condition="Unknown",
             reason=(accepted or {}).get("reason") or "Pending",
         )
-    ok = texts.HTTP_ROUTE_ACCEPTED.format(
+    ok = gateway_texts.HTTP_ROUTE_ACCEPTED.format(
         ref=ref, ns=ctx.namespace, name=name, host=o.host or texts.YOUR_HOST, path=o.path
     )
     return _judged(
@@ -142,9 +155,9 @@ def http_route_step(ctx: Context) -> Finding:
         accepted,
         "Accepted",
         "NotAccepted",
-        texts.ACCEPTED_REASONS,
-        texts.HTTP_ROUTE_REFUSED_FALLBACK,
-        texts.HTTP_ROUTE_REFUSED,
+        gateway_texts.ACCEPTED_REASONS,
+        gateway_texts.HTTP_ROUTE_REFUSED_FALLBACK,
+        gateway_texts.HTTP_ROUTE_REFUSED,
         ok,
     )
 
@@ -154,19 +167,19 @@ def refs_step(ctx: Context) -> Finding:
     if o.directory:
         return NOT_OBSERVED
     if o.http_route is None:
-        return Finding(SKIP, texts.REFS_NO_ROUTE, reason="HTTPRouteMissing")
+        return Finding(SKIP, gateway_texts.REFS_NO_ROUTE, reason="HTTPRouteMissing")
     resolved = _parent_condition(o, "ResolvedRefs")
     if resolved is None or resolved.get("status") == "Unknown":
-        return Finding(SKIP, texts.REFS_NOT_REPORTED, reason=(resolved or {}).get("reason") or "Pending")
-    ok = texts.REFS_RESOLVED.format(service=o.service_name or "<service>")
+        return Finding(SKIP, gateway_texts.REFS_NOT_REPORTED, reason=(resolved or {}).get("reason") or "Pending")
+    ok = gateway_texts.REFS_RESOLVED.format(service=o.service_name or "<service>")
     return _judged(
         ctx,
         resolved,
         "ResolvedRefs",
         "Unresolved",
-        texts.RESOLVED_REFS_REASONS,
-        texts.REFS_UNRESOLVED_FALLBACK,
-        texts.REFS_UNRESOLVED,
+        gateway_texts.RESOLVED_REFS_REASONS,
+        gateway_texts.REFS_UNRESOLVED_FALLBACK,
+        gateway_texts.REFS_UNRESOLVED,
         ok,
     )
 
@@ -232,12 +245,14 @@ def _explain(
         "service": o.service_name or "<service>",
         "listener": o.gateway_section_name or "(any)",
     }
-    unknown_fix = texts.REASON_FALLBACK_FIX.format(
+    unknown_fix = gateway_texts.REASON_FALLBACK_FIX.format(
         ns=ctx.namespace, name=get(o.http_route, "metadata", "name") or "<name>"
     )
     meaning, fix = reasons.get(found.get("reason") or "", (fallback, unknown_fix))
     message = found.get("message")
-    detail = meaning.format(**values) + (texts.GATEWAY_SAYS.format(message=message.rstrip(".")) if message else "")
+    detail = meaning.format(**values) + (
+        gateway_texts.GATEWAY_SAYS.format(message=message.rstrip(".")) if message else ""
+    )
     return detail, fix.format(**values)
 
 
@@ -267,28 +282,30 @@ def gateway_tls_step(ctx: Context) -> Finding:
     host = o.host or texts.YOUR_HOST
     ref = gateway_ref(o)
     if o.tls_mode == "none":
-        return tls_off_step(texts.GATEWAY_TLS_OFF.format(host=host))
+        return tls_off_step(gateway_texts.GATEWAY_TLS_OFF.format(host=host))
     if o.directory:
         return Finding(
-            SKIP, texts.GATEWAY_TLS_NOT_OBSERVED.format(ref=ref, directory=texts.DIRECTORY_DETAIL), reason="NotObserved"
+            SKIP,
+            gateway_texts.GATEWAY_TLS_NOT_OBSERVED.format(ref=ref, directory=texts.DIRECTORY_DETAIL),
+            reason="NotObserved",
         )
-    terminated = texts.GATEWAY_TLS_TERMINATED.format(host=host, ref=ref)
+    terminated = gateway_texts.GATEWAY_TLS_TERMINATED.format(host=host, ref=ref)
     if o.tls_mode == "secret":
-        terminated += texts.GATEWAY_TLS_SECRET_UNUSED
+        terminated += gateway_texts.GATEWAY_TLS_SECRET_UNUSED
     if o.gateway is None:
-        return Finding(SKIP, texts.GATEWAY_TLS_UNREAD.format(terminated=terminated))
+        return Finding(SKIP, gateway_texts.GATEWAY_TLS_UNREAD.format(terminated=terminated))
     listeners = _https_listeners(o)
-    describe = texts.GATEWAY_DESCRIBE.format(arg=gateway_arg(o))
+    describe = gateway_texts.GATEWAY_DESCRIBE.format(arg=gateway_arg(o))
     if not listeners:
         return Finding(
             FAIL,
-            texts.GATEWAY_TLS_NO_LISTENER.format(terminated=terminated, ref=ref, host=host),
-            texts.GATEWAY_TLS_NO_LISTENER_FIX.format(host=host, describe=describe),
+            gateway_texts.GATEWAY_TLS_NO_LISTENER.format(terminated=terminated, ref=ref, host=host),
+            gateway_texts.GATEWAY_TLS_NO_LISTENER_FIX.format(host=host, describe=describe),
             health=Health.DEGRADED,
         )
     listener = listeners[0]
     secrets = ", ".join(ref_.get("name", "") for ref_ in (listener.get("tls") or {}).get("certificateRefs") or [])
-    secrets = secrets or texts.NO_SECRET_NAMED
+    secrets = secrets or gateway_texts.NO_SECRET_NAMED
     annotations = get(o.gateway, "metadata", "annotations") or {}
     issuer = annotations.get("cert-manager.io/cluster-issuer") or annotations.get("cert-manager.io/issuer")
     listener_status = next(
@@ -297,34 +314,36 @@ def gateway_tls_step(ctx: Context) -> Finding:
     refs_ok = next(
         (c for c in (listener_status or {}).get("conditions") or [] if c.get("type") == "ResolvedRefs"), None
     )
-    where = texts.GATEWAY_LISTENER.format(listener=listener.get("name"), ref=ref)
+    where = gateway_texts.GATEWAY_LISTENER.format(listener=listener.get("name"), ref=ref)
     if refs_ok is not None and refs_ok.get("status") == "False":
         waiting = bool(issuer)
         more = (
-            texts.GATEWAY_TLS_ISSUING_FIX.format(ns=o.gateway_namespace or ctx.namespace)
+            gateway_texts.GATEWAY_TLS_ISSUING_FIX.format(ns=o.gateway_namespace or ctx.namespace)
             if waiting
-            else texts.GATEWAY_TLS_BROKEN_FIX
+            else gateway_texts.GATEWAY_TLS_BROKEN_FIX
         )
         return Finding(
             WARN if waiting else FAIL,
-            texts.GATEWAY_TLS_BAD_SECRET.format(
+            gateway_texts.GATEWAY_TLS_BAD_SECRET.format(
                 terminated=terminated,
                 where=where,
                 secrets=secrets,
                 reason=refs_ok.get("reason") or "InvalidCertificateRef",
-                outcome=texts.GATEWAY_TLS_ISSUING if waiting else texts.GATEWAY_TLS_BROKEN,
+                outcome=gateway_texts.GATEWAY_TLS_ISSUING if waiting else gateway_texts.GATEWAY_TLS_BROKEN,
             ),
-            texts.GATEWAY_TLS_BAD_SECRET_FIX.format(describe=describe, more=more),
+            gateway_texts.GATEWAY_TLS_BAD_SECRET_FIX.format(describe=describe, more=more),
             health=Health.PROGRESSING if waiting else Health.DEGRADED,
         )
     if o.tls_mode == "cert-manager" and not issuer:
         return Finding(
             WARN,
-            texts.GATEWAY_TLS_NOT_ISSUED.format(terminated=terminated, where=where, host=host, secrets=secrets),
-            texts.GATEWAY_TLS_NOT_ISSUED_FIX,
+            gateway_texts.GATEWAY_TLS_NOT_ISSUED.format(terminated=terminated, where=where, host=host, secrets=secrets),
+            gateway_texts.GATEWAY_TLS_NOT_ISSUED_FIX,
         )
-    issued = texts.GATEWAY_TLS_ISSUED_BY.format(issuer=issuer) if issuer else ""
+    issued = gateway_texts.GATEWAY_TLS_ISSUED_BY.format(issuer=issuer) if issuer else ""
     return Finding(
         OK,
-        texts.GATEWAY_TLS_SERVED.format(terminated=terminated, where=where, host=host, secrets=secrets, issued=issued),
+        gateway_texts.GATEWAY_TLS_SERVED.format(
+            terminated=terminated, where=where, host=host, secrets=secrets, issued=issued
+        ),
     )

@@ -1,0 +1,1 @@
+"""Route pages and their htmx fragments: thin views over routes.services, one module per page family."""
