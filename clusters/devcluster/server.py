@@ -8,29 +8,26 @@ Once ready, the server has RBAC authorization and the default admission plugins 
 ``letsencrypt`` and deploy/target-rbac.yaml applied. Two identities hold static bearer tokens: ``admin``
 (system:masters) and ``portico``, the ServiceAccount that deploy/target-rbac.yaml binds (pki.PORTICO_USER).
 
-The two processes are started in a process group of their own and are killed when the Python thread that
-started them dies (PR_SET_PDEATHSIG), so a crashed or killed test run leaves no server behind.
+The two processes are started as clusters.devcluster.processes starts every local component: in a process group
+of their own, killed when the Python thread that started them dies, so a crashed test run leaves no server behind.
 """
 
 from __future__ import annotations
 
 import atexit
 import base64
-import contextlib
-import ctypes
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3
 import yaml
 
 from .pki import PORTICO_USER, Pki, ensure_pki
+from .processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = Path(__file__).resolve().parent / "crds"
@@ -40,8 +37,6 @@ FIELD_MANAGER = "portico-devcluster"
 INGRESS_CLASS = "nginx"
 CLUSTER_ISSUER = "letsencrypt"
 IDENTITIES = ("admin", "portico")
-
-_PR_SET_PDEATHSIG = 1
 
 
 class BinariesMissing(RuntimeError):
@@ -92,19 +87,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@dataclass
-class _Process:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
 class LocalCluster:
     """etcd and kube-apiserver in ``workdir``: ``start()`` returns when the API server is ready and set up.
 
@@ -126,9 +108,8 @@ class LocalCluster:
         self.port: int | None = None
         self.startup_timeout = startup_timeout
         self.pki: Pki | None = None
-        self._processes: list[_Process] = []
+        self._processes = Processes(self.workdir)
         self._http: urllib3.PoolManager | None = None
-        self._owner_pid = os.getpid()
 
     @property
     def keys(self) -> Pki:
@@ -182,26 +163,14 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Stop kube-apiserver, then etcd (TERM, then KILL after 10 s). Safe to call twice."""
-        if os.getpid() != self._owner_pid:  # a forked child inherited this object; the servers are not its own
-            return
-        for process in reversed(self._processes):
-            _signal_group(process.popen, signal.SIGTERM)
-            try:
-                process.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.popen, signal.SIGKILL)
-                process.popen.wait(timeout=10)
-        self._processes = []
+        self._processes.stop()
 
     def running(self) -> bool:
-        return bool(self._processes) and all(p.popen.poll() is None for p in self._processes)
+        return self._processes.running()
 
     def failed_process(self) -> str | None:
         """The name and log tail of a process that exited, if one did."""
-        for process in self._processes:
-            if process.popen.poll() is not None:
-                return f"{process.name} exited with {process.popen.returncode}:\n{process.tail()}"
-        return None
+        return self._processes.failed()
 
     def _start_processes(self, deadline: float) -> None:
         etcd_port, peer_port = free_port(), free_port()
@@ -210,7 +179,7 @@ class LocalCluster:
         if data.exists():
             subprocess.run(["rm", "-rf", str(data)], check=True)
         etcd_url, peer_url = f"http://127.0.0.1:{etcd_port}", f"http://127.0.0.1:{peer_port}"
-        self._spawn(
+        self._processes.spawn(
             "etcd",
             [
                 str(self.bin_dir / "etcd"),
@@ -228,7 +197,7 @@ class LocalCluster:
         pki = self.keys
         cert_dir = self.workdir / "apiserver"
         cert_dir.mkdir(exist_ok=True)
-        self._spawn(
+        self._processes.spawn(
             "kube-apiserver",
             [
                 str(self.bin_dir / "kube-apiserver"),
@@ -253,20 +222,6 @@ class LocalCluster:
         )
         self._wait_ready(deadline)
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        log = self.workdir / f"{name}.log"
-        with open(log, "ab") as out:
-            popen = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        self._processes.append(_Process(name, popen, log))
-
     def _wait_ready(self, deadline: float) -> None:
         while True:
             failed = self.failed_process()
@@ -286,7 +241,7 @@ class LocalCluster:
             except urllib3.exceptions.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                tails = "\n".join(f"--- {p.name}\n{p.tail()}" for p in self._processes)
+                tails = self._processes.tails()
                 raise LocalClusterError(
                     f"The local API server was not ready within {self.startup_timeout:.0f} s:\n{tails}"
                 )
@@ -444,21 +399,6 @@ class LocalCluster:
 
 class _PortTaken(LocalClusterError):
     pass
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: be killed when the starting thread dies, even by SIGKILL."""
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def _signal_group(popen: subprocess.Popen, sig: int) -> None:
-    if popen.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(popen.pid, sig)
 
 
 __all__ = ["PORTICO_USER", "ApiError", "BinariesMissing", "LocalCluster", "LocalClusterError", "binaries"]

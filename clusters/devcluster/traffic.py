@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -36,15 +35,8 @@ from pathlib import Path
 import urllib3
 import yaml
 
-from .server import (
-    ApiError,
-    LocalCluster,
-    LocalClusterError,
-    _die_with_parent,
-    _Process,
-    _signal_group,
-    free_port,
-)
+from .processes import Processes
+from .server import ApiError, LocalCluster, LocalClusterError, free_port
 
 HERE = Path(__file__).resolve().parent
 CONTROLLERS_DIR = HERE / "controllers"
@@ -119,8 +111,7 @@ class TrafficPlane:
         self.ping_port: int | None = None
         self.startup_timeout = startup_timeout
         self.ca_pem: bytes = b""
-        self._processes: list[_Process] = []
-        self._owner_pid = os.getpid()
+        self._processes = Processes(self.workdir)
 
     # Lifecycle
 
@@ -145,32 +136,18 @@ class TrafficPlane:
 
     def stop(self) -> None:
         """Stop Traefik and cert-manager (TERM, then KILL after 10 s). Safe to call twice."""
-        if os.getpid() != self._owner_pid:
-            return
-        for process in reversed(self._processes):
-            _signal_group(process.popen, signal.SIGTERM)
-            try:
-                process.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.popen, signal.SIGKILL)
-                process.popen.wait(timeout=10)
-        self._processes = []
+        self._processes.stop()
 
     def running(self) -> bool:
-        return bool(self._processes) and all(p.popen.poll() is None for p in self._processes)
+        return self._processes.running()
 
     def failed_process(self) -> str | None:
-        for process in self._processes:
-            if process.popen.poll() is not None:
-                return f"{process.name} exited with {process.popen.returncode}:\n{process.tail()}"
-        return None
+        return self._processes.failed()
 
     def log(self, name: str, lines: int = 40) -> str:
         """The last lines of ``traefik`` or ``cert-manager-controller``'s log."""
-        for process in self._processes:
-            if process.name == name:
-                return process.tail(lines)
-        return ""
+        process = self._processes.named(name)
+        return process.tail(lines) if process is not None else ""
 
     @property
     def ca_file(self) -> Path:
@@ -241,7 +218,7 @@ class TrafficPlane:
         return answer["status"]["token"]
 
     def _start_cert_manager(self) -> None:
-        self._spawn(
+        self._processes.spawn(
             "cert-manager-controller",
             [
                 str(self.bin_dir / "cert-manager-controller"),
@@ -325,7 +302,7 @@ class TrafficPlane:
                     ("certAuthFilePath", self.workdir / "api-ca.crt"),
                 )
             ]
-            self._spawn(
+            self._processes.spawn(
                 "traefik",
                 [
                     str(self.bin_dir / "traefik"),
@@ -352,16 +329,15 @@ class TrafficPlane:
                 self._wait_traefik(deadline)
                 return
             except _PortTaken as exc:
-                process = self._processes.pop()
-                _signal_group(process.popen, signal.SIGKILL)
-                process.popen.wait(timeout=10)
+                self._processes.kill_last()
                 if attempt == 2 or self.requested_https_port or self.requested_http_port:
                     raise LocalClusterError("Traefik could not bind its ports (address already in use).") from exc
 
     def _wait_traefik(self, deadline: float) -> None:
         http = urllib3.PoolManager(retries=False)
         while True:
-            process = next(p for p in self._processes if p.name == "traefik")
+            process = self._processes.named("traefik")
+            assert process is not None  # spawned by the caller, just before
             if process.popen.poll() is not None:
                 if "address already in use" in process.tail():
                     raise _PortTaken(process.tail())
@@ -378,23 +354,9 @@ class TrafficPlane:
     # Helpers
 
     def _check_alive(self, name: str) -> None:
-        for process in self._processes:
-            if process.name == name and process.popen.poll() is not None:
-                raise LocalClusterError(f"{name} exited with {process.popen.returncode}:\n{process.tail()}")
-
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        log = self.workdir / f"{name}.log"
-        with open(log, "ab") as out:
-            popen = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
-        self._processes.append(_Process(name, popen, log))
+        process = self._processes.named(name)
+        if process is not None and process.exited():
+            raise LocalClusterError(process.describe_exit())
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:

@@ -11,7 +11,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from routes.live_demo import LiveDemo, live_demo_reachability
+from routes.live_demo import LiveDemo
+from routes.live_demo.workloads import live_demo_reachability
 from sso.demo import DemoIdP
 
 
