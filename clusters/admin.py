@@ -19,20 +19,7 @@ class ClusterAdminForm(ServiceCheckedForm):
 
     class Meta:
         model = Cluster
-        fields = [
-            "name",
-            "display_name",
-            "mode",
-            "context",
-            "insecure_skip_tls_verify",
-            "directory",
-            "ingress_class",
-            "default_issuer",
-            "output",
-            "gateway_name",
-            "gateway_namespace",
-            "gateway_section_name",
-        ]
+        fields = list(services.SETTINGS_FIELDS)
 
     def check(self, candidate, data):
         services.validate_cluster(candidate, kubeconfig=data.get("kubeconfig") or None)

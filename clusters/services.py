@@ -23,6 +23,21 @@ from .models import Cluster
 
 # Fields a change of credentials is judged under: the stored kubeconfig was accepted with the old values.
 _CREDENTIAL_SETTINGS = ("insecure_skip_tls_verify", "context")
+# What a platform engineer sets on a cluster, in the admin and the API alike (the kubeconfig aside: write-only).
+SETTINGS_FIELDS = (
+    "name",
+    "display_name",
+    "mode",
+    "context",
+    "insecure_skip_tls_verify",
+    "directory",
+    "ingress_class",
+    "default_issuer",
+    "output",
+    "gateway_name",
+    "gateway_namespace",
+    "gateway_section_name",
+)
 
 
 def cluster_snapshot(cluster) -> dict:

@@ -65,16 +65,7 @@ def submit_route(*, user, team: Team, cluster: Cluster, namespace: str, name: st
     _raise_if(checks.check_request(user=user, team=team, cluster=cluster, namespace=namespace, name=name, spec=spec))
     try:
         with transaction.atomic():
-            route = Route.objects.create(
-                name=name,
-                team=team,
-                cluster=cluster,
-                namespace=namespace,
-                host=spec.host,
-                path=spec.path,
-                path_type=spec.path_type,
-                created_by=user,
-            )
+            route = _new_route(team, cluster, namespace, name, spec, creator=user)
             _add_revision(route, 1, spec, user)
             record(user, "create", route, after=_snapshot(route), team=team)
             signals.revision_submitted.send(sender=Route, route=route, actor=user)
@@ -129,6 +120,21 @@ def edit_route(route: Route, *, user, spec: RouteSpec) -> Route:
     if route.team.auto_approve:
         _auto_approve(route)
     return route
+
+
+def _new_route(team: Team, cluster: Cluster, namespace: str, name: str, spec: RouteSpec, *, creator, **state) -> Route:
+    """The route row of a request or an adoption; its first revision is added by the caller."""
+    return Route.objects.create(
+        name=name,
+        team=team,
+        cluster=cluster,
+        namespace=namespace,
+        host=spec.host,
+        path=spec.path,
+        path_type=spec.path_type,
+        created_by=creator,
+        **state,
+    )
 
 
 def _add_revision(route: Route, number: int, spec: RouteSpec, user) -> RouteRevision:
@@ -320,15 +326,13 @@ def adopt_route(
                     output=cluster.output,
                 )
             )
-            route = Route.objects.create(
-                name=name,
-                team=team,
-                cluster=cluster,
-                namespace=namespace,
-                host=spec.host,
-                path=spec.path,
-                path_type=spec.path_type,
-                created_by=creator,
+            route = _new_route(
+                team,
+                cluster,
+                namespace,
+                name,
+                spec,
+                creator=creator,
                 revision=1,
                 approved_revision=1,
                 approval=ApprovalChoices.APPROVED,

@@ -44,18 +44,7 @@ class ClusterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Cluster
         fields = [
-            "name",
-            "display_name",
-            "mode",
-            "context",
-            "insecure_skip_tls_verify",
-            "directory",
-            "ingress_class",
-            "default_issuer",
-            "output",
-            "gateway_name",
-            "gateway_namespace",
-            "gateway_section_name",
+            *cluster_services.SETTINGS_FIELDS,
             "kubeconfig",
             "has_credentials",
             "health",
