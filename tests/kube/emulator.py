@@ -17,7 +17,6 @@ import copy
 import ssl
 import tempfile
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 
 import aiohttp.test_utils
@@ -25,17 +24,20 @@ import aiohttp.web
 import kmock
 
 from clusters.devcluster.pki import ensure_pki
-from tests.kube.handler import DEFAULT_VERSION_INFO, Fault, KubeApiHandler, RecordedRequest
+from tests.kube.api_errors import ApiError
+from tests.kube.faults import FaultInjection
+from tests.kube.handler import DEFAULT_VERSION_INFO, KubeApiHandler
+from tests.kube.patching import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
+from tests.kube.request import RecordedRequest
 from tests.kube.resources import ResourceType
 from tests.kube.selectors import parse_label_selector
-from tests.kube.store import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, ApiError
 
 __all__ = ["ApiError", "KubeEmulator", "RecordedRequest", "ResourceType"]
 
 _PATCH_TYPES = {"merge": MERGE_PATCH, "strategic": STRATEGIC_MERGE_PATCH, "json": JSON_PATCH}
 
 
-class KubeEmulator:
+class KubeEmulator(FaultInjection):
     """An emulated API server: start()/stop() or use as a context manager; reset() between tests.
 
     Helpers named after kubectl verbs act "out of band", as another actor would (a person with
@@ -321,90 +323,3 @@ class KubeEmulator:
     def remove_api_group(self, group: str) -> None:
         """Stop serving an API group (e.g. "cert-manager.io": as if cert-manager were not installed)."""
         self.handler.store.remove_group(group)
-
-    # Fault injection.
-
-    def fail_next(
-        self,
-        n: int = 1,
-        status: int = 500,
-        *,
-        body: dict | str | bytes | None = None,
-        message: str | None = None,
-        headers: dict[str, str] | None = None,
-        methods: Iterable[str] | None = None,
-        path_contains: str | None = None,
-    ) -> None:
-        """Answer the next `n` matching requests with `status` instead of serving them.
-
-        The body is a realistic Status unless given (`message` changes only its message): e.g. 422
-        Invalid naming the object, 429 TooManyRequests, 500 InternalError. For 422, `message` is the
-        field error ("spec.rules[0].host: Invalid value: ..."), prefixed like the API server does
-        with `Ingress.networking.k8s.io "cart" is invalid: `. 429 and 503 carry
-        `Retry-After: 1` unless `headers` says otherwise. `methods` (e.g. ["PATCH"]) and
-        `path_contains` (a substring of the URL path) narrow which requests fail.
-        """
-        self.handler.faults.add(
-            Fault(
-                n,
-                status,
-                body=body,
-                message=message,
-                headers=headers,
-                methods=frozenset(m.upper() for m in methods) if methods is not None else None,
-                path_contains=path_contains,
-            )
-        )
-
-    def drop_next(self, n: int = 1, *, methods: Iterable[str] | None = None, path_contains: str | None = None) -> None:
-        """Close the connection of the next `n` matching requests without answering (a reset)."""
-        self.handler.faults.add(
-            Fault(
-                n,
-                None,
-                methods=frozenset(m.upper() for m in methods) if methods is not None else None,
-                path_contains=path_contains,
-            )
-        )
-
-    def refuse_connections(self, seconds: float | None = None) -> None:
-        """Stop listening (new connections are refused, open ones are closed) for `seconds`, or until
-        restore(). The port stays the same."""
-        self._call(self._stop_listening())
-        if seconds is not None:
-            self._loop.call_soon_threadsafe(self._schedule_restore, seconds)
-
-    def restore(self) -> None:
-        """Listen again after refuse_connections() (no effect otherwise)."""
-        self._call(self._start_listening())
-
-    def _call(self, coroutine) -> object:
-        if self._loop is None or self._thread is None:
-            coroutine.close()
-            raise RuntimeError("The emulator is not running.")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    def _schedule_restore(self, seconds: float) -> None:
-        self._restore_timer = self._loop.call_later(seconds, lambda: asyncio.ensure_future(self._start_listening()))
-
-    async def _stop_listening(self) -> None:
-        if self.handler.refusing:
-            return
-        self.handler.refusing = True
-        runner = self._server.server.runner
-        for site in list(runner.sites):
-            await site.stop()
-        for connection in runner.server.connections:  # keep-alive connections would otherwise still work
-            connection.force_close()
-
-    async def _start_listening(self) -> None:
-        if self._restore_timer is not None:
-            self._restore_timer.cancel()
-            self._restore_timer = None
-        if not self.handler.refusing:
-            return
-        site = aiohttp.web.TCPSite(
-            self._server.server.runner, "127.0.0.1", self.port, reuse_address=True, ssl_context=self._tls
-        )
-        await site.start()
-        self.handler.refusing = False

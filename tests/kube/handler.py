@@ -9,20 +9,20 @@ README.md here). Resource requests are served here from `ObjectStore`; everythin
 
 import asyncio
 import json
-import threading
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp.web
 import attrs
 import kmock
-import yaml
 
+from tests.kube.api_errors import ApiError
+from tests.kube.faults import Fault, FaultPlan
+from tests.kube.patching import APPLY_PATCH
+from tests.kube.request import ApiPath, RecordedRequest, parse_api_path
 from tests.kube.resources import VERBS, ResourceType
-from tests.kube.store import APPLY_PATCH, ApiError, ObjectStore
+from tests.kube.store import ObjectStore
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # kube-apiserver lets anyone read these (system:public-info-viewer); everything else needs the token.
 ANONYMOUS_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
 
@@ -37,141 +37,6 @@ DEFAULT_VERSION_INFO = {
     "compiler": "gc",
     "platform": "linux/amd64",
 }
-
-
-@dataclass
-class RecordedRequest:
-    """One request as the emulator received it (faulted and unauthorised ones included)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    content_type: str | None
-    body: Any  # parsed JSON (or YAML for apply patches); None when empty or unparsable
-    headers: dict[str, str]
-    raw_body: bytes
-    status: int | None = None  # the answer's HTTP status; None while in flight or when dropped
-    dropped: bool = False  # the emulator closed the connection instead of answering
-
-    @classmethod
-    def capture(cls, raw: aiohttp.web.BaseRequest, raw_body: bytes) -> "RecordedRequest":
-        content_type = raw.headers.get("Content-Type")
-        return cls(
-            method=raw.method.upper(),
-            path=raw.path,
-            query=dict(raw.query),
-            content_type=content_type,
-            body=_parse_body(raw_body, content_type),
-            headers=dict(raw.headers),
-            raw_body=raw_body,
-        )
-
-    @property
-    def is_write(self) -> bool:
-        return self.method in WRITE_METHODS
-
-
-def _parse_body(raw_body: bytes, content_type: str | None) -> Any:
-    if not raw_body:
-        return None
-    try:
-        return json.loads(raw_body)
-    except ValueError:
-        pass
-    if content_type and "yaml" in content_type:
-        try:
-            return yaml.safe_load(raw_body)
-        except yaml.YAMLError:
-            return None
-    return None
-
-
-@dataclass
-class Fault:
-    """An injected failure for the next `remaining` matching requests; `status` None drops the connection."""
-
-    remaining: int
-    status: int | None
-    body: Any = None
-    message: str | None = None
-    headers: dict[str, str] | None = None
-    methods: frozenset[str] | None = None
-    path_contains: str | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.methods is None or method in self.methods) and (
-            self.path_contains is None or self.path_contains in path
-        )
-
-
-class FaultPlan:
-    """Pending faults, consumed first-in first-out by the requests they match. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def take(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
-
-    def pending(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def remove_where(self, predicate) -> None:
-        """Drop the pending faults ``predicate`` selects (add the next fault first for a switch with no gap)."""
-        with self._lock:
-            self._faults[:] = [fault for fault in self._faults if not predicate(fault)]
-
-
-@dataclass(frozen=True)
-class ApiPath:
-    """A resource URL taken apart: /apis/{group}/{version}[/namespaces/{namespace}]/{plural}[/{name}[/{sub}]]."""
-
-    group: str
-    version: str
-    plural: str
-    namespace: str | None = None
-    name: str | None = None
-    subresource: str | None = None
-
-
-def parse_api_path(path: str) -> ApiPath | None:
-    """Parse a resource URL; None for anything else (discovery, /version, ...)."""
-    parts = [part for part in path.split("/") if part]
-    if len(parts) >= 3 and parts[0] == "api":
-        group, version, rest = "", parts[1], parts[2:]
-    elif len(parts) >= 4 and parts[0] == "apis":
-        group, version, rest = parts[1], parts[2], parts[3:]
-    else:
-        return None
-    namespace = None
-    # /api/v1/namespaces/{name}[/status] is a Namespace itself; /api/v1/namespaces/{ns}/{plural}... is inside one.
-    if rest[0] == "namespaces" and len(rest) >= 3 and not (len(rest) == 3 and rest[2] in {"status", "finalize"}):
-        namespace, rest = rest[1], rest[2:]
-    return ApiPath(
-        group,
-        version,
-        rest[0],
-        namespace,
-        rest[1] if len(rest) > 1 else None,
-        "/".join(rest[2:]) or None,
-    )
 
 
 def status_response(code: int, reason: str, message: str, details: dict | None = None) -> aiohttp.web.Response:

@@ -1,5 +1,6 @@
 """The resource types the emulator serves, as the discovery endpoints describe them."""
 
+import copy
 from dataclasses import dataclass
 
 # The verbs every emulated resource answers to (advertised in discovery, so clients may rely on them).
@@ -102,3 +103,11 @@ def resource_types_from_crd(crd: dict) -> list[ResourceType]:
         for version in spec.get("versions") or []
         if version.get("name") and version.get("served", True)
     ]
+
+
+def present(rtype: ResourceType, obj: dict) -> dict:
+    """An object as the API serves it through `rtype` (its group, version and kind)."""
+    shown = copy.deepcopy(obj)
+    shown["apiVersion"] = rtype.api_version
+    shown["kind"] = rtype.kind
+    return shown
