@@ -1,0 +1,49 @@
+"""Portico's requests to the local API server as a test sees them: each call, the status it got, the refusal's words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RecordedRequest:
+    """One request Portico's KubeClient sent during the test, and the status it got (0: no answer)."""
+
+    method: str
+    path: str
+    query: dict
+    content_type: str | None
+    status: int
+    cluster: str
+    body: object = field(default=None, repr=False)
+    error: str = ""  # the API server's message when it refused the request
+
+
+def recorder(requests: list[RecordedRequest]):
+    """A replacement for KubeClient.request that records each call with the status the server answered."""
+    from clusters.kube import KubeClient, KubeError
+
+    original = KubeClient.request
+
+    def request(self, method, path, *, query=None, body=None, content_type=None):
+        record = RecordedRequest(method, path.split("?")[0], dict(query or []), content_type, 0, self.name, body)
+        requests.append(record)
+        call_api = self.api.call_api
+
+        def answered(*args, **kwargs):
+            response = call_api(*args, **kwargs)
+            record.status = response.status
+            return response
+
+        self.api.call_api = answered
+        try:
+            return original(self, method, path, query=query, body=body, content_type=content_type)
+        except KubeError as exc:
+            # The API server's own words (an RBAC refusal names the permission) are the Status message, kept as
+            # ``explanation``; ``message`` names the status only (docs/security.md, "Outbound requests").
+            record.status, record.error = exc.status, exc.explanation
+            raise
+        finally:
+            del self.api.call_api
+
+    return request
