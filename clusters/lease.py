@@ -37,12 +37,24 @@ class LeaseLost(Exception):
     """Another worker took the cluster's sync over (this one was too slow to renew its claim)."""
 
 
-class LeaseKeeper:
-    """Renews a sync's claim when a third of it has passed, by compare-and-swap on the owner token."""
+def monotonic() -> float:
+    """The clock a sync's LeaseKeeper reads (tests replace it to make a sync last longer than its lease)."""
+    return time.monotonic()
 
-    def __init__(self, cluster_id: int, token: str, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.cluster_id, self.token, self.clock = cluster_id, token, clock
-        self.renewed = clock()
+
+class LeaseKeeper:
+    """Renews a sync's claim when a third of it has passed, by compare-and-swap on the owner token.
+
+    The sync calls ``keep()`` between its steps and between the objects and routes of each step (lists, drift
+    repairs, prunes, applies, the status refresh), so a sync longer than the lease (a first apply of thousands of
+    routes at the client's rate limit, a large drift repair) keeps its claim, and a second worker never starts
+    the same cluster meanwhile; one that lost its claim stops before its next write (``LeaseLost``)."""
+
+    def __init__(self, cluster_id: int, token: str, *, clock: Callable[[], float] | None = None) -> None:
+        self.cluster_id, self.token = cluster_id, token
+        self.clock = clock or (lambda: monotonic())
+        self.renewed = self.clock()
+        self.renewals = 0
 
     def keep(self) -> None:
         length = lease_length()
@@ -53,6 +65,7 @@ class LeaseKeeper:
         ):
             raise LeaseLost(f"cluster {self.cluster_id}: the sync lease was taken over")
         self.renewed = self.clock()
+        self.renewals += 1
 
 
 def release(cluster_id: int, token: str) -> None:

@@ -113,6 +113,15 @@ class Route(models.Model):
         return reverse("routes:detail", args=[self.pk])
 
     @property
+    def checked_at(self):
+        """When the worker last looked at this route: the later of its last status write and its cluster's last
+        completed sync (a sync that finds a route unchanged does not rewrite its row; docs/architecture.md)."""
+        if self.last_synced_at is None:
+            return None  # never evaluated (pending, or not yet reached by a sync)
+        cluster_synced = self.cluster.last_synced_at
+        return self.last_synced_at if cluster_synced is None else max(self.last_synced_at, cluster_synced)
+
+    @property
     def url(self) -> str:
         spec = self.latest_spec
         scheme = "http" if spec.tls.mode == "none" else "https"

@@ -176,7 +176,12 @@ class LiveStatusSerializer(serializers.Serializer):
     address = BlankAsNullCharField(read_only=True, allow_null=True, help_text="Load balancer IP or hostname.")
     certificate = CertificateStatusSerializer(read_only=True)
     endpoints = EndpointsStatusSerializer(read_only=True)
-    last_synced_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_synced_at = serializers.DateTimeField(
+        source="checked_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When the worker last looked at the route (its status write or its cluster's last sync).",
+    )
     diagnostics = DiagnosticStepSerializer(many=True, read_only=True)
     progressing_since = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="Health Progressing since; Degraded past PORTICO_PROGRESS_DEADLINE."

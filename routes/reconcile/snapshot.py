@@ -1,14 +1,38 @@
-"""What a cluster sync lists first: every object Portico manages, one list per kind (plus the foreign Ingresses
-and the EndpointSlices), lent to each route's reconcile as ``Listed`` so nothing is read twice."""
+"""What a cluster sync reads, scoped to what Portico owns there (docs/architecture.md, "What a sync reads"):
 
+- before the database snapshot, Portico's own objects, one list per kind by the managed-by label (``list_live``);
+- after it, what the routes' status needs, limited to the routes' namespaces and Services (``list_context``):
+  the Services of the namespaces whose routes name a Service, the EndpointSlices of exactly those Services
+  (``kubernetes.io/service-name in (...)``), and the host+paths of the Ingresses Portico does not manage
+  (``managed-by!=portico``; an Ingress in any namespace can serve a route's host, so that list is cluster-wide, and
+  only the Ingresses in the routes' namespaces are kept whole).
+
+Nothing else of the cluster is read, so a sync's requests and memory grow with Portico's routes, not with the
+cluster. What was listed is lent to each route's reconcile as ``Listed`` so nothing is read twice."""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clusters import services as cluster_services
-from clusters.kube import CERTIFICATE, ENDPOINT_SLICE, HTTP_ROUTE, INGRESS, MANAGED_KINDS_BY_OUTPUT, PermanentKubeError
+from clusters.kube import (
+    CERTIFICATE,
+    ENDPOINT_SLICE,
+    INGRESS,
+    MANAGED_KINDS_BY_OUTPUT,
+    SERVICE,
+    Kind,
+    PermanentKubeError,
+)
 from clusters.models import Cluster
 from routes.domain import render
 
 from .objects import is_ours, kind_key, not_served
+
+FOREIGN_SELECTOR = f"{render.MANAGED_BY_LABEL}!={render.MANAGED_BY}"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+# Service names per EndpointSlice list: a selector of 100 names of up to 63 characters stays under 8 KB of URL.
+NAMES_PER_SELECTOR = 100
+ALL_NAMESPACES = "*"
 
 
 @dataclass
@@ -16,37 +40,52 @@ class Listed:
     """What a cluster sync already listed, lent to `reconcile_route` so it reads objects from the lists
     instead of one GET per object and one EndpointSlice list per route.
 
-    ``objects`` holds every listed object by key (kept current with what is applied meanwhile); for the
-    kinds in ``whole`` every object was listed, so a missing key means the object does not exist. Kinds
-    listed by our label only are read with a GET when missing (a foreign object of that name must not be
-    overwritten). ``desired`` is the cluster's desired state, for shared Certificates.
+    ``objects`` holds every listed object by key (kept current with what is applied meanwhile). ``scopes`` holds
+    the ``(kind, namespace)`` pairs listed whole (namespace ``ALL_NAMESPACES`` for a whole kind): there a missing
+    key means the object does not exist. Elsewhere only Portico's objects were listed, and a missing one is read
+    by listing its namespace whole, once (a foreign object of that name must not be overwritten; one list per
+    namespace instead of one GET per object). ``desired`` is the cluster's desired state, for shared Certificates.
     """
 
     objects: dict
-    whole: frozenset
+    scopes: set
     slices: dict
     desired: dict
     gateway: dict | None = None  # the parent Gateway of a Gateway API cluster, read once per sync
 
+    def covers(self, kind: Kind, namespace: str | None) -> bool:
+        return (kind, ALL_NAMESPACES) in self.scopes or (kind, namespace or "") in self.scopes
+
     def get(self, target, kind, name: str, namespace: str | None) -> dict | None:
         key = kind_key(kind, name, namespace)
-        if key in self.objects or kind in self.whole:
+        if key in self.objects or self.covers(kind, namespace):
             return self.objects.get(key)
-        return target.get(kind, name, namespace)
+        if not kind.namespaced or not namespace:
+            return target.get(kind, name, namespace)
+        for obj in target.list(kind, namespace=namespace):
+            self.objects.setdefault(render.object_key(obj), _trimmed(obj))
+        self.scopes.add((kind, namespace))
+        return self.objects.get(key)
 
     def endpoint_slices(self, namespace: str, service: str) -> list[dict]:
         return self.slices.get((namespace, service), [])
 
 
-def list_live(cluster: Cluster, target) -> tuple[dict, dict, list[dict]]:
-    """One list per kind. Returns (our objects by key, every Service and Ingress by key, foreign Ingress paths)."""
+def _trimmed(obj: dict) -> dict:
+    """The object without ``metadata.managedFields``, which nothing of Portico reads and which is often most of
+    an object's size."""
+    (obj.get("metadata") or {}).pop("managedFields", None)
+    return obj
+
+
+def list_live(cluster: Cluster, target) -> tuple[dict, dict]:
+    """Portico's objects, one list per kind by its label. Returns (ours by key, every listed object by key).
+
+    A directory cluster holds only what Portico wrote: its files are listed whole."""
     ours: dict[tuple, dict] = {}
     seen: dict[tuple, dict] = {}
-    foreign: list[dict] = []
+    selector = None if cluster.is_directory else render.MANAGED_SELECTOR
     for kind in MANAGED_KINDS_BY_OUTPUT[cluster.output]:
-        # Services and Ingresses are listed whole: status needs existing (unmanaged) Services, and
-        # conflict checks need foreign Ingresses. Certificates and HTTPRoutes are listed by our label.
-        selector = render.MANAGED_SELECTOR if kind in (CERTIFICATE, HTTP_ROUTE) else None
         try:
             listed = target.list(kind, label_selector=selector)
         except PermanentKubeError as exc:
@@ -59,12 +98,74 @@ def list_live(cluster: Cluster, target) -> tuple[dict, dict, list[dict]]:
             cluster_services.record_cert_manager(cluster, present=True)
         for obj in listed:
             key = render.object_key(obj)
-            seen[key] = obj
+            seen[key] = _trimmed(obj)
             if is_ours(obj):
                 ours[key] = obj
-            elif kind is INGRESS:
-                foreign.extend(_ingress_paths(obj))
-    return ours, seen, foreign
+    return ours, seen
+
+
+def live_scopes(cluster: Cluster) -> set:
+    """The scopes ``list_live`` listed whole: everything of a directory cluster, nothing elsewhere."""
+    kinds = MANAGED_KINDS_BY_OUTPUT[cluster.output]
+    return {(kind, ALL_NAMESPACES) for kind in kinds} if cluster.is_directory else set()
+
+
+@dataclass
+class Context:
+    """What ``list_context`` read besides Portico's objects."""
+
+    foreign: list[dict]  # host+paths of the Ingresses Portico does not manage, cluster-wide
+    scopes: set  # (kind, namespace) listed whole
+    slices: dict  # EndpointSlices by (namespace, Service name)
+
+
+def list_context(
+    cluster: Cluster, target, seen: dict, namespaces: Iterable[str], backends: Iterable[tuple[str, str]]
+) -> Context:
+    """What status and conflict checks need besides Portico's objects, added to ``seen``.
+
+    ``namespaces``: those of the cluster's routes; ``backends``: the (namespace, Service name) of every route
+    with a Service backend (managed or existing)."""
+    if cluster.is_directory:
+        return Context(foreign=[], scopes=set(), slices={})
+    by_namespace: dict[str, set[str]] = {}
+    for namespace, service in backends:
+        by_namespace.setdefault(namespace, set()).add(service)
+    scopes: set = set()
+    for namespace in sorted(by_namespace):
+        # Existing Services are not labelled as ours; a namespace's Services in one list, whatever their number.
+        for obj in target.list(SERVICE, namespace=namespace):
+            seen.setdefault(render.object_key(obj), _trimmed(obj))
+        scopes.add((SERVICE, namespace))
+    foreign: list[dict] = []
+    if INGRESS in MANAGED_KINDS_BY_OUTPUT[cluster.output]:
+        kept = set(namespaces)
+        for obj in target.list(INGRESS, label_selector=FOREIGN_SELECTOR):
+            if is_ours(obj):
+                continue
+            foreign.extend(_ingress_paths(obj))
+            if (obj.get("metadata") or {}).get("namespace") in kept:
+                seen[render.object_key(obj)] = _trimmed(obj)
+        # Ours by label and everyone else's by the negated label: every Ingress of the cluster was seen.
+        scopes.add((INGRESS, ALL_NAMESPACES))
+    return Context(foreign=foreign, scopes=scopes, slices=list_slices(target, by_namespace))
+
+
+def list_slices(target, by_namespace: dict[str, set[str]]) -> dict[tuple, list]:
+    """The EndpointSlices of the named Services, by (namespace, Service name): per namespace, one list per
+    ``NAMES_PER_SELECTOR`` Services."""
+    slices_by_service: dict[tuple, list] = {}
+    for namespace in sorted(by_namespace):
+        names = sorted(by_namespace[namespace])
+        for start in range(0, len(names), NAMES_PER_SELECTOR):
+            chunk = names[start : start + NAMES_PER_SELECTOR]
+            selector = f"{SERVICE_NAME_LABEL} in ({','.join(chunk)})"
+            for obj in target.list(ENDPOINT_SLICE, namespace=namespace, label_selector=selector):
+                meta = obj.get("metadata") or {}
+                service = (meta.get("labels") or {}).get(SERVICE_NAME_LABEL)
+                if service:
+                    slices_by_service.setdefault((namespace, service), []).append(_trimmed(obj))
+    return slices_by_service
 
 
 def _ingress_paths(obj: dict) -> list[dict]:
@@ -82,15 +183,3 @@ def _ingress_paths(obj: dict) -> list[dict]:
                     }
                 )
     return paths
-
-
-def list_slices(cluster: Cluster, target) -> dict[tuple, list]:
-    """Every EndpointSlice of the cluster, in one list, by (namespace, Service name)."""
-    slices_by_service: dict[tuple, list] = {}
-    if not cluster.is_directory:
-        for obj in target.list(ENDPOINT_SLICE):
-            meta = obj.get("metadata") or {}
-            service = (meta.get("labels") or {}).get("kubernetes.io/service-name")
-            if service:
-                slices_by_service.setdefault((meta.get("namespace", ""), service), []).append(obj)
-    return slices_by_service

@@ -17,6 +17,7 @@ class RecordedRequest:
     cluster: str
     body: object = field(default=None, repr=False)
     error: str = ""  # the API server's message when it refused the request
+    listed: list = field(default_factory=list, repr=False)  # (namespace, name) of the items a list answered
 
 
 def recorder(requests: list[RecordedRequest]):
@@ -37,7 +38,13 @@ def recorder(requests: list[RecordedRequest]):
 
         self.api.call_api = answered
         try:
-            return original(self, method, path, query=query, body=body, content_type=content_type)
+            answer = original(self, method, path, query=query, body=body, content_type=content_type)
+            if isinstance(answer, dict) and isinstance(answer.get("items"), list):
+                record.listed = [
+                    ((i.get("metadata") or {}).get("namespace", ""), (i.get("metadata") or {}).get("name", ""))
+                    for i in answer["items"]
+                ]
+            return answer
         except KubeError as exc:
             # The API server's own words (an RBAC refusal names the permission) are the Status message, kept as
             # ``explanation``; ``message`` names the status only (docs/security.md, "Outbound requests").

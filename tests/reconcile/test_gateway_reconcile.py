@@ -112,8 +112,9 @@ def test_no_op_sync_lists_once_per_kind_reads_the_gateway_and_writes_nothing(
     assert (report.applied, report.deleted, report.reconciled, report.errors) == (0, 0, 0, [])
     assert realkube.writes() == []
     assert sorted(r.path for r in realkube.requests) == [
+        "/api/v1/namespaces/shop/services",  # the routes' namespace only (docs/architecture.md, "What a sync reads")
         "/api/v1/services",
-        "/apis/discovery.k8s.io/v1/endpointslices",
+        "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices",
         "/apis/gateway.networking.k8s.io/v1/httproutes",
         "/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public",
     ]

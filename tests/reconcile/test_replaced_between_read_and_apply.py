@@ -66,15 +66,15 @@ def test_a_new_revision_is_not_applied_to_an_ingress_recreated_after_the_sync_li
     route = approve()
     reconcile.reconcile_route(route.pk)
     services.approve_route(services.edit_route(route, user=alice, spec=spec(path="/v2")), user=pat)
-    list_live = reconcile.sync.list_live
+    list_context = reconcile.sync.list_context  # the sync's last list before it applies
     theirs = []
 
     def list_then_replaced(*args):
-        lists = list_live(*args)
+        lists = list_context(*args)
         theirs.append(replace_with_theirs(realkube))
         return lists
 
-    monkeypatch.setattr(reconcile.sync, "list_live", list_then_replaced)
+    monkeypatch.setattr(reconcile.sync, "list_context", list_then_replaced)
 
     reconcile.sync_cluster(kube_cluster.pk)
 
@@ -85,7 +85,7 @@ def test_a_new_revision_is_not_applied_to_an_ingress_recreated_after_the_sync_li
     assert applied["status"] == "False"
     assert "Ingress shop/cart was deleted and created again by someone else since Portico read it" in applied["message"]
 
-    monkeypatch.setattr(reconcile.sync, "list_live", list_live)
+    monkeypatch.setattr(reconcile.sync, "list_context", list_context)
     reconcile.sync_cluster(kube_cluster.pk)  # the next sync lists it: not Portico's, left alone
     assert untouched(realkube, theirs[0])
     assert "is not managed by Portico" in applied_condition(route)["message"]

@@ -151,12 +151,14 @@ def test_noop_sync_of_50_routes_lists_once_per_kind_and_writes_nothing(approve, 
 
     assert (report.applied, report.deleted, report.reconciled, report.errors) == (0, 0, 0, [])
     assert realkube.writes() == []
-    lists = sorted(r.path for r in realkube.requests)
+    lists = sorted((r.path, r.query.get("labelSelector")) for r in realkube.requests)
     assert lists == [
-        "/api/v1/services",
-        "/apis/cert-manager.io/v1/certificates",
-        "/apis/discovery.k8s.io/v1/endpointslices",
-        "/apis/networking.k8s.io/v1/ingresses",
+        ("/api/v1/namespaces/shop/services", None),  # the routes' existing Service "cart"
+        ("/api/v1/services", "app.kubernetes.io/managed-by=portico"),
+        ("/apis/cert-manager.io/v1/certificates", "app.kubernetes.io/managed-by=portico"),
+        ("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", "kubernetes.io/service-name in (cart)"),
+        ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by!=portico"),
+        ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by=portico"),
     ]
 
 
@@ -312,3 +314,61 @@ def test_switching_a_cluster_to_gateway_output_removes_its_ingresses_and_certifi
     realkube.clear_requests()
     reconcile.sync_cluster(kube_cluster.pk)  # once only: later syncs do not look for the old kinds again
     assert not [r for r in realkube.requests if "ingresses" in r.path or "certificates" in r.path]
+
+
+def test_a_drift_repair_longer_than_the_lease_keeps_it_and_a_second_worker_does_not_start(
+    approve, realkube, kube_cluster, monkeypatch, settings
+):
+    """Each repair takes 25 s of the sync's clock (a slow API server at its rate limit): four repairs outlast the
+    60 s lease. The sync renews it between repairs, and a second worker asking meanwhile is skipped."""
+    from clusters.kube import KubeClient
+
+    settings.PORTICO_SYNC_INTERVAL = 30  # a 60 s lease, renewed after 20 s
+    routes = [approve(f"r{i}", host=f"r{i}.shop.example.com") for i in range(4)]
+    reconcile.sync_cluster(kube_cluster.pk)
+    for route in routes:
+        realkube.patch_out_of_band(*INGRESS, "shop", route.name, {"spec": {"ingressClassName": "traefik"}})
+    now = [0.0]
+    monkeypatch.setattr(lease, "monotonic", lambda: now[0])
+    apply = KubeClient.apply
+    leases, second = [], []
+
+    def slow_apply(self, obj, **kwargs):
+        now[0] += 25.0
+        leases.append(Cluster.objects.get(pk=kube_cluster.pk).sync_lease_until)
+        second.append(reconcile.sync_cluster(kube_cluster.pk).skipped)
+        return apply(self, obj, **kwargs)
+
+    monkeypatch.setattr(KubeClient, "apply", slow_apply)
+
+    report = reconcile.sync_cluster(kube_cluster.pk)
+
+    assert report.applied == 4 and not report.errors
+    assert second == [True, True, True, True]
+    assert leases == sorted(leases) and leases[-1] > leases[0]  # renewed while it ran
+
+
+def test_a_sync_that_lost_its_lease_writes_nothing_more(approve, realkube, kube_cluster, monkeypatch, settings):
+    from clusters.kube import KubeClient
+
+    settings.PORTICO_SYNC_INTERVAL = 30
+    routes = [approve(f"r{i}", host=f"r{i}.shop.example.com") for i in range(3)]
+    reconcile.sync_cluster(kube_cluster.pk)
+    for route in routes:
+        realkube.patch_out_of_band(*INGRESS, "shop", route.name, {"spec": {"ingressClassName": "traefik"}})
+    now = [0.0]
+    monkeypatch.setattr(lease, "monotonic", lambda: now[0])
+    apply = KubeClient.apply
+
+    def apply_then_taken_over(self, obj, **kwargs):
+        now[0] += 25.0
+        Cluster.objects.filter(pk=kube_cluster.pk).update(sync_lease_owner="another-worker")
+        return apply(self, obj, **kwargs)
+
+    monkeypatch.setattr(KubeClient, "apply", apply_then_taken_over)
+    realkube.clear_requests()
+
+    report = reconcile.sync_cluster(kube_cluster.pk)
+
+    assert any("taken over" in e for e in report.errors)
+    assert len([w for w in realkube.writes() if w.method == "PATCH"]) == 1
