@@ -163,46 +163,11 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
     if refused := refused_publication(route, spec):
         save_status(route, evaluate_failure(route, spec, "Not applied: " + refused))
         return Result.DEGRADED
-    settings_ = cluster_settings(cluster)
-    desired = _desired_for(route, spec, settings_, listed)
-    errors = validate_objects(desired, cluster.kubernetes_minor)
-    if errors:
-        save_status(route, evaluate_failure(route, spec, "Rendered objects are invalid: " + "; ".join(errors)))
-        return Result.DEGRADED
-    live: dict[tuple, dict] = {}
-    wrote = False
     try:
-        for obj in desired:
-            kind = kind_of(obj)
-            meta = obj["metadata"]
-            current = (
-                listed.get(target, kind, meta["name"], meta.get("namespace"))
-                if listed is not None
-                else target.get(kind, meta["name"], meta.get("namespace"))
-            )
-            if current is not None and not is_ours(current):
-                message = (
-                    f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
-                    "Portico; Portico will not change it. Rename the route or remove that object."
-                )
-                save_status(route, evaluate_failure(route, spec, message))
-                return Result.DEGRADED
-            holder = held_by_other_route(current, obj)
-            if holder is not None:
-                save_status(route, evaluate_failure(route, spec, held_message(obj, holder, cluster)))
-                return Result.DEGRADED
-            if current is not None and in_sync(current, obj):
-                live[render.object_key(obj)] = current
-                continue
-            written = _write(target, obj, current, cluster)
-            if written is None:
-                continue
-            live[render.object_key(obj)] = written
-            if listed is not None:
-                listed.objects[render.object_key(obj)] = live[render.object_key(obj)]
-            wrote = True
-        if route.applied_revision is not None and route.applied_revision != route.approved_revision:
-            wrote |= _prune_previous(route, settings_, desired, target)
+        live, wrote = apply_objects(route, cluster, spec, target, listed)
+    except NotApplied as exc:
+        save_status(route, evaluate_failure(route, spec, exc.message))
+        return Result.DEGRADED
     except PermanentKubeError as exc:
         save_status(route, evaluate_failure(route, spec, exc.explanation))
         return Result.DEGRADED
@@ -230,6 +195,59 @@ def _apply_route(route: Route, cluster: Cluster, target, listed: Listed | None =
         "applied" if wrote else "unchanged",
     )
     return Result.APPLIED if wrote else Result.UNCHANGED
+
+
+class NotApplied(Exception):
+    """A route's objects were not applied, for a reason the route's condition states (``message``)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def apply_objects(
+    route: Route, cluster: Cluster, spec: RouteSpec, target, listed: Listed | None
+) -> tuple[dict[tuple, dict], bool]:
+    """Validate the route's objects at its approved revision and server-side apply those that differ from what is
+    live, then prune what its previous revision had and this one has not. Returns (live objects by key, whether
+    anything was written). Raises NotApplied (invalid objects, a foreign object or another route's under one of
+    its names) and the client's errors. Shared by ``reconcile_route`` and the sync's batches (``batch``)."""
+    settings_ = cluster_settings(cluster)
+    desired = _desired_for(route, spec, settings_, listed)
+    errors = validate_objects(desired, cluster.kubernetes_minor)
+    if errors:
+        raise NotApplied("Rendered objects are invalid: " + "; ".join(errors))
+    live: dict[tuple, dict] = {}
+    wrote = False
+    for obj in desired:
+        kind = kind_of(obj)
+        meta = obj["metadata"]
+        current = (
+            listed.get(target, kind, meta["name"], meta.get("namespace"))
+            if listed is not None
+            else target.get(kind, meta["name"], meta.get("namespace"))
+        )
+        if current is not None and not is_ours(current):
+            raise NotApplied(
+                f"{obj['kind']} {meta.get('namespace')}/{meta['name']} already exists and is not managed by "
+                "Portico; Portico will not change it. Rename the route or remove that object."
+            )
+        holder = held_by_other_route(current, obj)
+        if holder is not None:
+            raise NotApplied(held_message(obj, holder, cluster))
+        if current is not None and in_sync(current, obj):
+            live[render.object_key(obj)] = current
+            continue
+        written = _write(target, obj, current, cluster)
+        if written is None:
+            continue
+        live[render.object_key(obj)] = written
+        if listed is not None:
+            listed.objects[render.object_key(obj)] = live[render.object_key(obj)]
+        wrote = True
+    if route.applied_revision is not None and route.applied_revision != route.approved_revision:
+        wrote |= _prune_previous(route, settings_, desired, target)
+    return live, wrote
 
 
 def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict], target) -> bool:

@@ -62,7 +62,13 @@ class Listed:
             return self.objects.get(key)
         if not kind.namespaced or not namespace:
             return target.get(kind, name, namespace)
-        for obj in target.list(kind, namespace=namespace):
+        try:
+            found = target.list(kind, namespace=namespace)
+        except PermanentKubeError as exc:
+            if not not_served(exc):
+                raise
+            found = []  # the kind is not served (cert-manager not installed): no such object
+        for obj in found:
             self.objects.setdefault(render.object_key(obj), _trimmed(obj))
         self.scopes.add((kind, namespace))
         return self.objects.get(key)

@@ -27,6 +27,7 @@ from routes.domain import render
 from routes.models import Route, RouteRevision
 
 from .apply import reconcile_route, refused_publication
+from .batch import apply_unsettled
 from .objects import held_by_other_route, held_message, in_sync, is_ours, route_label, uid_of
 from .owners import other_clusters_objects, settle_contests
 from .repair import ForeignObjectError, not_ours_message, repair
@@ -242,7 +243,8 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     listed = Listed(
         objects=seen, scopes=live_scopes(cluster) | context.scopes, slices=slices, desired=desired, gateway=gateway
     )
-    for route_id in unsettled:
+    removals = [r.pk for r in routes if r.pk in unsettled and r.deletion_requested_at]
+    for route_id in removals:
         keeper.keep()
         try:
             reconcile_route(route_id, listed=listed, target=target)
@@ -256,6 +258,18 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             # (a removal finds its objects gone and records the deletion), so the others go on now.
             report.errors.append(f"route {route_id}: the database stayed locked")
             logger.warning("cluster=%s route=%s: database locked, left for the next sync", cluster.name, route_id)
+    applies = sorted((pk for pk in unsettled if pk not in set(removals)), key=str)
+    if applies:
+        try:
+            batch = apply_unsettled(cluster, target, applies, listed, specs, keeper)
+            report.reconciled += batch.applied + batch.degraded
+            report.errors += batch.errors
+        except OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            # The batch's transaction rolled back; what it wrote to the cluster is found in sync next time.
+            report.errors.append(f"{len(applies)} routes: the database stayed locked")
+            logger.warning("cluster=%s: database locked, %s routes left for the next sync", cluster.name, len(applies))
 
     keeper.keep()
     refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
