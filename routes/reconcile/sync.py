@@ -2,6 +2,7 @@
 drift, prune leftovers, hand unsettled routes to ``reconcile_route`` and refresh every route's status in bulk.
 One worker syncs a cluster at a time (clusters.lease)."""
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -26,9 +27,10 @@ from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.domain import render
 from routes.models import Route, RouteRevision
 
+from . import memo as memos
 from .apply import reconcile_route, refused_publication
 from .batch import apply_unsettled
-from .objects import held_by_other_route, held_message, in_sync, is_ours, route_label, uid_of
+from .objects import held_by_other_route, held_message, is_ours, route_label, uid_of
 from .owners import other_clusters_objects, settle_contests
 from .repair import ForeignObjectError, not_ours_message, repair
 from .snapshot import Listed, list_context, list_live, live_scopes
@@ -142,7 +144,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     keeper.keep()
     report.deleted += _remove_previous_output(cluster, target)
 
-    routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
+    routes = list(Route.objects.live().filter(cluster=cluster).select_related("team").defer("reachability"))
     report.routes = len(routes)
     specs = {
         (rev.route_id, rev.number): revision_spec(rev)
@@ -180,12 +182,12 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             failures[str(r.pk)] = "Not applied: " + refused
             continue
         active.append(r)
-    desired = {
-        render.object_key(o): o
-        for o in render.desired_objects(
-            [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_
-        )
-    }
+    inputs = [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active]
+    memo = memos.for_cluster(cluster.pk)
+    desired = memo.desired_objects(
+        hashlib.sha256(repr((sorted(inputs, key=lambda i: i[0].id), settings_)).encode()).hexdigest(),
+        lambda: render.desired_objects(inputs, settings_),
+    )
     if cluster.cert_manager_present is False:  # the Certificate list found no such resource type (snapshot)
         desired = {key: obj for key, obj in desired.items() if obj["kind"] != "Certificate"}
     unsettled_ids = {str(pk) for pk in unsettled}
@@ -212,12 +214,13 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
         if holder is not None:
             fail(obj, held_message(obj, holder, cluster))
             continue
-        if in_sync(current, obj):
+        if memo.in_sync(current, obj):
             continue
         try:
             repaired = repair(target, obj, settled_by_id.get(owner) if owner else None, cluster)
             if repaired is not None:
                 ours[key] = seen[key] = repaired
+                memo.remember(repaired, obj)
                 report.applied += 1
         except ForeignObjectError as exc:
             fail(obj, str(exc))
@@ -271,6 +274,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             report.errors.append(f"{len(applies)} routes: the database stayed locked")
             logger.warning("cluster=%s: database locked, %s routes left for the next sync", cluster.name, len(applies))
 
+    memo.forget_missing(desired)
     keeper.keep()
     refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
     keeper.keep()

@@ -162,3 +162,27 @@ def test_an_unsettled_routes_missing_certificate_costs_one_list_per_namespace_no
     ]
     assert [r.path for r in certificate_reads] == ["/apis/cert-manager.io/v1/namespaces/shop/certificates"]
     assert Route.objects.filter(pk__in=[r.pk for r in routes], applied_revision=1).count() == 6
+
+
+def test_a_worker_remembers_what_matched_and_still_repairs_an_edit_made_since(approve, realkube, monkeypatch):
+    """The second sync in a process compares no object still at the resourceVersion where it matched (nor renders
+    the unchanged routes again); an out-of-band edit changes the resourceVersion and is repaired as ever."""
+    from routes.domain import render
+
+    routes = [approve(f"r{i}", host=f"r{i}.shop.example.com") for i in range(3)]
+    cluster_id = routes[0].cluster_id
+    reconcile.sync_cluster(cluster_id)
+    reconcile.sync_cluster(cluster_id)  # remembers what matched
+    compared, rendered = [], []
+    in_sync, desired_objects = reconcile.memo.in_sync, render.desired_objects
+    monkeypatch.setattr(reconcile.memo, "in_sync", lambda live, obj: compared.append(obj) or in_sync(live, obj))
+    monkeypatch.setattr(render, "desired_objects", lambda *a: rendered.append(a) or desired_objects(*a))
+
+    assert reconcile.sync_cluster(cluster_id).applied == 0
+    assert compared == [] and rendered == []
+
+    realkube.patch_out_of_band(*INGRESS, "shop", "r1", {"spec": {"ingressClassName": "traefik"}})
+    report = reconcile.sync_cluster(cluster_id)
+
+    assert report.applied == 1 and [o["metadata"]["name"] for o in compared] == ["r1"]
+    assert realkube.get(*INGRESS, "shop", "r1")["spec"]["ingressClassName"] == "nginx"
