@@ -63,6 +63,8 @@ def test_a_certificate_under_its_old_name_is_pruned_by_the_next_sync_on_a_direct
         old_portico.setattr(render, "_host_slug", legacy_slug)
         services.approve_route(submit("dashed", host=host), user=pat)
         reconcile.sync_cluster(cluster.pk)
+    # The upgraded Portico runs in new worker processes, which remember nothing of the old one's syncs.
+    reconcile.memo.forget(cluster.pk)
     assert list(read_files(cluster, "certificate")) == ["certificate-x-y-shop-example-com.yaml"]
 
     report = reconcile.sync_cluster(cluster.pk)
@@ -82,6 +84,8 @@ def test_a_certificate_under_its_old_name_is_pruned_by_the_next_sync_on_kubernet
         old_portico.setattr(render, "_host_slug", legacy_slug)
         approve("dashed", host=host)
         reconcile.sync_cluster(kube_cluster.pk)
+    # The upgraded Portico runs in new worker processes, which remember nothing of the old one's syncs.
+    reconcile.memo.forget(kube_cluster.pk)
     assert [c["metadata"]["name"] for c in realkube.list_objects(*CERTIFICATE, "shop")] == ["x-y-shop-example-com"]
     realkube.clear_requests()
 
