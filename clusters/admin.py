@@ -52,6 +52,7 @@ class ClusterAdmin(admin.ModelAdmin):
         "cert_manager_present",
         "issuer_present",
         "gateway_present",
+        "cni",
         "checked_at",
         "health_message",
         "sync_error",

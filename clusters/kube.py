@@ -58,9 +58,21 @@ CLUSTER_ISSUER = Kind("cert-manager.io/v1", "ClusterIssuer", "clusterissuers", n
 CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced=False)
 HTTP_ROUTE = Kind("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes")
 GATEWAY = Kind("gateway.networking.k8s.io/v1", "Gateway", "gateways")
+DAEMON_SET = Kind("apps/v1", "DaemonSet", "daemonsets")  # the probe reads kube-system's, to tell the CNI
 KINDS = {
     (k.api_version, k.kind): k
-    for k in (SERVICE, INGRESS, CERTIFICATE, ENDPOINT_SLICE, INGRESS_CLASS, CLUSTER_ISSUER, CRD, HTTP_ROUTE, GATEWAY)
+    for k in (
+        SERVICE,
+        INGRESS,
+        CERTIFICATE,
+        ENDPOINT_SLICE,
+        INGRESS_CLASS,
+        CLUSTER_ISSUER,
+        CRD,
+        HTTP_ROUTE,
+        GATEWAY,
+        DAEMON_SET,
+    )
 }
 # The kinds Portico writes, in the order they are applied (a Service before the Ingress that points at it).
 MANAGED_KINDS = (SERVICE, INGRESS, CERTIFICATE)

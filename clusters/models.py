@@ -12,6 +12,7 @@ from core.names import is_dns1123_label, is_dns1123_subdomain
 
 from .choices import ClusterModeChoices, OutputChoices
 from .directory import cluster_folder, folder_problem
+from .facts import CNI_LABELS, controller_family, controller_label, enforces_network_policy
 from .kubeconfig import parse_kubeconfig
 
 
@@ -89,6 +90,16 @@ class Cluster(models.Model):
     cert_manager_present = models.BooleanField(null=True, blank=True)
     issuer_present = models.BooleanField(null=True, blank=True)
     gateway_present = models.BooleanField(null=True, blank=True)  # Gateway output: the parent Gateway exists
+    # The ingress controller behind the IngressClass: its spec.controller, read by every probe (clusters.facts
+    # names the ones Portico knows). Directory clusters have no probe: a platform engineer sets it.
+    ingress_controller = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text='The IngressClass\'s controller, such as "k8s.io/ingress-nginx"; it decides which route options '
+        "are offered and which paths are admitted. The probe fills it in; set it by hand for directory clusters.",
+    )
+    # The CNI plugin recognised from kube-system's DaemonSets at the last probe; "" when none was recognised.
+    cni = models.CharField(max_length=20, blank=True, editable=False)
     checked_at = models.DateTimeField(null=True, blank=True)
     health_message = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -133,6 +144,24 @@ class Cluster(models.Model):
     @property
     def is_gateway(self) -> bool:
         return self.output == OutputChoices.GATEWAY
+
+    @property
+    def controller_family(self) -> str:
+        """The ingress controller's family (clusters.facts), "" for one Portico does not know."""
+        return controller_family(self.ingress_controller)
+
+    @property
+    def controller_label(self) -> str:
+        return controller_label(self.ingress_controller)
+
+    @property
+    def cni_label(self) -> str:
+        return CNI_LABELS.get(self.cni, "")
+
+    @property
+    def network_policy_enforced(self) -> bool | None:
+        """Whether the cluster's CNI enforces NetworkPolicy; None when the CNI is not known."""
+        return enforces_network_policy(self.cni)
 
     @property
     def healthy(self) -> bool:

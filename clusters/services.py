@@ -32,6 +32,7 @@ SETTINGS_FIELDS = (
     "insecure_skip_tls_verify",
     "directory",
     "ingress_class",
+    "ingress_controller",
     "default_issuer",
     "output",
     "gateway_name",

@@ -37,6 +37,7 @@ def cluster_settings(cluster: Cluster) -> ClusterSettings:
         gateway_name=cluster.gateway_name,
         gateway_namespace=cluster.gateway_namespace,
         gateway_section_name=cluster.gateway_section_name,
+        controller=cluster.controller_family,
     )
 
 

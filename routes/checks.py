@@ -82,6 +82,7 @@ def check_request(
         team=team_policy(team),
         is_platform=is_platform(user),
         output=cluster.output,
+        controller=cluster.controller_family,
         cluster_namespaces=cluster_namespaces(cluster, spec),
     )
     if any(v.field == "host" for v in violations):
@@ -256,6 +257,7 @@ def routes_outside_policy(team: Team, new: TeamPolicy) -> list[tuple[Route, Rout
             spec=revision_spec(rev),
             is_platform=True,
             output=route.cluster.output,
+            controller=route.cluster.controller_family,
         )
         allowed = {(v.field, v.code) for v in judge(team=current)}
         for violation in judge(team=new):

@@ -18,6 +18,16 @@ class ClusterHealthSerializer(serializers.Serializer):
     cert_manager_present = serializers.BooleanField(read_only=True, allow_null=True)
     issuer_present = serializers.BooleanField(read_only=True, allow_null=True)
     gateway_present = serializers.BooleanField(read_only=True, allow_null=True)
+    cni = serializers.CharField(
+        read_only=True,
+        help_text='The CNI recognised from kube-system\'s DaemonSets at the last probe: "calico", "cilium", "flannel", '
+        '"canal", or "" when none was recognised.',
+    )
+    network_policy_enforced = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether that CNI enforces NetworkPolicy (Flannel alone does not); null when the CNI is unknown.",
+    )
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     message = serializers.CharField(
         source="health_message", read_only=True, help_text="The last probe's message; a plain summary for developers."

@@ -115,6 +115,9 @@ class ClusterSettings:
     gateway_name: str = ""
     gateway_namespace: str = ""
     gateway_section_name: str = ""  # one listener of that Gateway; "" attaches to every listener that allows it
+    # The ingress controller's family (clusters.facts: "ingress-nginx", "traefik", "haproxy"; "" unknown): which
+    # route options render as what, and which paths its admission refuses.
+    controller: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,22 @@ HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
 VARIANT_NAMESPACE = "rbac-variant"
 
 
-def cluster_role() -> dict:
+def role(kind: str) -> dict:
+    """The file's ClusterRole, or its Role (kube-system: what the probe reads there)."""
     docs = [doc for doc in yaml.safe_load_all(RBAC.read_text()) if doc]
-    return next(doc for doc in docs if doc["kind"] == "ClusterRole")
+    return next(doc for doc in docs if doc["kind"] == kind)
+
+
+def cluster_role() -> dict:
+    return role("ClusterRole")
+
+
+ROLE_NAMESPACE = "kube-system"
+
+
+def every_permission() -> list[tuple[str, tuple[str, str, str]]]:
+    """(the role kind that grants it, permission) for each permission of the file."""
+    return [(kind, p) for kind in ("ClusterRole", "Role") for p in permissions(role(kind)["rules"])]
 
 
 def permissions(rules: list[dict]) -> list[tuple[str, str, str]]:
@@ -240,9 +253,11 @@ def prepared(realkube):
     return realkube
 
 
-def bind(realkube, rules: list[dict]) -> str:
-    """A new ServiceAccount bound to a ClusterRole of ``rules``; returns a token for it (TokenRequest), once the
-    authorizer has seen the binding."""
+def bind(realkube, rules: list[dict], namespaced_rules: list[dict] | None = None) -> str:
+    """A new ServiceAccount bound to a ClusterRole of ``rules`` and a kube-system Role of ``namespaced_rules``
+    (the file's Role when None); returns a token for it (TokenRequest), once the authorizer has seen the binding."""
+    if namespaced_rules is None:
+        namespaced_rules = role("Role")["rules"]
     server = realkube.server
     realkube.add_namespace(VARIANT_NAMESPACE)
     server.request("POST", f"/api/v1/namespaces/{VARIANT_NAMESPACE}/serviceaccounts", {"metadata": {"name": "variant"}})
@@ -260,6 +275,24 @@ def bind(realkube, rules: list[dict]) -> str:
             "kind": "ClusterRoleBinding",
             "metadata": {"name": "portico-variant"},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "portico-variant"},
+            "subjects": [{"kind": "ServiceAccount", "name": "variant", "namespace": VARIANT_NAMESPACE}],
+        }
+    )
+    # kube-system outlives the test (the clean-up keeps the server's own namespaces): the next bind overwrites it.
+    server.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "portico-variant", "namespace": ROLE_NAMESPACE},
+            "rules": namespaced_rules,
+        }
+    )
+    server.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "portico-variant", "namespace": ROLE_NAMESPACE},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "portico-variant"},
             "subjects": [{"kind": "ServiceAccount", "name": "variant", "namespace": VARIANT_NAMESPACE}],
         }
     )
@@ -301,9 +334,15 @@ def test_a_new_binding_of_the_same_rules_passes_too(prepared, shop, alice, pat):
     assert prepared.refused() == []
 
 
-@pytest.mark.parametrize("removed", permissions(cluster_role()["rules"]), ids="/".join)
-def test_without_any_one_permission_a_scenario_fails_refused_for_it(prepared, shop, alice, pat, removed):
-    token = bind(prepared, without(cluster_role()["rules"], removed))
+@pytest.mark.parametrize(
+    ("kind", "removed"), every_permission(), ids=lambda v: v if isinstance(v, str) else "/".join(v)
+)
+def test_without_any_one_permission_a_scenario_fails_refused_for_it(prepared, shop, alice, pat, kind, removed):
+    rules, namespaced = cluster_role()["rules"], role("Role")["rules"]
+    if kind == "Role":
+        token = bind(prepared, rules, without(namespaced, removed))
+    else:
+        token = bind(prepared, without(rules, removed), namespaced)
 
     with pytest.raises(ScenarioFailed):
         everything_the_reconciler_does(prepared, token=token, team=shop, developer=alice, reviewer=pat)
@@ -312,7 +351,7 @@ def test_without_any_one_permission_a_scenario_fails_refused_for_it(prepared, sh
 
 
 def test_rbac_never_grants_wildcards_or_secrets():
-    for rule in cluster_role()["rules"]:
+    for rule in cluster_role()["rules"] + role("Role")["rules"]:
         assert (
             "*" not in rule["verbs"] and "*" not in rule.get("resources", []) and "*" not in rule.get("apiGroups", [])
         )

@@ -33,6 +33,7 @@ def check_route(
     team: TeamPolicy,
     is_platform: bool,
     output: str = "ingress",
+    controller: str = "",
     cluster_namespaces: Iterable[str] = (),
 ) -> list[Violation]:
     """Every field rule and the team's policy for one route; an empty list means the route may be requested.
@@ -40,7 +41,8 @@ def check_route(
     ``spec.host`` may be un-normalised: the normalised host is judged, the original is quoted in messages.
     Platform engineers act for the team, so its suffixes and namespaces still apply; only wildcards are theirs.
     ``cluster_namespaces`` are the namespaces known on the cluster (every team's), against which an external
-    name is judged (``check_external_name``).
+    name is judged (``check_external_name``). ``controller`` is the cluster's ingress controller family
+    (clusters.facts), whose admission rules a path must pass too.
     """
     namespace_violations = check_dns_label("namespace", "Namespace", namespace)
     cluster_violations = _check_cluster(cluster)
@@ -48,7 +50,7 @@ def check_route(
     if not namespace_violations and not cluster_violations:
         violations += check_namespace_allowed(team, cluster, namespace)
     violations += check_host(spec.host, team, is_platform)
-    violations += check_path(spec.path, spec.path_type)
+    violations += check_path(spec.path, spec.path_type, output=output, controller=controller)
     violations += check_backend(spec.backend or Backend(), team, cluster_namespaces)
     violations += check_tls(spec.tls or TLS(), team)
     if output == OUTPUT_GATEWAY:
