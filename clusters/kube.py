@@ -59,6 +59,9 @@ CRD = Kind("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourc
 HTTP_ROUTE = Kind("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes")
 GATEWAY = Kind("gateway.networking.k8s.io/v1", "Gateway", "gateways")
 DAEMON_SET = Kind("apps/v1", "DaemonSet", "daemonsets")  # the probe reads kube-system's, to tell the CNI
+# Route options on Traefik clusters. Not among MANAGED_KINDS: a sync lists none (clusters without Traefik's CRDs
+# would answer 404); the route's own reconcile applies, reads back and removes them.
+MIDDLEWARE = Kind("traefik.io/v1alpha1", "Middleware", "middlewares")
 KINDS = {
     (k.api_version, k.kind): k
     for k in (
@@ -72,6 +75,7 @@ KINDS = {
         HTTP_ROUTE,
         GATEWAY,
         DAEMON_SET,
+        MIDDLEWARE,
     )
 }
 # The kinds Portico writes, in the order they are applied (a Service before the Ingress that points at it).
@@ -268,7 +272,7 @@ class KubeClient:
             detail=detail[:MAX_DETAIL],
         )
 
-    def apply(self, obj: dict, *, uid: str | None = None) -> dict:
+    def apply(self, obj: dict, *, uid: str | None = None, dry_run: bool = False) -> dict:
         """Server-side apply as field manager `portico`, forcing ownership of the fields we set.
 
         ``uid`` is the uid of the live object the caller read and judged its own. It goes in the applied
@@ -284,7 +288,7 @@ class KubeClient:
             return self.request(
                 "PATCH",
                 kind.path(meta.get("namespace"), meta["name"]),
-                query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+                query=[("fieldManager", FIELD_MANAGER), ("force", "true")] + ([("dryRun", "All")] if dry_run else []),
                 body=body,
                 content_type=APPLY_CONTENT_TYPE,
             )

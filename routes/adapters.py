@@ -58,6 +58,9 @@ def team_policy(team: Team, namespaces: Iterable[tuple[Cluster, str]] | None = N
         allow_load_balancer=team.allow_load_balancer,
         allow_plain_http=team.allow_plain_http,
         auto_approve=team.auto_approve,
+        max_timeout_seconds=team.max_timeout_seconds,
+        max_body_size_mb=team.max_body_size_mb,
+        allow_source_ranges=team.allow_source_ranges,
     )
 
 

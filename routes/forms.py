@@ -27,6 +27,7 @@ from .domain.values import (
     RouteSpec,
     Violation,
 )
+from .forms_options import OPTION_VIOLATION_FIELDS, RouteOptionsFields, options_initial
 from .models import HostClaim, Route
 
 BACKEND_KINDS = [
@@ -53,13 +54,14 @@ VIOLATION_FIELDS = {
     "tls.mode": "tls_mode",
     "tls.issuer": "issuer",
     "tls.secret_name": "secret_name",
+    **OPTION_VIOLATION_FIELDS,
 }
 
 # Fields that a route keeps for life: an edit makes a new revision of the spec, never a move.
 PLACEMENT_FIELDS = ("team", "cluster", "namespace", "name")
 
 
-class RouteForm(forms.Form):
+class RouteForm(RouteOptionsFields):
     """Request a new route, or a new revision of ``route``, on behalf of ``user``."""
 
     team = forms.ModelChoiceField(
@@ -253,7 +255,12 @@ class RouteForm(forms.Form):
             secret_name=(data["secret_name"].strip() or None) if mode == TLSModeChoices.SECRET else None,
         )
         return RouteSpec(
-            host=data["host"], path=data["path"].strip(), path_type=data["path_type"], backend=backend, tls=tls
+            host=data["host"],
+            path=data["path"].strip(),
+            path_type=data["path_type"],
+            backend=backend,
+            tls=tls,
+            options=self.options_spec(),
         )
 
     # Judging
@@ -357,6 +364,7 @@ def initial_for(route: Route) -> dict:
         "tls_mode": spec.tls.mode,
         "issuer": spec.tls.issuer or "",
         "secret_name": spec.tls.secret_name or "",
+        **options_initial(spec.options),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import adoption, editing, pages, reviews
+from .views import admission, adoption, editing, pages, reviews
 
 app_name = "routes"
 
@@ -18,5 +18,6 @@ urlpatterns = [
     path("reviews/count/", reviews.review_count, name="review_count"),
     path("reviews/<uuid:pk>/approve/", reviews.review_approve, name="approve"),
     path("reviews/<uuid:pk>/reject/", reviews.review_reject, name="reject"),
+    path("reviews/<uuid:pk>/dry-run/", admission.review_dry_run, name="review_dry_run"),
     path("clusters/<slug:name>/adopt/", adoption.adopt_ingresses, name="adopt"),
 ]

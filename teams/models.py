@@ -51,6 +51,16 @@ class Team(models.Model):
     auto_approve = models.BooleanField(
         default=False, help_text="Approve this team's revisions automatically when every check passes."
     )
+    # Limits on route options (routes.domain.policy.options, docs/route-options.md); empty: Portico's own ceiling.
+    max_timeout_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The longest request timeout a route may ask for, in seconds. Empty: 3600."
+    )
+    max_body_size_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The largest request body size a route may allow, in MiB. Empty: 10240."
+    )
+    allow_source_ranges = models.BooleanField(
+        default=True, help_text="Routes may admit only clients from listed address ranges (CIDRs)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from clusters.models import Cluster
 from core.api.fields import LookupField, RejectUnknownFieldsMixin
 from core.models import AuditEvent
 from routes import services
+from routes.api.options import RevisionOptionsField, RouteOptionsSerializer, merged_options
 from routes.choices import ROUTE_APPROVAL_CHOICES, ApprovalChoices, HealthChoices, SyncChoices
 from routes.domain.values import PATH_TYPES, SERVICE_TYPES, TLS, TLS_MODES, Backend, RouteSpec
 from routes.models import MAX_REVISION, HostClaim, Review, RouteRevision
@@ -208,6 +209,7 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     path_type = documented_enum(PATH_TYPES, default="Prefix")
     backend = BackendSerializer(source="latest_spec.backend")
     tls = TLSSerializer(source="latest_spec.tls", required=False)
+    options = RouteOptionsSerializer(source="latest_spec.options", required=False)
 
     revision = serializers.IntegerField(read_only=True)
     approved_revision = serializers.IntegerField(read_only=True, allow_null=True)
@@ -252,6 +254,7 @@ class RouteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             path_type=merged["path_type"] if merged["path_type"] is not None else "Prefix",
             backend=Backend(**backend),
             tls=TLS(**tls),
+            options=merged_options(current.get("options"), data.get("options")),
         )
 
     def request_args(self) -> dict:
@@ -336,6 +339,7 @@ class RevisionSpecSerializer(serializers.Serializer):
     path_type = serializers.CharField()
     backend = BackendSerializer()
     tls = TLSSerializer()
+    options = RevisionOptionsField()
 
 
 class RevisionSerializer(serializers.ModelSerializer):

@@ -16,8 +16,15 @@ from typing import Any
 
 import yaml
 
+from clusters.facts import TRAEFIK
 from core.names import is_label_value
 from routes.domain.decimals import parse_decimal
+from routes.domain.render_options import (
+    MIDDLEWARE_API_VERSION,
+    http_route_timeouts,
+    ingress_annotations,
+    traefik_middlewares,
+)
 from routes.domain.values import (
     BACKEND_EXTERNAL,
     OUTPUT_GATEWAY,
@@ -69,9 +76,9 @@ _LEADING_KEYS = {
 
 
 def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> list[dict[str, Any]]:
-    """The objects one route owns, in apply order: its Service (managed or external backends only), then its
-    Ingress, or its HTTPRoute on a cluster with Gateway API output. The Certificate is shared per host:
-    ``route_objects`` adds it."""
+    """The objects one route owns, in apply order: its Service (managed or external backends only), the Traefik
+    Middlewares its options need (Traefik clusters), then its Ingress, or its HTTPRoute on a cluster with Gateway
+    API output. The Certificate is shared per host: ``route_objects`` adds it."""
     if cluster.output not in (OUTPUT_INGRESS, OUTPUT_GATEWAY):
         raise ValueError(
             f"cluster {cluster.name!r} asks for output {cluster.output!r}; only 'ingress' and 'gateway' can be rendered"
@@ -82,6 +89,11 @@ def render_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings)
     if cluster.output == OUTPUT_GATEWAY:
         objects.append(_http_route(target, spec, cluster))
     else:
+        if cluster.controller == TRAEFIK:
+            objects += [
+                _route_object(MIDDLEWARE_API_VERSION, "Middleware", target, name, middleware)
+                for name, middleware in traefik_middlewares(spec.options, target.name)
+            ]
         objects.append(_ingress(target, spec, cluster))
     return objects
 
@@ -242,7 +254,8 @@ def _ingress(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> 
     secret_name = _ingress_tls_secret(spec)
     if secret_name is not None:
         ingress_spec["tls"] = [{"hosts": [spec.host], "secretName": secret_name}]
-    return _route_object(INGRESS_API_VERSION, "Ingress", target, target.name, ingress_spec)
+    annotations = ingress_annotations(spec.options, cluster.controller, target.namespace, target.name)
+    return _route_object(INGRESS_API_VERSION, "Ingress", target, target.name, ingress_spec, annotations)
 
 
 def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) -> dict[str, Any]:
@@ -258,23 +271,27 @@ def _http_route(target: RouteTarget, spec: RouteSpec, cluster: ClusterSettings) 
         "name": spec.backend.service_name_for(target.name),
         "port": _gateway_backend_port(spec.backend),
     }
-    route_spec = {
-        "parentRefs": [parent],
-        "hostnames": [spec.host],
-        "rules": [
-            {
-                "matches": [
-                    {"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}
-                ],
-                "backendRefs": [backend_ref],
-            }
-        ],
+    rule: dict[str, Any] = {
+        "matches": [{"path": {"type": GATEWAY_PATH_TYPES.get(spec.path_type, spec.path_type), "value": spec.path}}],
+        "backendRefs": [backend_ref],
     }
+    timeouts = http_route_timeouts(spec.options)
+    if timeouts is not None:
+        rule["timeouts"] = timeouts
+    route_spec = {"parentRefs": [parent], "hostnames": [spec.host], "rules": [rule]}
     return _route_object(GATEWAY_API_VERSION, "HTTPRoute", target, target.name, route_spec)
 
 
-def _route_object(api_version: str, kind: str, target: RouteTarget, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """An object one route owns: its labels say whose it is, its annotations which revision wrote it."""
+def _route_object(
+    api_version: str,
+    kind: str,
+    target: RouteTarget,
+    name: str,
+    spec: dict[str, Any],
+    annotations: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An object one route owns: its labels say whose it is, its annotations which revision wrote it (and, on an
+    Ingress, the route's options in its controller's words)."""
     return _with_spec_hash(
         {
             "apiVersion": api_version,
@@ -283,7 +300,7 @@ def _route_object(api_version: str, kind: str, target: RouteTarget, name: str, s
                 "name": name,
                 "namespace": target.namespace,
                 "labels": {MANAGED_BY_LABEL: MANAGED_BY, TEAM_LABEL: target.team, ROUTE_LABEL: target.id},
-                "annotations": {REVISION_ANNOTATION: str(target.revision)},
+                "annotations": {**(annotations or {}), REVISION_ANNOTATION: str(target.revision)},
             },
             "spec": spec,
         }

@@ -2,7 +2,8 @@
 the schemas of its Kubernetes version.
 
 Pure apart from cached reads of schema files: kubernetes-validate's bundled schemas for built-in kinds, and the
-CRD schemas vendored in ``routes/schemas`` for cert-manager's Certificate and Gateway API's HTTPRoute.
+CRD schemas vendored in ``routes/schemas`` for cert-manager's Certificate, Gateway API's HTTPRoute and Traefik's
+Middleware.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from referencing import Registry, Resource
 
 from core.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value
 from routes.domain.render import CERTIFICATE_API_VERSION, GATEWAY_API_VERSION
+from routes.domain.render_options import MIDDLEWARE_API_VERSION
 
 _SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 _CERTIFICATE_SCHEMA = _SCHEMAS / "certificate-v1.json"
 
 _HTTP_ROUTE_SCHEMA = _SCHEMAS / "httproute-v1.json"
+
+_MIDDLEWARE_SCHEMA = _SCHEMAS / "middleware-v1alpha1.json"
 
 
 def validate_objects(objects: Iterable[dict[str, Any]], kubernetes_version: str = "1.37") -> list[str]:
@@ -75,6 +79,7 @@ def _schema_errors(obj: dict[str, Any], kubernetes_version: str) -> list[str]:
     vendored = {
         (CERTIFICATE_API_VERSION, "Certificate"): _CERTIFICATE_SCHEMA,
         (GATEWAY_API_VERSION, "HTTPRoute"): _HTTP_ROUTE_SCHEMA,
+        (MIDDLEWARE_API_VERSION, "Middleware"): _MIDDLEWARE_SCHEMA,
     }.get((api_version, kind))
     if vendored is not None:
         found = sorted(_vendored_validator(vendored).iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path])

@@ -64,6 +64,32 @@ class TLS:
 
 
 @dataclass(frozen=True)
+class RouteOptions:
+    """What a developer may ask of the ingress controller for one route, rendered as that controller's own
+    annotations (or Traefik Middlewares, or HTTPRoute fields); docs/route-options.md maps each to each controller.
+    Unset (False, None, empty) is the controller's default."""
+
+    force_https: bool = False  # redirect plain HTTP requests to HTTPS
+    timeout_seconds: int | None = None  # how long the backend may take to answer
+    max_body_size_mb: int | None = None  # the largest request body accepted, in MiB
+    source_ranges: tuple[str, ...] = ()  # only clients from these CIDRs are served
+
+    @property
+    def is_default(self) -> bool:
+        return self == RouteOptions()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RouteOptions:
+        data = data or {}
+        return cls(
+            force_https=data.get("force_https", False),
+            timeout_seconds=data.get("timeout_seconds"),
+            max_body_size_mb=data.get("max_body_size_mb"),
+            source_ranges=tuple(data.get("source_ranges") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     """The part of a route that revisions version: everything a reviewer approves."""
 
@@ -72,11 +98,17 @@ class RouteSpec:
     path_type: str = "Prefix"
     backend: Backend = field(default_factory=Backend)
     tls: TLS = field(default_factory=TLS)
+    options: RouteOptions = field(default_factory=RouteOptions)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if data["backend"]["selector"] is not None:
             data["backend"]["selector"] = dict(sorted(data["backend"]["selector"].items()))
+        # Left out while unset, so revisions stored before options existed and those that set none read alike.
+        if self.options.is_default:
+            del data["options"]
+        else:
+            data["options"]["source_ranges"] = list(self.options.source_ranges)
         return data
 
     @classmethod
@@ -90,6 +122,7 @@ class RouteSpec:
             path_type=data.get("path_type") or "Prefix",
             backend=Backend(**{k: backend.get(k) for k in Backend.__dataclass_fields__}),
             tls=TLS(**{k: v for k, v in (data.get("tls") or {}).items() if k in TLS.__dataclass_fields__}),
+            options=RouteOptions.from_dict(data.get("options")),
         )
 
 
@@ -133,6 +166,10 @@ class TeamPolicy:
     allow_load_balancer: bool = False
     allow_plain_http: bool = False
     auto_approve: bool = False
+    # Route options (RouteOptions): the team's ceilings (None: Portico's own) and whether it may limit sources.
+    max_timeout_seconds: int | None = None
+    max_body_size_mb: int | None = None
+    allow_source_ranges: bool = True
 
 
 @dataclass(frozen=True)

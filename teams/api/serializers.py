@@ -53,6 +53,9 @@ class TeamSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "allow_load_balancer",
             "allow_plain_http",
             "auto_approve",
+            "max_timeout_seconds",
+            "max_body_size_mb",
+            "allow_source_ranges",
         ]
 
     def create(self, validated_data):

@@ -47,7 +47,7 @@ def test_every_broken_rule_is_reported_at_once(client):
                 "extra": [
                     (
                         "Unknown field; the fields are: name, team, cluster, namespace, host, path, "
-                        "path_type, backend, tls."
+                        "path_type, backend, tls, options."
                     )
                 ]
             },

@@ -19,7 +19,7 @@ import yaml
 
 from clusters import probe
 from routes import adopt, reconcile, services
-from routes.domain.values import Backend
+from routes.domain.values import Backend, RouteOptions
 from routes.models import Route
 from tests.adopt.conftest import ingress_body
 from tests.factories import spec
@@ -32,6 +32,7 @@ SERVICE = ("v1", "Service")
 INGRESS = ("networking.k8s.io/v1", "Ingress")
 CERTIFICATE = ("cert-manager.io/v1", "Certificate")
 HTTP_ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
+MIDDLEWARE = ("traefik.io/v1alpha1", "Middleware")
 VARIANT_NAMESPACE = "rbac-variant"
 
 
@@ -195,6 +196,45 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
             ),
             "objects left",
         )
+
+        step = "route options on a Traefik cluster: its Middlewares applied, then deleted with the route"
+        realkube.create(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": "traefik"},
+                "spec": {"controller": "traefik.io/ingress-controller"},
+            }
+        )
+        edge = probe.probe_cluster(
+            realkube.cluster(team, name="edge", ingress_class="traefik", probe=False, **identity).pk
+        )
+        check(step, edge.controller_family == "traefik", (edge.ingress_controller, edge.health_message))
+        limited = services.approve_route(
+            services.submit_route(
+                user=developer,
+                team=team,
+                cluster=edge,
+                namespace="shop",
+                name="limited",
+                spec=spec(
+                    host="limited.shop.example.com",
+                    backend=Backend(service_name="cart", service_port=80),
+                    options=RouteOptions(force_https=True, source_ranges=("203.0.113.0/24",)),
+                ),
+            ),
+            user=reviewer,
+        )
+        check(
+            step,
+            reconcile.reconcile_route(limited.pk) is reconcile.Result.APPLIED,
+            Route.objects.get(pk=limited.pk).conditions,
+        )
+        middlewares = [(MIDDLEWARE, "shop", name) for name in ("limited-sources", "limited-https-redirect")]
+        check(step, all(realkube.get(*m) for m in middlewares), "Middlewares missing")
+        services.request_deletion(Route.objects.get(pk=limited.pk), user=developer)
+        check(step, reconcile.reconcile_route(limited.pk) is reconcile.Result.DELETED)
+        check(step, not any(realkube.get(*m) for m in middlewares), "Middlewares left")
 
         step = "adoption of a hand-made Ingress"
         realkube.service("legacy", port=8080)

@@ -90,6 +90,10 @@ PAGES = [
     Page("routes:delete", route="frontend"),
     Page("routes:review_queue"),
     Page("routes:review_count", htmx=True),
+    Page("routes:review_dry_run", route="api", htmx=True),
+    Page(
+        "routes:validate", method="post", htmx=True, data={**ROUTE_FORM, "timeout_seconds": "30", "source_ranges": "x"}
+    ),
     Page("routes:approve", route="api", method="post", htmx=True, data={"revision": "1", "comment": "ok"}),
     Page("routes:reject", route="blog", method="post", htmx=True, data={"revision": "1", "comment": "not yet"}),
     Page("routes:approve", route="api", method="post", htmx=True, data={"revision": "x"}),

@@ -16,6 +16,7 @@ from routes.domain.decimals import parse_decimal
 from routes.domain.policy.backends import check_backend
 from routes.domain.policy.common import check_dns_label, quote
 from routes.domain.policy.hosts import check_host
+from routes.domain.policy.options import check_options
 from routes.domain.policy.paths import check_path
 from routes.domain.policy.team import check_namespace_allowed, check_team
 from routes.domain.policy.tls import check_tls
@@ -53,6 +54,7 @@ def check_route(
     violations += check_path(spec.path, spec.path_type, output=output, controller=controller)
     violations += check_backend(spec.backend or Backend(), team, cluster_namespaces)
     violations += check_tls(spec.tls or TLS(), team)
+    violations += check_options(spec.options, team, output=output, controller=controller)
     if output == OUTPUT_GATEWAY:
         violations += _check_gateway_output(spec)
     return violations

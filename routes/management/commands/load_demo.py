@@ -81,6 +81,9 @@ class Command(BaseCommand):
                 display_name="Local (GitOps export)",
                 mode="directory",
                 ingress_class="nginx",
+                # A directory cluster has no probe to read its IngressClass: the GitOps target runs ingress-nginx,
+                # so the form offers its route options (docs/route-options.md).
+                ingress_controller="k8s.io/ingress-nginx",
                 default_issuer="letsencrypt",
             ),
             user=users["platform"],
