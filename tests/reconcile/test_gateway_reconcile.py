@@ -259,6 +259,7 @@ def test_probe_of_a_gateway_cluster_checks_the_gateway_not_ingress_class_or_cert
 
     assert cluster.gateway_present and cluster.healthy and cluster.health_message == "All checks passed."
     assert sorted(r.path for r in realkube.requests) == [
+        "/apis/apps/v1/namespaces/kube-system/daemonsets",  # the CNI, whatever the output
         "/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public",
         "/version",
     ]
