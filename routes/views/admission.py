@@ -4,8 +4,9 @@ server-side dry run of its revision (routes.admission), so the queue itself neve
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from ..admission import dry_run_revision
-from ..models import Route
+from routes.admission import dry_run_revision
+from routes.models import Route
+
 from .common import login_required
 from .reviews import _require_platform
 
