@@ -62,6 +62,9 @@ DAEMON_SET = Kind("apps/v1", "DaemonSet", "daemonsets")  # the probe reads kube-
 # Route options on Traefik clusters. Not among MANAGED_KINDS: a sync lists none (clusters without Traefik's CRDs
 # would answer 404); the route's own reconcile applies, reads back and removes them.
 MIDDLEWARE = Kind("traefik.io/v1alpha1", "Middleware", "middlewares")
+# Read by the diagnostics only (routes.reconcile.surroundings), namespace by namespace.
+NETWORK_POLICY = Kind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies")
+SECRET = Kind("v1", "Secret", "secrets")
 KINDS = {
     (k.api_version, k.kind): k
     for k in (
@@ -76,6 +79,8 @@ KINDS = {
         GATEWAY,
         DAEMON_SET,
         MIDDLEWARE,
+        NETWORK_POLICY,
+        SECRET,
     )
 }
 # The kinds Portico writes, in the order they are applied (a Service before the Ingress that points at it).

@@ -12,6 +12,7 @@ from routes.models import HostClaim, Route
 
 from .objects import kind_key
 from .snapshot import Listed
+from .surroundings import read_surroundings
 
 
 def observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: dict, listed: Listed | None) -> Observed:
@@ -46,6 +47,9 @@ def observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: d
                 ENDPOINT_SLICE, namespace=ns, label_selector=f"kubernetes.io/service-name={spec.backend.service_name}"
             )
         )
+    around = listed.around if listed is not None and listed.around is not None else None
+    if around is None:
+        around = read_surroundings(cluster, target, [(ns, spec)])
     certificate = None
     if render.uses_certificate(spec, cluster_settings(cluster)):
         certificate = read(CERTIFICATE, render.certificate_name(spec.host))
@@ -59,6 +63,7 @@ def observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: d
         endpoint_slices=slices,
         certificate=certificate,
         **gateway_kinds,
+        **around.for_route(ns, spec),
     )
 
 

@@ -12,6 +12,7 @@ cluster. What was listed is lent to each route's reconcile as ``Listed`` so noth
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from clusters import services as cluster_services
 from clusters.kube import (
@@ -52,6 +53,7 @@ class Listed:
     slices: dict
     desired: dict
     gateway: dict | None = None  # the parent Gateway of a Gateway API cluster, read once per sync
+    around: Any = None  # the diagnostics' facts around the routes (surroundings.Surroundings), read once per sync
 
     def covers(self, kind: Kind, namespace: str | None) -> bool:
         return (kind, ALL_NAMESPACES) in self.scopes or (kind, namespace or "") in self.scopes

@@ -17,6 +17,7 @@ from routes.models import HostClaim, Route
 
 from .objects import kind_key
 from .observe import observation
+from .surroundings import Surroundings
 
 STATUS_FIELDS = [
     "sync",
@@ -107,6 +108,7 @@ def refresh_status(
     slices_by_service: dict,
     failures: dict,
     gateway: dict | None = None,
+    around: Surroundings | None = None,
 ) -> None:
     """Evaluate every settled route from the lists already made, and write only the rows whose status changed."""
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
@@ -139,6 +141,7 @@ def refresh_status(
                 spec,
                 synced=True,
                 **gateway_kinds,
+                **(around.for_route(ns, spec) if around is not None else {}),
                 ingress=seen.get(kind_key(INGRESS, route.name, ns)),
                 service=seen.get(kind_key(SERVICE, service_name, ns)) if service_name else None,
                 endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),

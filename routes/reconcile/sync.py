@@ -35,6 +35,7 @@ from .owners import other_clusters_objects, settle_contests
 from .repair import ForeignObjectError, not_ours_message, repair
 from .snapshot import Listed, list_context, list_live, live_scopes
 from .status import refresh_status
+from .surroundings import for_sync
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     listed = Listed(
         objects=seen, scopes=live_scopes(cluster) | context.scopes, slices=slices, desired=desired, gateway=gateway
     )
+    listed.around = for_sync(cluster, target, active, specs, seen, slices) if routes else None
     removals = [r.pk for r in routes if r.pk in unsettled and r.deletion_requested_at]
     for route_id in removals:
         keeper.keep()
@@ -276,7 +278,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
 
     memo.forget_missing(desired)
     keeper.keep()
-    refresh_status(cluster, settled, specs, seen, slices, failures, gateway)
+    refresh_status(cluster, settled, specs, seen, slices, failures, gateway, listed.around)
     keeper.keep()
     cluster_services.record_synced(cluster)
 

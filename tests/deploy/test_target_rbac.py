@@ -161,6 +161,21 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
         route.refresh_from_db()
         check(step, not report.errors and route.health == "Healthy", (report.errors, route.health, route.conditions))
 
+        step = "diagnostics: the namespace's NetworkPolicies, one list in namespace shop"
+        realkube.create(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "default-deny", "namespace": "shop"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+            }
+        )
+        reconcile.sync_cluster(cluster.pk)
+        route.refresh_from_db()
+        policy_step = next(s for s in route.diagnostics if s["step"] == "network-policy")
+        check(step, policy_step["status"] == "fail" and "default-deny" in policy_step["detail"], policy_step)
+        realkube.delete("networking.k8s.io/v1", "NetworkPolicy", "shop", "default-deny")
+
         step = "drift repair: an edited Ingress, a deleted Service"
         realkube.patch_out_of_band(*INGRESS, "shop", "cart", {"spec": {"ingressClassName": "other"}})
         realkube.delete(*SERVICE, "shop", "cart")

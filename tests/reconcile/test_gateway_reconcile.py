@@ -117,6 +117,7 @@ def test_no_op_sync_lists_once_per_kind_reads_the_gateway_and_writes_nothing(
         "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices",
         "/apis/gateway.networking.k8s.io/v1/httproutes",
         "/apis/gateway.networking.k8s.io/v1/namespaces/gateway-system/gateways/public",
+        "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",  # one per namespace with routes
     ]
     http_route_list = next(r for r in realkube.requests if r.path.endswith("/httproutes"))
     assert http_route_list.query["labelSelector"] == "app.kubernetes.io/managed-by=portico"

@@ -63,6 +63,10 @@ def test_second_reconcile_with_nothing_changed_sends_no_write(approve, realkube)
 def test_route_becomes_synced_and_healthy_once_the_cluster_serves_it(approve, realkube):
     route = approve()
     realkube.serve("cart", port=8080)
+    # ingress-nginx where its usual installation puts it, with a ready pod (the "controller" step).
+    realkube.add_namespace("ingress-nginx")
+    realkube.service("ingress-nginx-controller", port=80, namespace="ingress-nginx")
+    realkube.endpoint_slice("ingress-nginx-controller", port=80, namespace="ingress-nginx")
     reconcile.reconcile_route(route.pk)
     assert Route.objects.get(pk=route.pk).health == "Progressing"  # no address, certificate not issued yet
 

@@ -159,6 +159,9 @@ def test_noop_sync_of_50_routes_lists_once_per_kind_and_writes_nothing(approve, 
         ("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", "kubernetes.io/service-name in (cart)"),
         ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by!=portico"),
         ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by=portico"),
+        ("/api/v1/namespaces/ingress-nginx/services/ingress-nginx-controller", None),  # the controller (diagnostics)
+        ("/apis/networking.k8s.io/v1/ingressclasses/nginx", None),  # where its controller runs (diagnostics)
+        ("/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", None),  # one per namespace with routes
     ]
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from routes.domain.diagnostics import gateway, ingress, texts
+from routes.domain.diagnostics import texts_pitfalls as pitfall_texts
 from routes.domain.diagnostics.shared import (
     FAIL,
     SKIP,
@@ -60,7 +61,7 @@ def evaluate(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     chain = gateway if observed.output == OUTPUT_GATEWAY else ingress
-    titles = texts.GATEWAY_STEP_TITLES if chain is gateway else texts.STEP_TITLES
+    titles = step_titles(chain is gateway)
     ctx = Context(
         observed=observed,
         now=now,
@@ -102,6 +103,22 @@ def evaluate(
         certificate={"ready": _certificate_ready(observed), "not_after": ctx.not_after},
         endpoints={"ready": ctx.endpoints.ready, "total": ctx.endpoints.total},
     )
+
+
+def step_titles(gateway_chain: bool) -> dict[str, str]:
+    """The chain's step titles in order: the layers of docs/architecture.md, with the pitfall steps
+    (``texts_pitfalls``) after the layer each one looks behind."""
+    base = texts.GATEWAY_STEP_TITLES if gateway_chain else texts.STEP_TITLES
+    extra = pitfall_texts.STEP_TITLES
+    after: dict[str, tuple[str, ...]] = {"endpoints": ("target-port", "network-policy")}
+    if not gateway_chain:
+        after["ingress"] = ("controller",)
+    titles: dict[str, str] = {}
+    for step, title in base.items():
+        titles[step] = title
+        for added in after.get(step, ()):
+            titles[added] = extra[added]
+    return titles
 
 
 def _health(o: Observed, findings: dict[str, Finding], precedence: tuple[tuple[str, set[str]], ...]) -> str:

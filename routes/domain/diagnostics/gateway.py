@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from routes.domain.diagnostics import gateway_texts, texts
+from routes.domain.diagnostics.backend import backend_service_step, target_port_step
+from routes.domain.diagnostics.network import network_policy_step
 from routes.domain.diagnostics.shared import (
     FAIL,
     NOT_OBSERVED,
@@ -24,7 +26,6 @@ from routes.domain.diagnostics.shared import (
     exported_step,
     front_missing_step,
     get,
-    service_step,
     tls_off_step,
 )
 from routes.domain.status import Health
@@ -37,9 +38,12 @@ HEALTH_PRECEDENCE: tuple[tuple[str, set[str]], ...] = (
     ("refs", {Health.DEGRADED}),
     ("service", {Health.DEGRADED}),
     ("endpoints", {Health.DEGRADED}),
+    ("target-port", {Health.DEGRADED}),
+    ("network-policy", {Health.DEGRADED}),
     ("tls", {Health.DEGRADED, Health.PROGRESSING}),
     ("http-route", {Health.PROGRESSING}),
     ("gateway", {Health.PROGRESSING}),
+    ("service", {Health.PROGRESSING}),
 )
 
 # Accepted and ResolvedRefs carry the Gateway's own reasons (NotAllowedByListeners, BackendNotFound, ...).
@@ -68,8 +72,10 @@ def steps(ctx: Context) -> dict[str, Callable[[Context], Finding]]:
         "gateway": gateway_step,
         "http-route": apply_failed_step if ctx.observed.apply_error else http_route_step,
         "refs": refs_step,
-        "service": service_step,
+        "service": backend_service_step,
         "endpoints": endpoints_step,
+        "target-port": target_port_step,
+        "network-policy": network_policy_step,
         "tls": gateway_tls_step,
         "claim": claim_step,
     }

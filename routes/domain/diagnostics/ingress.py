@@ -8,6 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from routes.domain.diagnostics import texts
+from routes.domain.diagnostics.backend import backend_service_step, target_port_step
+from routes.domain.diagnostics.controller import controller_step
+from routes.domain.diagnostics.network import network_policy_step
 from routes.domain.diagnostics.shared import (
     FAIL,
     NOT_OBSERVED,
@@ -26,9 +29,9 @@ from routes.domain.diagnostics.shared import (
     front_missing_step,
     get,
     parse_time,
-    service_step,
     tls_off_step,
 )
+from routes.domain.diagnostics.tls_secret import tls_secret_step
 from routes.domain.status import Health
 
 # Which finding decides health when several things are wrong: a missing Ingress first, then the layers in
@@ -37,10 +40,14 @@ HEALTH_PRECEDENCE: tuple[tuple[str, set[str]], ...] = (
     ("ingress", {Health.MISSING}),
     ("claim", {Health.DEGRADED}),
     ("ingress-class", {Health.DEGRADED}),
+    ("controller", {Health.DEGRADED}),
     ("service", {Health.DEGRADED}),
     ("endpoints", {Health.DEGRADED}),
+    ("target-port", {Health.DEGRADED}),
+    ("network-policy", {Health.DEGRADED}),
     ("certificate", {Health.DEGRADED, Health.PROGRESSING}),
     ("ingress", {Health.PROGRESSING}),
+    ("service", {Health.PROGRESSING}),
 )
 
 # The steps that read live objects; their conditions become Unknown when the cluster cannot be reached.
@@ -77,8 +84,11 @@ def steps(ctx: Context) -> dict[str, Callable[[Context], Finding]]:
         "cluster": cluster_step,
         "ingress-class": ingress_class_step,
         "ingress": apply_failed_step if ctx.observed.apply_error else ingress_step,
-        "service": service_step,
+        "controller": controller_step,
+        "service": backend_service_step,
         "endpoints": endpoints_step,
+        "target-port": target_port_step,
+        "network-policy": network_policy_step,
         "certificate": certificate_step,
         "claim": claim_step,
     }
@@ -131,15 +141,10 @@ def certificate_step(ctx: Context) -> Finding:
     ns = ctx.namespace
     if o.tls_mode == "none":
         return tls_off_step(texts.TLS_OFF.format(host=o.host or texts.YOUR_HOST))
-    if o.tls_mode == "secret":
-        secret = _first_tls_secret(o.ingress)
-        return Finding(
-            SKIP,
-            texts.TLS_OWN_SECRET.format(named=f" ({secret})" if secret else ""),
-            texts.TLS_OWN_SECRET_FIX.format(ns=ns, secret=secret or "<secret>"),
-        )
     if o.directory:
         return NOT_OBSERVED
+    if o.tls_mode == "secret":
+        return tls_secret_step(ctx, _first_tls_secret(o.ingress))
     issuer = o.issuer or texts.CLUSTER_DEFAULT_ISSUER
     if o.cert_manager_present is False:
         return Finding(

@@ -12,6 +12,7 @@ from typing import Any
 
 from routes.domain.decimals import parse_decimal
 from routes.domain.diagnostics import texts
+from routes.domain.diagnostics.facts import Controller
 from routes.domain.status import Health
 from routes.domain.values import OUTPUT_GATEWAY, ForeignIngressPath
 
@@ -49,6 +50,11 @@ class Observed:
     )
     claim_ok: bool = True  # host claim held by the route's team
     foreign_conflicts: tuple[ForeignIngressPath, ...] = ()  # unmanaged Ingresses serving the same host+path
+    network_policies: tuple[dict[str, Any], ...] | None = None  # the namespace's NetworkPolicies (None: not read)
+    controller: Controller | None = None  # where the ingress controller runs (None: not looked for)
+    tls_secret_name: str = ""  # TLS mode secret: the Secret the team provides
+    tls_secret: dict[str, Any] | None = None  # its metadata and type (``facts.safe_secret``), None when missing
+    tls_secret_read: bool = False  # whether the worker looked for it
     apply_error: str | None = None  # API server's message when the last apply failed permanently (e.g. 422)
     synced: bool = False  # cluster at the approved revision
     deleting: bool = False

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from routes.domain.diagnostics.evaluate import evaluate
+from routes.domain.diagnostics.facts import Controller
 from routes.domain.diagnostics.shared import Observed
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -97,6 +98,18 @@ def ready_condition(status: str = "True", reason: str = "Ready", message: str = 
     return {"type": "Ready", "status": status, "reason": reason, "message": message}
 
 
+# ingress-nginx where its usual installation puts it, with ready pods.
+CONTROLLER = Controller(
+    location="cluster",
+    ingress_class="nginx",
+    kind="k8s.io/ingress-nginx",
+    namespace="ingress-nginx",
+    service="ingress-nginx-controller",
+    pod_labels={"app.kubernetes.io/name": "ingress-nginx"},
+    ready=2,
+)
+
+
 def healthy(**changes) -> Observed:
     """A route that works end to end; each test breaks one thing."""
     observed = Observed(
@@ -115,6 +128,8 @@ def healthy(**changes) -> Observed:
         service=service_object(),
         endpoint_slices=(endpoint_slice(endpoint("10.0.1.4", "cart-6d9f-a"), endpoint("10.0.2.7", "cart-6d9f-b")),),
         certificate=certificate_object(ready_condition()),
+        network_policies=(),
+        controller=CONTROLLER,
         synced=True,
     )
     return replace(observed, **changes)

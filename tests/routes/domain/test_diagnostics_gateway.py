@@ -29,6 +29,8 @@ def test_working_gateway_route_is_healthy_at_the_gateways_address_with_the_gatew
         "refs",
         "service",
         "endpoints",
+        "target-port",
+        "network-policy",
         "tls",
         "claim",
     ]

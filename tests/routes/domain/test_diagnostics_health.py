@@ -18,8 +18,11 @@ def test_working_route_is_healthy_with_every_step_ok():
         "cluster",
         "ingress-class",
         "ingress",
+        "controller",
         "service",
         "endpoints",
+        "target-port",
+        "network-policy",
         "certificate",
         "claim",
     ]
@@ -122,7 +125,7 @@ def test_unreachable_cluster_is_unknown_and_skips_every_later_step():
     assert chain["cluster"]["status"] == "fail"
     assert "could not reach" in chain["cluster"]["detail"]
     assert "kubeconfig" in chain["cluster"]["fix"]
-    assert [s["status"] for s in evaluation.diagnostics[1:]] == ["skip"] * 6
+    assert [s["status"] for s in evaluation.diagnostics[1:]] == ["skip"] * 9
     assert condition(evaluation, "IngressReady")["status"] == "Unknown"
     assert condition(evaluation, "IngressReady")["reason"] == "ClusterUnreachable"
 
