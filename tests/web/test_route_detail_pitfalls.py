@@ -6,7 +6,7 @@ import pytest
 from routes.domain.diagnostics.evaluate import evaluate
 from routes.models import Route
 from tests.routes.domain.diagnostics_support import healthy
-from tests.routes.domain.test_pitfall_diagnostics import policy
+from tests.routes.domain.test_diagnostics_pitfalls import policy
 
 
 @pytest.mark.django_db
