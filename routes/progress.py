@@ -17,6 +17,7 @@ from django.conf import settings
 from .choices import HealthChoices
 
 STALLED = "Stalled"
+REACHABLE = "Reachable"
 
 
 def deadline() -> timedelta:
@@ -25,8 +26,9 @@ def deadline() -> timedelta:
 
 def judge(route, values: dict, now: datetime) -> dict:
     """``values`` (the status fields about to be written) with ``progressing_since`` set and, past the deadline,
-    health Degraded with its reason. Returns a new dict; ``route`` holds the stored fields."""
-    values = dict(values)
+    health Degraded with its reason; a Healthy route whose last reachability check failed is Degraded too
+    (``unreachable``). Returns a new dict; ``route`` holds the stored fields."""
+    values = unreachable(route, dict(values))
     health = values.get("health", route.health)
     if health != HealthChoices.PROGRESSING or route.deletion_requested_at is not None:
         values["progressing_since"] = None
@@ -64,6 +66,56 @@ def judge(route, values: dict, now: datetime) -> dict:
     )
     values.update(health=HealthChoices.DEGRADED, diagnostics=diagnostics, conditions=conditions)
     return values
+
+
+def unreachable(route, values: dict) -> dict:
+    """Whether the route's URL works is the last reachability check's answer (routes.reachability), which the
+    API server cannot give: a route the diagnostics find Healthy whose check failed (DNS not pointing at the
+    load balancer, a certificate that is invalid or expired, no HTTP answer) is Degraded, with a ``Reachable``
+    condition carrying the check's summary. Only Healthy is lowered, so while the condition is present the
+    route is Healthy in every other respect (``routes.reachability.run`` relies on that when a check passes)."""
+    conditions = [c for c in values.get("conditions", route.conditions) or [] if c.get("type") != REACHABLE]
+    result = getattr(route, "reachability", None) or {}
+    health = values.get("health", route.health)
+    if result.get("state") == "fail" and health == HealthChoices.HEALTHY and route.deletion_requested_at is None:
+        conditions.append(
+            {
+                "type": REACHABLE,
+                "status": "False",
+                "reason": "ReachabilityCheckFailed",
+                "message": result.get("summary") or "The reachability check failed.",
+                "last_transition_time": result.get("checked_at") or "",
+            }
+        )
+        values["health"] = HealthChoices.DEGRADED
+    values["conditions"] = conditions
+    return values
+
+
+def record_reachability(route, result: dict) -> None:
+    """Store a reachability check's result on the route and turn its health with it: a failed check lowers a
+    Healthy route to Degraded, a passing one lifts a route only that lowered back to Healthy. A change of health
+    is announced like any other (routes.signals.route_health_changed: notifications, metrics)."""
+    from . import signals
+    from .models import Route
+
+    previous = route.health
+    route.reachability = result
+    base = {
+        "health": HealthChoices.HEALTHY if lowered_by_reachability(route) else route.health,
+        "conditions": route.conditions,
+    }
+    values = unreachable(route, base)
+    Route.objects.filter(pk=route.pk).update(reachability=result, **values)
+    for name, value in values.items():
+        setattr(route, name, value)
+    if route.health != previous:
+        signals.route_health_changed.send(sender=Route, route=route, previous=previous)
+
+
+def lowered_by_reachability(route) -> bool:
+    """The stored health is Degraded only because the last reachability check failed."""
+    return any(c.get("type") == REACHABLE and c.get("status") == "False" for c in route.conditions or [])
 
 
 def _without_stalled(conditions) -> list[dict]:

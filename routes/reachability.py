@@ -19,7 +19,6 @@ status code, the certificate's names and dates, and how long each hop took.
 
 from __future__ import annotations
 
-import datetime
 import http.client
 import ipaddress
 import os
@@ -29,14 +28,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
 from core.outbound import address_kind, status_text
 
 from .adapters import revision_spec
+from .progress import record_reachability
+from .reachability_certificates import describe, served_certificate, verify_failure
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 _RANK = {OK: 0, SKIP: 0, WARN: 1, FAIL: 2}
@@ -217,9 +216,9 @@ def _tls_hop(target: Target, address: str, port: int, timeout: float, hops: list
             der = tls.getpeercert(binary_form=True)
     except ssl.SSLCertVerificationError as exc:
         elapsed = _ms(started)
-        der = _served_certificate(address, port, target.host, timeout)
-        result.certificate = _describe(der) if der else {}
-        hops.append(Hop("tls", "TLS certificate", FAIL, _verify_failure(target.host, exc, result.certificate), elapsed))
+        der = served_certificate(address, port, target.host, timeout)
+        result.certificate = describe(der) if der else {}
+        hops.append(Hop("tls", "TLS certificate", FAIL, verify_failure(target.host, exc, result.certificate), elapsed))
         return ssl.create_default_context(), False
     except (OSError, ssl.SSLError) as exc:
         hops.append(
@@ -233,7 +232,7 @@ def _tls_hop(target: Target, address: str, port: int, timeout: float, hops: list
         )
         return None, False
     elapsed = _ms(started)
-    result.certificate = _describe(der)
+    result.certificate = describe(der)
     days = result.certificate.get("days_left")
     state = WARN if days is not None and days < 14 else OK
     hops.append(
@@ -320,57 +319,6 @@ class _Pinned(http.client.HTTPSConnection):
         self.sock = tls.wrap_socket(sock, server_hostname=self.host) if tls is not None else sock
 
 
-def _served_certificate(address: str, port: int, host: str, timeout: float) -> bytes | None:
-    """The leaf certificate ``address`` serves for ``host``, unverified: to say what is wrong with it."""
-    try:
-        with (
-            socket.create_connection((address, port), timeout=timeout) as sock,
-            ssl._create_unverified_context().wrap_socket(sock, server_hostname=host) as tls,
-        ):
-            return tls.getpeercert(binary_form=True)
-    except (OSError, ssl.SSLError):
-        return None
-
-
-def _describe(der: bytes | None) -> dict:
-    if not der:
-        return {}
-    cert = x509.load_der_x509_certificate(der)
-    try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-            x509.DNSName
-        )
-    except x509.ExtensionNotFound:
-        names = []
-    issuer = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
-    not_after = cert.not_valid_after_utc
-    return {
-        "names": list(names),
-        "issuer": issuer[0].value if issuer else "",
-        "not_after": not_after.isoformat(),
-        "days_left": (not_after - datetime.datetime.now(datetime.UTC)).days,
-    }
-
-
-def _verify_failure(host: str, exc: ssl.SSLCertVerificationError, cert: dict) -> str:
-    names = ", ".join(cert.get("names") or []) or "no names"
-    issuer = cert.get("issuer") or "an unnamed issuer"
-    code = getattr(exc, "verify_code", None)
-    if code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
-        return f"The certificate served for {host} expired on {cert.get('not_after', '?')[:10]}. Renew it."
-    if code == 62 or "Hostname mismatch" in str(exc):  # X509_V_ERR_HOSTNAME_MISMATCH
-        return (
-            f"The certificate served for {host} is for {names} (issued by {issuer}), not for {host}: the "
-            "ingress controller has no certificate for this host and serves its default one. Check that the "
-            "TLS Secret exists and holds a certificate for the host."
-        )
-    return (
-        f"The certificate served for {host} (for {names}, issued by {issuer}) is not trusted: "
-        f"{exc.verify_message or _reason(exc)}. The ingress controller may be serving its default certificate "
-        "because the TLS Secret is missing."
-    )
-
-
 def _expected_addresses(lb_address: str) -> set[str]:
     if not lb_address:
         return set()
@@ -430,5 +378,5 @@ def run(route_id) -> dict | None:
     if route is None or route.cluster.is_directory:
         return None
     result = check(target_for(route)).as_dict()
-    Route.objects.filter(pk=route.pk).update(reachability=result)
+    record_reachability(route, result)
     return result

@@ -8,6 +8,7 @@ on every page and fragment. A view renders its full page, or only its fragment w
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required as django_login_required
 from django.contrib.auth.views import redirect_to_login
@@ -79,6 +80,22 @@ def polls(route: Route) -> bool:
     # An applied route on a live cluster is not done until the first reachability check has drawn its picture.
     awaiting_check = bool(route.applied_revision) and not route.reachability and not route.cluster.is_directory
     return not route.settled or awaiting_check
+
+
+def refreshes(route: Route) -> bool:
+    """Whether a settled route's page should still ask for its status now and then: an applied route on a live
+    cluster gets new reachability results on a schedule (PORTICO_REACHABILITY_INTERVAL), which can turn its
+    health, so its status fragment asks again every REFRESH_SECONDS instead of needing a reload."""
+    return (
+        not route.is_deleted
+        and bool(route.applied_revision)
+        and not route.cluster.is_directory
+        and settings.PORTICO_REACHABILITY_INTERVAL > 0
+    )
+
+
+# How often a settled route's status fragment asks again (``refreshes``): slow, as reachability checks are.
+REFRESH_SECONDS = 60
 
 
 def pending_reviews(user):

@@ -18,11 +18,13 @@ from routes.models import HostClaim, Route
 from teams.access import teams_of
 
 from .common import (
+    REFRESH_SECONDS,
     login_required,
     manifests_yaml,
     pending_diff,
     pending_reviews,
     polls,
+    refreshes,
     render_page,
     revision_diff,
     visible_route,
@@ -92,6 +94,7 @@ def route_detail(request, pk):
     context = {
         "route": route,
         "polling": polls(route),
+        "refresh_seconds": REFRESH_SECONDS if refreshes(route) else None,
         "flow": traffic_flow.picture(route) if route.approved_revision and not route.is_deleted else None,
     }
     if wants_fragment(request):

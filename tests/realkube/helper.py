@@ -104,7 +104,12 @@ class RealKube(StandIns):
     # Portico's requests
 
     def writes(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.method in {"POST", "PUT", "PATCH", "DELETE"}]
+        """Requests that change the cluster: not SelfSubjectAccessReviews (a question, never stored)."""
+        return [
+            r
+            for r in self.requests
+            if r.method in {"POST", "PUT", "PATCH", "DELETE"} and not r.path.endswith("/selfsubjectaccessreviews")
+        ]
 
     def clear_requests(self) -> None:
         self.requests.clear()
