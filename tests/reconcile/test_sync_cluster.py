@@ -152,17 +152,22 @@ def test_noop_sync_of_50_routes_lists_once_per_kind_and_writes_nothing(approve, 
     assert (report.applied, report.deleted, report.reconciled, report.errors) == (0, 0, 0, [])
     assert realkube.writes() == []
     lists = sorted((r.path, r.query.get("labelSelector")) for r in realkube.requests)
-    assert lists == [
-        ("/api/v1/namespaces/shop/services", None),  # the routes' existing Service "cart"
-        ("/api/v1/services", "app.kubernetes.io/managed-by=portico"),
-        ("/apis/cert-manager.io/v1/certificates", "app.kubernetes.io/managed-by=portico"),
-        ("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", "kubernetes.io/service-name in (cart)"),
-        ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by!=portico"),
-        ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by=portico"),
-        ("/api/v1/namespaces/ingress-nginx/services/ingress-nginx-controller", None),  # the controller (diagnostics)
-        ("/apis/networking.k8s.io/v1/ingressclasses/nginx", None),  # where its controller runs (diagnostics)
-        ("/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", None),  # one per namespace with routes
-    ]
+    assert lists == sorted(
+        [
+            ("/api/v1/namespaces/shop/services", None),  # the routes' existing Service "cart"
+            ("/api/v1/services", "app.kubernetes.io/managed-by=portico"),
+            ("/apis/cert-manager.io/v1/certificates", "app.kubernetes.io/managed-by=portico"),
+            ("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", "kubernetes.io/service-name in (cart)"),
+            ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by!=portico"),
+            ("/apis/networking.k8s.io/v1/ingresses", "app.kubernetes.io/managed-by=portico"),
+            (
+                "/api/v1/namespaces/ingress-nginx/services/ingress-nginx-controller",
+                None,
+            ),  # the controller (diagnostics)
+            ("/apis/networking.k8s.io/v1/ingressclasses/nginx", None),  # where its controller runs (diagnostics)
+            ("/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", None),  # one per namespace with routes
+        ]
+    )
 
 
 def test_sync_with_unreachable_api_server_reports_and_releases_the_lease(approve_on_emulator, kube):
