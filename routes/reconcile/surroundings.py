@@ -174,8 +174,8 @@ def may(target, verb: str, resource: str, namespace: str) -> bool:
 
 def _cni(cluster: Cluster) -> dict:
     """The cluster's CNI, when the cluster probe has detected it."""
-    cni = getattr(cluster, "cni", "") or ""
-    enforces = getattr(cluster, "cni_enforces_network_policy", None)
+    cni = getattr(cluster, "cni_label", "") or getattr(cluster, "cni", "") or ""
+    enforces = getattr(cluster, "network_policy_enforced", None)
     return {"cni": str(cni), "cni_enforces_policy": enforces if isinstance(enforces, bool) else None}
 
 
