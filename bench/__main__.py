@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
 
 
 def run(args, scratch: Path, started: float) -> int:
-    from . import reconcile_bench, report, scale_bench, seed, web_bench, worker_bench
+    from . import plot, reconcile_bench, report, scale_bench, seed, web_bench, worker_bench
     from .local_server import LocalServer
 
     sizes = QUICK if args.quick else FULL
@@ -115,7 +115,7 @@ def run(args, scratch: Path, started: float) -> int:
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text)
-    report.plot(results, args.out / "results.png")
+    plot.plot(results, args.out / "results.png")
     print(f"[bench] wrote {args.out / 'results.md'} and {args.out / 'results.png'} in {results['elapsed']:.0f}s")
     return 1 if results["errors"] else 0
 
