@@ -95,7 +95,7 @@ def _apply_batch(
             route.applied_revision = route.approved_revision
             route.reconcile_attempts = 0
         _record(cluster, applied)
-        refresh_status(cluster, routes, specs, listed.objects, listed.slices, failures, listed.gateway)
+        refresh_status(cluster, routes, specs, listed.objects, listed.slices, failures, listed.gateway, listed.around)
     report.applied += len(applied)
     report.degraded += len(failures)
     logger.info(

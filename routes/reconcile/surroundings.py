@@ -157,7 +157,7 @@ def controller_of(
 def may(target, verb: str, resource: str, namespace: str) -> bool:
     """Whether Portico's identity may ``verb`` ``resource`` (core group) in ``namespace``, asked with a
     SelfSubjectAccessReview, which every authenticated user may create. Secrets are granted only by the
-    opt-in deploy/target-rbac-tls-secrets.yaml, so Portico asks before reading or deleting one rather than
+    opt-in deploy/target-rbac-tls-secrets.yaml, so Portico asks before reading one rather than
     collecting 403s."""
     body = {
         "apiVersion": "authorization.k8s.io/v1",

@@ -245,7 +245,7 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
             reconcile.reconcile_route(limited.pk) is reconcile.Result.APPLIED,
             Route.objects.get(pk=limited.pk).conditions,
         )
-        middlewares = [(MIDDLEWARE, "shop", name) for name in ("limited-sources", "limited-https-redirect")]
+        middlewares = [(*MIDDLEWARE, "shop", name) for name in ("limited-sources", "limited-https-redirect")]
         check(step, all(realkube.get(*m) for m in middlewares), "Middlewares missing")
         services.request_deletion(Route.objects.get(pk=limited.pk), user=developer)
         check(step, reconcile.reconcile_route(limited.pk) is reconcile.Result.DELETED)

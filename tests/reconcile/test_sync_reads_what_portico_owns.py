@@ -36,6 +36,10 @@ def test_a_sync_never_lists_the_objects_of_namespaces_without_routes(approve, re
     assert not report.errors
     for request in realkube.requests:
         assert request.method == "GET"
+        if request.path == "/apis/networking.k8s.io/v1/ingressclasses/nginx":
+            # The cluster's own IngressClass, read by name (the NetworkPolicy step finds the ingress controller
+            # from it): one object, whatever else the cluster holds.
+            continue
         selector = request.query.get("labelSelector", "")
         # Cluster-wide lists are Portico's objects by label, or the foreign Ingresses (their hosts can clash).
         assert "/namespaces/" in request.path or selector in (
