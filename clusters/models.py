@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from core import crypto
+from core import crypto, kube_schemas
 from core.names import is_dns1123_label, is_dns1123_subdomain
 
 from .choices import ClusterModeChoices, OutputChoices
@@ -139,7 +139,17 @@ class Cluster(models.Model):
         parts = self.server_version.lstrip("v").split(".")
         if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
             return f"{parts[0]}.{parts[1]}"
-        return "1.37"
+        major, minor = kube_schemas.known_versions()[-1]
+        return f"{major}.{minor}"
+
+    @property
+    def schema_notice(self) -> str:
+        """What the last probe's server version means for Portico's schema check (core.kube_schemas): a warning for
+        a cluster newer than the bundled schemas, an error for one older than them, "" otherwise."""
+        if self.is_directory or not self.server_version:
+            return ""
+        choice = kube_schemas.choose(self.kubernetes_minor)
+        return choice.warning or choice.error
 
     @property
     def is_gateway(self) -> bool:

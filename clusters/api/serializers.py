@@ -28,6 +28,11 @@ class ClusterHealthSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Whether that CNI enforces NetworkPolicy (Flannel alone does not); null when the CNI is unknown.",
     )
+    schema_notice = serializers.CharField(
+        read_only=True,
+        help_text="Set when the server version is outside the Kubernetes schemas Portico knows: newer is checked "
+        "against the newest known (a warning), older cannot be checked (routes are refused).",
+    )
     checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     message = serializers.CharField(
         source="health_message", read_only=True, help_text="The last probe's message; a plain summary for developers."

@@ -12,6 +12,7 @@ from routes import checks
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.domain import render
 from routes.domain.diff import unified
+from routes.domain.validation import schema_warning
 from routes.domain.values import RouteSpec, RouteTarget
 from routes.models import Route
 from routes.services import PolicyError
@@ -34,6 +35,11 @@ def dry_run(*, user, team, cluster, namespace: str, name: str, spec: RouteSpec) 
         raise PolicyError(violations)
     target = RouteTarget(id=checks.UNSAVED_ROUTE_ID, name=name, team=team.slug, namespace=namespace, revision=1)
     return render.route_objects(target, checks.normalized(spec), cluster_settings(cluster))
+
+
+def schema_notice(cluster) -> str:
+    """The warning a dry run carries when the cluster is newer than the schemas its objects were checked against."""
+    return "" if cluster.is_directory else schema_warning(cluster.kubernetes_minor)
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,11 @@ class DryRunSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     manifests = serializers.ListField(child=serializers.DictField())
     yaml = serializers.CharField()
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the request passed with a caveat, such as a cluster newer than the Kubernetes schemas Portico "
+        "checks objects against (they are checked against the newest known).",
+    )
 
 
 class RevisionsSummarySerializer(serializers.Serializer):

@@ -138,8 +138,10 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIVi
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if dry_run:
-            objects = manifests.dry_run(**cast(RouteSerializer, serializer).request_args())
-            return Response({"valid": True, "manifests": objects, "yaml": to_yaml(objects)})
+            request_args = cast(RouteSerializer, serializer).request_args()
+            objects = manifests.dry_run(**request_args)
+            warnings = [notice] if (notice := manifests.schema_notice(request_args["cluster"])) else []
+            return Response({"valid": True, "manifests": objects, "yaml": to_yaml(objects), "warnings": warnings})
         route = serializer.save()
         headers = {"Location": request.build_absolute_uri(f"{request.path}{route.pk}/")}
         return Response(self.get_serializer(route).data, status=status.HTTP_201_CREATED, headers=headers)

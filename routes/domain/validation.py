@@ -20,6 +20,7 @@ import kubernetes_validate
 from kubernetes_validate.utils import all_versions, major_minor, schema_contents
 from referencing import Registry, Resource
 
+from core import kube_schemas
 from core.names import is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_label_key, is_label_value
 from routes.domain.render import CERTIFICATE_API_VERSION, GATEWAY_API_VERSION
 from routes.domain.render_options import MIDDLEWARE_API_VERSION
@@ -41,30 +42,25 @@ def validate_objects(objects: Iterable[dict[str, Any]], kubernetes_version: str 
     Certificate and Gateway API's HTTPRoute use the schemas vendored in ``routes/schemas``. Names and labels get the API server's
     metadata rules, which neither schema expresses. A kind with no schema is an error. Value ranges the
     schemas do not state (a port above 65535) are policy's to reject before rendering.
+
+    A version newer than the newest bundled schemas is checked against the newest (``schema_warning`` says so);
+    one older than the oldest, or unreadable, is an error (``core.kube_schemas``).
     """
-    version_error = _unsupported_version(kubernetes_version)
-    if version_error:
-        return [version_error]
+    choice = kube_schemas.choose(kubernetes_version)
+    if choice.error:
+        return [choice.error]
     errors: list[str] = []
     for obj in objects:
         where = _describe(obj)
-        problems = _metadata_errors(obj) + _schema_errors(obj, kubernetes_version)
+        problems = _metadata_errors(obj) + _schema_errors(obj, choice.version)
         errors.extend(f"{where}: {problem}" for problem in problems)
     return errors
 
 
-@lru_cache(maxsize=32)
-def _unsupported_version(kubernetes_version: str) -> str | None:
-    # Cached: all_versions() lists kubernetes-validate's schema folders on disk at every call.
-    match = re.match(r"v?(\d+)\.(\d+)", kubernetes_version)
-    supported = sorted({tuple(int(part) for part in v.split(".")[:2]) for v in all_versions()})
-    if match and supported[0] <= (int(match[1]), int(match[2])) <= supported[-1]:
-        return None
-    oldest, newest = (".".join(map(str, v)) for v in (supported[0], supported[-1]))
-    return (
-        f"cannot validate for Kubernetes {kubernetes_version!r}: kubernetes-validate {kubernetes_validate.__version__} "
-        f"has schemas for {oldest} to {newest}"
-    )
+def schema_warning(kubernetes_version: str) -> str:
+    """What to tell about the schemas objects for this version are checked against: "" when they are its own (or
+    when there are none, which ``validate_objects`` reports as an error), else why they are the newest known."""
+    return kube_schemas.choose(kubernetes_version).warning
 
 
 def _describe(obj: dict[str, Any]) -> str:

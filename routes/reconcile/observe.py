@@ -7,6 +7,7 @@ from clusters.probe import read_gateway
 from routes.adapters import cluster_settings, foreign_paths
 from routes.domain import render
 from routes.domain.diagnostics.shared import Observed
+from routes.domain.validation import schema_warning
 from routes.domain.values import RouteSpec
 from routes.models import HostClaim, Route
 
@@ -75,6 +76,7 @@ def observation(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Ob
     return Observed(
         directory=cluster.is_directory,
         cluster_reachable=cluster.reachable,
+        schema_warning="" if cluster.is_directory else schema_warning(cluster.kubernetes_minor),
         ingress_class=cluster.ingress_class,
         ingress_class_present=cluster.ingress_class_present,
         cert_manager_present=cluster.cert_manager_present,

@@ -25,6 +25,7 @@ class Observed:
 
     directory: bool = False  # GitOps export target: nothing is observed, manifests are written to a folder
     cluster_reachable: bool | None = None  # from the last probe (None = never probed)
+    schema_warning: str = ""  # the cluster is newer than the schemas objects were checked against (core.kube_schemas)
     ingress_class: str = ""
     ingress_class_present: bool | None = None
     cert_manager_present: bool | None = None
@@ -142,6 +143,8 @@ def cluster_step(ctx: Context) -> Finding:
         return Finding(FAIL, texts.CLUSTER_UNREACHABLE, texts.CLUSTER_UNREACHABLE_FIX)
     if o.cluster_reachable is None:
         return Finding(SKIP, texts.CLUSTER_NOT_CHECKED)
+    if o.schema_warning:
+        return Finding(WARN, f"{texts.CLUSTER_REACHED} {o.schema_warning}", texts.CLUSTER_SCHEMA_FIX)
     return Finding(OK, texts.CLUSTER_REACHED)
 
 

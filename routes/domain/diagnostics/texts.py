@@ -50,6 +50,10 @@ CLUSTER_UNREACHABLE_FIX = (
 )
 CLUSTER_NOT_CHECKED = "Portico has not checked this cluster yet; the first check runs within a minute."
 CLUSTER_REACHED = "Portico reached the cluster's API server at its last check."
+CLUSTER_SCHEMA_FIX = (
+    "Nothing to do for this route: it was applied. A platform engineer upgrades Portico to check objects "
+    "against the cluster's own version."
+)
 
 # The last apply
 
