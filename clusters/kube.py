@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 FIELD_MANAGER = "portico"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
 LIST_PAGE_SIZE = 500
 # How many times one list starts again from its first page after its continue token expired (410).
 MAX_LIST_RESTARTS = 3
@@ -315,6 +316,23 @@ class KubeClient:
                     reason="Conflict",
                 ) from exc
             raise
+
+    def remove_annotations(
+        self, kind: Kind, name: str, namespace: str | None, keys: list[str], *, uid: str, resource_version: str
+    ) -> dict:
+        """Remove annotations another field manager owns (an apply never removes those): a JSON merge patch as
+        field manager `portico`, only on the very object read (``uid``) at the version read (``resource_version``);
+        the API server answers 409 when either changed since, and nothing is removed."""
+        body = {
+            "metadata": {"uid": uid, "resourceVersion": resource_version, "annotations": dict.fromkeys(keys)},
+        }
+        return self.request(
+            "PATCH",
+            kind.path(namespace, name),
+            query=[("fieldManager", FIELD_MANAGER)],
+            body=body,
+            content_type=MERGE_PATCH_CONTENT_TYPE,
+        )
 
     def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict | None:
         try:

@@ -26,6 +26,7 @@ from clusters.kube import (
 )
 from clusters.models import Cluster
 from routes.domain import render
+from routes.domain.managed_fields import summarize
 
 from .objects import is_ours, kind_key, not_served
 
@@ -106,7 +107,9 @@ def list_live(cluster: Cluster, target) -> tuple[dict, dict]:
             cluster_services.record_cert_manager(cluster, present=True)
         for obj in listed:
             key = render.object_key(obj)
-            seen[key] = _trimmed(obj)
+            # Other managers' fields on Portico's objects are drift its apply cannot repair: kept as a summary.
+            summarize(obj)
+            seen[key] = obj
             if is_ours(obj):
                 ours[key] = obj
     return ours, seen

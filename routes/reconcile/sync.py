@@ -25,11 +25,13 @@ from clusters.targets import open_target
 from core.errors import is_lock_timeout
 from routes.adapters import cluster_settings, revision_spec, route_target
 from routes.domain import render
+from routes.domain.managed_fields import dangerous_annotations
 from routes.models import Route, RouteRevision
 
 from . import memo as memos
 from .apply import reconcile_route, refused_publication
 from .batch import apply_unsettled
+from .foreign import remove_dangerous
 from .objects import held_by_other_route, held_message, is_ours, route_label, uid_of
 from .owners import other_clusters_objects, settle_contests
 from .repair import ForeignObjectError, not_ours_message, repair
@@ -215,6 +217,8 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
         if holder is not None:
             fail(obj, held_message(obj, holder, cluster))
             continue
+        if current is not None and dangerous_annotations(current):  # another manager's snippet: removed (foreign.py)
+            current = ours[key] = seen[key] = remove_dangerous(target, cluster, current, settled_by_id.get(owner or ""))
         if memo.in_sync(current, obj):
             continue
         try:

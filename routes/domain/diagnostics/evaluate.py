@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from routes.domain.diagnostics import gateway, ingress, texts
+from routes.domain.diagnostics import foreign, gateway, ingress, texts
 from routes.domain.diagnostics import texts_pitfalls as pitfall_texts
 from routes.domain.diagnostics.shared import (
     FAIL,
@@ -75,6 +75,10 @@ def evaluate(
         proxy="the Gateway" if chain is gateway else "the ingress controller",
     )
     findings = {step: judge(ctx) for step, judge in chain.steps(ctx).items()}
+    others = foreign.foreign_step(ctx)
+    if others is not None:  # shown only when another manager added fields to the route's objects
+        findings[foreign.STEP] = others
+        titles = _after(titles, chain.FRONT_STEP, foreign.STEP, foreign.TITLE)
     # The condition of the front object reports what is live, even where a rejected apply took its step.
     live_front = findings[chain.FRONT_STEP]
     if observed.apply_error:
@@ -121,6 +125,16 @@ def step_titles(gateway_chain: bool) -> dict[str, str]:
     return titles
 
 
+def _after(titles: dict[str, str], step: str, added: str, title: str) -> dict[str, str]:
+    """``titles`` with ``added`` right after ``step``."""
+    result: dict[str, str] = {}
+    for key, value in titles.items():
+        result[key] = value
+        if key == step:
+            result[added] = title
+    return result
+
+
 def _health(o: Observed, findings: dict[str, Finding], precedence: tuple[tuple[str, set[str]], ...]) -> str:
     if o.deleting:
         return Health.PROGRESSING
@@ -165,6 +179,9 @@ def _conditions(
             rows.append((condition_type, "Unknown", "ClusterUnreachable", texts.UNREACHABLE_DETAIL))
         else:
             rows.append((condition_type, finding.condition, finding.reason or "Unknown", finding.detail))
+    if foreign.STEP in findings and not cluster_failed:
+        others = findings[foreign.STEP]
+        rows.append((foreign.CONDITION, "True", others.reason, others.detail))
     if o.claim_ok:
         rows.append(("HostClaimed", "True", "Claimed", texts.HOST_CLAIMED.format(host=o.host)))
     else:
