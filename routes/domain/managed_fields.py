@@ -14,7 +14,11 @@ What is not another manager's addition:
 - ``metadata.finalizers`` (controllers' clean-up finalizers, such as the service controller's
   ``service.kubernetes.io/load-balancer-cleanup``: removing them would break the controller's clean-up);
 - kubectl's bookkeeping annotation ``kubectl.kubernetes.io/last-applied-configuration``;
-- a field Portico owns too (two managers that set the same value share it; Portico's forced apply keeps it).
+- a field Portico owns too, or one inside a list item Portico owns (two managers that set the same value share
+  it; a changed value of Portico's is drift its forced apply repairs, and the repaired object no longer lists it);
+- a whole top-level spec field Portico renders for the kind (``RENDERED_SPEC``): an adopted Ingress keeps its
+  ``rules``, ``tls`` and ``ingressClassName`` owned by whoever created it, with the values Portico wants (adoption
+  applies metadata only, docs/adoption.md).
 
 Fields owned by ``before-first-apply`` were on the object before Portico's first apply (an adopted Ingress) and are
 reported like any other manager's, under that name.
@@ -44,6 +48,15 @@ _IGNORED_PREFIXES: tuple[Path, ...] = (
     ("f:metadata", "f:finalizers"),
     ("f:metadata", "f:annotations", "f:kubectl.kubernetes.io/last-applied-configuration"),
 )
+
+
+# The top-level spec fields Portico renders, by kind (routes.domain.render).
+RENDERED_SPEC: dict[str, frozenset[str]] = {
+    "Ingress": frozenset({"ingressClassName", "rules", "tls"}),
+    "Service": frozenset({"type", "ports", "selector", "externalName"}),
+    "Certificate": frozenset({"secretName", "dnsNames", "issuerRef"}),
+    "HTTPRoute": frozenset({"parentRefs", "hostnames", "rules"}),
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,7 @@ def foreign_fields(obj: dict[str, Any] | None) -> list[ForeignField]:
     if isinstance(summary, list):
         return [ForeignField.from_dict(item) for item in summary if isinstance(item, dict)]
     entries = (obj.get("metadata") or {}).get("managedFields")
-    return _from_entries(entries) if isinstance(entries, list) else []
+    return _from_entries(entries, str(obj.get("kind") or "")) if isinstance(entries, list) else []
 
 
 def summarize(obj: dict[str, Any]) -> None:
@@ -98,7 +111,7 @@ def summarize(obj: dict[str, Any]) -> None:
     metadata = obj.get("metadata") or {}
     entries = metadata.pop("managedFields", None)
     if isinstance(entries, list):
-        found = _from_entries(entries)
+        found = _from_entries(entries, str(obj.get("kind") or ""))
         if found:
             obj[SUMMARY_KEY] = [item.as_dict() for item in found]
 
@@ -119,7 +132,16 @@ def dangerous_annotations(obj: dict[str, Any] | None) -> list[ForeignField]:
     return [f for f in foreign_fields(obj) if f.dangerous and not f.removed]
 
 
-def _from_entries(entries: list[Any]) -> list[ForeignField]:
+def _not_an_addition(path: Path, ours: set[Path], rendered: frozenset[str]) -> bool:
+    if any(path[:n] in ours for n in range(1, len(path) + 1)):
+        return True
+    if len(path) == 2 and path[0] == "f:spec" and path[1][2:] in rendered:
+        return True
+    return any(path[: len(prefix)] == prefix for prefix in _IGNORED_PREFIXES)
+
+
+def _from_entries(entries: list[Any], kind: str) -> list[ForeignField]:
+    rendered = RENDERED_SPEC.get(kind, frozenset())
     ours: set[Path] = set()
     for entry in entries:
         if isinstance(entry, dict) and entry.get("manager") == PORTICO_MANAGER and not entry.get("subresource"):
@@ -131,7 +153,7 @@ def _from_entries(entries: list[Any]) -> list[ForeignField]:
             continue
         manager = str(entry.get("manager") or "(unnamed manager)")
         for path in sorted(_leaves(entry.get("fieldsV1") or {})):
-            if path in ours or any(path[: len(prefix)] == prefix for prefix in _IGNORED_PREFIXES):
+            if _not_an_addition(path, ours, rendered):
                 continue
             if (manager, path) in seen:
                 continue

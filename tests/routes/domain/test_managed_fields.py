@@ -117,3 +117,30 @@ def test_readable_paths():
     assert readable(("f:spec", "f:tls")) == "spec.tls"
     assert readable(("f:spec", "f:rules", "i:0")) == "spec.rules[0]"
     assert readable(("f:metadata", "f:finalizers", "v:x")) == "metadata.finalizers[=x]"
+
+
+def test_an_adopted_ingress_keeps_its_creator_on_the_fields_portico_renders():
+    creator = entry(
+        "kubectl-create",
+        {"f:spec": {"f:ingressClassName": {}, "f:rules": {}, "f:tls": {}, "f:defaultBackend": {"f:service": {}}}},
+    )
+
+    found = foreign_fields(obj(creator))
+
+    assert [f.field for f in found] == ["spec.defaultBackend.service"]
+
+
+def test_a_changed_field_inside_a_list_item_portico_owns_is_portico_s_drift_not_an_addition():
+    edit = entry(
+        "kubectl-edit",
+        {
+            "f:spec": {
+                "f:ports": {
+                    'k:{"port":80,"protocol":"TCP"}': {"f:targetPort": {}},
+                    'k:{"port":9090,"protocol":"TCP"}': {".": {}, "f:port": {}},
+                }
+            }
+        },
+    )
+
+    assert [f.field for f in foreign_fields(obj(edit))] == ["spec.ports[port=9090,protocol=TCP]"]
