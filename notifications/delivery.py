@@ -34,8 +34,20 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
     Called once by each function that makes the state change (routes.services, routes.reconcile). Returns the
     delivery ids.
     """
-    webhooks = [w for w in route.team.webhooks.filter(active=True) if w.wants(event)]
+    webhooks = _webhooks(route.team, event)
     addresses = recipients(route.team, event, actor)
+    rows = _route_rows(route, event, webhooks, addresses, actor=actor, comment=comment, previous_health=previous_health)
+    return _save(rows)
+
+
+def _webhooks(team: Team, event: str) -> list[TeamWebhook]:
+    return [w for w in team.webhooks.filter(active=True) if w.wants(event)]
+
+
+def _route_rows(
+    route, event: str, webhooks, addresses, *, actor=None, comment: str = "", previous_health: str | None = None
+) -> list[NotificationDelivery]:
+    """The deliveries of one route event to these webhooks and addresses (unsaved)."""
     if not webhooks and not addresses:
         return []  # nobody listens: skip building the payload (a cluster's first sync may degrade many routes)
     actor_name = actor.get_username() if actor is not None and actor.is_authenticated else None
@@ -59,7 +71,13 @@ def route_event(route, event: str, *, actor=None, comment: str = "", previous_he
         )
         for address in addresses
     ]
-    ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]
+    return rows
+
+
+def _save(rows: list[NotificationDelivery]) -> list[int]:
+    if not rows:
+        return []
+    ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows, batch_size=500)]
     enqueue(ids)
     return ids
 
@@ -90,19 +108,41 @@ def team_event(team, event: str, *, actor=None) -> list[int]:
 
 def health_changed(route, previous: str) -> None:
     """Called where route health is saved: notify on a transition (see ``health_event``), never on every sync."""
-    if route.health == previous:
-        return
-    last = None
-    if route.health == HEALTHY and previous != DEGRADED:
-        last = (
-            NotificationDelivery.objects.filter(route_id=route.pk, event__in=[Event.DEGRADED, Event.HEALTHY])
+    health_changed_many([(route, previous)])
+
+
+def health_changed_many(changes: list[tuple]) -> list[int]:
+    """``health_changed`` for many routes at once, (route, previous health) each, as a cluster sync saves them:
+    each team's webhooks and recipients are read once per event, the last health events in one query, and every
+    delivery is written in one INSERT (a cluster's first sync may degrade thousands of routes at once)."""
+    changes = [(route, previous) for route, previous in changes if route.health != previous]
+    last = _last_health_events(
+        [route.pk for route, previous in changes if route.health == HEALTHY and previous != DEGRADED]
+    )
+    audiences: dict[tuple, tuple] = {}
+    rows: list[NotificationDelivery] = []
+    for route, previous in changes:
+        event = health_event(previous, route.health, last_health_event=last.get(route.pk))
+        if event is None:
+            continue
+        key = (route.team_id, event)
+        if key not in audiences:
+            audiences[key] = (_webhooks(route.team, event), recipients(route.team, event))
+        rows += _route_rows(route, event, *audiences[key], previous_health=previous)
+    return _save(rows)
+
+
+def _last_health_events(route_ids: list) -> dict:
+    """The last health event sent for each of these routes, by route id."""
+    last: dict = {}
+    if route_ids:
+        for route_id, event in (
+            NotificationDelivery.objects.filter(route_id__in=route_ids, event__in=[Event.DEGRADED, Event.HEALTHY])
             .order_by("-created_at", "-id")
-            .values_list("event", flat=True)
-            .first()
-        )
-    event = health_event(previous, route.health, last_health_event=last)
-    if event is not None:
-        route_event(route, event, previous_health=previous)
+            .values_list("route_id", "event")
+        ):
+            last.setdefault(route_id, event)
+    return last
 
 
 def _route_facts(route) -> dict:

@@ -4,7 +4,7 @@ inside the transaction of the change, so a delivery row exists exactly when the 
 from django.dispatch import receiver
 
 from routes.choices import ApprovalChoices
-from routes.signals import revision_reviewed, revision_submitted, route_health_changed
+from routes.signals import revision_reviewed, revision_submitted, route_health_changed, routes_health_changed
 from teams.signals import auto_approve_enabled
 
 from . import delivery
@@ -26,6 +26,11 @@ def notify_reviewed(sender, route, decision, actor, comment="", **kwargs):
 @receiver(route_health_changed, dispatch_uid="notifications.route_health_changed")
 def notify_health(sender, route, previous, **kwargs):
     delivery.health_changed(route, previous)
+
+
+@receiver(routes_health_changed, dispatch_uid="notifications.routes_health_changed")
+def notify_health_many(sender, changes, **kwargs):
+    delivery.health_changed_many(changes)
 
 
 @receiver(auto_approve_enabled, dispatch_uid="notifications.auto_approve_enabled")

@@ -15,3 +15,7 @@ revision_reviewed = Signal()
 
 # The route's health changed and was saved: route (with its new health), previous (the health before).
 route_health_changed = Signal()
+
+# The health of many routes changed and was saved at once (a cluster sync): changes, a list of (route, previous).
+# Receivers handle them together, so a sync that changes thousands of routes costs a few queries, not thousands.
+routes_health_changed = Signal()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from clusters import lease
 from clusters.kube import PermanentKubeError, TransientKubeError
 from clusters.models import Cluster
+from core.bulk import update_rows
 from core.models import AuditEvent
 from routes.adapters import revision_spec
 from routes.models import Route
@@ -113,9 +114,7 @@ def _record(cluster: Cluster, applied: list[tuple[Route, int | None]]) -> None:
     now = timezone.now()
     for route, _ in applied:
         route.updated_at = now
-    Route.objects.bulk_update(
-        [route for route, _ in applied], ["applied_revision", "reconcile_attempts", "updated_at"], batch_size=500
-    )
+    update_rows([route for route, _ in applied], ["applied_revision", "reconcile_attempts", "updated_at"])
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(

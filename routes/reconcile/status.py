@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from clusters.kube import CERTIFICATE, HTTP_ROUTE, INGRESS, SERVICE, TransientKubeError
 from clusters.models import Cluster
+from core.bulk import update_rows
 from routes import progress, signals
 from routes.adapters import cluster_settings
 from routes.choices import HealthChoices, SyncChoices
@@ -181,9 +182,9 @@ def refresh_status(
                 for r in changed
                 if now_at.get(r.pk) == [r.approved_revision, r.applied_revision, r.deletion_requested_at]
             ]
-            Route.objects.bulk_update(changed, STATUS_FIELDS, batch_size=500)
-        for route in changed:
-            if route.health != previous_health[route.pk]:
-                signals.route_health_changed.send(sender=Route, route=route, previous=previous_health[route.pk])
+            update_rows(changed, STATUS_FIELDS)
+        turned = [(route, previous_health[route.pk]) for route in changed if route.health != previous_health[route.pk]]
+        if turned:
+            signals.routes_health_changed.send(sender=Route, changes=turned)
     # A route whose status did not change is not written: its cluster's last sync time says when it was looked at
     # (Route.checked_at), so a no-op sync of 10,000 routes writes no row.

@@ -147,7 +147,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     keeper.keep()
     report.deleted += _remove_previous_output(cluster, target)
 
-    routes = list(Route.objects.live().filter(cluster=cluster).select_related("team").defer("reachability"))
+    routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
     report.routes = len(routes)
     specs = {
         (rev.route_id, rev.number): revision_spec(rev)
