@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 FIELDS = ["health", "conditions", "certificate", "address", "last_synced_at", "progressing_since", "applied_revision"]
 
 
-def test_each_row_gets_its_own_values_and_others_are_left_alone(submit, monkeypatch):
+def test_each_row_gets_its_own_values_and_others_are_left_alone(submit):
     routes = [submit(f"r{i}", host=f"r{i}.shop.example.com") for i in range(5)]
     untouched = Route.objects.values().get(pk=routes[4].pk)
     at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -27,13 +27,12 @@ def test_each_row_gets_its_own_values_and_others_are_left_alone(submit, monkeypa
         route.last_synced_at = at if i else None
         route.progressing_since = None
         route.applied_revision = i or None
-    monkeypatch.setattr(bulk, "BATCH_SIZE", 3)
 
     with CaptureQueriesContext(connection) as queries:
         bulk.update_rows(routes[:4], FIELDS, batch_size=3)
 
     assert len(queries) == 2  # batches of 3 and 1
-    for i, route in enumerate(routes[:4]):
+    for route in routes[:4]:
         stored = Route.objects.get(pk=route.pk)
         assert [getattr(stored, name) for name in FIELDS] == [getattr(route, name) for name in FIELDS]
     assert Route.objects.values().get(pk=routes[4].pk) == untouched
