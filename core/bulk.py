@@ -9,6 +9,7 @@ library does just this without a schema or a COPY into a temporary table, so it 
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections, models, router
 
@@ -28,24 +29,28 @@ def update_rows(objs: Sequence[models.Model], fields: Sequence[str], *, batch_si
     meta = model._meta
     pk = meta.pk
     assert pk is not None
-    columns = [meta.get_field(name) for name in fields]
+    columns: list[models.Field[Any, Any]] = []
+    for name in fields:
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field) and field.column is not None, f"{name} is not a column"
+        columns.append(field)
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     names = ["pk", *(f"c{i}" for i in range(len(columns)))]
     assignments = ", ".join(
-        f"{quote(field.column)} = CAST(v.{names[i + 1]} AS {field.db_type(connection)})"
+        f"{quote(str(field.column))} = CAST(v.{names[i + 1]} AS {field.db_type(connection)})"
         for i, field in enumerate(columns)
     )
     row = "(" + ", ".join(["%s"] * len(names)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
             chunk = objs[start : start + batch_size]
-            params: list = []
+            params: list[Any] = []
             for obj in chunk:
                 params.append(pk.get_db_prep_save(obj.pk, connection))
                 params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(chunk))}) "
-                f"AS v({', '.join(names)}) WHERE {table}.{quote(pk.column)} = CAST(v.pk AS {pk.db_type(connection)})",
+                f"AS v({', '.join(names)}) WHERE {table}.{quote(str(pk.column))} = CAST(v.pk AS {pk.db_type(connection)})",
                 params,
             )
