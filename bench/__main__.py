@@ -17,6 +17,7 @@ SECTIONS = ("first", "noop", "drift", "scale", "worker", "web")
 # Sections 1-3, scale and 5 run against the local kube-apiserver (bench/local_server.py); web talks to no API server.
 FULL = {
     "first": [200, 1000],
+    "first_reps": 2,  # floor and sync measured in turns, the fastest of each kept (reconcile_bench.first_apply)
     "each": 200,  # the per-approval path is measured up to this N (it costs a list per route)
     "noop": [200, 1000, 10000],
     "reapply": 1000,  # re-applying every object, the no-op sync's comparison, is measured up to this N
@@ -27,6 +28,7 @@ FULL = {
 }
 QUICK = {
     "first": [100],
+    "first_reps": 1,
     "each": 100,
     "noop": [100, 300],
     "reapply": 300,
@@ -91,7 +93,10 @@ def run(args, scratch: Path, started: float) -> int:
             results["server"] = kube.describe()
             section(
                 "first",
-                lambda: [reconcile_bench.first_apply(kube, world, n, each=n <= sizes["each"]) for n in sizes["first"]],
+                lambda: [
+                    reconcile_bench.first_apply(kube, world, n, each=n <= sizes["each"], reps=sizes["first_reps"])
+                    for n in sizes["first"]
+                ],
             )
             section(
                 "noop",

@@ -185,16 +185,19 @@ def _reconcile_tables(results: dict) -> list[str]:
                 "N approved routes never applied (2 routes per host sharing a Certificate; 1 in 3 with a managed "
                 "Service). *Floor*: a plain loop of server-side apply PATCHes of the same rendered manifests with "
                 "the same client. *Portico, cluster sync*: one `sync_cluster` (what beat does). *Portico, per "
-                "approval*: `reconcile_route` once per route (what the worker does after each approval)."
+                "approval*: `reconcile_route` once per route (what the worker does after each approval). Where "
+                "*runs* says more than 1, the floor and the sync were measured in turns on fresh clusters and the "
+                "fastest of each is shown; *ratios* lists every pair's ratio."
             ),
             "",
-            "| N | objects | floor | Portico, cluster sync | ratio | Portico, per approval |",
-            "| ---: | ---: | --- | --- | ---: | --- |",
+            "| N | objects | floor | Portico, cluster sync | ratio | runs (ratios) | Portico, per approval |",
+            "| ---: | ---: | --- | --- | ---: | --- | --- |",
         ]
         for r in results["first"]:
             cells = [f"{_ms(x.seconds)}, {x.requests} req ({_verbs(x)})" for x in (r["floor"], r["sync"])]
             each = r.get("each")
             cells.append(f"{r['sync'].seconds / r['floor'].seconds:.2f}x")
+            cells.append(f"{r.get('reps', 1)} ({', '.join(f'{x:.2f}x' for x in r.get('ratios', []))})")
             cells.append(f"{_ms(each.seconds)}, {each.requests} req ({_verbs(each)})" if each else "not measured")
             out.append(f"| {r['n']:,} | {r['objects']:,} | " + " | ".join(cells) + " |")
     if results.get("noop"):
