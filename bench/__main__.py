@@ -4,6 +4,7 @@ worker). The Kubernetes API emulator (tests/kube) is for fault injection in the 
 measured on a real kube-apiserver and etcd."""
 
 import argparse
+import pickle
 import shutil
 import signal
 import sys
@@ -48,6 +49,12 @@ def parse(argv):
         type=Path,
         default=Path(__file__).resolve().parent,
         help="where results.md and results.png go (default: bench/)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="also read the sections this run does not measure from this earlier run's results.pickle (written "
+        "beside results.md by every run), so one report can hold sections measured at different times",
     )
     return parser.parse_args(argv)
 
@@ -116,9 +123,14 @@ def run(args, scratch: Path, started: float) -> int:
     )
     results["machine"]["load_after"] = report.loadavg()
     results["elapsed"] = time.monotonic() - started
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.pickle").write_bytes(pickle.dumps(results))
+    if args.keep:
+        earlier = pickle.loads(args.keep.read_bytes())
+        results["kept"] = {name: earlier["machine"] for name in SECTIONS if name in earlier and name not in results}
+        results.update({name: earlier[name] for name in results["kept"]})
     text = report.render(results)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text)
     plot.plot(results, args.out / "results.png")
     print(f"[bench] wrote {args.out / 'results.md'} and {args.out / 'results.png'} in {results['elapsed']:.0f}s")

@@ -285,6 +285,16 @@ def render(results: dict) -> str:
             f"Load average before/after: {m['load_before']} / {m.get('load_after', '?')}."
         ),
         "",
+    ]
+    for name, earlier in (results.get("kept") or {}).items():
+        out += [
+            (
+                f"Section *{name}* is kept from an earlier run (`--keep`) on {earlier['date']}, load average "
+                f"before: {earlier['load_before']}."
+            ),
+            "",
+        ]
+    out += [
         (
             f"Everything on loopback. The per-cluster client rate limit is raised for the benchmarks "
             f"(`PORTICO_KUBE_QPS={env.KUBE_QPS}`, `PORTICO_KUBE_BURST={env.KUBE_BURST}`), so the figures are "
@@ -294,8 +304,8 @@ def render(results: dict) -> str:
             "RBAC authorization (Portico as deploy/target-rbac.yaml's least-privilege identity), the default "
             "admission plugins, CRD validation, server-side apply with managedFields, etcd with "
             "`--unsafe-no-fsync` (a production etcd also waits for its disk). The floors are measured on the same "
-            "server in the same run. No controllers run: statuses stay empty, so routes are judged Progressing, "
-            "which costs Portico the same evaluation as any other state. The web section talks to no API server."
+            "server in the same run. No controllers run: statuses stay empty and no pod stands behind the Services, "
+            "so routes are judged Degraded, which costs Portico the same evaluation as any other state. The web section talks to no API server."
         ),
         "",
         "## Targets",
