@@ -38,6 +38,7 @@ from .objects import (
 from .observe import observe_one
 from .snapshot import Listed
 from .status import evaluate_failure, refused_condition, save_status, transient_condition
+from .tls_secrets import remove_left_behind, still_named
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +268,10 @@ def _prune_previous(route: Route, settings_: ClusterSettings, desired: list[dict
     for obj in previous:
         if render.object_key(obj) in wanted:
             continue
-        deleted |= delete_if_ours(target, obj)
+        if delete_if_ours(target, obj):
+            deleted = True
+            if obj["kind"] == "Certificate":  # and the TLS Secret cert-manager leaves behind
+                remove_left_behind(target, route.cluster, obj, route, still_named(desired))
     return deleted
 
 
@@ -306,7 +310,8 @@ def _remove_route(route: Route, target) -> None:
     for number in sorted(revisions):
         spec = revision_spec(route.revision_obj(number))
         for obj in _own_objects(route, number, spec, settings_):
-            delete_if_ours(target, obj)
+            if delete_if_ours(target, obj) and obj["kind"] == "Certificate":
+                remove_left_behind(target, route.cluster, obj, route)
     now = timezone.now()
     Route.objects.filter(pk=route.pk).update(
         deleted_at=now,

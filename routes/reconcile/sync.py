@@ -14,6 +14,7 @@ from clusters import lease
 from clusters import services as cluster_services
 from clusters.directory import FolderError
 from clusters.kube import (
+    CERTIFICATE,
     MANAGED_KINDS_BY_OUTPUT,
     PermanentKubeError,
     TransientKubeError,
@@ -38,6 +39,7 @@ from .repair import ForeignObjectError, not_ours_message, repair
 from .snapshot import Listed, list_context, list_live, live_scopes
 from .status import refresh_status
 from .surroundings import for_sync
+from .tls_secrets import remove_left_behind, still_named
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +128,12 @@ def _remove_previous_output(cluster: Cluster, target) -> int:
         elsewhere = other_clusters_objects(cluster, leftovers)
         for obj in leftovers:
             meta = obj["metadata"]
-            if is_ours(obj) and render.object_key(obj) not in elsewhere:
-                deleted += target.delete(kind, meta["name"], meta.get("namespace"), uid=uid_of(obj))
+            if not is_ours(obj) or render.object_key(obj) in elsewhere:
+                continue
+            if target.delete(kind, meta["name"], meta.get("namespace"), uid=uid_of(obj)):
+                deleted += 1
+                if kind is CERTIFICATE:
+                    remove_left_behind(target, cluster, obj, None)
     cluster_services.record_output_synced(cluster)
     if deleted:
         logger.info(
@@ -244,6 +250,8 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             continue
         if target.delete(kind_of(obj), key[3], key[2] or None, uid=uid_of(obj)):
             report.deleted += 1
+            if obj["kind"] == "Certificate":  # and the TLS Secret cert-manager leaves behind (tls_secrets.py)
+                remove_left_behind(target, cluster, obj, None, still_named(desired.values()))
         ours.pop(key)
 
     slices = context.slices
