@@ -1,6 +1,8 @@
 """Celery tasks: thin. They take ids, re-read rows, and call routes.reconcile; the database is the truth.
 Names, retries, metrics and log context come from core.tasks.instrumented_task."""
 
+import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
@@ -9,9 +11,10 @@ from clusters.kube import TransientKubeError
 from clusters.models import Cluster
 from core import metrics
 from core.errors import is_lock_timeout
-from core.tasks import RetryPolicy, instrumented_task
+from core.tasks import RetryIn, RetryPolicy, instrumented_task
 
 from . import reachability, reconcile
+from .choices import HealthChoices
 from .models import Route
 
 
@@ -50,9 +53,12 @@ def _cluster_fields(cluster_id, *args, **kwargs) -> dict:
 )
 def reconcile_route(route_id: str) -> str:
     result = reconcile.reconcile_route(route_id)
-    if result is reconcile.Result.APPLIED:
-        # After the controllers had a moment to act on what was applied (address, certificate, endpoints).
-        check_reachability.apply_async((str(route_id),), countdown=settings.PORTICO_REACHABILITY_AFTER_APPLY)
+    after = settings.PORTICO_REACHABILITY_AFTER_APPLY
+    if result is reconcile.Result.APPLIED and after > 0:
+        # After the controllers had a moment to act on what was applied (address, certificate, endpoints); it waits
+        # while the route is Progressing, at most the progress deadline (then the route is Degraded, and checked).
+        settle_by = time.time() + settings.PORTICO_PROGRESS_DEADLINE
+        check_reachability.apply_async((str(route_id),), {"settle_by": settle_by}, countdown=after)
     return result.value
 
 
@@ -72,8 +78,18 @@ def sync_all_clusters() -> int:
 
 
 @instrumented_task(name="routes.tasks.check_reachability", context=_route_fields)
-def check_reachability(route_id: str) -> str:
-    """DNS -> TLS -> HTTP for one route from the worker's network (routes.reachability)."""
+def check_reachability(route_id: str, settle_by: float | None = None) -> str:
+    """DNS -> TLS -> HTTP for one route from the worker's network (routes.reachability).
+
+    The check after an apply (``settle_by``: until when it may wait) is put off while the route is Progressing:
+    before its load balancer has an address and its certificate is issued the check can only fail, and a failure
+    would turn the route Degraded as soon as the controllers finished (until the next scheduled check passed)."""
+    if (
+        settle_by is not None
+        and time.time() < settle_by
+        and Route.objects.filter(pk=route_id, health=HealthChoices.PROGRESSING).exists()
+    ):
+        raise RetryIn(settings.PORTICO_REACHABILITY_AFTER_APPLY)
     result = reachability.run(route_id)
     return result["state"] if result else "skipped"
 

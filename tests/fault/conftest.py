@@ -243,3 +243,45 @@ def sweep() -> None:
 
 def elapsed(since: float) -> float:
     return round(time.monotonic() - since, 2)
+
+
+# When a wait times out
+
+
+def explain(routes, workers, broker=None, *, log_lines: int = 60) -> str:
+    """What a failed wait needs to explain itself: the routes' states, the broker's queues, the cluster's lease and
+    each worker's liveness, task outcomes and last log lines."""
+    from collections import Counter as _Counter
+
+    from clusters.models import Cluster
+
+    ids = [r.pk for r in routes]
+    rows = list(
+        Route.objects.filter(pk__in=ids).values("pk", "name", "applied_revision", "sync", "health", "conditions")
+    )
+    states = _Counter((r["applied_revision"], r["sync"], r["health"]) for r in rows)
+    lines = [f"routes ({len(rows)}/{len(ids)} rows) by (applied_revision, sync, health): {dict(states)}"]
+    for row in [r for r in rows if r["sync"] != "Synced" or r["applied_revision"] != 1][:5]:
+        lines.append(f"  unsettled {row['name']}: {json.dumps(row['conditions'], default=str)[:400]}")
+    for cluster in Cluster.objects.filter(routes__pk__in=ids).distinct():
+        lines.append(
+            f"cluster {cluster.pk} lease until {cluster.sync_lease_until} owner {cluster.sync_lease_owner!r}, "
+            f"last synced {cluster.last_synced_at}"
+        )
+    if broker is not None:
+        lines.append(f"broker: celery queue {broker.llen('celery')}, unacked {broker.hlen('unacked')}")
+    for worker in workers:
+        text = worker.log_text()
+        outcomes = {word: text.count(word) for word in ("received", "succeeded", "retry", "raised", "Traceback")}
+        alive = worker.proc is not None and worker.proc.poll() is None
+        tail = "\n".join(text.splitlines()[-log_lines:])
+        lines.append(f"--- worker {worker.name} ({'alive' if alive else 'exited'}), log counts {outcomes}:\n{tail}")
+    return "\n".join(lines)
+
+
+def wait_or_explain(predicate, *, timeout: float, interval: float, routes, workers, broker=None):
+    """wait_for, and on a timeout an AssertionError that says why (``explain``)."""
+    try:
+        return wait_for(predicate, timeout=timeout, interval=interval)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{explain(routes, workers, broker)}") from None

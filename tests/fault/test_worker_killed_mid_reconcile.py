@@ -7,7 +7,7 @@ import time
 import pytest
 
 from routes.models import Route
-from tests.fault.conftest import applies_per_object, elapsed, serve_everything, settled, sweep
+from tests.fault.conftest import applies_per_object, elapsed, serve_everything, settled, sweep, wait_or_explain
 from tests.reconcile.conftest import CERTIFICATE, INGRESS
 from tests.worker.conftest import wait_for
 
@@ -45,17 +45,22 @@ def test_sigkilled_worker_loses_no_route_and_duplicates_no_object(
 
     restarted = time.monotonic()
     second = start_worker("w2", env=FAST_REDELIVERY)
-    wait_for(
+    wait_or_explain(
         lambda: (
             Route.objects.filter(pk__in=[r.pk for r in routes], applied_revision=1, sync="Synced").count() == ROUTES
         ),
         timeout=90,
         interval=0.2,
+        routes=routes,
+        workers=[first, second],
+        broker=clean_broker,
     )
     converged = elapsed(restarted)
     serve_everything(kube)  # the ingress controller and cert-manager do their part
     sweep()
-    wait_for(lambda: settled(routes), timeout=60, interval=0.2)
+    wait_or_explain(
+        lambda: settled(routes), timeout=60, interval=0.2, routes=routes, workers=[first, second], broker=clean_broker
+    )
 
     ingresses = kube.list_objects(*INGRESS)
     certificates = kube.list_objects(*CERTIFICATE)
