@@ -6,6 +6,8 @@ import time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
+from django.db.models import F
+from django.utils import timezone
 
 from clusters.kube import TransientKubeError
 from clusters.models import Cluster
@@ -69,9 +71,18 @@ def sync_cluster(cluster_id: int) -> str:
 
 @instrumented_task(name="routes.tasks.sync_all_clusters", acks_late=False, reject_on_worker_lost=False)
 def sync_all_clusters() -> int:
-    """Beat entry: fan out one sync per cluster (each expires before the next round)."""
+    """Beat entry: fan out one sync per cluster, each expiring before the next round; returns how many.
+
+    The least recently synced go first: when a round takes longer than the interval, the syncs still queued at
+    its end expire unrun, and in a fixed order those would be the same clusters every round, never synced. A
+    cluster whose sync is running (its lease is held: a long first apply, a slow API server) is left out: another
+    sync of it would only be refused by the lease, after waiting in the queue ahead of the others."""
     expires = settings.PORTICO_SYNC_INTERVAL
-    ids = list(Cluster.objects.values_list("pk", flat=True))
+    ids = list(
+        Cluster.objects.exclude(sync_lease_until__gt=timezone.now())
+        .order_by(F("last_synced_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)
+    )
     for cluster_id in ids:
         sync_cluster.apply_async((cluster_id,), expires=expires)
     return len(ids)
