@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import env
 
-SECTIONS = ("first", "noop", "drift", "scale", "worker", "web")
+SECTIONS = ("first", "noop", "drift", "scale", "worker", "web", "clusters")
 # Sections 1-3, scale and 5 run against the local kube-apiserver (bench/local_server.py); web talks to no API server.
 FULL = {
     "first": [200, 1000],
@@ -26,6 +26,8 @@ FULL = {
     "scale": {"routes": 100, "sizes": [1000, 5000, 10000]},
     "web": (1000, 10000, 8.0),
     "approvals": 200,
+    # Many clusters (bench/clusters_bench.py): one kube-apiserver each, ~420 MiB; bench/notes.md says why not 50.
+    "clusters": {"clusters": 10, "routes": 1000},
 }
 QUICK = {
     "first": [100],
@@ -37,6 +39,7 @@ QUICK = {
     "scale": {"routes": 20, "sizes": [300, 1000]},
     "web": (300, 1000, 2.0),
     "approvals": 30,
+    "clusters": {"clusters": 3, "routes": 100},
 }
 
 
@@ -75,7 +78,7 @@ def main(argv: list[str]) -> int:
 
 
 def run(args, scratch: Path, started: float) -> int:
-    from . import plot, reconcile_bench, report, scale_bench, seed, web_bench, worker_bench
+    from . import clusters_bench, plot, reconcile_bench, report, scale_bench, seed, web_bench, worker_bench
     from .local_server import LocalServer
 
     sizes = QUICK if args.quick else FULL
@@ -95,7 +98,7 @@ def run(args, scratch: Path, started: float) -> int:
             print(results["errors"][name], file=sys.stderr, flush=True)
         print(f"[bench] {name} done in {time.monotonic() - t:.1f}s", flush=True)
 
-    if set(sections) - {"web"}:
+    if set(sections) - {"web", "clusters"}:
         with LocalServer(scratch / "kube-apiserver") as kube:
             results["server"] = kube.describe()
             section(
@@ -121,6 +124,7 @@ def run(args, scratch: Path, started: float) -> int:
             world, seed.make_cluster(world, "web"), n_small=n_small, n_large=n_large, seconds=seconds, scratch=scratch
         ),
     )
+    section("clusters", lambda: clusters_bench.run(world, scratch=scratch, **sizes["clusters"]))
     results["machine"]["load_after"] = report.loadavg()
     results["elapsed"] = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import env, web_bench
+from . import clusters_report, env, web_bench
 
 SYNC_INTERVAL = 30  # PORTICO_SYNC_INTERVAL's default
 
@@ -171,7 +171,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     if worker:
         rows.append(("5. Approve -> applied p50 <= 300 ms", f"{worker['p50']:.0f} ms", worker["p50"] <= 300))
         rows.append(("5. Approve -> applied p95 <= 1 s", f"{worker['p95']:.0f} ms", worker["p95"] <= 1000))
-    return rows
+    return rows + clusters_report.targets(results)
 
 
 def _reconcile_tables(results: dict) -> list[str]:
@@ -361,6 +361,7 @@ def render(results: dict) -> str:
                 f"{worker['max']:.0f} ms | {worker['lost']} |"
             ),
         ]
+    out += clusters_report.table(results)
     if NOTES.exists():
         out += ["", NOTES.read_text().strip()]
     return "\n".join(out) + "\n"

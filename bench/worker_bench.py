@@ -24,8 +24,8 @@ from . import env, seed
 class Worker:
     """`celery worker` (threads pool, as in tests/worker) consuming the Redis broker; stopped on exit."""
 
-    def __init__(self, log: Path, concurrency: int = 2):
-        self.log = log
+    def __init__(self, log: Path, concurrency: int = 2, name: str = "bench"):
+        self.log, self.name = log, name
         self.concurrency = concurrency
         self.proc = None
 
@@ -39,7 +39,7 @@ class Worker:
                 "portico",
                 "worker",
                 "--loglevel=INFO",
-                "--hostname=bench@%h",
+                f"--hostname={self.name}@%h",
                 f"--concurrency={self.concurrency}",
                 "--pool=threads",
                 "--without-gossip",

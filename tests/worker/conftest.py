@@ -11,6 +11,14 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 120.0
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 @pytest.fixture
@@ -69,10 +77,15 @@ class WorkerProcess:
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        # Starting imports Django, Celery and the Kubernetes client: a few CPU-seconds, which a loaded 2-core machine
+        # (a load average of 18 was seen) stretches past half a minute. The wait is for a start that failed.
+        started = time.monotonic()
         while "ready." not in self.log.read_text(errors="replace"):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
+            if self.proc.poll() is not None or time.monotonic() > started + START_TIMEOUT:
+                raise RuntimeError(
+                    f"worker {self.name} did not start within {time.monotonic() - started:.0f} s (exit code "
+                    f"{self.proc.poll()}, load average {_loadavg()}):\n{self.log.read_text(errors='replace')[-3000:]}"
+                )
             time.sleep(0.1)
         return self
 

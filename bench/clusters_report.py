@@ -1,0 +1,94 @@
+"""The many-clusters section of the results (bench/clusters_bench.py): its target rows and its table."""
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def _others(round_: dict, slow: str) -> float:
+    """When the last cluster other than the slow one finished, from the round's trigger."""
+    return max(t for name, t in round_["finished"].items() if name != slow)
+
+
+def targets(results: dict) -> list[tuple[str, str, bool | None]]:
+    c = results.get("clusters")
+    if not c:
+        return []
+    slow = c["names"][0]
+    base, slowed = _others(c["noop"], slow), _others(c["slow"], slow)
+    size = f"{c['clusters']} clusters x {c['routes']:,} routes, 2 workers"
+    return [
+        (
+            f"Many clusters: full no-op round within the sync interval ({c['interval']} s), {size}",
+            _s(c["noop"]["seconds"]),
+            c["noop"]["seconds"] < c["interval"],
+        ),
+        (
+            f"Many clusters: a round with 1% of routes changed within the sync interval, {size}",
+            f"{_s(c['change']['seconds'])}, {c['applied_changes']}/{c['changed']} applied",
+            c["change"]["seconds"] < c["interval"] and c["applied_changes"] == c["changed"],
+        ),
+        (
+            "Many clusters: one slow cluster does not delay the others' round (<= 2x their no-op round + 1 s)",
+            f"others done in {_s(slowed)} beside a {_s(c['slow']['durations'][slow])} sync (vs {_s(base)} without)",
+            slowed <= 2 * base + 1,
+        ),
+        (
+            f"Many clusters: a sync longer than the {c['lease_seconds']:.0f} s lease keeps it: one owner, no two syncs of a cluster at once",
+            (
+                f"{c['lease']['renewals']} renewals, {c['lease']['owners']} owner, {c['skipped_slow']} triggers "
+                f"refused meanwhile, {c['overlaps']} overlapping syncs of {c['syncs']}"
+            ),
+            c["slow"]["durations"][slow] > c["lease_seconds"]
+            and c["lease"]["owners"] == 1
+            and c["lease"]["renewals"] >= 1
+            and c["overlaps"] == 0,
+        ),
+    ]
+
+
+def table(results: dict) -> list[str]:
+    c = results.get("clusters")
+    if not c:
+        return []
+    slow = c["names"][0]
+    rss = c["fleet_rss_kib"]
+    out = [
+        "",
+        "## 5. Many clusters",
+        "",
+        (
+            f"{c['clusters']} clusters x {c['routes']:,} routes (bench/clusters_bench.py): one kube-apiserver process "
+            f"per cluster on one shared etcd, each under its own `--etcd-prefix` (bench/fleet.py; started "
+            f"{_s(c['apiserver_start']['median'])} median each, the fleet in {_s(c['fleet_start_seconds'])}; "
+            f"{sum(rss['apiservers']) / 1024 / len(rss['apiservers']):,.0f} MiB resident per API server, etcd "
+            f"{rss['etcd'] / 1024:,.0f} MiB). Two `celery worker` processes (threads, concurrency 2 each) on Redis; "
+            "each round is one `sync_all_clusters` (beat's trigger), timed until every cluster's sync that started "
+            f"after it ended (from the workers' logs). The slow round puts {slow} behind a TCP proxy holding every "
+            f"request {c['slow_delay'] * 1000:,.0f} ms, and sends the trigger again every {c['interval']} s as beat would."
+        ),
+        "",
+        "| round | full round | per-cluster sync min / median / max | others done (all but the slow one) |",
+        "| --- | ---: | --- | ---: |",
+    ]
+    for key, label in (
+        ("first", "first apply"),
+        ("noop", "no-op"),
+        ("change", "1% of routes changed"),
+        ("slow", "no-op, one cluster slow"),
+    ):
+        r = c[key]
+        d = sorted(r["durations"].values())
+        mid = d[len(d) // 2]
+        out.append(f"| {label} | {_s(r['seconds'])} | {_s(d[0])} / {_s(mid)} / {_s(d[-1])} | {_s(_others(r, slow))} |")
+    peak = ", ".join(f"{k / 1024:,.0f} MiB" for k in c["worker_peak_rss_kib"])
+    out += [
+        "",
+        (
+            f"Worker peak resident memory: {peak}. Lease: {c['lease_seconds']:.0f} s; the slow sync lasted "
+            f"{_s(c['slow']['durations'][slow])}, renewed its lease {c['lease']['renewals']} times under one owner, "
+            f"{c['skipped_slow']} syncs of it that beat's later triggers started were refused by the lease, and "
+            f"{c['overlaps']} of the {c['syncs']} syncs run overlapped another of the same cluster."
+        ),
+    ]
+    return out

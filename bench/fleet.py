@@ -1,0 +1,256 @@
+"""Many clusters on one machine: one etcd, and one kube-apiserver process per cluster, each storing its objects
+under its own ``--etcd-prefix`` (so no cluster sees another's objects, as Portico needs: it lists what carries
+its label across all namespaces and prunes what it owns but no longer wants), and a delaying TCP proxy that
+makes one of them a slow cluster.
+
+Each server is clusters.devcluster's LocalCluster (TLS, RBAC, the default admission plugins, the vendored CRDs,
+deploy/target-rbac.yaml applied), started against the shared etcd instead of an etcd of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from clusters.devcluster.processes import Processes
+from clusters.devcluster.server import LocalCluster, free_port
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident memory now (VmRSS), 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / 100.0  # utime, stime in clock ticks (USER_HZ = 100)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class SharedEtcd:
+    """One etcd (``--unsafe-no-fsync``, as the tests' server) for every API server of the fleet."""
+
+    def __init__(self, workdir: Path, bin_dir: Path):
+        self.workdir, self.bin_dir = workdir, bin_dir
+        self.processes = Processes(workdir)
+        self.url = ""
+
+    def start(self) -> SharedEtcd:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        port, peer = free_port(), free_port()
+        self.url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
+        self.process = self.processes.spawn(
+            "etcd",
+            [
+                str(self.bin_dir / "etcd"),
+                "--name=default",
+                f"--data-dir={self.workdir / 'data'}",
+                f"--listen-client-urls={self.url}",
+                f"--advertise-client-urls={self.url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=default={peer_url}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+                "--quota-backend-bytes=8589934592",
+            ],
+        )
+        return self
+
+    def stop(self) -> None:
+        self.processes.stop()
+
+
+class PrefixedServer(LocalCluster):
+    """A LocalCluster whose kube-apiserver stores under ``prefix`` in a shared etcd (started by SharedEtcd)."""
+
+    def __init__(self, workdir: Path, *, etcd: SharedEtcd, prefix: str, extra_args: tuple = (), **kwargs):
+        super().__init__(workdir, bin_dir=etcd.bin_dir, **kwargs)
+        self.etcd, self.prefix, self.extra_args = etcd, prefix, list(extra_args)
+
+    def _start_processes(self, deadline: float) -> None:
+        self.port = self.requested_port or free_port()
+        pki = self.keys
+        cert_dir = self.workdir / "apiserver"
+        cert_dir.mkdir(exist_ok=True)
+        self._processes.spawn(
+            "kube-apiserver",
+            [
+                str(self.bin_dir / "kube-apiserver"),
+                f"--etcd-servers={self.etcd.url}",
+                f"--etcd-prefix={self.prefix}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={self.port}",
+                "--advertise-address=127.0.0.1",
+                f"--cert-dir={cert_dir}",
+                f"--tls-cert-file={pki.serving_cert}",
+                f"--tls-private-key-file={pki.serving_key}",
+                f"--token-auth-file={pki.token_file}",
+                "--authorization-mode=RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={pki.sa_pub}",
+                f"--service-account-signing-key-file={pki.sa_key}",
+                "--service-cluster-ip-range=10.96.0.0/16",
+                "--endpoint-reconciler-type=none",
+                "--profiling=false",
+                *self.extra_args,
+            ],
+        )
+        self._wait_ready(deadline)
+
+    @property
+    def pid(self) -> int:
+        process = self._processes.named("kube-apiserver")
+        return process.popen.pid if process else 0
+
+
+class DelayProxy:
+    """A TCP proxy on loopback that holds every chunk the client sends for ``delay`` seconds before passing it on
+    (TLS passes through untouched): each request to the server behind it takes ``delay`` longer, as a distant or
+    overloaded API server's would. ``delay`` can be changed while it runs."""
+
+    def __init__(self, target_port: int, delay: float):
+        self.target_port, self.delay = target_port, delay
+        self.chunks = 0  # chunks passed on from clients: about one per request
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True, name="delay-proxy")
+
+    def start(self) -> DelayProxy:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        with contextlib.suppress(OSError):
+            self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, client: socket.socket, server: socket.socket) -> None:
+        with client, server:
+            while not self.stopped.is_set():
+                ready, _, _ = select.select([client, server], [], [], 1.0)
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    if sock is client:
+                        self.chunks += 1
+                        if self.delay:
+                            time.sleep(self.delay)
+                        server.sendall(data)
+                    else:
+                        client.sendall(data)
+
+
+class Fleet:
+    """``n`` API servers on one etcd, started ``parallel`` at a time; ``slow`` of them behind a DelayProxy."""
+
+    def __init__(self, workdir: Path, n: int, *, parallel: int = 4, extra_args: tuple = ()):
+        from clusters.devcluster.server import binaries
+
+        self.workdir, self.n, self.parallel, self.extra_args = Path(workdir), n, parallel, extra_args
+        self.etcd = SharedEtcd(self.workdir / "etcd", binaries())
+        self.servers: list[PrefixedServer] = []
+        self.proxies: dict[int, DelayProxy] = {}
+        self.startup_seconds: list[float] = []
+
+    def __enter__(self) -> Fleet:
+        self.etcd.start()
+        self.servers = [
+            PrefixedServer(
+                self.workdir / f"c{i:02d}", etcd=self.etcd, prefix=f"/cluster-{i:02d}", extra_args=self.extra_args
+            )
+            for i in range(self.n)
+        ]
+        # A server's processes die with the thread that started them (clusters.devcluster.processes): each is
+        # started by a thread that then waits until the fleet stops.
+        self.done = threading.Event()
+        errors: list[BaseException] = []
+
+        def keep(server: PrefixedServer, started: threading.Event) -> None:
+            t = time.monotonic()
+            try:
+                server.start()
+                self.startup_seconds.append(time.monotonic() - t)
+            except BaseException as exc:  # noqa: BLE001 - reported after the others started
+                errors.append(exc)
+            started.set()
+            self.done.wait()
+            server.stop()
+
+        self.threads = []
+        try:
+            for first in range(0, self.n, self.parallel):
+                batch = []
+                for server in self.servers[first : first + self.parallel]:
+                    started = threading.Event()
+                    thread = threading.Thread(target=keep, args=(server, started), daemon=True)
+                    thread.start()
+                    self.threads.append(thread)
+                    batch.append(started)
+                for started in batch:
+                    started.wait()
+                if errors:
+                    raise errors[0]
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for proxy in self.proxies.values():
+            proxy.stop()
+        self.done.set()
+        for thread in self.threads:
+            thread.join(60)
+        self.etcd.stop()
+
+    def slow_down(self, index: int, delay: float) -> None:
+        """Put server ``index`` behind a proxy adding ``delay`` per request (the kubeconfig then points at it)."""
+        if index not in self.proxies:
+            self.proxies[index] = DelayProxy(self.servers[index].port, delay).start()
+        self.proxies[index].delay = delay
+
+    def kubeconfig(self, index: int) -> dict:
+        config = self.servers[index].kubeconfig("portico")
+        proxy = self.proxies.get(index)
+        if proxy is not None:
+            config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{proxy.port}"
+        return config
+
+    def rss_kib(self) -> dict:
+        return {
+            "etcd": rss_kib(self.etcd.process.popen.pid),
+            "apiservers": [rss_kib(s.pid) for s in self.servers],
+        }
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.etcd.process.popen.pid) + sum(cpu_seconds(s.pid) for s in self.servers)
+
+
+def version(bin_dir: Path) -> str:
+    return subprocess.run([str(bin_dir / "kube-apiserver"), "--version"], capture_output=True, text=True).stdout.strip()
