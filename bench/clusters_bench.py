@@ -26,6 +26,7 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from clusters.lease import lease_length
 from clusters.models import Cluster
@@ -56,7 +57,8 @@ class Logs:
         self.workers = workers
         self.offsets = dict.fromkeys(workers, 0)
         self.syncs: list[Sync] = []
-        self.skipped: list[tuple[str, float]] = []  # (cluster id, when)
+        self.skipped: list[tuple[str, float]] = []  # (cluster name, when)
+        self.fanouts: list[tuple[float, int]] = []  # (when, clusters sent) of each sync_all_clusters
 
     def read(self) -> None:
         for name, path in self.workers.items():
@@ -79,6 +81,8 @@ class Logs:
             name, summary = message.removeprefix("cluster=").split(" ", 1)
             duration = float(summary.rsplit(" in ", 1)[1].rstrip("s"))
             self.syncs.append(Sync(worker, name, when - duration, when, summary))
+        elif "routes.tasks.sync_all_clusters[" in message and " succeeded in " in message:
+            self.fanouts.append((when, int(message.rsplit(": ", 1)[1])))
         elif "routes.tasks.sync_cluster[" in message and "skipped (another worker" in message:
             self.skipped.append((message.split("'", 1)[1].split(":", 1)[0], when))
 
@@ -91,11 +95,28 @@ def trigger() -> None:
     current_app.send_task("routes.tasks.sync_all_clusters", expires=float(settings.PORTICO_SYNC_INTERVAL))
 
 
+def settle(timeout: float = 600.0) -> None:
+    """Until no sync is queued or running, so the previous round's last triggers do not run into the next."""
+    import redis
+
+    url = os.environ["CELERY_BROKER_URL"]
+    if url.startswith("redis+socket://"):
+        broker = redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"))
+    else:
+        broker = redis.Redis.from_url(url)
+    deadline, quiet = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and quiet < 3:
+        busy = broker.llen("celery") or Cluster.objects.filter(sync_lease_until__gt=timezone.now()).exists()
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.5)
+
+
 def run_round(logs: Logs, names: list[str], *, timeout: float, during=None) -> dict:
     """Send beat's trigger and wait until every cluster's sync started after it has ended, sending the trigger
     again every sync interval meanwhile, as beat does (a sync still queued when the next round is sent expires
     unrun); ``during``: called every poll (a lease observer)."""
     retrigger = settings.PORTICO_SYNC_INTERVAL
+    settle()
     t0 = time.time()
     trigger()
     sent = 1
@@ -233,11 +254,12 @@ def _run(world, *, clusters: int, routes: int, scratch: Path) -> dict:
             fleet.slow_down(0, SLOW_SYNC_SECONDS / chunks)
             result["slow_delay"] = SLOW_SYNC_SECONDS / chunks
             watch = LeaseWatch(rows[0].pk)
-            skipped_before = len(logs.skipped)
+            skipped_before, fanouts_before = len(logs.skipped), len(logs.fanouts)
             result["slow"] = run_round(logs, names, timeout=SLOW_SYNC_SECONDS * 4 + budget, during=watch)
             fleet.slow_down(0, 0.0)
             result["lease"] = watch.summary()
             result["skipped_slow"] = sum(1 for c, _ in logs.skipped[skipped_before:] if c == names[0])
+            result["left_out"] = sum(1 for _, n in logs.fanouts[fanouts_before:] if n < clusters)
             result["overlaps"] = overlaps(logs.syncs)
             result["syncs"] = len(logs.syncs)
             result["worker_peak_rss_kib"] = [_peak_rss(w.proc.pid) for w in (w1, w2)]

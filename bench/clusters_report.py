@@ -36,8 +36,8 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         (
             f"Many clusters: a sync longer than the {c['lease_seconds']:.0f} s lease keeps it: one owner, no two syncs of a cluster at once",
             (
-                f"{c['lease']['renewals']} renewals, {c['lease']['owners']} owner, {c['skipped_slow']} triggers "
-                f"refused meanwhile, {c['overlaps']} overlapping syncs of {c['syncs']}"
+                f"{c['lease']['renewals']} renewals, {c['lease']['owners']} owner, left out of {c['left_out']} later "
+                f"rounds, {c['skipped_slow']} syncs refused, {c['overlaps']} overlapping syncs of {c['syncs']}"
             ),
             c["slow"]["durations"][slow] > c["lease_seconds"]
             and c["lease"]["owners"] == 1
@@ -86,9 +86,10 @@ def table(results: dict) -> list[str]:
         "",
         (
             f"Worker peak resident memory: {peak}. Lease: {c['lease_seconds']:.0f} s; the slow sync lasted "
-            f"{_s(c['slow']['durations'][slow])}, renewed its lease {c['lease']['renewals']} times under one owner, "
-            f"{c['skipped_slow']} syncs of it that beat's later triggers started were refused by the lease, and "
-            f"{c['overlaps']} of the {c['syncs']} syncs run overlapped another of the same cluster."
+            f"{_s(c['slow']['durations'][slow])}, renewed its lease {c['lease']['renewals']} times under one owner; "
+            f"beat's later rounds left it out while it ran ({c['left_out']} rounds), {c['skipped_slow']} syncs of it "
+            f"were refused by the lease, and {c['overlaps']} of the {c['syncs']} syncs run overlapped another of the "
+            "same cluster. Each round waits first until no sync is queued or running."
         ),
     ]
     return out
