@@ -67,6 +67,9 @@ FORMAT = OpenApiParameter(
     description="yaml (default): multi-document YAML, ready for kubectl apply -f. json: a list of objects. "
     "The Accept header (application/yaml or application/json) chooses too.",
 )
+# The route's own columns, and what RouteSerializer reads of its team, cluster and author.
+ROUTE_COLUMNS = tuple(field.name for field in Route._meta.concrete_fields)
+LIST_RELATED_COLUMNS = ("team__slug", "cluster__name", "cluster__last_synced_at", "created_by__username")
 MANIFEST_LIST = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
 
@@ -130,7 +133,8 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIVi
     def get_queryset(self):
         routes = Route.objects.visible_to(self.request.user).with_related().order_by("host", "path", "name", "pk")
         if self.action == "list":
-            return routes.live().with_latest_revision()
+            # Of the related rows, only what the JSON shows (not the cluster's kubeconfig and foreign Ingresses).
+            return routes.live().only(*ROUTE_COLUMNS, *LIST_RELATED_COLUMNS).with_latest_revision()
         return routes
 
     def create(self, request, *args, **kwargs):
