@@ -61,7 +61,7 @@ def _plain_serializer(serializer: serializers.BaseSerializer) -> bool:
 def _field_plan(field: serializers.Field) -> Representation | None:
     """How one field shows a present, non-None value; None when the field cannot be compiled."""
     if isinstance(field, serializers.ListSerializer):
-        if not _plain_serializer(field):
+        if not _plain_serializer(field) or not isinstance(field.child, serializers.BaseSerializer):
             return None
         child = _object_plan(field.child)
         if child is None:
