@@ -58,9 +58,14 @@ def render_page(request, template: str, context: dict, status: int = 200):
     return response
 
 
-def visible_route(request, pk) -> Route:
-    """The route if the user may see it, else 404: the one door to a route for every view here."""
-    return get_object_or_404(Route.objects.visible_to(request.user).with_related(), pk=pk)
+# What a route's pages never read of its cluster: the credentials and the foreign Ingresses a sync saw.
+CLUSTER_DEFERRED = ("cluster__kubeconfig_encrypted", "cluster__foreign_ingresses")
+
+
+def visible_route(request, pk, *, defer: tuple[str, ...] = ()) -> Route:
+    """The route if the user may see it, else 404: the one door to a route for every view here. ``defer``:
+    columns the view does not read."""
+    return get_object_or_404(Route.objects.visible_to(request.user).with_related().defer(*defer), pk=pk)
 
 
 def editable_route(request, pk, action: str) -> Route:

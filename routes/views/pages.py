@@ -18,6 +18,7 @@ from routes.models import HostClaim, Route
 from teams.access import teams_of
 
 from .common import (
+    CLUSTER_DEFERRED,
     REFRESH_SECONDS,
     login_required,
     manifests_yaml,
@@ -32,6 +33,13 @@ from .common import (
 )
 
 ROUTES_PER_PAGE = 25
+LIST_DEFERRED = (
+    "conditions",
+    "diagnostics",
+    "certificate",
+    "endpoints",
+    *CLUSTER_DEFERRED,
+)
 DASHBOARD_ROUTES = 20
 AUDIT_EVENTS = 50
 
@@ -64,10 +72,11 @@ def dashboard(request):
 @login_required
 def route_list(request):
     """All routes the user may see, filtered and searched; the table polls while any row is still moving."""
-    routes = Route.objects.visible_to(request.user).live().with_related()
+    # Not read by the table: the status JSON, the author, the cluster's credentials and foreign Ingresses.
+    routes = Route.objects.visible_to(request.user).live().select_related("team", "cluster").defer(*LIST_DEFERRED)
     filterset = RouteFilterSet(request.GET or None, queryset=routes, request=request)
     # Only offer teams the user may see; filtering by another team would show nothing anyway.
-    cast(ModelChoiceFilter, filterset.filters["team"]).queryset = teams_of(request.user)
+    cast(ModelChoiceFilter, filterset.filters["team"]).queryset = teams_of(request.user).only("pk", "slug")
     page = Paginator(filterset.qs, ROUTES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -90,17 +99,20 @@ def route_detail(request, pk):
 
     htmx polls this view for the status fragment while the route is unsettled.
     """
-    route = visible_route(request, pk)
+    route = visible_route(request, pk, defer=CLUSTER_DEFERRED)
+    fragment = wants_fragment(request)
+    if not fragment:
+        # Every revision at once, before anything asks for one (the traffic flow reads the latest spec).
+        revisions = list(route.revisions.select_related("created_by"))
+        route._revision_cache = {revision.number: revision for revision in revisions}
     context = {
         "route": route,
         "polling": polls(route),
         "refresh_seconds": REFRESH_SECONDS if refreshes(route) else None,
         "flow": traffic_flow.picture(route) if route.approved_revision and not route.is_deleted else None,
     }
-    if wants_fragment(request):
+    if fragment:
         return render_page(request, "routes/htmx/_status.html", context)
-    revisions = list(route.revisions.select_related("created_by"))
-    route._revision_cache = {revision.number: revision for revision in revisions}
     history = []
     for revision in revisions:
         previous = route._revision_cache.get(revision.number - 1)
