@@ -112,7 +112,7 @@ class Gunicorn:
             stdout=subprocess.DEVNULL,
             stderr=self.log.open("ab"),
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine imports Django slowly
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/login/", timeout=2).read()
