@@ -55,7 +55,7 @@ def table(results: dict) -> list[str]:
     rss = c["fleet_rss_kib"]
     out = [
         "",
-        "## 5. Many clusters",
+        "## 6. Many clusters",
         "",
         (
             f"{c['clusters']} clusters x {c['routes']:,} routes (bench/clusters_bench.py): one kube-apiserver process "
