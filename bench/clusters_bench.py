@@ -127,7 +127,8 @@ def run_round(logs: Logs, names: list[str], *, timeout: float, during=None) -> d
         time.sleep(0.2)
         logs.read()
         for s in logs.since(t0):
-            done.setdefault(s.cluster, s)
+            if s.cluster in names:  # beat syncs every cluster in the database; the round is the fleet's
+                done.setdefault(s.cluster, s)
         if during:
             during()
         if time.time() - t0 > sent * retrigger and len(done) < len(names):
