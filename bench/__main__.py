@@ -130,12 +130,16 @@ def run(args, scratch: Path, started: float) -> int:
     )
     results["machine"]["load_after"] = report.loadavg()
     results["elapsed"] = time.monotonic() - started
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.pickle").write_bytes(pickle.dumps(results))
     if args.keep:
         earlier = pickle.loads(args.keep.read_bytes())
-        results["kept"] = {name: earlier["machine"] for name in SECTIONS if name in earlier and name not in results}
+        results["kept"] = {
+            name: (earlier.get("kept") or {}).get(name, earlier["machine"])  # where it was measured, kept or not
+            for name in SECTIONS
+            if name in earlier and name not in results
+        }
         results.update({name: earlier[name] for name in results["kept"]})
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.pickle").write_bytes(pickle.dumps(results))
     text = report.render(results)
     print(text)
     (args.out / "results.md").write_text(text)
