@@ -84,31 +84,9 @@ class PrefixedServer(LocalCluster):
 
     def _start_processes(self, deadline: float) -> None:
         self.port = self.requested_port or free_port()
-        pki = self.keys
-        cert_dir = self.workdir / "apiserver"
-        cert_dir.mkdir(exist_ok=True)
         self._processes.spawn(
             "kube-apiserver",
-            [
-                str(self.bin_dir / "kube-apiserver"),
-                f"--etcd-servers={self.etcd.url}",
-                f"--etcd-prefix={self.prefix}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={self.port}",
-                "--advertise-address=127.0.0.1",
-                f"--cert-dir={cert_dir}",
-                f"--tls-cert-file={pki.serving_cert}",
-                f"--tls-private-key-file={pki.serving_key}",
-                f"--token-auth-file={pki.token_file}",
-                "--authorization-mode=RBAC",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={pki.sa_pub}",
-                f"--service-account-signing-key-file={pki.sa_key}",
-                "--service-cluster-ip-range=10.96.0.0/16",
-                "--endpoint-reconciler-type=none",
-                "--profiling=false",
-                *self.extra_args,
-            ],
+            self._apiserver_command(self.etcd.url, f"--etcd-prefix={self.prefix}", *self.extra_args),
         )
         self._wait_ready(deadline)
 

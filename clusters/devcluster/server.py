@@ -194,33 +194,35 @@ class LocalCluster:
                 "--log-level=warn",
             ],
         )
+        self._processes.spawn("kube-apiserver", self._apiserver_command(etcd_url))
+        self._wait_ready(deadline)
+
+    def _apiserver_command(self, etcd_url: str, *extra: str) -> list[str]:
+        """The kube-apiserver's command line: TLS with the local CA, token authentication, RBAC, on loopback."""
         pki = self.keys
         cert_dir = self.workdir / "apiserver"
         cert_dir.mkdir(exist_ok=True)
-        self._processes.spawn(
-            "kube-apiserver",
-            [
-                str(self.bin_dir / "kube-apiserver"),
-                f"--etcd-servers={etcd_url}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={self.port}",
-                "--advertise-address=127.0.0.1",
-                f"--cert-dir={cert_dir}",
-                f"--tls-cert-file={pki.serving_cert}",
-                f"--tls-private-key-file={pki.serving_key}",
-                f"--token-auth-file={pki.token_file}",
-                "--authorization-mode=RBAC",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={pki.sa_pub}",
-                f"--service-account-signing-key-file={pki.sa_key}",
-                "--service-cluster-ip-range=10.96.0.0/16",
-                # No nodes run here, and the "kubernetes" Service's endpoint would be a loopback address, which the
-                # endpoint reconciler refuses and logs every few seconds.
-                "--endpoint-reconciler-type=none",
-                "--profiling=false",
-            ],
-        )
-        self._wait_ready(deadline)
+        return [
+            str(self.bin_dir / "kube-apiserver"),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={self.port}",
+            "--advertise-address=127.0.0.1",
+            f"--cert-dir={cert_dir}",
+            f"--tls-cert-file={pki.serving_cert}",
+            f"--tls-private-key-file={pki.serving_key}",
+            f"--token-auth-file={pki.token_file}",
+            "--authorization-mode=RBAC",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={pki.sa_pub}",
+            f"--service-account-signing-key-file={pki.sa_key}",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            # No nodes run here, and the "kubernetes" Service's endpoint would be a loopback address, which the
+            # endpoint reconciler refuses and logs every few seconds.
+            "--endpoint-reconciler-type=none",
+            "--profiling=false",
+            *extra,
+        ]
 
     def _wait_ready(self, deadline: float) -> None:
         while True:
