@@ -25,6 +25,8 @@ import os
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
@@ -89,8 +91,14 @@ def resolve_overrides() -> dict[str, str]:
     return overrides
 
 
-def resolve(host: str) -> list[str]:
-    """The addresses ``host`` resolves to, overrides first; raises socket.gaierror when it does not resolve."""
+# getaddrinfo takes no timeout, and a resolver that does not answer would hold the worker's thread for as long as
+# the system's resolver retries (30 s and more): it runs here, and the check waits at most its timeout for it.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="portico-dns")
+
+
+def resolve(host: str, timeout: float | None = None) -> list[str]:
+    """The addresses ``host`` resolves to, overrides first; raises socket.gaierror when it does not resolve and
+    TimeoutError when the resolver has not answered within ``timeout`` seconds."""
     overrides = resolve_overrides()
     host = host.lower().rstrip(".")
     if host in overrides:
@@ -98,7 +106,11 @@ def resolve(host: str) -> list[str]:
     wildcard = "*." + host.split(".", 1)[1] if "." in host else None
     if wildcard in overrides:
         return [overrides[wildcard]]
-    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    answer = _resolver.submit(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM)
+    try:
+        infos = answer.result(timeout=timeout)
+    except FutureTimeout:
+        raise TimeoutError(f"{host} did not resolve within {timeout:g} s") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -113,7 +125,7 @@ def cluster_is_private(cluster) -> bool:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         try:
-            addresses = resolve(host)
+            addresses = resolve(host, settings.PORTICO_REACHABILITY_TIMEOUT)
         except (OSError, UnicodeError):
             return False
     return any(address_kind(address) is not None for address in addresses)
@@ -140,7 +152,19 @@ def check(target: Target) -> Result:
     # DNS
     started = time.monotonic()
     try:
-        addresses = resolve(target.host)
+        addresses = resolve(target.host, timeout)
+    except TimeoutError:
+        hops.append(
+            Hop(
+                "dns",
+                "DNS",
+                FAIL,
+                f"The DNS resolver did not answer for {target.host} within {timeout:g} s "
+                "(PORTICO_REACHABILITY_TIMEOUT). Check the resolver Portico's workers use; the check runs again later.",
+                _ms(started),
+            )
+        )
+        return _finish(result, target)
     except (OSError, UnicodeError):
         hops.append(
             Hop(
@@ -326,7 +350,9 @@ def _expected_addresses(lb_address: str) -> set[str]:
         return {str(ipaddress.ip_address(lb_address))}
     except ValueError:
         try:
-            return set(resolve(lb_address))  # a load balancer's hostname (AWS, ...)
+            return set(
+                resolve(lb_address, settings.PORTICO_REACHABILITY_TIMEOUT)
+            )  # a load balancer's hostname (AWS, ...)
         except (OSError, UnicodeError):
             return {lb_address}
 

@@ -3,6 +3,9 @@ failure the data path can produce said in plain words (docs/reachability.md). Th
 PORTICO_REACHABILITY_RESOLVE (no DNS server here); the cluster's API server is on loopback, so loopback targets
 are allowed for its routes."""
 
+import socket
+import threading
+
 import pytest
 
 from routes import reachability, reconcile, services
@@ -165,4 +168,36 @@ def test_a_host_that_does_not_resolve_says_so(settings):
     assert result["summary"] == (
         "nothing-here.invalid does not resolve from Portico's network. Create a DNS record "
         "for it pointing at the ingress controller's address (198.51.100.4)."
+    )
+
+
+def test_a_resolver_that_does_not_answer_fails_the_dns_hop_after_the_timeout(settings, monkeypatch):
+    """getaddrinfo has no timeout of its own; the check stops waiting for it after PORTICO_REACHABILITY_TIMEOUT
+    instead of holding the worker's thread for as long as the system resolver retries."""
+    settings.PORTICO_REACHABILITY_RESOLVE = []
+    settings.PORTICO_REACHABILITY_TIMEOUT = 0.2
+    release = threading.Event()
+    asked = []
+
+    def hanging_resolver(host, *args, **kwargs):
+        asked.append(host)
+        release.wait(60)
+        raise socket.gaierror("released")
+
+    monkeypatch.setattr(reachability.socket, "getaddrinfo", hanging_resolver)
+    target = reachability.Target(
+        host="slow-dns.example.com", path="/", tls=True, lb_address="198.51.100.4", private_allowed=False
+    )
+    try:
+        result = reachability.check(target).as_dict()
+        answered_while_resolver_hung = not release.is_set()
+    finally:
+        release.set()
+
+    assert asked == ["slow-dns.example.com"] and answered_while_resolver_hung
+    assert result["state"] == "fail"
+    assert [hop["hop"] for hop in result["hops"]] == ["dns"]
+    assert result["summary"] == (
+        "The DNS resolver did not answer for slow-dns.example.com within 0.2 s (PORTICO_REACHABILITY_TIMEOUT). "
+        "Check the resolver Portico's workers use; the check runs again later."
     )
