@@ -5,14 +5,31 @@ redo work whose inputs are the same (bench/notes.md, "No-op sync"):
   (each active route's id, revision, names, team and spec, and the cluster's settings);
 - for each of Portico's objects, the ``resourceVersion`` at which its live state was last found to match (or was
   written as) the desired object of a given spec-hash: the API server changes the resourceVersion on every
-  change, an out-of-band edit included, so an object at that resourceVersion needs no compare.
+  change, an out-of-band edit included, so an object at that resourceVersion needs no compare;
+- the spec of each approved revision (a revision's spec never changes once stored), so a sync decodes only the
+  specs of revisions it has not seen;
+- the summary of other managers' fields of each listed object at its resourceVersion (``managed_fields``);
+- for each settled route, the diagnostics' input (``Observed``, its objects by uid and resourceVersion) at which
+  its stored status was last found to be exactly what the diagnostics answer: while the input, the stored status
+  and the route's last reachability check stay the same, the answer is the same, so it is not worked out again.
+  The diagnostics also read the clock (a certificate's days to expiry), so such a memory lasts ``SETTLED_FOR``
+  seconds at most (staggered per route), and a Progressing route, whose deadline is the clock's, is never skipped.
 
 Losing the memo (a new process, another worker taking the cluster) costs one full compare, never a wrong answer.
 """
 
+import dataclasses
+import random
 import threading
+import time
+from typing import Any
 
+from routes.adapters import revision_spec
 from routes.domain import render
+from routes.domain.diagnostics.shared import Observed
+from routes.domain.managed_fields import SUMMARY_KEY, summarize
+from routes.domain.values import RouteSpec
+from routes.models import RouteRevision
 
 from .objects import in_sync
 
@@ -20,11 +37,67 @@ _lock = threading.Lock()
 _memos: dict[int, "ClusterMemo"] = {}
 
 
+# How long a route's settled status is trusted without evaluating it again (the clock's part of the diagnostics).
+SETTLED_FOR = 300.0
+_OBSERVED_FIELDS = tuple(f.name for f in dataclasses.fields(Observed))
+
+
 class ClusterMemo:
     def __init__(self) -> None:
         self.desired_fingerprint: str | None = None
         self.desired: dict = {}
         self.matched: dict[tuple, tuple[str, str]] = {}
+        self.specs: dict[int, RouteSpec] = {}
+        self.summaries: dict[tuple, tuple[str, list | None]] = {}
+        self.settled: dict[Any, tuple] = {}
+
+    def revision_specs(self, revisions) -> dict[tuple, RouteSpec]:
+        """The specs of ``revisions`` (a RouteRevision queryset) by (route id, number): one query for their ids,
+        and one for the specs of those not decoded before."""
+        rows = list(revisions.values_list("pk", "route_id", "number"))
+        missing = [pk for pk, _, _ in rows if pk not in self.specs]
+        if missing:
+            for revision in RouteRevision.objects.filter(pk__in=missing).only("pk", "spec"):
+                self.specs[revision.pk] = revision_spec(revision)
+        self.specs = {pk: self.specs[pk] for pk, _, _ in rows}
+        return {(route_id, number): self.specs[pk] for pk, route_id, number in rows}
+
+    def summarize(self, obj: dict) -> None:
+        """``managed_fields.summarize``, reusing the summary made at the object's resourceVersion."""
+        meta = obj.get("metadata") or {}
+        key, version = render.object_key(obj), meta.get("resourceVersion")
+        known = self.summaries.get(key)
+        if version and known is not None and known[0] == version:
+            meta.pop("managedFields", None)
+            if known[1] is not None:
+                obj[SUMMARY_KEY] = known[1]
+            return
+        summarize(obj)
+        if version:
+            self.summaries[key] = (version, obj.get(SUMMARY_KEY))
+
+    def forget_unlisted(self, keys) -> None:
+        """Drop the summaries of objects the last lists did not return."""
+        self.summaries = {key: value for key, value in self.summaries.items() if key in keys}
+
+    def still_settled(self, route_id, observed: Observed, stored: tuple, reachability: Any) -> bool:
+        """The route's stored status is what the diagnostics answered for this very input, not long ago."""
+        known = self.settled.get(route_id)
+        return (
+            known is not None
+            and time.monotonic() < known[3]
+            and known[1] == stored
+            and known[2] == reachability
+            and known[0] == fingerprint(observed)
+        )
+
+    def settle(self, route_id, observed: Observed, stored: tuple, reachability: Any) -> None:
+        """The diagnostics answered ``stored`` (the route's stored status) for ``observed``."""
+        expires = time.monotonic() + SETTLED_FOR * random.uniform(0.5, 1.0)
+        self.settled[route_id] = (fingerprint(observed), stored, reachability, expires)
+
+    def unsettle(self, route_id) -> None:
+        self.settled.pop(route_id, None)
 
     def desired_objects(self, fingerprint: str, render_all) -> dict:
         """The desired objects by key; rendered by ``render_all()`` only when the fingerprint changed."""
@@ -69,6 +142,23 @@ def forget(cluster_id: int) -> None:
     """Drop a cluster's memo (its sync stopped half-way: what it remembered may not hold)."""
     with _lock:
         _memos.pop(cluster_id, None)
+
+
+def fingerprint(observed: Observed) -> tuple:
+    """Everything the diagnostics read, with each Kubernetes object as its uid and resourceVersion (the API server
+    changes the resourceVersion with any change of the object) instead of its whole content."""
+    return tuple(_part(getattr(observed, name)) for name in _OBSERVED_FIELDS)
+
+
+def _part(value: Any) -> Any:
+    if isinstance(value, dict):
+        meta = value.get("metadata")
+        if isinstance(meta, dict) and meta.get("resourceVersion"):
+            return ("object", meta.get("uid"), meta["resourceVersion"], repr(value.get(SUMMARY_KEY)))
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return tuple(_part(item) for item in value)
+    return value
 
 
 def _version(obj: dict | None) -> str | None:

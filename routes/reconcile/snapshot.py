@@ -10,8 +10,9 @@
 Nothing else of the cluster is read, so a sync's requests and memory grow with Portico's routes, not with the
 cluster. What was listed is lent to each route's reconcile as ``Listed`` so nothing is read twice."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from clusters import services as cluster_services
@@ -28,6 +29,7 @@ from clusters.models import Cluster
 from routes.domain import render
 from routes.domain.managed_fields import summarize
 
+from .fanout import gather
 from .objects import is_ours, kind_key, not_served
 
 FOREIGN_SELECTOR = f"{render.MANAGED_BY_LABEL}!={render.MANAGED_BY}"
@@ -87,22 +89,24 @@ def _trimmed(obj: dict) -> dict:
     return obj
 
 
-def list_live(cluster: Cluster, target) -> tuple[dict, dict]:
+def list_live(cluster: Cluster, target, summarize: Callable[[dict], None] = summarize) -> tuple[dict, dict]:
     """Portico's objects, one list per kind by its label. Returns (ours by key, every listed object by key).
+    ``summarize`` replaces each object's managedFields by the summary of other managers' fields (the sync passes
+    its memo's, which reuses a summary made at the same resourceVersion).
 
     A directory cluster holds only what Portico wrote: its files are listed whole."""
     ours: dict[tuple, dict] = {}
     seen: dict[tuple, dict] = {}
     selector = None if cluster.is_directory else render.MANAGED_SELECTOR
-    for kind in MANAGED_KINDS_BY_OUTPUT[cluster.output]:
-        try:
-            listed = target.list(kind, label_selector=selector)
-        except PermanentKubeError as exc:
-            if kind is CERTIFICATE and not_served(exc):
+    kinds = MANAGED_KINDS_BY_OUTPUT[cluster.output]
+    answers = gather([partial(target.list, kind, label_selector=selector) for kind in kinds])
+    for kind, listed in zip(kinds, answers, strict=True):
+        if isinstance(listed, Exception):
+            if kind is CERTIFICATE and isinstance(listed, PermanentKubeError) and not_served(listed):
                 # cert-manager is not installed: everything else syncs, its routes say so (certificate step).
                 cluster_services.record_cert_manager(cluster, present=False)
                 continue
-            raise
+            raise listed
         if kind is CERTIFICATE:
             cluster_services.record_cert_manager(cluster, present=True)
         for obj in listed:
@@ -142,16 +146,25 @@ def list_context(
     by_namespace: dict[str, set[str]] = {}
     for namespace, service in backends:
         by_namespace.setdefault(namespace, set()).add(service)
+    # Existing Services are not labelled as ours: a namespace's Services in one list, whatever their number.
+    services = [partial(target.list, SERVICE, namespace=namespace) for namespace in sorted(by_namespace)]
+    wants_ingresses = INGRESS in MANAGED_KINDS_BY_OUTPUT[cluster.output]
+    ingresses = [partial(target.list, INGRESS, label_selector=FOREIGN_SELECTOR)] if wants_ingresses else []
+    slices = [
+        partial(target.list, ENDPOINT_SLICE, namespace=namespace, label_selector=selector)
+        for namespace, selector in _slice_selectors(by_namespace)
+    ]
+    answers = iter(_raised(gather([*services, *ingresses, *slices])))
+
     scopes: set = set()
     for namespace in sorted(by_namespace):
-        # Existing Services are not labelled as ours; a namespace's Services in one list, whatever their number.
-        for obj in target.list(SERVICE, namespace=namespace):
+        for obj in next(answers):
             seen.setdefault(render.object_key(obj), _trimmed(obj))
         scopes.add((SERVICE, namespace))
     foreign: list[dict] = []
-    if INGRESS in MANAGED_KINDS_BY_OUTPUT[cluster.output]:
+    if wants_ingresses:
         kept = set(namespaces)
-        for obj in target.list(INGRESS, label_selector=FOREIGN_SELECTOR):
+        for obj in next(answers):
             if is_ours(obj):
                 continue
             foreign.extend(_ingress_paths(obj))
@@ -159,24 +172,34 @@ def list_context(
                 seen[render.object_key(obj)] = _trimmed(obj)
         # Ours by label and everyone else's by the negated label: every Ingress of the cluster was seen.
         scopes.add((INGRESS, ALL_NAMESPACES))
-    return Context(foreign=foreign, scopes=scopes, slices=list_slices(target, by_namespace))
-
-
-def list_slices(target, by_namespace: dict[str, set[str]]) -> dict[tuple, list]:
-    """The EndpointSlices of the named Services, by (namespace, Service name): per namespace, one list per
-    ``NAMES_PER_SELECTOR`` Services."""
     slices_by_service: dict[tuple, list] = {}
+    for namespace, _ in _slice_selectors(by_namespace):
+        for obj in next(answers):
+            meta = obj.get("metadata") or {}
+            named = (meta.get("labels") or {}).get(SERVICE_NAME_LABEL)
+            if named:
+                slices_by_service.setdefault((namespace, named), []).append(_trimmed(obj))
+    return Context(foreign=foreign, scopes=scopes, slices=slices_by_service)
+
+
+def _slice_selectors(by_namespace: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """The EndpointSlice lists of the named Services: per namespace, one list per ``NAMES_PER_SELECTOR`` Services
+    (namespace, label selector)."""
+    selectors = []
     for namespace in sorted(by_namespace):
         names = sorted(by_namespace[namespace])
         for start in range(0, len(names), NAMES_PER_SELECTOR):
             chunk = names[start : start + NAMES_PER_SELECTOR]
-            selector = f"{SERVICE_NAME_LABEL} in ({','.join(chunk)})"
-            for obj in target.list(ENDPOINT_SLICE, namespace=namespace, label_selector=selector):
-                meta = obj.get("metadata") or {}
-                service = (meta.get("labels") or {}).get(SERVICE_NAME_LABEL)
-                if service:
-                    slices_by_service.setdefault((namespace, service), []).append(_trimmed(obj))
-    return slices_by_service
+            selectors.append((namespace, f"{SERVICE_NAME_LABEL} in ({','.join(chunk)})"))
+    return selectors
+
+
+def _raised(answers: list) -> list:
+    """``answers`` of ``gather``, the first failure raised."""
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return answers
 
 
 def _ingress_paths(obj: dict) -> list[dict]:

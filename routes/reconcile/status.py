@@ -16,10 +16,22 @@ from routes.domain.diagnostics.evaluate import evaluate
 from routes.domain.values import RouteSpec
 from routes.models import HostClaim, Route
 
+from .memo import ClusterMemo
 from .objects import kind_key
 from .observe import observation
 from .surroundings import Surroundings
 
+# What the diagnostics decide (progress.judge included); STATUS_FIELDS adds when it was decided.
+SETTLED_FIELDS = (
+    "sync",
+    "health",
+    "conditions",
+    "diagnostics",
+    "address",
+    "certificate",
+    "endpoints",
+    "progressing_since",
+)
 STATUS_FIELDS = [
     "sync",
     "health",
@@ -110,8 +122,11 @@ def refresh_status(
     failures: dict,
     gateway: dict | None = None,
     around: Surroundings | None = None,
+    memo: ClusterMemo | None = None,
 ) -> None:
-    """Evaluate every settled route from the lists already made, and write only the rows whose status changed."""
+    """Evaluate every settled route from the lists already made, and write only the rows whose status changed.
+    With a ``memo``, a route whose stored status is what the diagnostics answered for the same input is not
+    evaluated again (memo.py)."""
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
     settings_ = cluster_settings(cluster)
     now = timezone.now()
@@ -150,6 +165,9 @@ def refresh_status(
                 if render.uses_certificate(spec, settings_)
                 else None,
             )
+        stored = tuple(getattr(route, name) for name in SETTLED_FIELDS)
+        if memo is not None and memo.still_settled(route.pk, observed, stored, route.reachability):
+            continue
         result = evaluate(observed, previous_conditions=route.conditions, now=now)
         sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
         values = {
@@ -167,6 +185,10 @@ def refresh_status(
                 setattr(route, k, v)
             route.last_synced_at = now
             changed.append(route)
+            if memo is not None:
+                memo.unsettle(route.pk)
+        elif memo is not None and route.health != HealthChoices.PROGRESSING:
+            memo.settle(route.pk, observed, stored, route.reachability)
     if changed:
         with transaction.atomic():
             # Write only rows still at the revisions we evaluated and not being reconciled right now (that

@@ -20,12 +20,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from clusters.kube import ENDPOINT_SLICE, INGRESS_CLASS, NETWORK_POLICY, SECRET, SERVICE, KubeError
 from clusters.models import Cluster
 from routes.domain.diagnostics.facts import IN_CLUSTER, OUTSIDE, UNKNOWN, Controller, safe_secret
 from routes.domain.diagnostics.shared import count_endpoints
 from routes.domain.values import RouteSpec
+
+from .fanout import gather
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +81,13 @@ def read_surroundings(
     routes = list(routes)
     if not cluster.is_gateway:
         found.controller = controller_of(cluster, target, service=service, slices=slices)
-    for namespace in sorted({ns for ns, _ in routes}):
-        found.policies[namespace] = _policies(target, namespace)
+    namespaces = sorted({ns for ns, _ in routes})
+    for namespace, policies in zip(
+        namespaces, gather([partial(_policies, target, namespace) for namespace in namespaces]), strict=True
+    ):
+        if isinstance(policies, Exception):
+            raise policies
+        found.policies[namespace] = policies
     allowed: dict[str, bool] = {}
     for namespace, spec in routes:
         key = (namespace, spec.tls.secret_name or "")

@@ -24,7 +24,7 @@ from clusters.models import Cluster
 from clusters.probe import read_gateway
 from clusters.targets import open_target
 from core.errors import is_lock_timeout
-from routes.adapters import cluster_settings, revision_spec, route_target
+from routes.adapters import cluster_settings, route_target
 from routes.domain import render
 from routes.domain.managed_fields import dangerous_annotations
 from routes.models import Route, RouteRevision
@@ -149,18 +149,19 @@ def _remove_previous_output(cluster: Cluster, target) -> int:
 def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeeper) -> None:  # noqa: C901 - the steps in order
     # List before reading the database: anything on the cluster was then put there for a route
     # approved before our snapshot, so pruning cannot remove a route approved in between.
-    ours, seen = list_live(cluster, target)
+    memo = memos.for_cluster(cluster.pk)
+    ours, seen = list_live(cluster, target, memo.summarize)
+    memo.forget_unlisted(seen)
     keeper.keep()
     report.deleted += _remove_previous_output(cluster, target)
 
     routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
     report.routes = len(routes)
-    specs = {
-        (rev.route_id, rev.number): revision_spec(rev)
-        for rev in RouteRevision.objects.filter(
+    specs = memo.revision_specs(
+        RouteRevision.objects.filter(
             route__cluster=cluster, route__deleted_at__isnull=True, number=F("route__approved_revision")
         )
-    }
+    )
     context = list_context(
         cluster,
         target,
@@ -192,7 +193,6 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             continue
         active.append(r)
     inputs = [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active]
-    memo = memos.for_cluster(cluster.pk)
     desired = memo.desired_objects(
         hashlib.sha256(repr((sorted(inputs, key=lambda i: i[0].id), settings_)).encode()).hexdigest(),
         lambda: render.desired_objects(inputs, settings_),
@@ -290,7 +290,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
 
     memo.forget_missing(desired)
     keeper.keep()
-    refresh_status(cluster, settled, specs, seen, slices, failures, gateway, listed.around)
+    refresh_status(cluster, settled, specs, seen, slices, failures, gateway, listed.around, memo=memo)
     keeper.keep()
     cluster_services.record_synced(cluster)
 

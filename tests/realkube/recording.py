@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 
@@ -20,6 +21,22 @@ class RecordedRequest:
     listed: list = field(default_factory=list, repr=False)  # (namespace, name) of the items a list answered
 
 
+# The request each thread is sending (a sync sends its lists from several threads: routes.reconcile.fanout).
+_current = threading.local()
+
+
+def _answered(call_api):
+    def answered(*args, **kwargs):
+        response = call_api(*args, **kwargs)
+        record = getattr(_current, "record", None)
+        if record is not None:
+            record.status = response.status
+        return response
+
+    answered.recording = True  # type: ignore[attr-defined]
+    return answered
+
+
 def recorder(requests: list[RecordedRequest]):
     """A replacement for KubeClient.request that records each call with the status the server answered."""
     from clusters.kube import KubeClient, KubeError
@@ -29,14 +46,9 @@ def recorder(requests: list[RecordedRequest]):
     def request(self, method, path, *, query=None, body=None, content_type=None):
         record = RecordedRequest(method, path.split("?")[0], dict(query or []), content_type, 0, self.name, body)
         requests.append(record)
-        call_api = self.api.call_api
-
-        def answered(*args, **kwargs):
-            response = call_api(*args, **kwargs)
-            record.status = response.status
-            return response
-
-        self.api.call_api = answered
+        if not getattr(self.api.call_api, "recording", False):
+            self.api.call_api = _answered(self.api.call_api)
+        _current.record = record
         try:
             answer = original(self, method, path, query=query, body=body, content_type=content_type)
             if isinstance(answer, dict) and isinstance(answer.get("items"), list):
@@ -51,6 +63,6 @@ def recorder(requests: list[RecordedRequest]):
             record.status, record.error = exc.status, exc.explanation
             raise
         finally:
-            del self.api.call_api
+            _current.record = None
 
     return request
