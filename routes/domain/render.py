@@ -8,6 +8,7 @@ as the API server would.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -345,6 +346,7 @@ def _ingress_tls_secret(spec: RouteSpec) -> str | None:
     raise ValueError(f"unknown TLS mode {spec.tls.mode!r}")
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and a sync asks it for every route (Certificate names)
 def _host_slug(host: str) -> str:
     """A readable name for ``host``, different for every host (docs/security.md, "One owner per object").
 

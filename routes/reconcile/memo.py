@@ -18,7 +18,6 @@ redo work whose inputs are the same (bench/notes.md, "No-op sync"):
 Losing the memo (a new process, another worker taking the cluster) costs one full compare, never a wrong answer.
 """
 
-import dataclasses
 import random
 import threading
 import time
@@ -39,7 +38,6 @@ _memos: dict[int, "ClusterMemo"] = {}
 
 # How long a route's settled status is trusted without evaluating it again (the clock's part of the diagnostics).
 SETTLED_FOR = 300.0
-_OBSERVED_FIELDS = tuple(f.name for f in dataclasses.fields(Observed))
 
 
 class ClusterMemo:
@@ -146,16 +144,20 @@ def forget(cluster_id: int) -> None:
 
 def fingerprint(observed: Observed) -> tuple:
     """Everything the diagnostics read, with each Kubernetes object as its uid and resourceVersion (the API server
-    changes the resourceVersion with any change of the object) instead of its whole content."""
-    return tuple(_part(getattr(observed, name)) for name in _OBSERVED_FIELDS)
+    changes the resourceVersion with any change of the object) instead of its whole content. Compared with ``==``,
+    never hashed, so values need not be hashable."""
+    return tuple(value if type(value) in _PLAIN else _part(value) for value in vars(observed).values())
+
+
+_PLAIN = frozenset({str, bool, int, type(None)})
 
 
 def _part(value: Any) -> Any:
     if isinstance(value, dict):
         meta = value.get("metadata")
         if isinstance(meta, dict) and meta.get("resourceVersion"):
-            return ("object", meta.get("uid"), meta["resourceVersion"], repr(value.get(SUMMARY_KEY)))
-        return repr(value)
+            return (meta.get("uid"), meta["resourceVersion"], value.get(SUMMARY_KEY))
+        return value
     if isinstance(value, list | tuple):
         return tuple(_part(item) for item in value)
     return value

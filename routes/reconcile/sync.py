@@ -192,10 +192,14 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             failures[str(r.pk)] = "Not applied: " + refused
             continue
         active.append(r)
-    inputs = [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active]
+    # A route's approved revision, with its number, names its spec (a stored spec never changes): the fingerprint
+    # of the rendering's inputs needs the routes' identities, not their specs' contents.
+    identities = sorted((str(r.pk), r.name, r.team.slug, r.namespace, r.approved_revision) for r in active)
     desired = memo.desired_objects(
-        hashlib.sha256(repr((sorted(inputs, key=lambda i: i[0].id), settings_)).encode()).hexdigest(),
-        lambda: render.desired_objects(inputs, settings_),
+        hashlib.sha256(repr((identities, settings_)).encode()).hexdigest(),
+        lambda: render.desired_objects(
+            [(route_target(r, r.approved_revision), specs[(r.pk, r.approved_revision)]) for r in active], settings_
+        ),
     )
     if cluster.cert_manager_present is False:  # the Certificate list found no such resource type (snapshot)
         desired = {key: obj for key, obj in desired.items() if obj["kind"] != "Certificate"}
