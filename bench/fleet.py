@@ -3,8 +3,10 @@ under its own ``--etcd-prefix`` (so no cluster sees another's objects, as Portic
 its label across all namespaces and prunes what it owns but no longer wants), and a delaying TCP proxy that
 makes one of them a slow cluster.
 
-Each server is clusters.devcluster's LocalCluster (TLS, RBAC, the default admission plugins, the vendored CRDs,
-deploy/target-rbac.yaml applied), started against the shared etcd instead of an etcd of its own.
+Each server is clusters.devcluster's LocalCluster (TLS, RBAC authorization, deploy/target-rbac.yaml applied, server-side
+apply, the cert-manager CRDs with their validation), started against the shared etcd instead of an etcd of its own,
+and trimmed to what an Ingress cluster of Portico's needs (FLEET_CRDS, FLEET_ARGS, FLEET_ENV; measured one by one in
+bench/notes.md, "Many clusters"): ~400 MiB resident each with everything, ~230 MiB trimmed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,55 @@ from pathlib import Path
 
 from clusters.devcluster.processes import Processes
 from clusters.devcluster.server import LocalCluster, free_port
+
+# The fleet's clusters take Ingress output with cert-manager: no Gateway API, Traefik or ACME CRDs (their OpenAPI
+# schemas are ~90 MiB of each server). The tests' server (tests/realkube) keeps every CRD.
+FLEET_CRDS = ("cert-manager.io_certificates.yaml", "cert-manager.io_clusterissuers.yaml")
+# No API groups nor admission plugins for what no Portico sync touches (Jobs, autoscaling, PodDisruptionBudgets,
+# RuntimeClasses, priority and storage classes, events.k8s.io, DRA, pod security; the plugins read the groups'
+# informers, so both go together), no priority-and-fairness queues (one client per server).
+FLEET_ARGS = (
+    "--enable-priority-and-fairness=false",
+    "--runtime-config="
+    + ",".join(
+        f"{group}=false"
+        for group in (
+            "batch/v1",
+            "autoscaling/v1",
+            "autoscaling/v2",
+            "policy/v1",
+            "node.k8s.io/v1",
+            "events.k8s.io/v1",
+            "flowcontrol.apiserver.k8s.io/v1",
+            "resource.k8s.io/v1",
+            "scheduling.k8s.io/v1",
+            "storage.k8s.io/v1",
+        )
+    ),
+    "--disable-admission-plugins="
+    + ",".join(
+        (
+            "RuntimeClass",
+            "Priority",
+            "DefaultStorageClass",
+            "StorageObjectInUseProtection",
+            "PersistentVolumeClaimResize",
+            "PodSecurity",
+        )
+    ),
+)
+FLEET_ENV = {"GOGC": "50"}
+# A server is started only while the machine has this much memory available beyond what it will take.
+MEMORY_RESERVE_KIB = 2 * 1024 * 1024
+SERVER_KIB = 400 * 1024
+
+
+def available_kib() -> int:
+    """MemAvailable: what the machine can still give without swapping (it has no swap)."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1])
+    return 0
 
 
 def rss_kib(pid: int) -> int:
@@ -78,15 +129,25 @@ class SharedEtcd:
 class PrefixedServer(LocalCluster):
     """A LocalCluster whose kube-apiserver stores under ``prefix`` in a shared etcd (started by SharedEtcd)."""
 
-    def __init__(self, workdir: Path, *, etcd: SharedEtcd, prefix: str, extra_args: tuple = (), **kwargs):
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        etcd: SharedEtcd,
+        prefix: str,
+        extra_args: tuple = (),
+        env: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(workdir, bin_dir=etcd.bin_dir, **kwargs)
-        self.etcd, self.prefix, self.extra_args = etcd, prefix, list(extra_args)
+        self.etcd, self.prefix, self.extra_args, self.env = etcd, prefix, list(extra_args), env
 
     def _start_processes(self, deadline: float) -> None:
         self.port = self.requested_port or free_port()
         self._processes.spawn(
             "kube-apiserver",
             self._apiserver_command(self.etcd.url, f"--etcd-prefix={self.prefix}", *self.extra_args),
+            env=self.env,
         )
         self._wait_ready(deadline)
 
@@ -145,12 +206,16 @@ class DelayProxy:
 
 
 class Fleet:
-    """``n`` API servers on one etcd, started ``parallel`` at a time; ``slow`` of them behind a DelayProxy."""
+    """``n`` API servers on one etcd, started at most ``parallel`` at a time and only while the machine has memory for
+    one more (MEMORY_RESERVE_KIB beyond it); ``slow`` of them behind a DelayProxy. ``trimmed``: FLEET_CRDS,
+    FLEET_ARGS and FLEET_ENV (else every CRD, the default flags, as the tests' server)."""
 
-    def __init__(self, workdir: Path, n: int, *, parallel: int = 4, extra_args: tuple = ()):
+    def __init__(self, workdir: Path, n: int, *, parallel: int = 4, trimmed: bool = True, extra_args: tuple = ()):
         from clusters.devcluster.server import binaries
 
-        self.workdir, self.n, self.parallel, self.extra_args = Path(workdir), n, parallel, extra_args
+        self.workdir, self.n, self.parallel = Path(workdir), n, parallel
+        self.extra_args = (*FLEET_ARGS, *extra_args) if trimmed else extra_args
+        self.crds, self.env = (FLEET_CRDS, FLEET_ENV) if trimmed else (None, None)
         self.etcd = SharedEtcd(self.workdir / "etcd", binaries())
         self.servers: list[PrefixedServer] = []
         self.proxies: dict[int, DelayProxy] = {}
@@ -160,7 +225,12 @@ class Fleet:
         self.etcd.start()
         self.servers = [
             PrefixedServer(
-                self.workdir / f"c{i:02d}", etcd=self.etcd, prefix=f"/cluster-{i:02d}", extra_args=self.extra_args
+                self.workdir / f"c{i:02d}",
+                etcd=self.etcd,
+                prefix=f"/cluster-{i:02d}",
+                extra_args=self.extra_args,
+                env=self.env,
+                crds=self.crds,
             )
             for i in range(self.n)
         ]
@@ -168,36 +238,48 @@ class Fleet:
         # started by a thread that then waits until the fleet stops.
         self.done = threading.Event()
         errors: list[BaseException] = []
+        slots = threading.Semaphore(self.parallel)
 
-        def keep(server: PrefixedServer, started: threading.Event) -> None:
+        def keep(server: PrefixedServer) -> None:
             t = time.monotonic()
             try:
                 server.start()
                 self.startup_seconds.append(time.monotonic() - t)
             except BaseException as exc:  # noqa: BLE001 - reported after the others started
                 errors.append(exc)
-            started.set()
+            slots.release()
             self.done.wait()
             server.stop()
 
         self.threads = []
         try:
-            for first in range(0, self.n, self.parallel):
-                batch = []
-                for server in self.servers[first : first + self.parallel]:
-                    started = threading.Event()
-                    thread = threading.Thread(target=keep, args=(server, started), daemon=True)
-                    thread.start()
-                    self.threads.append(thread)
-                    batch.append(started)
-                for started in batch:
-                    started.wait()
+            for server in self.servers:
+                slots.acquire()
                 if errors:
                     raise errors[0]
+                self._wait_for_memory()
+                thread = threading.Thread(target=keep, args=(server,), daemon=True)
+                thread.start()
+                self.threads.append(thread)
+            for _ in range(self.parallel):
+                slots.acquire()
+            if errors:
+                raise errors[0]
         except BaseException:
             self.__exit__()
             raise
         return self
+
+    def _wait_for_memory(self, timeout: float = 120.0) -> None:
+        """Until the machine can take one more server and keep MEMORY_RESERVE_KIB (servers starting grow a while)."""
+        deadline = time.monotonic() + timeout
+        while available_kib() < MEMORY_RESERVE_KIB + SERVER_KIB * self.parallel:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{available_kib() // 1024} MiB available: not starting another API server "
+                    f"({len(self.threads)} of {self.n} started)"
+                )
+            time.sleep(1.0)
 
     def __exit__(self, *exc) -> None:
         for proxy in self.proxies.values():

@@ -55,7 +55,8 @@ class Processes:
     def __iter__(self) -> Iterator[Process]:
         return iter(self._started)
 
-    def spawn(self, name: str, argv: list[str]) -> Process:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
+        """Start ``argv`` logging to ``workdir/name.log``; ``env``: variables added to this process's environment."""
         log = self.workdir / f"{name}.log"
         with open(log, "ab") as out:
             popen = subprocess.Popen(
@@ -64,6 +65,7 @@ class Processes:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
+                env={**os.environ, **env} if env else None,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )

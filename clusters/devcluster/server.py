@@ -90,7 +90,8 @@ def free_port() -> int:
 class LocalCluster:
     """etcd and kube-apiserver in ``workdir``: ``start()`` returns when the API server is ready and set up.
 
-    ``port`` is the API server's (a free one when None); etcd takes free ports. The keys, certificates and tokens
+    ``port`` is the API server's (a free one when None); etcd takes free ports. ``crds``: the file names in crds/
+    to install (all of them when None; each CRD's OpenAPI schema costs the server memory). The keys, certificates and tokens
     in ``workdir/pki`` are kept between starts; etcd's data is started afresh each time.
     """
 
@@ -101,12 +102,14 @@ class LocalCluster:
         bin_dir: str | Path | None = None,
         port: int | None = None,
         startup_timeout: float = 240.0,
+        crds: tuple[str, ...] | None = None,
     ):
         self.workdir = Path(workdir)
         self.bin_dir = binaries(bin_dir)
         self.requested_port = port
         self.port: int | None = None
         self.startup_timeout = startup_timeout
+        self.crd_files = sorted(CRD_DIR.glob("*.yaml")) if crds is None else [CRD_DIR / name for name in crds]
         self.pki: Pki | None = None
         self._processes = Processes(self.workdir)
         self._http: urllib3.PoolManager | None = None
@@ -253,10 +256,7 @@ class LocalCluster:
 
     def _set_up(self, deadline: float) -> None:
         crds = [
-            doc
-            for path in sorted(CRD_DIR.glob("*.yaml"))
-            for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader)
-            if doc
+            doc for path in self.crd_files for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if doc
         ]
         for crd in crds:
             self.apply(crd)
@@ -287,17 +287,22 @@ class LocalCluster:
                 self.apply(doc)
 
     def _wait_served(self, crd: dict, deadline: float) -> None:
-        """Until the CRD is Established and its resource answers a list (the handler starts a moment later)."""
+        """Until the CRD is Established, its resource answers a list (the handler starts a moment later) and
+        discovery names it (updated apart from the handler: with few CRDs the list can answer first)."""
         spec = crd["spec"]
         version = next(v["name"] for v in spec["versions"] if v.get("storage"))
-        path = f"/apis/{spec['group']}/{version}/{spec['names']['plural']}?limit=1"
+        plural = spec["names"]["plural"]
+        group_version = f"/apis/{spec['group']}/{version}"
         while True:
             try:
-                self.request("GET", path)
-                return
+                self.request("GET", f"{group_version}/{plural}?limit=1")
+                if any(r["name"] == plural for r in self.request_object("GET", group_version)["resources"]):
+                    return
             except ApiError as exc:
                 if exc.status != 404 or time.monotonic() > deadline:
                     raise
+            if time.monotonic() > deadline:
+                raise LocalClusterError(f"Discovery does not name {plural} in {group_version}.")
             time.sleep(0.1)
 
     # Requests
