@@ -38,6 +38,7 @@ from .fleet import Fleet, rss_kib
 from .worker_bench import Worker
 
 OFFSET = 100_000  # route i of cluster k is seed route k * OFFSET + i: names and hosts apart per cluster
+IDLE_SECONDS = 20.0  # the idle fleet's CPU is measured over this long, before the first round
 SLOW_SYNC_SECONDS = 90.0  # how long the slow cluster's sync is made to last: longer than the 60 s sync lease
 
 
@@ -232,6 +233,9 @@ def _run(world, *, clusters: int, routes: int, scratch: Path, parallel: int) -> 
             for namespace in seed.NAMESPACES:
                 server.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
         fleet.slow_down(0, 0.0)  # cluster 0 goes through the proxy from the start; it only delays later
+        cpu, t = fleet.cpu_seconds(), time.monotonic()
+        time.sleep(IDLE_SECONDS)  # what the idle fleet costs the machine: cores busy, as a load
+        result["fleet_idle_cores"] = (fleet.cpu_seconds() - cpu) / (time.monotonic() - t)
         rows = [seed.make_cluster(world, f"fleet-{k:02d}", fleet.kubeconfig(k)) for k in range(clusters)]
         for k, cluster in enumerate(rows):
             seed.add_routes(world, cluster, k * OFFSET, k * OFFSET + routes)

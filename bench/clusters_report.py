@@ -53,6 +53,9 @@ def table(results: dict) -> list[str]:
         return []
     slow = c["names"][0]
     rss = c["fleet_rss_kib"]
+    idle = f"; idle, the fleet keeps {c['fleet_idle_cores']:.2f} cores busy" if "fleet_idle_cores" in c else ""
+    anon = rss.get("apiservers_anon")
+    total = f", {sum(anon) / 1024 / 1024:,.1f} GiB for the {len(anon)} without their shared binary" if anon else ""
     out = [
         "",
         "## 6. Many clusters",
@@ -61,8 +64,8 @@ def table(results: dict) -> list[str]:
             f"{c['clusters']} clusters x {c['routes']:,} routes (bench/clusters_bench.py): one kube-apiserver process "
             f"per cluster on one shared etcd, each under its own `--etcd-prefix` (bench/fleet.py; started "
             f"{_s(c['apiserver_start']['median'])} median each, the fleet in {_s(c['fleet_start_seconds'])}; "
-            f"{sum(rss['apiservers']) / 1024 / len(rss['apiservers']):,.0f} MiB resident per API server, etcd "
-            f"{rss['etcd'] / 1024:,.0f} MiB). Two `celery worker` processes (threads, concurrency 2 each) on Redis; "
+            f"{sum(rss['apiservers']) / 1024 / len(rss['apiservers']):,.0f} MiB resident per API server{total}, etcd "
+            f"{rss['etcd'] / 1024:,.0f} MiB{idle}). Two `celery worker` processes (threads, concurrency 2 each) on Redis; "
             "each round is one `sync_all_clusters` (beat's trigger), timed until every cluster's sync that started "
             f"after it ended (from the workers' logs). The slow round puts {slow} behind a TCP proxy holding every "
             f"request {c['slow_delay'] * 1000:,.0f} ms, and sends the trigger again every {c['interval']} s as beat would."

@@ -72,11 +72,12 @@ def available_kib() -> int:
     return 0
 
 
-def rss_kib(pid: int) -> int:
-    """A process's resident memory now (VmRSS), 0 once it is gone."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident memory now (VmRSS; RssAnon: without the mapped binary, which the servers share), 0
+    once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -306,6 +307,7 @@ class Fleet:
         return {
             "etcd": rss_kib(self.etcd.process.popen.pid),
             "apiservers": [rss_kib(s.pid) for s in self.servers],
+            "apiservers_anon": [rss_kib(s.pid, "RssAnon") for s in self.servers],
         }
 
     def cpu_seconds(self) -> float:
