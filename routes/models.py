@@ -44,7 +44,9 @@ class RouteQuerySet(models.QuerySet):
     def with_latest_revision(self):
         """Read every route's latest spec in the same query (a subquery), so lists read specs and ``url`` without a
         query per row, and without a second query and a RouteRevision per row either."""
-        latest = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).values("spec")[:1]
+        # Unordered: (route, number) is unique, and RouteRevision's Meta ordering would join and sort Route.
+        revisions = RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("revision")).order_by()
+        latest = revisions.values("spec")[:1]
         return self.annotate(
             _latest_spec_data=Subquery(latest, output_field=models.JSONField()), _latest_spec_number=F("revision")
         )

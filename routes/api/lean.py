@@ -37,11 +37,22 @@ class _Fallback(Exception):
 _MISSING = object()
 
 
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
+def _is_mapping(cls: type) -> bool:
+    """``isinstance(x, Mapping)`` for objects of ``cls``, asked of the ABC once per class (it is most of a read)."""
+    known = _MAPPING_TYPES.get(cls)
+    if known is None:
+        known = _MAPPING_TYPES[cls] = issubclass(cls, Mapping)
+    return known
+
+
 def _read(instance: Any, attrs: tuple[str, ...]) -> Any:
     """``rest_framework.fields.get_attribute`` without its call of callables (those fall back)."""
     for attr in attrs:
         try:
-            instance = instance[attr] if isinstance(instance, Mapping) else getattr(instance, attr)
+            instance = instance[attr] if _is_mapping(type(instance)) else getattr(instance, attr)
         except ObjectDoesNotExist:
             return None
         except (KeyError, AttributeError):

@@ -14,7 +14,6 @@ Error mapping, the same for every endpoint:
 
 from typing import cast
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
@@ -23,6 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.api.errors import Conflict
+from core.api.filters import NamedFilterBackend
 from core.api.views import APIViewSet
 from core.models import AuditEvent
 from core.names import normalize_host
@@ -35,6 +35,7 @@ from teams.access import teams_of
 from . import manifests
 from .errors import violations_to_nested
 from .formats import ManifestYAMLRenderer
+from .rows import RouteListing
 from .serializers import (
     DryRunSerializer,
     HostClaimSerializer,
@@ -67,9 +68,6 @@ FORMAT = OpenApiParameter(
     description="yaml (default): multi-document YAML, ready for kubectl apply -f. json: a list of objects. "
     "The Accept header (application/yaml or application/json) chooses too.",
 )
-# The route's own columns, and what RouteSerializer reads of its team, cluster and author.
-ROUTE_COLUMNS = tuple(field.name for field in Route._meta.concrete_fields)
-LIST_RELATED_COLUMNS = ("team__slug", "cluster__name", "cluster__last_synced_at", "created_by__username")
 MANIFEST_LIST = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
 
@@ -127,15 +125,20 @@ class RouteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RoutesAPIVi
     """Routes: request, change, review, follow and delete them."""
 
     serializer_class = RouteSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [NamedFilterBackend]
     filterset_class = RouteFilterSet
 
     def get_queryset(self):
         routes = Route.objects.visible_to(self.request.user).with_related().order_by("host", "path", "name", "pk")
         if self.action == "list":
-            # Of the related rows, only what the JSON shows (not the cluster's kubeconfig and foreign Ingresses).
-            return routes.live().only(*ROUTE_COLUMNS, *LIST_RELATED_COLUMNS).with_latest_revision()
+            return routes.live()
         return routes
+
+    def paginate_queryset(self, queryset):
+        if self.action == "list":
+            # Each page read as rows, not models, with only the related columns the JSON shows (routes/api/rows.py).
+            queryset = RouteListing(queryset)
+        return super().paginate_queryset(queryset)
 
     def create(self, request, *args, **kwargs):
         dry_run = _flag(request, "dry_run")

@@ -2,7 +2,9 @@
 
 Each list is read in one page (page_size=500), as a developer of team shop and as a platform engineer, so every
 row is serialized. The bound counts authentication, the platform check, the page count and the page itself
-with its prefetches.
+with its prefetches. The route list, the busiest, is held to its exact count: the token, the platform check,
+the count and the page (the latest spec and the related columns come with the page), plus one lookup for each
+of the team and cluster filters.
 """
 
 import pytest
@@ -15,6 +17,7 @@ from teams.models import Team, TeamNamespace
 from tests.factories import spec
 
 MAX_QUERIES = 7
+ROUTE_LIST_QUERIES = 4
 SIZES = [5, 200]
 
 
@@ -59,11 +62,11 @@ def reader(request, alice, pat):
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_route_list(n, api, reader, shop, cluster, alice, django_assert_max_num_queries):
+def test_route_list(n, api, reader, shop, cluster, alice, django_assert_num_queries):
     make_routes(n, shop, cluster, alice)
     client = api(reader)
 
-    with django_assert_max_num_queries(MAX_QUERIES):
+    with django_assert_num_queries(ROUTE_LIST_QUERIES):
         response = client.get("/api/v1/routes/?page_size=500")
 
     assert response.status_code == 200
@@ -72,11 +75,11 @@ def test_route_list(n, api, reader, shop, cluster, alice, django_assert_max_num_
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_route_list_with_filters(n, api, reader, shop, cluster, alice, django_assert_max_num_queries):
+def test_route_list_with_filters(n, api, reader, shop, cluster, alice, django_assert_num_queries):
     make_routes(n, shop, cluster, alice)
     client = api(reader)
 
-    with django_assert_max_num_queries(MAX_QUERIES):
+    with django_assert_num_queries(ROUTE_LIST_QUERIES + 2):
         response = client.get("/api/v1/routes/?page_size=500&team=shop&cluster=prod-eu&approval=pending&q=shop")
 
     assert len(response.json()["results"]) == n
