@@ -18,17 +18,19 @@ redo work whose inputs are the same (bench/notes.md, "No-op sync"):
 Losing the memo (a new process, another worker taking the cluster) costs one full compare, never a wrong answer.
 """
 
+import json
 import random
 import threading
 import time
 from typing import Any
 
-from routes.adapters import revision_spec
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from routes.domain import render
 from routes.domain.diagnostics.shared import Observed
 from routes.domain.managed_fields import SUMMARY_KEY, summarize
 from routes.domain.values import RouteSpec
-from routes.models import RouteRevision
 
 from .objects import in_sync
 
@@ -45,20 +47,26 @@ class ClusterMemo:
         self.desired_fingerprint: str | None = None
         self.desired: dict = {}
         self.matched: dict[tuple, tuple[str, str]] = {}
-        self.specs: dict[int, RouteSpec] = {}
+        self.specs: dict[tuple, tuple[str, RouteSpec]] = {}
         self.summaries: dict[tuple, tuple[str, list | None]] = {}
         self.settled: dict[Any, tuple] = {}
 
     def revision_specs(self, revisions) -> dict[tuple, RouteSpec]:
-        """The specs of ``revisions`` (a RouteRevision queryset) by (route id, number): one query for their ids,
-        and one for the specs of those not decoded before."""
-        rows = list(revisions.values_list("pk", "route_id", "number"))
-        missing = [pk for pk, _, _ in rows if pk not in self.specs]
-        if missing:
-            for revision in RouteRevision.objects.filter(pk__in=missing).only("pk", "spec"):
-                self.specs[revision.pk] = revision_spec(revision)
-        self.specs = {pk: self.specs[pk] for pk, _, _ in rows}
-        return {(route_id, number): self.specs[pk] for pk, route_id, number in rows}
+        """The specs of ``revisions`` (a RouteRevision queryset) by (route id, number), in one query that reads
+        each spec as text: only a text not seen before is decoded. (A stored spec does not change, but a repair of
+        stored data could rewrite one; it is then decoded again.)"""
+        rows = list(
+            revisions.annotate(spec_text=Cast("spec", TextField())).values_list("route_id", "number", "spec_text")
+        )
+        known, self.specs = self.specs, {}
+        for route_id, number, text in rows:
+            found = known.get((route_id, number))
+            self.specs[(route_id, number)] = found if found and found[0] == text else (text, decode_spec(text))
+        return {key: spec for key, (_, spec) in self.specs.items()}
+
+    def spec_text(self, route_id, number: int) -> str:
+        """The stored text of a spec ``revision_specs`` returned: what the rendering's fingerprint hashes."""
+        return self.specs[(route_id, number)][0]
 
     def summarize(self, obj: dict) -> None:
         """``managed_fields.summarize``, reusing the summary made at the object's resourceVersion."""
@@ -140,6 +148,11 @@ def forget(cluster_id: int) -> None:
     """Drop a cluster's memo (its sync stopped half-way: what it remembered may not hold)."""
     with _lock:
         _memos.pop(cluster_id, None)
+
+
+def decode_spec(text: str) -> RouteSpec:
+    """A revision's spec from its stored text (``adapters.revision_spec`` reads it from the model)."""
+    return RouteSpec.from_dict(json.loads(text))
 
 
 def fingerprint(observed: Observed) -> tuple:

@@ -192,9 +192,12 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
             failures[str(r.pk)] = "Not applied: " + refused
             continue
         active.append(r)
-    # A route's approved revision, with its number, names its spec (a stored spec never changes): the fingerprint
-    # of the rendering's inputs needs the routes' identities, not their specs' contents.
-    identities = sorted((str(r.pk), r.name, r.team.slug, r.namespace, r.approved_revision) for r in active)
+    # The rendering's inputs: each route's identity and its approved spec's stored text (not the decoded spec,
+    # whose repr costs more than the rendering it saves).
+    identities = sorted(
+        (str(r.pk), r.name, r.team.slug, r.namespace, r.approved_revision, memo.spec_text(r.pk, r.approved_revision))
+        for r in active
+    )
     desired = memo.desired_objects(
         hashlib.sha256(repr((identities, settings_)).encode()).hexdigest(),
         lambda: render.desired_objects(

@@ -7,10 +7,11 @@ import pytest
 
 from routes import progress, reconcile
 from routes.choices import HealthChoices
-from routes.models import Route
+from routes.models import Route, RouteRevision
 from routes.reconcile import memo as memos
 from routes.reconcile import status as status_module
 from tests.factories import Backend
+from tests.reconcile.conftest import INGRESS
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +117,8 @@ def test_a_progressing_route_is_worked_out_at_every_sync(approve, realkube, eval
 
 def test_a_revision_spec_is_decoded_once_per_worker(settled, monkeypatch):
     decoded = []
-    revision_spec = memos.revision_spec
-    monkeypatch.setattr(memos, "revision_spec", lambda revision: decoded.append(revision.pk) or revision_spec(revision))
+    decode_spec = memos.decode_spec
+    monkeypatch.setattr(memos, "decode_spec", lambda text: decoded.append(text) or decode_spec(text))
 
     reconcile.sync_cluster(settled[0].cluster_id)
     assert decoded == []
@@ -125,3 +126,15 @@ def test_a_revision_spec_is_decoded_once_per_worker(settled, monkeypatch):
     reconcile.memo.forget(settled[0].cluster_id)  # a new worker process
     reconcile.sync_cluster(settled[0].cluster_id)
     assert len(decoded) == 3
+
+
+def test_a_rewritten_stored_spec_is_read_again(settled, realkube):
+    """Stored specs do not change, but a repair of stored data may rewrite one: the running worker renders it."""
+    revision = RouteRevision.objects.get(route=settled[0], number=1)
+    revision.spec = {**revision.spec, "path": "/shop"}
+    revision.save(update_fields=["spec"])
+
+    reconcile.sync_cluster(settled[0].cluster_id)
+
+    rule = realkube.get(*INGRESS, "shop", "r0")["spec"]["rules"][0]
+    assert rule["http"]["paths"][0]["path"] == "/shop"
