@@ -59,6 +59,8 @@ def machine() -> dict:
 
 
 def _ok(flag) -> str:
+    if flag is None:
+        return "(no target)"
     return "**met**" if flag else "**not met**"
 
 
@@ -74,11 +76,15 @@ def _reconcile_targets(results: dict) -> list[tuple[str, str, bool | None]]:
     rows = []
     for r in results.get("first") or []:
         ratio = r["sync"].seconds / r["floor"].seconds
+        # The target is N=1,000; at N=200 a sync's fixed cost (its lists, the database snapshot) weighs
+        # more against a floor of one PATCH per object, so that row is shown, not judged.
+        target = r["n"] >= 1000
         rows.append(
             (
-                f"1. First apply N={r['n']}: Portico (cluster sync) <= 1.3x floor time",
+                f"1. First apply N={r['n']}: Portico (cluster sync) "
+                + ("<= 1.3x floor time" if target else "vs floor time (the target is for N=1000)"),
                 f"{ratio:.2f}x ({_ms(r['sync'].seconds)} vs {_ms(r['floor'].seconds)})",
-                ratio <= 1.3,
+                ratio <= 1.3 if target else None,
             )
         )
     noop = {r["n"]: r for r in results.get("noop") or []}
@@ -332,19 +338,30 @@ def render(results: dict) -> str:
             (
                 f"{web['n_large']:,} routes in PostgreSQL, gunicorn with 2 sync workers, load from {first['tool']} with "
                 f"{web_bench.CONCURRENCY} connections for {web['seconds']:.0f} s per endpoint (after a warm-up), "
-                "logged in as a platform engineer (sees every route). *Floors* (bench/views.py, mounted only by "
+                + (
+                    f"in {len(first['p95_rounds'])} rounds taking every endpoint and floor in turns; p50 and p95 "
+                    "are the median round's (every round's p95 in the last column), "
+                    if "p95_rounds" in first
+                    else ""
+                )
+                + "logged in as a platform engineer (sees every route). *Floors* (bench/views.py, mounted only by "
                 "bench/urls.py): the same page of 50 rows (and its count) with `values()` as JSON, and one row."
             ),
             "",
-            f"| endpoint | HTTP | p50 | p95 | req/s | SQL queries at {web['n_small']:,} | at {web['n_large']:,} |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            (
+                f"| endpoint | HTTP | p50 | p95 | req/s | SQL queries at {web['n_small']:,} | at {web['n_large']:,} "
+                "| p95 of each round |"
+            ),
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         for label, *_ in web["endpoints"]:
             lat = web["latency"][label]
             out.append(
                 f"| {label} | {web['statuses'][label]} | {lat['p50']:.1f} ms | {lat['p95']:.1f} ms | "
                 f"{lat['rps']:.0f} | {web['queries_small'][label]['queries']} | "
-                f"{web['queries_large'][label]['queries']} |"
+                f"{web['queries_large'][label]['queries']} | "
+                + ", ".join(f"{p:.0f}" for p in lat.get("p95_rounds", []))
+                + " |"
             )
     worker = results.get("worker")
     if worker:

@@ -8,6 +8,7 @@ EndpointSlice of the cluster, and Portico's Certificates) and holds it, as that 
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,23 +31,26 @@ def main(argv: list[str]) -> int:
 
     mode, cluster_id = argv[0], int(argv[1])
     counts = {"requests": 0, "bytes": 0}
+    lock = threading.Lock()  # a sync sends its lists from several threads (routes.reconcile.fanout)
     original = KubeClient.request
 
-    def counted(self, method, path, **kwargs):
-        call_api = self.api.call_api
-
-        def answered(*args, **kw):
+    def answered(call_api):
+        def read(*args, **kw):
             response = call_api(*args, **kw)
             response.read()  # what KubeClient.request does next; read() keeps the body for it
-            counts["bytes"] += len(response.data or b"")
+            with lock:
+                counts["bytes"] += len(response.data or b"")
             return response
 
-        self.api.call_api = answered
-        counts["requests"] += 1
-        try:
-            return original(self, method, path, **kwargs)
-        finally:
-            del self.api.call_api
+        read.counting = True  # type: ignore[attr-defined]
+        return read
+
+    def counted(self, method, path, **kwargs):
+        with lock:
+            if not getattr(self.api.call_api, "counting", False):
+                self.api.call_api = answered(self.api.call_api)
+            counts["requests"] += 1
+        return original(self, method, path, **kwargs)
 
     KubeClient.request = counted
     cluster = Cluster.objects.get(pk=cluster_id)
