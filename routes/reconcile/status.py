@@ -32,17 +32,7 @@ SETTLED_FIELDS = (
     "endpoints",
     "progressing_since",
 )
-STATUS_FIELDS = [
-    "sync",
-    "health",
-    "conditions",
-    "diagnostics",
-    "address",
-    "certificate",
-    "endpoints",
-    "last_synced_at",
-    "progressing_since",
-]
+STATUS_FIELDS = [*SETTLED_FIELDS, "last_synced_at"]
 
 
 def evaluate_failure(route: Route, spec: RouteSpec, message: str):
