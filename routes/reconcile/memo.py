@@ -105,6 +105,10 @@ class ClusterMemo:
     def unsettle(self, route_id) -> None:
         self.settled.pop(route_id, None)
 
+    def forget_routes_but(self, route_ids) -> None:
+        """Drop what is remembered of routes no longer live on the cluster."""
+        self.settled = {pk: known for pk, known in self.settled.items() if pk in route_ids}
+
     def desired_objects(self, fingerprint: str, render_all) -> dict:
         """The desired objects by key; rendered by ``render_all()`` only when the fingerprint changed."""
         if fingerprint != self.desired_fingerprint:

@@ -157,6 +157,7 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
 
     routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
     report.routes = len(routes)
+    memo.forget_routes_but({r.pk for r in routes})
     specs = memo.revision_specs(
         RouteRevision.objects.filter(
             route__cluster=cluster, route__deleted_at__isnull=True, number=F("route__approved_revision")

@@ -138,3 +138,13 @@ def test_a_rewritten_stored_spec_is_read_again(settled, realkube):
 
     rule = realkube.get(*INGRESS, "shop", "r0")["spec"]["rules"][0]
     assert rule["http"]["paths"][0]["path"] == "/shop"
+
+
+def test_a_deleted_route_is_forgotten(settled):
+    from routes import services
+
+    services.request_deletion(settled[0], user=settled[0].created_by)
+    reconcile.sync_cluster(settled[0].cluster_id)
+    reconcile.sync_cluster(settled[0].cluster_id)
+
+    assert set(memos.for_cluster(settled[0].cluster_id).settled) == {settled[1].pk, settled[2].pk}
