@@ -18,6 +18,7 @@ redo work whose inputs are the same (bench/notes.md, "No-op sync"):
 Losing the memo (a new process, another worker taking the cluster) costs one full compare, never a wrong answer.
 """
 
+import hashlib
 import json
 import random
 import threading
@@ -25,7 +26,7 @@ import time
 from typing import Any
 
 from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import MD5, Cast, Concat
 
 from routes.domain import render
 from routes.domain.diagnostics.shared import Observed
@@ -86,21 +87,22 @@ class ClusterMemo:
         """Drop the summaries of objects the last lists did not return."""
         self.summaries = {key: value for key, value in self.summaries.items() if key in keys}
 
-    def still_settled(self, route_id, observed: Observed, stored: tuple, reachability: Any) -> bool:
-        """The route's stored status is what the diagnostics answered for this very input, not long ago."""
+    def still_settled(self, route_id, observed: Observed, stored: str) -> bool:
+        """The route's stored status (``stored``: its ``STATUS_DIGEST``) is what the diagnostics answered for this
+        very input, not long ago."""
         known = self.settled.get(route_id)
         return (
             known is not None
-            and time.monotonic() < known[3]
+            and time.monotonic() < known[2]
             and known[1] == stored
-            and known[2] == reachability
-            and known[0] == fingerprint(observed)
+            and known[0] == _digest(fingerprint(observed))
         )
 
-    def settle(self, route_id, observed: Observed, stored: tuple, reachability: Any) -> None:
-        """The diagnostics answered ``stored`` (the route's stored status) for ``observed``."""
+    def settle(self, route_id, observed: Observed, stored: str) -> None:
+        """The diagnostics answered the route's stored status (``stored``: its ``STATUS_DIGEST``) for ``observed``.
+        Digests, not the values: a worker syncing 50 clusters of 1,000 routes held 1 GiB of statuses otherwise."""
         expires = time.monotonic() + SETTLED_FOR * random.uniform(0.5, 1.0)
-        self.settled[route_id] = (fingerprint(observed), stored, reachability, expires)
+        self.settled[route_id] = (_digest(fingerprint(observed)), stored, expires)
 
     def unsettle(self, route_id) -> None:
         self.settled.pop(route_id, None)
@@ -152,6 +154,32 @@ def forget(cluster_id: int) -> None:
     """Drop a cluster's memo (its sync stopped half-way: what it remembered may not hold)."""
     with _lock:
         _memos.pop(cluster_id, None)
+
+
+# What the diagnostics decide for a route (progress.judge included): its status fields but the time of the decision.
+SETTLED_FIELDS = (
+    "sync",
+    "health",
+    "conditions",
+    "diagnostics",
+    "address",
+    "certificate",
+    "endpoints",
+    "progressing_since",
+)
+
+# A digest of everything a route's status judgement reads from and writes to its row (the fields the sync's
+# refresh compares, and the last reachability check), computed by the database with the route's row.
+STATUS_DIGEST = MD5(
+    Concat(
+        *(Cast(name, TextField()) for name in (*SETTLED_FIELDS, "reachability")),
+        output_field=TextField(),
+    )
+)
+
+
+def _digest(value: Any) -> bytes:
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
 
 
 def decode_spec(text: str) -> RouteSpec:

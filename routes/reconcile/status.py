@@ -16,22 +16,12 @@ from routes.domain.diagnostics.evaluate import evaluate
 from routes.domain.values import RouteSpec
 from routes.models import HostClaim, Route
 
-from .memo import ClusterMemo
+from .memo import SETTLED_FIELDS, ClusterMemo
 from .objects import kind_key
 from .observe import observation
 from .surroundings import Surroundings
 
-# What the diagnostics decide (progress.judge included); STATUS_FIELDS adds when it was decided.
-SETTLED_FIELDS = (
-    "sync",
-    "health",
-    "conditions",
-    "diagnostics",
-    "address",
-    "certificate",
-    "endpoints",
-    "progressing_since",
-)
+# STATUS_FIELDS: what the diagnostics decide (memo.SETTLED_FIELDS) and when it was decided.
 STATUS_FIELDS = [*SETTLED_FIELDS, "last_synced_at"]
 
 
@@ -155,8 +145,8 @@ def refresh_status(
                 if render.uses_certificate(spec, settings_)
                 else None,
             )
-        stored = tuple(getattr(route, name) for name in SETTLED_FIELDS)
-        if memo is not None and memo.still_settled(route.pk, observed, stored, route.reachability):
+        stored = getattr(route, "status_digest", None)  # the sync's query adds it (memo.STATUS_DIGEST)
+        if memo is not None and stored is not None and memo.still_settled(route.pk, observed, stored):
             continue
         result = evaluate(observed, previous_conditions=route.conditions, now=now)
         sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
@@ -177,8 +167,8 @@ def refresh_status(
             changed.append(route)
             if memo is not None:
                 memo.unsettle(route.pk)
-        elif memo is not None and route.health != HealthChoices.PROGRESSING:
-            memo.settle(route.pk, observed, stored, route.reachability)
+        elif memo is not None and stored is not None and route.health != HealthChoices.PROGRESSING:
+            memo.settle(route.pk, observed, stored)
     if changed:
         with transaction.atomic():
             # Write only rows still at the revisions we evaluated and not being reconciled right now (that

@@ -155,7 +155,9 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     keeper.keep()
     report.deleted += _remove_previous_output(cluster, target)
 
-    routes = list(Route.objects.live().filter(cluster=cluster).select_related("team"))
+    routes = list(
+        Route.objects.live().filter(cluster=cluster).select_related("team").annotate(status_digest=memos.STATUS_DIGEST)
+    )
     report.routes = len(routes)
     memo.forget_routes_but({r.pk for r in routes})
     specs = memo.revision_specs(

@@ -148,3 +148,13 @@ def test_a_deleted_route_is_forgotten(settled):
     reconcile.sync_cluster(settled[0].cluster_id)
 
     assert set(memos.for_cluster(settled[0].cluster_id).settled) == {settled[1].pk, settled[2].pk}
+
+
+def test_a_worker_remembers_digests_not_statuses(settled):
+    """What it keeps per route stays small whatever the route's diagnostics say (a worker syncing 50 clusters of
+    1,000 routes held 1 GiB when it kept the statuses themselves)."""
+    remembered = memos.for_cluster(settled[0].cluster_id).settled
+
+    assert set(remembered) == {route.pk for route in settled}
+    for fingerprint, stored, expires in remembered.values():
+        assert isinstance(fingerprint, bytes) and isinstance(stored, str) and isinstance(expires, float)
