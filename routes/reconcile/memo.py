@@ -6,12 +6,13 @@ redo work whose inputs are the same (bench/notes.md, "No-op sync"):
 - for each of Portico's objects, the ``resourceVersion`` at which its live state was last found to match (or was
   written as) the desired object of a given spec-hash: the API server changes the resourceVersion on every
   change, an out-of-band edit included, so an object at that resourceVersion needs no compare;
-- the spec of each approved revision (a revision's spec never changes once stored), so a sync decodes only the
-  specs of revisions it has not seen;
+- the spec of each approved revision with its stored text (read in the sync's one query), so a sync decodes only a
+  text it has not seen (a stored spec does not change, but a repair of stored data may rewrite one);
 - the summary of other managers' fields of each listed object at its resourceVersion (``managed_fields``);
 - for each settled route, the diagnostics' input (``Observed``, its objects by uid and resourceVersion) at which
-  its stored status was last found to be exactly what the diagnostics answer: while the input, the stored status
-  and the route's last reachability check stay the same, the answer is the same, so it is not worked out again.
+  its stored status (as a digest the database computes) was last found to be exactly what the diagnostics answer:
+  while the input, the stored status and the route's last reachability check stay the same, the answer is the
+  same, so it is not worked out again.
   The diagnostics also read the clock (a certificate's days to expiry), so such a memory lasts ``SETTLED_FOR``
   seconds at most (staggered per route), and a Progressing route, whose deadline is the clock's, is never skipped.
 
