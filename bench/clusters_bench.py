@@ -249,14 +249,15 @@ def _run(world, *, clusters: int, routes: int, scratch: Path, parallel: int) -> 
             budget = max(300.0, routes * clusters * 0.05)
             result["first"] = run_round(logs, names, timeout=max(600.0, routes * clusters * 0.3))
             result["applied_after_first"] = Route.objects.filter(cluster__in=rows, applied_revision=1).count()
-            result["noop"] = run_round(logs, names, timeout=budget)
             proxy = fleet.proxies[0]
+            proxy.chunks, t_noop = 0, time.time()
+            result["noop"] = run_round(logs, names, timeout=budget)
+            # The slow round finds nothing to do, as the no-op round did: its requests per sync size the delay.
+            syncs_of_slow = sum(1 for s in logs.since(t_noop) if s.cluster == names[0])
+            chunks = max(proxy.chunks // max(syncs_of_slow, 1), 1)
             result["changed"] = change_routes(rows, max(1, routes // 100))
-            proxy.chunks, t_change = 0, time.time()
             result["change"] = run_round(logs, names, timeout=budget)
             result["applied_changes"] = Route.objects.filter(cluster__in=rows, applied_revision=2).count()
-            syncs_of_slow = sum(1 for s in logs.since(t_change) if s.cluster == names[0])
-            chunks = max(proxy.chunks // max(syncs_of_slow, 1), 1)  # requests of one sync of it
             fleet.slow_down(0, SLOW_SYNC_SECONDS / chunks)
             result["slow_delay"] = SLOW_SYNC_SECONDS / chunks
             watch = LeaseWatch(rows[0].pk)

@@ -161,11 +161,14 @@ class PrefixedServer(LocalCluster):
 class DelayProxy:
     """A TCP proxy on loopback that holds every chunk the client sends for ``delay`` seconds before passing it on
     (TLS passes through untouched): each request to the server behind it takes ``delay`` longer, as a distant or
-    overloaded API server's would. ``delay`` can be changed while it runs."""
+    overloaded API server's would. The holds take turns across connections (one slow link), so a client that sends
+    four requests at a time waits as long as one sending them in a row: a sync's length is its requests x ``delay``
+    whatever its concurrency. ``delay`` can be changed while it runs."""
 
     def __init__(self, target_port: int, delay: float):
         self.target_port, self.delay = target_port, delay
         self.chunks = 0  # chunks passed on from clients: about one per request
+        self.link = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.stopped = threading.Event()
@@ -200,7 +203,8 @@ class DelayProxy:
                     if sock is client:
                         self.chunks += 1
                         if self.delay:
-                            time.sleep(self.delay)
+                            with self.link:
+                                time.sleep(self.delay)
                         server.sendall(data)
                     else:
                         client.sendall(data)
