@@ -69,8 +69,9 @@ def observe_one(route: Route, cluster: Cluster, spec: RouteSpec, target, live: d
 
 
 def observation(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Observed:
-    claim_team = getattr(route, "_claim_team_id", None)
-    if claim_team is None:
+    # A caller that read the host claims of many routes at once sets ``_claim_team_id`` (None: no claim).
+    claim_team = getattr(route, "_claim_team_id", _UNREAD)
+    if claim_team is _UNREAD:
         claim_team = HostClaim.objects.filter(host=spec.host).values_list("team_id", flat=True).first()
     foreign = foreign_paths(cluster, spec.host, spec.path)
     return Observed(
@@ -91,6 +92,9 @@ def observation(route: Route, cluster: Cluster, spec: RouteSpec, **kwargs) -> Ob
         foreign_conflicts=foreign,
         **{**_gateway_observed(cluster), **kwargs},
     )
+
+
+_UNREAD = object()
 
 
 def _gateway_observed(cluster: Cluster) -> dict:

@@ -13,6 +13,7 @@ from routes.adapters import cluster_settings
 from routes.choices import HealthChoices, SyncChoices
 from routes.domain import render
 from routes.domain.diagnostics.evaluate import evaluate
+from routes.domain.diagnostics.shared import Observed
 from routes.domain.values import RouteSpec
 from routes.models import HostClaim, Route
 
@@ -23,6 +24,9 @@ from .surroundings import Surroundings
 
 # STATUS_FIELDS: what the diagnostics decide (memo.SETTLED_FIELDS) and when it was decided.
 STATUS_FIELDS = [*SETTLED_FIELDS, "last_synced_at"]
+# What judging a route's status reads from its row besides its sync and health: the sync reads routes without
+# them, and ``refresh_status`` loads them, in one query, for the routes it judges again.
+JUDGED_FIELDS = (*(f for f in STATUS_FIELDS if f not in ("sync", "health")), "reachability")
 
 
 def evaluate_failure(route: Route, spec: RouteSpec, message: str):
@@ -112,42 +116,19 @@ def refresh_status(
     now = timezone.now()
     changed = []
     previous_health = {route.pk: route.health for route in routes}
+    judged = []
     for route in routes:
         spec = specs[(route.pk, route.approved_revision)]
         route._claim_team_id = claims.get(spec.host)
-        ns = route.namespace
-        if str(route.pk) in failures:
-            observed = observation(route, cluster, spec, apply_error=failures[str(route.pk)], synced=False)
-        elif cluster.is_directory:
-            observed = observation(route, cluster, spec, synced=True)
-        else:
-            service_name = spec.backend.service_name or ""
-            gateway_kinds = (
-                {
-                    "http_route": seen.get(kind_key(HTTP_ROUTE, route.name, ns)),
-                    "gateway": gateway,
-                    "gateway_present": gateway is not None,
-                }
-                if cluster.is_gateway
-                else {}
-            )
-            observed = observation(
-                route,
-                cluster,
-                spec,
-                synced=True,
-                **gateway_kinds,
-                **(around.for_route(ns, spec) if around is not None else {}),
-                ingress=seen.get(kind_key(INGRESS, route.name, ns)),
-                service=seen.get(kind_key(SERVICE, service_name, ns)) if service_name else None,
-                endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),
-                certificate=seen.get(kind_key(CERTIFICATE, render.certificate_name(spec.host), ns))
-                if render.uses_certificate(spec, settings_)
-                else None,
-            )
+        observed = _observed(route, cluster, spec, settings_, seen, slices_by_service, failures, gateway, around)
         stored = getattr(route, "status_digest", None)  # the sync's query adds it (memo.STATUS_DIGEST)
         if memo is not None and stored is not None and memo.still_settled(route.pk, observed, stored):
             continue
+        judged.append((route, observed, stored))
+    loaded = _load_judged([route for route, _, _ in judged])
+    for route, observed, stored in judged:
+        if route.pk not in loaded:
+            continue  # deleted since the sync's query
         result = evaluate(observed, previous_conditions=route.conditions, now=now)
         sync = SyncChoices.OUT_OF_SYNC if str(route.pk) in failures else SyncChoices.SYNCED
         values = {
@@ -190,3 +171,59 @@ def refresh_status(
             signals.routes_health_changed.send(sender=Route, changes=turned)
     # A route whose status did not change is not written: its cluster's last sync time says when it was looked at
     # (Route.checked_at), so a no-op sync of 10,000 routes writes no row.
+
+
+def _load_judged(routes: list[Route]) -> set:
+    """Load the ``JUDGED_FIELDS`` the sync's query left out, for the routes about to be judged, in one query.
+    Returns the ids of the routes that have them (a row deleted meanwhile has none)."""
+    missing = [route for route in routes if route.get_deferred_fields() & set(JUDGED_FIELDS)]
+    rows = Route.objects.filter(pk__in=[route.pk for route in missing]).values("pk", *JUDGED_FIELDS) if missing else []
+    by_pk = {row.pop("pk"): row for row in rows}
+    for route in missing:
+        for name, value in by_pk.get(route.pk, {}).items():
+            setattr(route, name, value)
+    unread = {route.pk for route in missing}
+    return {route.pk for route in routes if route.pk in by_pk or route.pk not in unread}
+
+
+def _observed(
+    route: Route,
+    cluster: Cluster,
+    spec: RouteSpec,
+    settings_,
+    seen: dict,
+    slices_by_service: dict,
+    failures: dict,
+    gateway: dict | None,
+    around: Surroundings | None,
+) -> Observed:
+    """What the diagnostics read for one settled route, from the sync's lists."""
+    ns = route.namespace
+    if str(route.pk) in failures:
+        return observation(route, cluster, spec, apply_error=failures[str(route.pk)], synced=False)
+    if cluster.is_directory:
+        return observation(route, cluster, spec, synced=True)
+    service_name = spec.backend.service_name or ""
+    gateway_kinds = (
+        {
+            "http_route": seen.get(kind_key(HTTP_ROUTE, route.name, ns)),
+            "gateway": gateway,
+            "gateway_present": gateway is not None,
+        }
+        if cluster.is_gateway
+        else {}
+    )
+    return observation(
+        route,
+        cluster,
+        spec,
+        synced=True,
+        **gateway_kinds,
+        **(around.for_route(ns, spec) if around is not None else {}),
+        ingress=seen.get(kind_key(INGRESS, route.name, ns)),
+        service=seen.get(kind_key(SERVICE, service_name, ns)) if service_name else None,
+        endpoint_slices=tuple(slices_by_service.get((ns, service_name), ())),
+        certificate=seen.get(kind_key(CERTIFICATE, render.certificate_name(spec.host), ns))
+        if render.uses_certificate(spec, settings_)
+        else None,
+    )

@@ -37,7 +37,7 @@ from .objects import held_by_other_route, held_message, is_ours, route_label, ui
 from .owners import other_clusters_objects, settle_contests
 from .repair import ForeignObjectError, not_ours_message, repair
 from .snapshot import Listed, list_context, list_live, live_scopes
-from .status import refresh_status
+from .status import JUDGED_FIELDS, refresh_status
 from .surroundings import for_sync
 from .tls_secrets import remove_left_behind, still_named
 
@@ -155,8 +155,14 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     keeper.keep()
     report.deleted += _remove_previous_output(cluster, target)
 
+    # Without the status columns, which only a route whose status is judged again needs (refresh_status loads
+    # them for those): decoding them for every route cost a no-op sync of 1,000 routes about 0.1 s.
     routes = list(
-        Route.objects.live().filter(cluster=cluster).select_related("team").annotate(status_digest=memos.STATUS_DIGEST)
+        Route.objects.live()
+        .filter(cluster=cluster)
+        .select_related("team")
+        .defer(*JUDGED_FIELDS, "created_at", "updated_at")
+        .annotate(status_digest=memos.STATUS_DIGEST)
     )
     report.routes = len(routes)
     memo.forget_routes_but({r.pk for r in routes})

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.models import NotificationDelivery, TeamWebhook
 from routes import reconcile
-from routes.models import Route
+from routes.models import HostClaim, Route
+from routes.reconcile import memo as memos
 from tests.notifications.conftest import addresses, make_webhook  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,33 @@ def test_a_first_sync_writes_the_statuses_and_health_events_of_all_its_routes_at
     # The team's webhooks and members are read once for the six routes, not once per route.
     webhooks = f'FROM "{TeamWebhook._meta.db_table}"'
     assert len([s for s in sql if webhooks in s]) == 1
+
+
+def _queries_judging_every_route(cluster_id, *, unclaimed: bool) -> list[str]:
+    """Settle the cluster's routes, then sync once more with the worker's memo gone (a new worker process), so
+    every route's status is judged again."""
+    for _ in range(2):
+        reconcile.sync_cluster(cluster_id)
+    if unclaimed:
+        HostClaim.objects.filter(route__cluster_id=cluster_id).delete()
+        reconcile.sync_cluster(cluster_id)
+    memos.forget(cluster_id)
+    return _sync_queries(cluster_id)
+
+
+@pytest.mark.parametrize("unclaimed", [False, True], ids=["claimed hosts", "unclaimed hosts"])
+def test_a_sync_that_judges_every_route_again_costs_the_same_queries_for_two_routes_and_for_six(
+    approve, realkube, unclaimed
+):
+    """The status columns the sync's query leaves out are loaded for all the judged routes in one query, and a host
+    without a claim is known from the claims read at once, not asked again route by route."""
+    realkube.serve("cart")
+    routes = _approve_many(approve, 0, 2)
+    cluster_id = routes[0].cluster_id
+    few = _queries_judging_every_route(cluster_id, unclaimed=unclaimed)
+
+    _approve_many(approve, 2, 4)
+    many = _queries_judging_every_route(cluster_id, unclaimed=unclaimed)
+
+    assert len(many) == len(few), "\n".join(many)
+    assert Route.objects.filter(cluster_id=cluster_id, last_synced_at__isnull=False).count() == 6
