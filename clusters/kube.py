@@ -299,7 +299,14 @@ class KubeClient:
             raise
 
     def list(self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None) -> list[dict]:
-        """Every object of a kind, following `continue` tokens page by page.
+        """Every object of a kind (``list_at`` without the list's resourceVersion)."""
+        return self.list_at(kind, namespace=namespace, label_selector=label_selector)[0]
+
+    def list_at(
+        self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None
+    ) -> "tuple[list[dict], str]":
+        """Every object of a kind, following `continue` tokens page by page, and the resourceVersion the list was
+        read at (where a watch of the same scope starts: ``clusters.watches``).
 
         A continue token expires when the API server's storage compacts the revision the list started at (etcd
         compaction, every 5 minutes by default): the next page answers 410 Gone. The list then starts again from
@@ -340,7 +347,8 @@ class KubeClient:
                 items.append(item)
             token = (page.get("metadata") or {}).get("continue")
             if not token:
-                return items
+                # Every page of a list carries the version of its first (one consistent snapshot).
+                return items, (page.get("metadata") or {}).get("resourceVersion") or ""
 
     def delete(self, kind: Kind, name: str, namespace: str | None = None, *, uid: str | None = None) -> bool:
         """Delete an object; False when it was already gone.

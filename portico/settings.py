@@ -18,6 +18,8 @@ env = environ.Env(
     DEBUG=(bool, False),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     PORTICO_SYNC_INTERVAL=(int, 30),
+    PORTICO_SYNC_WATCH=(bool, True),
+    PORTICO_SYNC_RESYNC=(int, 120),
     PORTICO_PROBE_INTERVAL=(int, 60),
     PORTICO_KUBE_QPS=(float, 20.0),
     PORTICO_KUBE_BURST=(int, 40),
@@ -303,6 +305,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 PORTICO_SYNC_INTERVAL = env("PORTICO_SYNC_INTERVAL")
+# Quiet syncs (docs/architecture.md): a sync watches what it listed, and the next one does nothing while no watch
+# fired and no row it read changed, for at most PORTICO_SYNC_RESYNC seconds.
+PORTICO_SYNC_WATCH = env("PORTICO_SYNC_WATCH")
+PORTICO_SYNC_RESYNC = env("PORTICO_SYNC_RESYNC")
 PORTICO_PROBE_INTERVAL = env("PORTICO_PROBE_INTERVAL")
 PORTICO_KUBE_QPS = env("PORTICO_KUBE_QPS")
 PORTICO_KUBE_BURST = env("PORTICO_KUBE_BURST")

@@ -12,6 +12,8 @@ export PORTICO_DEX_CACHE="${PORTICO_DEX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/p
 export PORTICO_TRAFFIC_BIN_DIR="${PORTICO_TRAFFIC_BIN_DIR:-$(scripts/kube-bins.sh --traffic --print-dir)}"
 export HOME="${PORTICO_TEST_HOME:-$(mktemp -d /tmp/portico-home.XXXXXX)}"  # Chromium writes its profile here, not in /root
 export PORTICO_WORKER_TESTS="${PORTICO_WORKER_TESTS:-}"
+# Worker processes the tests start make full syncs, as the tests themselves do (tests/conftest.py).
+export PORTICO_SYNC_WATCH="${PORTICO_SYNC_WATCH:-false}"
 exec scripts/with-services.sh bash -c '
     if [ -n "$PORTICO_WORKER_TESTS" ]; then export CELERY_BROKER_URL="$PORTICO_TEST_REDIS_URL"; else export CELERY_BROKER_URL="${CELERY_BROKER_URL:-memory://}"; fi
     .venv/bin/pytest -p no:cacheprovider "$@"

@@ -18,3 +18,6 @@ def _test_settings(settings, tmp_path):
     settings.PORTICO_KUBE_BURST = 100000
     # Users are made with passwords; the production hasher's deliberate slowness would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Quiet syncs trust watches, which see a test's own edits of the cluster a moment after it makes them: every
+    # sync of a test is a full one, except in the tests of quiet syncs (tests/reconcile/test_quiet_syncs.py).
+    settings.PORTICO_SYNC_WATCH = False

@@ -52,6 +52,7 @@ class ClusterMemo:
         self.specs: dict[tuple, tuple[str, RouteSpec]] = {}
         self.summaries: dict[tuple, tuple[str, list | None]] = {}
         self.settled: dict[Any, tuple] = {}
+        self.quiet: Any = None  # quiet.QuietState of the last full sync that left nothing to do
 
     def revision_specs(self, revisions) -> dict[tuple, RouteSpec]:
         """The specs of ``revisions`` (a RouteRevision queryset) by (route id, number), in one query that reads

@@ -107,10 +107,10 @@ def refresh_status(
     gateway: dict | None = None,
     around: Surroundings | None = None,
     memo: ClusterMemo | None = None,
-) -> None:
-    """Evaluate every settled route from the lists already made, and write only the rows whose status changed.
-    With a ``memo``, a route whose stored status is what the diagnostics answered for the same input is not
-    evaluated again (memo.py)."""
+) -> int:
+    """Evaluate every settled route from the lists already made, and write only the rows whose status changed
+    (returns how many). With a ``memo``, a route whose stored status is what the diagnostics answered for the same
+    input is not evaluated again (memo.py)."""
     claims = dict(HostClaim.objects.filter(host__in={r.host for r in routes}).values_list("host", "team_id"))
     settings_ = cluster_settings(cluster)
     now = timezone.now()
@@ -150,6 +150,7 @@ def refresh_status(
                 memo.unsettle(route.pk)
         elif memo is not None and stored is not None and route.health != HealthChoices.PROGRESSING:
             memo.settle(route.pk, observed, stored)
+    found = len(changed)
     if changed:
         with transaction.atomic():
             # Write only rows still at the revisions we evaluated and not being reconciled right now (that
@@ -171,6 +172,7 @@ def refresh_status(
             signals.routes_health_changed.send(sender=Route, changes=turned)
     # A route whose status did not change is not written: its cluster's last sync time says when it was looked at
     # (Route.checked_at), so a no-op sync of 10,000 routes writes no row.
+    return found
 
 
 def _load_judged(routes: list[Route]) -> set:

@@ -30,6 +30,7 @@ from routes.domain.managed_fields import dangerous_annotations
 from routes.models import Route, RouteRevision
 
 from . import memo as memos
+from . import quiet
 from .apply import reconcile_route, refused_publication
 from .batch import apply_unsettled
 from .foreign import remove_dangerous
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 class SyncReport:
     cluster: str
     skipped: bool = False
+    quiet: bool = False  # nothing changed since the last full sync, which left nothing to do (quiet.py)
     applied: int = 0
     deleted: int = 0
     reconciled: int = 0
@@ -58,6 +60,8 @@ class SyncReport:
     def summary(self) -> str:
         if self.skipped:
             return f"{self.cluster}: skipped (another worker is syncing it)"
+        if self.quiet:
+            return f"{self.cluster}: {self.routes} routes, quiet (nothing changed) in {self.duration:.3f}s"
         return (
             f"{self.cluster}: {self.routes} routes, {self.applied} applied, {self.deleted} pruned, "
             f"{self.reconciled} reconciled, {len(self.errors)} errors in {self.duration:.2f}s"
@@ -76,8 +80,13 @@ def sync_cluster(cluster_id: int) -> SyncReport:
         report.skipped = True
         return report
     try:
-        with open_target(cluster) as target:
-            _sync(cluster, target, report, lease.LeaseKeeper(cluster_id, token))
+        state = quiet.still_quiet(cluster, memos.for_cluster(cluster.pk))
+        if state is not None:
+            report.quiet, report.routes = True, state.routes
+            cluster_services.record_synced(cluster)
+        else:
+            with open_target(cluster) as target:
+                _sync(cluster, target, report, lease.LeaseKeeper(cluster_id, token))
     except lease.LeaseLost as exc:
         # The other worker redoes this sync from its own lists; stop before our older view writes anything more.
         report.errors.append(str(exc))
@@ -150,11 +159,14 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
     # List before reading the database: anything on the cluster was then put there for a route
     # approved before our snapshot, so pruning cannot remove a route approved in between.
     memo = memos.for_cluster(cluster.pk)
+    quiet.forget(cluster.pk, memo)
+    target = quiet.recorder(cluster, target)
     ours, seen = list_live(cluster, target, memo.summarize)
     memo.forget_unlisted(seen)
     keeper.keep()
     report.deleted += _remove_previous_output(cluster, target)
 
+    digest = quiet.database_digest(cluster) if quiet.enabled(cluster) else b""  # before the rows it digests
     # Without the status columns, which only a route whose status is judged again needs (refresh_status loads
     # them for those): decoding them for every route cost a no-op sync of 1,000 routes about 0.1 s.
     routes = list(
@@ -306,9 +318,12 @@ def _sync(cluster: Cluster, target, report: SyncReport, keeper: lease.LeaseKeepe
 
     memo.forget_missing(desired)
     keeper.keep()
-    refresh_status(cluster, settled, specs, seen, slices, failures, gateway, listed.around, memo=memo)
+    rewritten = refresh_status(cluster, settled, specs, seen, slices, failures, gateway, listed.around, memo=memo)
     keeper.keep()
     cluster_services.record_synced(cluster)
+    if not report.errors and not failures and quiet.enabled(cluster):
+        wrote = bool(report.applied or report.deleted or report.reconciled or rewritten)
+        quiet.settle(cluster, memo, target, digest, routes, wrote)
 
 
 def _service_backends(routes: list[Route], specs: dict) -> set[tuple[str, str]]:
