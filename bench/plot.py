@@ -20,7 +20,9 @@ def plot(results: dict, path: Path) -> None:
         ax = axes[0][0]
         again = [r for r in noop if r["reapply"] is not None]
         ax.plot([r["n"] for r in again], [r["reapply"].seconds for r in again], "o-", label="re-apply every object")
-        ax.plot([r["n"] for r in noop], [r["sync"].seconds for r in noop], "o-", label="no-op sync")
+        ax.plot([r["n"] for r in noop], [r["sync"].seconds for r in noop], "o-", label="no-op sync, quiet")
+        full = [r for r in noop if r.get("full") is not None]
+        ax.plot([r["n"] for r in full], [r["full"].seconds for r in full], "o-", label="no-op sync, full")
         ax.axhline(SYNC_INTERVAL, color="grey", linestyle=":", label=f"sync interval ({SYNC_INTERVAL} s)")
         ax.set(xscale="log", yscale="log", xlabel="routes", ylabel="seconds", title="No-op sync: wall time")
         ax.legend()

@@ -24,9 +24,10 @@ from . import env, seed
 class Worker:
     """`celery worker` (threads pool, as in tests/worker) consuming the Redis broker; stopped on exit."""
 
-    def __init__(self, log: Path, concurrency: int = 2, name: str = "bench"):
+    def __init__(self, log: Path, concurrency: int = 2, name: str = "bench", environ: dict | None = None):
         self.log, self.name = log, name
         self.concurrency = concurrency
+        self.environ = environ or {}  # settings of this worker (PORTICO_* variables)
         self.proc = None
 
     def __enter__(self):
@@ -47,7 +48,7 @@ class Worker:
                 "--without-heartbeat",
             ],
             cwd=env.ROOT,
-            env=dict(os.environ),
+            env={**os.environ, **self.environ},
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )

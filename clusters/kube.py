@@ -112,6 +112,7 @@ class RateLimiter:
 
 
 _limiters: dict[str, RateLimiter] = {}
+ListAt = tuple[list[dict], str]  # a list's items and the resourceVersion it was read at
 _limiters_lock = threading.Lock()
 
 
@@ -290,6 +291,33 @@ class KubeClient:
             content_type=MERGE_PATCH_CONTENT_TYPE,
         )
 
+    def watch(
+        self, kind: Kind, *, namespace: str | None, label_selector: str | None, resource_version: str, seconds: int
+    ):
+        """Open a watch of a list's scope from the list's ``resource_version``, kept open by the server for
+        ``seconds``; returns the streaming response (``clusters.watches`` reads it), or raises the KubeError
+        ``request`` would (403: the role lacks the ``watch`` verb)."""
+        query = [("watch", "true"), ("resourceVersion", resource_version), ("timeoutSeconds", str(seconds))]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        path = kind.path(namespace)
+        self.limiter.acquire()
+        method, url, headers, body, post = self.api.param_serialize(
+            "GET", path, query_params=query, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+        )
+        try:
+            response = self.api.call_api(
+                method, url, headers, body, post, _request_timeout=(self.timeout, seconds + 30)
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransientKubeError(f"Cannot reach the API server: {exc.__class__.__name__}: {exc}") from exc
+        except ApiException as exc:
+            raise TransientKubeError(f"Cannot reach the API server: {exc.reason}", status=exc.status) from exc
+        if response.status != 200:
+            response.read()
+            raise self._error("GET", path, response.status, response)
+        return response
+
     def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict | None:
         try:
             return self.request("GET", kind.path(namespace, name))
@@ -302,9 +330,7 @@ class KubeClient:
         """Every object of a kind (``list_at`` without the list's resourceVersion)."""
         return self.list_at(kind, namespace=namespace, label_selector=label_selector)[0]
 
-    def list_at(
-        self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None
-    ) -> "tuple[list[dict], str]":
+    def list_at(self, kind: Kind, *, namespace: str | None = None, label_selector: str | None = None) -> ListAt:
         """Every object of a kind, following `continue` tokens page by page, and the resourceVersion the list was
         read at (where a watch of the same scope starts: ``clusters.watches``).
 

@@ -15,9 +15,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from .kinds import Kind
-from .kube import KubeClient
+from .kube import KubeClient, KubeError
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Watch:
         self.client, self.scope, self.version, self.cluster_id = client, scope, version, cluster_id
         self.armed = threading.Event()
         self.fired = threading.Event()
-        self.response = None
+        self.response: Any = None  # the watch's streaming response, once the server answered
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"watch-{client.name}-{scope.kind.plural}")
 
     @property
@@ -64,41 +65,28 @@ class Watch:
 
     def _run(self) -> None:
         try:
-            query = [
-                ("watch", "true"),
-                ("resourceVersion", self.version),
-                ("timeoutSeconds", str(WATCH_SECONDS)),
-            ]
-            if self.scope.label_selector:
-                query.append(("labelSelector", self.scope.label_selector))
-            api = self.client.api
-            method, url, headers, body, post = api.param_serialize(
-                "GET",
-                self.scope.kind.path(self.scope.namespace),
-                query_params=query,
-                header_params={"Accept": "application/json"},
-                auth_settings=["BearerToken"],
-            )
-            self.client.limiter.acquire()
-            self.response = api.call_api(
-                method, url, headers, body, post, _request_timeout=(self.client.timeout, WATCH_SECONDS + 30)
+            self.response = self.client.watch(
+                self.scope.kind,
+                namespace=self.scope.namespace,
+                label_selector=self.scope.label_selector,
+                resource_version=self.version,
+                seconds=WATCH_SECONDS,
             )
             if self.fired.is_set():
-                return
-            if self.response.status != 200:
-                if self.response.status == 403:
-                    with _lock:
-                        _refused_until[self.cluster_id] = time.monotonic() + REFUSED_FOR
-                logger.info(
-                    "cluster=%s watch of %s refused (%s): its syncs list it every time",
-                    self.client.name,
-                    self.scope.kind.plural,
-                    self.response.status,
-                )
                 return
             self.armed.set()
             # Blocks until the first byte of an event (or of an error), or the end of the watch.
             self.response.response.read(1)
+        except KubeError as exc:
+            if exc.status == 403:
+                with _lock:
+                    _refused_until[self.cluster_id] = time.monotonic() + REFUSED_FOR
+            logger.info(
+                "cluster=%s watch of %s refused (%s): its syncs list it every time",
+                self.client.name,
+                self.scope.kind.plural,
+                exc.message,
+            )
         except Exception as exc:  # noqa: BLE001 - any failure only means the next sync lists again
             logger.debug("cluster=%s watch of %s ended: %s", self.client.name, self.scope.kind.plural, exc)
         finally:

@@ -110,8 +110,8 @@ def database_digest(cluster: Cluster) -> bytes:
     """A digest of every row a sync of ``cluster`` reads: the cluster's settings, its team namespaces, its live
     routes with their approved spec, status (``memo.STATUS_DIGEST``) and host claim, and their teams. Four
     queries; PostgreSQL digests the routes itself, so 10,000 of them come back as one value."""
-    row = Cluster.objects.filter(pk=cluster.pk).values().first() or {}
-    settings_ = sorted((k, v) for k, v in row.items() if k not in VOLATILE_CLUSTER_FIELDS)
+    row = Cluster.objects.filter(pk=cluster.pk).values().first()
+    settings_ = sorted((k, v) for k, v in (row or {}).items() if k not in VOLATILE_CLUSTER_FIELDS)
     routes = Route.objects.live().filter(cluster=cluster)
     if connection.vendor == "postgresql":
         digest = routes.aggregate(d=MD5(StringAgg(_route_text(), delimiter="\n", order_by="pk")))["d"]

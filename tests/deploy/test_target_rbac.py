@@ -11,13 +11,15 @@ test passed.
 
 import copy
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
+from django.test import override_settings
 
-from clusters import probe
+from clusters import probe, watches
 from routes import adopt, reconcile, services
 from routes.domain.values import Backend, RouteOptions
 from routes.models import Route
@@ -105,6 +107,22 @@ def check(step: str, ok: bool, detail: object = "") -> None:
         raise ScenarioFailed(f"{step}: {detail}")
 
 
+def _quiet_sync(cluster_id) -> bool:
+    """Whether a sync of the cluster turns quiet within a few syncs once its watches are accepted (a refused watch
+    leaves every sync full): routes/reconcile/quiet.py."""
+    try:
+        with override_settings(PORTICO_SYNC_WATCH=True):
+            for _ in range(4):
+                if reconcile.sync_cluster(cluster_id).quiet:
+                    return True
+                deadline = time.monotonic() + 20
+                while watches.status(cluster_id) == "arming" and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            return False
+    finally:
+        watches.disarm_all()
+
+
 def everything_the_reconciler_does(realkube, *, token: str | None, team, developer, reviewer) -> None:
     """Probe, first apply, status, drift repair, prune, delete, adoption and Gateway API output, as the identity
     of ``token`` (the file's own ServiceAccount when None). Raises ScenarioFailed at the first step that fails;
@@ -160,6 +178,9 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
         report = reconcile.sync_cluster(cluster.pk)
         route.refresh_from_db()
         check(step, not report.errors and route.health == "Healthy", (report.errors, route.health, route.conditions))
+
+        step = "quiet sync: a watch of each list of a full sync, then a sync with nothing to do"
+        check(step, _quiet_sync(cluster.pk), watches.status(cluster.pk))
 
         step = "diagnostics: the namespace's NetworkPolicies, one list in namespace shop"
         realkube.create(
@@ -295,6 +316,9 @@ def everything_the_reconciler_does(realkube, *, token: str | None, team, develop
             reconcile.reconcile_route(web.pk) is reconcile.Result.DELETED
             and realkube.get(*HTTP_ROUTE, "shop", "web") is None,
         )
+
+        step = "quiet sync of the Gateway API cluster: its HTTPRoutes watched"
+        check(step, _quiet_sync(gateway.pk), watches.status(gateway.pk))
     except ScenarioFailed:
         raise
     except Exception as exc:  # a refusal Portico does not handle (e.g. a 403 on a delete) ends the scenario too

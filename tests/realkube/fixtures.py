@@ -15,6 +15,7 @@ import pytest
 from clusters.devcluster import BinariesMissing, LocalCluster, LocalClusterError
 from clusters.kube import KubeClient
 from tests.realkube.helper import Cleaner, RealKube, recorder
+from tests.realkube.recording import watch_recorder
 
 MARKER = "realkube"
 
@@ -55,6 +56,7 @@ def realkube(realkube_server: LocalCluster, realkube_cleaner: Cleaner, monkeypat
     realkube_cleaner.dirty = True
     kube.add_namespace(kube.namespace)
     monkeypatch.setattr(KubeClient, "request", recorder(kube.requests))
+    monkeypatch.setattr(KubeClient, "watch", watch_recorder(kube.requests))
     yield kube
     kube.close()
     realkube_cleaner.clean()

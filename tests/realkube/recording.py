@@ -66,3 +66,32 @@ def recorder(requests: list[RecordedRequest]):
             _current.record = None
 
     return request
+
+
+def watch_recorder(requests: list[RecordedRequest]):
+    """A replacement for KubeClient.watch that records the watch's request and whether the server accepted it
+    (the watch's thread calls it: clusters.watches)."""
+    from clusters.kube import KubeClient, KubeError
+
+    original = KubeClient.watch
+
+    def watch(self, kind, *, namespace, label_selector, resource_version, seconds):
+        query = {"watch": "true", "resourceVersion": resource_version, "labelSelector": label_selector or ""}
+        record = RecordedRequest("GET", kind.path(namespace), query, None, 0, self.name)
+        requests.append(record)
+        try:
+            response = original(
+                self,
+                kind,
+                namespace=namespace,
+                label_selector=label_selector,
+                resource_version=resource_version,
+                seconds=seconds,
+            )
+        except KubeError as exc:
+            record.status, record.error = exc.status, exc.explanation
+            raise
+        record.status = response.status
+        return response
+
+    return watch
