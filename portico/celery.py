@@ -55,3 +55,12 @@ def freeze_startup_heap(**kwargs) -> None:
     The objects are never collected, which they would not be anyway; the benchmarks call this too."""
     gc.collect()
     gc.freeze()
+
+
+@signals.worker_shutdown.connect
+def stop_watches(**kwargs) -> None:
+    """Close the watches of quiet syncs (clusters.watches) before the process ends, rather than leave each API
+    server to notice the connections gone."""
+    from clusters import watches
+
+    watches.disarm_all()

@@ -230,3 +230,13 @@ def test_the_digest_read_row_by_row_is_the_one_postgresql_makes(quiet, monkeypat
     monkeypatch.setattr(quiet_module.connection, "vendor", "sqlite")
 
     assert quiet_module.database_digest(cluster) == in_database
+
+
+def test_a_worker_shutting_down_closes_its_watches(quiet):
+    from celery import signals
+
+    import portico.celery  # noqa: F401 - connects the worker's signal handlers
+
+    signals.worker_shutdown.send(sender=None)
+
+    assert watches.status(quiet[0].cluster_id) == "none"
