@@ -32,7 +32,7 @@ FIELDS = (
 @login_required
 def floor_route_page(request):
     """The first page of 50 live routes, as the API orders and counts them."""
-    rows = Route.objects.filter(deleted_at__isnull=True)
+    rows = Route.objects.filter(deleted_at__isnull=True).order_by("host", "path", "name", "pk")
     return JsonResponse({"count": rows.count(), "results": list(rows.values(*FIELDS)[:50])})
 
 

@@ -1,7 +1,8 @@
 """Who may do what. Team isolation itself lives in the querysets' `visible_to(user)`; the teams a user acts for
 are `teams.access.teams_of`."""
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.db.models import Exists, OuterRef, QuerySet
 
 PLATFORM_GROUP = "platform"
 
@@ -12,9 +13,17 @@ def is_platform(user: User | AnonymousUser | None) -> bool:
         return False
     if user.is_superuser:
         return True
+    # Read with the user when a backend loaded them through with_platform_flag (every signed-in request).
     cached: bool | None = getattr(user, "_portico_is_platform", None)
     if cached is None:
         cached = user.groups.filter(name=PLATFORM_GROUP).exists()
         # Cached on the instance, so a request asks the database once.
         setattr(user, "_portico_is_platform", cached)  # noqa: B010 - Portico's own attribute; User declares none
     return cached
+
+
+def with_platform_flag(users: QuerySet[User]) -> QuerySet[User]:
+    """The users with is_platform's group answer read in the same query, where is_platform looks first: the
+    session's user is loaded this way (sso.backends), so a request asks no second question about them."""
+    in_group = Group.objects.filter(user=OuterRef("pk"), name=PLATFORM_GROUP)
+    return users.annotate(_portico_is_platform=Exists(in_group))

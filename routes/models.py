@@ -41,6 +41,11 @@ class RouteQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("team", "cluster", "created_by")
 
+    def with_host_claim(self):
+        """Read the slug of the team holding each route's host claim (None when unclaimed) with the row."""
+        claims = HostClaim.objects.filter(host=OuterRef("host")).order_by()
+        return self.annotate(_claim_team_slug=Subquery(claims.values("team__slug")[:1]))
+
     def with_latest_revision(self):
         """Read every route's latest spec in the same query (a subquery), so lists read specs and ``url`` without a
         query per row, and without a second query and a RouteRevision per row either."""
@@ -60,6 +65,8 @@ class Route(models.Model):
     _latest_spec_data: dict  # with_latest_revision(): the latest spec, and the revision it is of
     _latest_spec_number: int
     _latest_spec_cache: tuple[int, RouteSpec]
+    _claim_team_slug: str | None  # with_host_claim()
+    _read_as_member_id: int  # permissions.note_membership
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=63)

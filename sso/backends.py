@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import crypto
+from core.access import with_platform_flag
 
 from . import conf, mapping, provider
 from .models import Identity
@@ -20,7 +21,20 @@ from .models import Identity
 log = logging.getLogger(__name__)
 
 
-class PasswordBackend(ModelBackend):
+class SessionUserBackend(ModelBackend):
+    """ModelBackend whose session user comes with the platform-group answer (core.access.with_platform_flag):
+    every page asks it (team isolation), and this saves the request a query."""
+
+    def get_user(self, user_id):
+        User = get_user_model()
+        try:
+            user = with_platform_flag(User._default_manager.all()).get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+
+class PasswordBackend(SessionUserBackend):
     """Django's password check, for everyone while PORTICO_PASSWORD_LOGIN is on, else for the break-glass
     accounts only. A user made by single sign-on has no usable password, so this never signs them in."""
 
@@ -47,7 +61,7 @@ def _username_for(claims: dict) -> str:
     return name
 
 
-class OIDCBackend(ModelBackend):
+class OIDCBackend(SessionUserBackend):
     """Signs in the provider's user for an authorization code (with the PKCE verifier and the nonce the
     callback view found for the state): the code is exchanged, the ID token verified (provider.verify_id_token),
     the user found by issuer + subject (never by e-mail, which another account could claim) or made, and their

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-import yaml
+from routes.domain import yaml_text
 
 
 def unified(old: str, new: str, *, old_label: str, new_label: str) -> str:
@@ -18,7 +18,7 @@ def unified(old: str, new: str, *, old_label: str, new_label: str) -> str:
 
 
 def spec_yaml(spec: dict[str, Any] | None) -> str:
-    return "" if spec is None else yaml.safe_dump(spec, sort_keys=True, default_flow_style=False)
+    return "" if spec is None else yaml_text.dump(spec, sort_keys=True, default_flow_style=False)
 
 
 def readable_spec(spec: dict[str, Any] | None) -> dict[str, Any] | None:

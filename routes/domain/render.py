@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
 
 from clusters.facts import TRAEFIK
 from core.names import is_label_value
+from routes.domain import yaml_text
 from routes.domain.decimals import parse_decimal
 from routes.domain.render_options import (
     MIDDLEWARE_API_VERSION,
@@ -220,7 +220,7 @@ def to_yaml(objects: Iterable[dict[str, Any]]) -> str:
     """Multi-document YAML, each document opened by ``---``: apiVersion, kind, metadata, spec first, every
     other key sorted, so the same objects always give the same bytes."""
     documents = [_readable(obj) for obj in objects]
-    return yaml.safe_dump_all(
+    return yaml_text.dump_all(
         documents, explicit_start=True, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16
     )
 

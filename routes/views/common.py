@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from clusters.models import Cluster
+from core.access import is_platform
 from routes import permissions
 from routes.adapters import cluster_settings
 from routes.choices import ApprovalChoices
@@ -62,10 +63,15 @@ def render_page(request, template: str, context: dict, status: int = 200):
 CLUSTER_DEFERRED = ("cluster__kubeconfig_encrypted", "cluster__foreign_ingresses")
 
 
-def visible_route(request, pk, *, defer: tuple[str, ...] = ()) -> Route:
+def visible_route(request, pk, *, defer: tuple[str, ...] = (), host_claim: bool = False) -> Route:
     """The route if the user may see it, else 404: the one door to a route for every view here. ``defer``:
-    columns the view does not read."""
-    return get_object_or_404(Route.objects.visible_to(request.user).with_related().defer(*defer), pk=pk)
+    columns the view does not read; ``host_claim``: read the claiming team's slug with the row
+    (RouteQuerySet.with_host_claim)."""
+    routes = Route.objects.visible_to(request.user).with_related().defer(*defer)
+    route = get_object_or_404(routes.with_host_claim() if host_claim else routes, pk=pk)
+    if not is_platform(request.user):
+        permissions.note_membership(route, request.user)  # visible_to found it through the user's team
+    return route
 
 
 def editable_route(request, pk, action: str) -> Route:

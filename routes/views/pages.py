@@ -14,7 +14,7 @@ from routes import permissions, traffic_flow
 from routes.adapters import revision_spec, route_target
 from routes.choices import ApprovalChoices, HealthChoices
 from routes.filtersets import RouteFilterSet
-from routes.models import HostClaim, Route
+from routes.models import Route
 from teams.access import teams_of
 
 from .common import (
@@ -99,11 +99,12 @@ def route_detail(request, pk):
 
     htmx polls this view for the status fragment while the route is unsettled.
     """
-    route = visible_route(request, pk, defer=CLUSTER_DEFERRED)
     fragment = wants_fragment(request)
+    route = visible_route(request, pk, defer=CLUSTER_DEFERRED, host_claim=not fragment)
     if not fragment:
-        # Every revision at once, before anything asks for one (the traffic flow reads the latest spec).
-        revisions = list(route.revisions.select_related("created_by"))
+        # Every revision at once, before anything asks for one (the traffic flow reads the latest spec); ordered
+        # here, as RouteRevision's Meta ordering would join and sort Route.
+        revisions = list(route.revisions.select_related("created_by").order_by("-number"))
         route._revision_cache = {revision.number: revision for revision in revisions}
     context = {
         "route": route,
@@ -146,7 +147,7 @@ def route_detail(request, pk):
             ),
             "reviews": list(route.reviews.select_related("reviewer")),
             "events": list(AuditEvent.objects.filter(object_type="route", object_id=str(route.pk))[:AUDIT_EVENTS]),
-            "claim": HostClaim.objects.filter(host=route.host).select_related("team").first(),
+            "claim_team": route._claim_team_slug,
             "can_edit": not route.deletion_requested_at and permissions.can_edit(request.user, route),
             "can_review": route.approval == ApprovalChoices.PENDING and permissions.can_review(request.user, route),
         }

@@ -78,3 +78,24 @@ def test_status_fragment_query_count_is_small_and_fixed(
 
     with django_assert_max_num_queries(5):
         assert client.get(approved_route.get_absolute_url(), **htmx_headers).status_code == 200
+
+
+# Session, user (with the platform-group answer, sso.backends.SessionUserBackend), the route with its host claim,
+# its revisions, its reviews, its audit trail.
+ROUTE_PAGE_QUERIES = 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["alice", "pat"])
+def test_route_page_query_count_is_fixed_and_the_same_for_5_and_200_routes(
+    request, login, many_routes, django_assert_num_queries, who
+):
+    client = login(request.getfixturevalue(who))
+    route = many_routes(5, approved=True)[2]
+    with django_assert_num_queries(ROUTE_PAGE_QUERIES):
+        assert client.get(route.get_absolute_url()).status_code == 200
+
+    many_routes(195, start=5, approved=True)
+
+    with django_assert_num_queries(ROUTE_PAGE_QUERIES):
+        assert client.get(route.get_absolute_url()).status_code == 200

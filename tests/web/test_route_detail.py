@@ -18,6 +18,7 @@ def test_page_shows_spec_manifests_reviews_and_audit_trail(login, alice, approve
     assert "https://cart.shop.example.com/" in html
     assert "kind: Ingress" in html and "kind: Certificate" in html and "ingressClassName: nginx" in html
     assert "Existing Service <code>cart:8080</code>" in html
+    assert "claimed by team shop" in html
     assert "r1 by pat" in html and "ok" in html  # the review and its comment
     assert 'class="audit-verb">create<' in html and 'class="audit-verb">approve<' in html
 
