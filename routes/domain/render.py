@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-
 from clusters.facts import TRAEFIK
 from core.names import is_label_value
 from routes.domain import yaml_text

@@ -61,9 +61,11 @@ def _dumper(data: Any, options: dict[str, Any]) -> type[yaml.SafeDumper]:
 def dump_all(documents: Iterable[Any], **options: Any) -> str:
     """``yaml.safe_dump_all``'s text."""
     documents = list(documents)
-    return yaml.dump_all(documents, Dumper=_dumper(documents, options), **options)
+    text: str = yaml.dump_all(documents, Dumper=_dumper(documents, options), **options)
+    return text
 
 
 def dump(document: Any, **options: Any) -> str:
     """``yaml.safe_dump``'s text."""
-    return yaml.dump(document, Dumper=_dumper(document, options), **options)
+    text: str = yaml.dump(document, Dumper=_dumper(document, options), **options)
+    return text
