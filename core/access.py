@@ -1,8 +1,9 @@
 """Who may do what. Team isolation itself lives in the querysets' `visible_to(user)`; the teams a user acts for
 are `teams.access.teams_of`."""
 
-from django.contrib.auth.models import AnonymousUser, Group, User
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 
 PLATFORM_GROUP = "platform"
 
@@ -25,5 +26,11 @@ def is_platform(user: User | AnonymousUser | None) -> bool:
 def with_platform_flag(users: QuerySet[User]) -> QuerySet[User]:
     """The users with is_platform's group answer read in the same query, where is_platform looks first: the
     session's user is loaded this way (sso.backends), so a request asks no second question about them."""
-    in_group = Group.objects.filter(user=OuterRef("pk"), name=PLATFORM_GROUP)
-    return users.annotate(_portico_is_platform=Exists(in_group))
+    # Written out rather than Exists(Group.objects...): every signed-in request compiles it, the floor views too.
+    in_group = RawSQL(
+        'EXISTS (SELECT 1 FROM "auth_user_groups" ug JOIN "auth_group" g ON g."id" = ug."group_id" '
+        'WHERE ug."user_id" = "auth_user"."id" AND g."name" = %s)',
+        (PLATFORM_GROUP,),
+        output_field=BooleanField(),
+    )
+    return users.annotate(_portico_is_platform=in_group)
