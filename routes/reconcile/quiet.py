@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connection
-from django.db.models import OuterRef, Subquery, TextField, Value
+from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import MD5, Cast, Concat
 
 from clusters import watches
@@ -114,11 +114,10 @@ def database_digest(cluster: Cluster) -> bytes:
     settings_ = sorted((k, v) for k, v in (row or {}).items() if k not in VOLATILE_CLUSTER_FIELDS)
     routes = Route.objects.live().filter(cluster=cluster)
     if connection.vendor == "postgresql":
-        digest = routes.aggregate(d=MD5(StringAgg(_route_text(), delimiter="\n", order_by="pk")))["d"]
-    else:
-        digest = hashlib.md5(
-            "\n".join(routes.order_by("pk").values_list(_route_text(), flat=True)).encode()
-        ).hexdigest()
+        text = Concat(*_separated([Cast(part, TextField()) for part in _route_parts()]), output_field=TextField())
+        digest = routes.aggregate(d=MD5(StringAgg(text, delimiter="\n", order_by="pk")))["d"]
+    else:  # SQLite's parser refuses a concatenation this deep: the values are read and digested here
+        digest = hashlib.md5(repr(list(routes.order_by("pk").values_list(*_route_parts()))).encode()).hexdigest()
     teams = [
         sorted((k, v) for k, v in team.items() if k not in ("created_at", "updated_at"))
         for team in Team.objects.filter(routes__in=routes).distinct().order_by("pk").values()
@@ -127,27 +126,29 @@ def database_digest(cluster: Cluster) -> bytes:
     return hashlib.blake2b(repr((settings_, digest, teams, namespaces)).encode(), digest_size=16).digest()
 
 
-def _route_text():
-    """One route's row as the digest reads it: what a sync reads of the route, its approved revision's spec (as
-    the MD5 of its text), its status (``STATUS_DIGEST``) and its host's claim."""
+def _route_parts() -> list:
+    """What the digest reads of one route: what a sync reads of it, its approved revision's spec (as the MD5 of its
+    text), its status (``STATUS_DIGEST``) and its host's claim."""
     spec = (
         RouteRevision.objects.filter(route=OuterRef("pk"), number=OuterRef("approved_revision"))
         .order_by()
         .values(digest=MD5(Cast("spec", TextField())))[:1]
     )
     claim = HostClaim.objects.filter(host=OuterRef("host")).order_by().values("team_id")[:1]
-    parts = [
-        Cast("pk", TextField()),
-        "name",
-        Cast("team_id", TextField()),
-        "namespace",
-        "host",
-        Cast("approved_revision", TextField()),
-        Cast("applied_revision", TextField()),
-        Cast("deletion_requested_at", TextField()),
+    return [
+        F("pk"),
+        F("name"),
+        F("team_id"),
+        F("namespace"),
+        F("host"),
+        F("approved_revision"),
+        F("applied_revision"),
+        F("deletion_requested_at"),
         STATUS_DIGEST,
         Subquery(spec, output_field=TextField()),
-        Cast(Subquery(claim), TextField()),
+        Subquery(claim),
     ]
-    separated = [item for part in parts for item in (part, Value("|"))][:-1]
-    return Concat(*separated, output_field=TextField())
+
+
+def _separated(parts: list) -> list:
+    return [item for part in parts for item in (part, Value("|"))][:-1]
