@@ -239,8 +239,9 @@ def _reconcile_tables(results: dict) -> list[str]:
                 if s is None:
                     cells += ["not measured", "", ""]
                     continue
+                verbs = f" ({_verbs(s)})" if s.requests else ""
                 cells += [
-                    f"{_ms(s.seconds)}, {s.requests} req ({_verbs(s)}), {s.writes} writes",
+                    f"{_ms(s.seconds)}, {s.requests} req{verbs}, {s.writes} writes",
                     f"{again.seconds / s.seconds:.0f}x" if again else "",
                     ", ".join(_ms(x) for x in s.extra.get("runs", [s.seconds])),
                 ]
