@@ -3,12 +3,7 @@ SQLite too, whose parser refused the concatenation PostgreSQL digests (a "parser
 sync of a watched cluster). The rest of the suite runs on PostgreSQL, so this runs Django on a SQLite file in its
 own process, with the demo data."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.core.sqlite_support import manage_with, sqlite_env
 
 DIGESTS = """
 from clusters.models import Cluster
@@ -25,22 +20,7 @@ print("digests", len(clusters))
 
 
 def test_the_digest_of_what_a_sync_reads_works_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "PORTICO_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/portico.sqlite3",
-        "CELERY_BROKER_URL": "memory://",
-        "PORTICO_LOG_FORMAT": "plain",
-    }
-    env.pop("CACHE_URL", None)
-
-    def manage(*args) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
+    manage = manage_with(sqlite_env(tmp_path))
 
     manage("migrate", "--noinput")
     manage("load_demo")

@@ -6,7 +6,6 @@ consistent state. (The rest of the suite runs on PostgreSQL, so
 this test runs the app in its own process.)"""
 
 import json
-import os
 import socket
 import sqlite3
 import subprocess
@@ -15,11 +14,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.core.sqlite_support import ROOT, manage_with, sqlite_env
+
 ROUNDS = 6
 
 
@@ -33,23 +32,8 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """Portico on SQLite: migrated, demo data loaded, API tokens for the demo users, runserver listening."""
     var = tmp_path_factory.mktemp("sqlite-run")
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "PORTICO_VAR_DIR": str(var),
-        "DATABASE_URL": f"sqlite:///{var}/portico.sqlite3",
-        "CELERY_BROKER_URL": "memory://",
-        "PORTICO_SQLITE_TIMEOUT": "5",
-        "PORTICO_LOG_FORMAT": "plain",
-    }
-    env.pop("CACHE_URL", None)
-
-    def manage(*args) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
+    env = sqlite_env(var, PORTICO_SQLITE_TIMEOUT="5")
+    manage = manage_with(env)
 
     manage("migrate", "--noinput")
     manage("load_demo")

@@ -179,3 +179,22 @@ def approve_on_gateway(submit, gateway_cluster, pat):
         return services.approve_route(submit(name, on=gateway_cluster, **kwargs), user=pat)
 
     return _approve
+
+
+def healthy_routes(approve, realkube, count: int) -> list:
+    """``count`` routes r0, r1, ... applied, each on its own Service with a ready pod, its Ingress given an address
+    and its Certificate made ready: what a sync then finds Healthy."""
+    from routes import reconcile
+    from tests.factories import Backend
+
+    routes = []
+    for i in range(count):
+        realkube.serve(f"svc{i}")
+        route = approve(
+            f"r{i}", host=f"r{i}.shop.example.com", backend=Backend(service_name=f"svc{i}", service_port=8080)
+        )
+        reconcile.reconcile_route(route.pk)
+        realkube.set_ingress_address(f"r{i}", "203.0.113.7")
+        realkube.set_certificate_ready(f"r{i}-shop-example-com")
+        routes.append(route)
+    return routes

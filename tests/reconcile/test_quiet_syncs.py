@@ -16,7 +16,7 @@ from routes.models import HostClaim, Route, RouteRevision
 from routes.reconcile import quiet as quiet_module
 from teams.models import Team, TeamNamespace
 from tests.factories import Backend
-from tests.reconcile.conftest import INGRESS, SERVICE
+from tests.reconcile.conftest import INGRESS, SERVICE, healthy_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -50,16 +50,7 @@ def _until_quiet(cluster_id) -> None:
 @pytest.fixture
 def quiet(approve, realkube):
     """Two routes applied and Healthy, on Services with a ready pod, and the cluster quiet."""
-    routes = []
-    for i in range(2):
-        realkube.serve(f"svc{i}")
-        route = approve(
-            f"r{i}", host=f"r{i}.shop.example.com", backend=Backend(service_name=f"svc{i}", service_port=8080)
-        )
-        reconcile.reconcile_route(route.pk)
-        realkube.set_ingress_address(f"r{i}", "203.0.113.7")
-        realkube.set_certificate_ready(f"r{i}-shop-example-com")
-        routes.append(route)
+    routes = healthy_routes(approve, realkube, 2)
     _until_quiet(routes[0].cluster_id)
     assert set(Route.objects.values_list("health", flat=True)) == {HealthChoices.HEALTHY}
     realkube.clear_requests()

@@ -10,8 +10,7 @@ from routes.choices import HealthChoices
 from routes.models import Route, RouteRevision
 from routes.reconcile import memo as memos
 from routes.reconcile import status as status_module
-from tests.factories import Backend
-from tests.reconcile.conftest import INGRESS
+from tests.reconcile.conftest import INGRESS, healthy_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +35,7 @@ def evaluated(monkeypatch):
 def settled(approve, realkube):
     """Three applied routes, each on a Service with a ready pod, and two syncs run: the second found every stored
     status to be the diagnostics' answer."""
-    routes = []
-    for i in range(3):
-        realkube.serve(f"svc{i}")
-        route = approve(
-            f"r{i}", host=f"r{i}.shop.example.com", backend=Backend(service_name=f"svc{i}", service_port=8080)
-        )
-        reconcile.reconcile_route(route.pk)
-        realkube.set_ingress_address(f"r{i}", "203.0.113.7")
-        realkube.set_certificate_ready(f"r{i}-shop-example-com")
-        routes.append(route)
+    routes = healthy_routes(approve, realkube, 3)
     cluster_id = routes[0].cluster_id
     reconcile.sync_cluster(cluster_id)
     reconcile.sync_cluster(cluster_id)
